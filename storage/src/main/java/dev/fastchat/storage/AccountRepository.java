@@ -1,0 +1,25 @@
+package dev.fastchat.storage;
+
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/** Accounts and their identity keys. Reads block (call them off event loops); writes are durable when their future completes. */
+public interface AccountRepository {
+
+    /**
+     * Stores a new account with its identity keys, atomically.
+     *
+     * @return the stored account, once committed; fails with {@link NameTakenException} if the name is in
+     *     use (also when two registrations race for it), or {@link StorageException}
+     */
+    CompletableFuture<Account> create(NewAccount account);
+
+    /** The account with this canonical name. */
+    Optional<Account> findByName(String name);
+
+    /** The account with this id. */
+    Optional<Account> findById(long id);
+
+    /** How many accounts exist. */
+    long count();
+}

@@ -1,0 +1,21 @@
+package dev.fastchat.storage;
+
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/** Log-in sessions keyed by the hash of their resume token. */
+public interface SessionRepository {
+
+    /** Stores a session; durable when the future completes. */
+    CompletableFuture<Void> create(StoredSession session);
+
+    /** The session with this token hash, if it exists and has not expired at {@code now}. */
+    Optional<StoredSession> findValid(byte[] tokenHash, Instant now);
+
+    /** Deletes a session; completes with whether it existed. */
+    CompletableFuture<Boolean> delete(byte[] tokenHash);
+
+    /** Deletes every session that expired before {@code now}; completes with how many. */
+    CompletableFuture<Integer> deleteExpired(Instant now);
+}

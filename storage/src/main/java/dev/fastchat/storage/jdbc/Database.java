@@ -1,0 +1,153 @@
+package dev.fastchat.storage.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.fastchat.storage.AccountRepository;
+import dev.fastchat.storage.SessionRepository;
+import dev.fastchat.storage.StorageException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One database: its connection pool, its migrations, its group-commit writer and its repositories.
+ * Opening it migrates the schema to the newest version.
+ */
+public final class Database implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Database.class);
+
+    private final SqlDialect dialect;
+    private final HikariDataSource dataSource;
+    private final GroupCommitWriter writer;
+    private final AccountRepository accounts;
+    private final SessionRepository sessions;
+
+    private Database(SqlDialect dialect, HikariDataSource dataSource, DatabaseSettings settings) {
+        this.dialect = dialect;
+        this.dataSource = dataSource;
+        this.writer = new GroupCommitWriter(dataSource, settings.writerBatchLimit(), settings.writerQueueLimit(),
+                "fastchat-db-writer");
+        Jdbc jdbc = new Jdbc(dataSource);
+        this.accounts = new JdbcAccountRepository(jdbc, writer);
+        this.sessions = new JdbcSessionRepository(jdbc, writer);
+    }
+
+    /**
+     * Connects, migrates and starts the writer.
+     *
+     * @throws StorageException if the database cannot be reached or migrated; the message says which and why
+     */
+    public static Database open(DatabaseSettings settings) {
+        SqlDialect dialect = SqlDialect.of(settings.url());
+        if (dialect == SqlDialect.SQLITE) {
+            createParentDirectory(settings.url());
+        }
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(settings.url());
+        config.setDataSourceProperties(dialect.connectionProperties());
+        config.setMaximumPoolSize(settings.poolSize() + 1);
+        config.setMinimumIdle(1);
+        config.setConnectionTimeout(settings.connectTimeout().toMillis());
+        config.setValidationTimeout(Math.min(settings.connectTimeout().toMillis(), 2_000));
+        config.setPoolName("fastchat-db");
+        if (settings.schema() != null && dialect == SqlDialect.POSTGRESQL) {
+            config.setSchema(settings.schema());
+        }
+        HikariDataSource dataSource;
+        try {
+            dataSource = new HikariDataSource(config);
+        } catch (RuntimeException e) {
+            throw new StorageException("cannot connect to the database at " + redact(settings.url()), rootCause(e));
+        }
+        try {
+            migrate(dataSource, dialect, settings.schema());
+        } catch (FlywayException e) {
+            dataSource.close();
+            throw new StorageException("cannot migrate the database at " + redact(settings.url()), e);
+        }
+        log.info("database ready: {} ({})", redact(settings.url()), dialect);
+        return new Database(dialect, dataSource, settings);
+    }
+
+    private static void migrate(HikariDataSource dataSource, SqlDialect dialect, String schema) {
+        var configuration = Flyway.configure()
+                .dataSource(dataSource)
+                .locations("classpath:db/migration")
+                .placeholders(dialect.migrationPlaceholders())
+                .loggers("slf4j");
+        if (schema != null && dialect == SqlDialect.POSTGRESQL) {
+            configuration.schemas(schema);
+        }
+        configuration.load().migrate();
+    }
+
+    private static void createParentDirectory(String url) {
+        String path = url.substring("jdbc:sqlite:".length());
+        int query = path.indexOf('?');
+        if (query >= 0) {
+            path = path.substring(0, query);
+        }
+        if (path.isEmpty() || path.startsWith(":memory:") || path.startsWith("file:")) {
+            return;
+        }
+        Path parent = Path.of(path).toAbsolutePath().getParent();
+        try {
+            Files.createDirectories(parent);
+        } catch (IOException e) {
+            throw new StorageException("cannot create the data directory " + parent, e);
+        }
+    }
+
+    private static Throwable rootCause(Throwable e) {
+        Throwable cause = e;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+
+    /** The URL without credentials, for logs and messages. */
+    public static String redact(String url) {
+        return url.replaceAll("(?i)(password|user)=[^&]*", "$1=***").replaceAll("//[^/@]+@", "//***@");
+    }
+
+    /** Which SQL dialect this database speaks. */
+    public SqlDialect dialect() {
+        return dialect;
+    }
+
+    public AccountRepository accounts() {
+        return accounts;
+    }
+
+    public SessionRepository sessions() {
+        return sessions;
+    }
+
+    /** The writer all repositories of this database share. */
+    public GroupCommitWriter writer() {
+        return writer;
+    }
+
+    /** Whether a connection can be had and answers within a second. Blocks. */
+    public boolean isReachable() {
+        try (Connection connection = dataSource.getConnection()) {
+            return connection.isValid(1);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    /** Commits what the writer holds, then closes the pool. */
+    @Override
+    public void close() {
+        writer.close();
+        dataSource.close();
+    }
+}

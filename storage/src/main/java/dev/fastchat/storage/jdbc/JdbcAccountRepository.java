@@ -1,0 +1,107 @@
+package dev.fastchat.storage.jdbc;
+
+import dev.fastchat.storage.Account;
+import dev.fastchat.storage.AccountRepository;
+import dev.fastchat.storage.Credential;
+import dev.fastchat.storage.IdentityKeys;
+import dev.fastchat.storage.KdfCost;
+import dev.fastchat.storage.NameTakenException;
+import dev.fastchat.storage.NewAccount;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/** Accounts on JDBC; writes go through the group-commit writer. */
+public final class JdbcAccountRepository implements AccountRepository {
+    private static final String SELECT = """
+            SELECT a.id, a.name, a.auth_salt, a.auth_hash, a.kdf_memory_kib, a.kdf_iterations, a.kdf_parallelism,
+                   a.key_backup, a.created_at, k.key_id, k.x25519_public, k.ed25519_public
+            FROM accounts a
+            JOIN identity_keys k ON k.account_id = a.id
+                AND k.key_id = (SELECT MAX(key_id) FROM identity_keys WHERE account_id = a.id)
+            """;
+
+    private final Jdbc jdbc;
+    private final GroupCommitWriter writer;
+
+    JdbcAccountRepository(Jdbc jdbc, GroupCommitWriter writer) {
+        this.jdbc = jdbc;
+        this.writer = writer;
+    }
+
+    @Override
+    public CompletableFuture<Account> create(NewAccount account) {
+        return writer.submit("create account", connection -> insert(connection, account));
+    }
+
+    private static Account insert(Connection connection, NewAccount account) throws SQLException {
+        long id;
+        try (PreparedStatement statement = connection.prepareStatement("""
+                INSERT INTO accounts (name, auth_salt, auth_hash, kdf_memory_kib, kdf_iterations, kdf_parallelism,
+                                      key_backup, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (name) DO NOTHING
+                RETURNING id
+                """)) {
+            statement.setString(1, account.name());
+            statement.setBytes(2, account.credential().salt());
+            statement.setBytes(3, account.credential().hash());
+            statement.setInt(4, account.kdf().memoryKib());
+            statement.setInt(5, account.kdf().iterations());
+            statement.setInt(6, account.kdf().parallelism());
+            statement.setBytes(7, account.keyBackup());
+            statement.setLong(8, account.createdAt().toEpochMilli());
+            try (ResultSet rows = statement.executeQuery()) {
+                if (!rows.next()) {
+                    throw new NameTakenException(account.name());
+                }
+                id = rows.getLong(1);
+            }
+        }
+        IdentityKeys keys = account.identity();
+        Jdbc.update(connection, """
+                INSERT INTO identity_keys (account_id, key_id, x25519_public, ed25519_public, created_at)
+                VALUES (?, ?, ?, ?, ?)
+                """, s -> {
+                    s.setLong(1, id);
+                    s.setInt(2, keys.keyId());
+                    s.setBytes(3, keys.x25519Public());
+                    s.setBytes(4, keys.ed25519Public());
+                    s.setLong(5, account.createdAt().toEpochMilli());
+                });
+        return new Account(id, account.name(), account.credential(), account.kdf(), keys, account.keyBackup(),
+                account.createdAt());
+    }
+
+    @Override
+    public Optional<Account> findByName(String name) {
+        return jdbc.queryOne("find account by name", SELECT + " WHERE a.name = ?", s -> s.setString(1, name),
+                JdbcAccountRepository::map);
+    }
+
+    @Override
+    public Optional<Account> findById(long id) {
+        return jdbc.queryOne("find account by id", SELECT + " WHERE a.id = ?", s -> s.setLong(1, id),
+                JdbcAccountRepository::map);
+    }
+
+    @Override
+    public long count() {
+        return jdbc.queryOne("count accounts", "SELECT COUNT(*) FROM accounts", s -> { }, r -> r.getLong(1)).orElse(0L);
+    }
+
+    private static Account map(ResultSet row) throws SQLException {
+        return new Account(
+                row.getLong("id"),
+                row.getString("name"),
+                new Credential(row.getBytes("auth_salt"), row.getBytes("auth_hash")),
+                new KdfCost(row.getInt("kdf_memory_kib"), row.getInt("kdf_iterations"), row.getInt("kdf_parallelism")),
+                new IdentityKeys(row.getInt("key_id"), row.getBytes("x25519_public"), row.getBytes("ed25519_public")),
+                row.getBytes("key_backup"),
+                Instant.ofEpochMilli(row.getLong("created_at")));
+    }
+}

@@ -1,0 +1,66 @@
+package dev.fastchat.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fastchat.storage.jdbc.Database;
+import dev.fastchat.storage.jdbc.DatabaseSettings;
+import dev.fastchat.storage.jdbc.SqlDialect;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqliteStorageTest extends StorageContract {
+    @TempDir
+    static Path dir;
+    static Database database;
+
+    @BeforeAll
+    static void open() {
+        database = Database.open(DatabaseSettings.of("jdbc:sqlite:" + dir.resolve("nested/dir/fastchat.db")));
+    }
+
+    @AfterAll
+    static void close() {
+        database.close();
+    }
+
+    @Override
+    protected Database db() {
+        return database;
+    }
+
+    @Test
+    void createsTheFileAndItsDirectoriesInWalModeWithFullSync() throws Exception {
+        assertThat(database.dialect()).isEqualTo(SqlDialect.SQLITE);
+        Path file = dir.resolve("nested/dir/fastchat.db");
+        assertThat(Files.exists(file)).isTrue();
+        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file, SqlDialect.SQLITE.connectionProperties());
+             Statement statement = connection.createStatement()) {
+            try (ResultSet mode = statement.executeQuery("PRAGMA journal_mode")) {
+                assertThat(mode.getString(1)).isEqualToIgnoringCase("wal");
+            }
+            try (ResultSet sync = statement.executeQuery("PRAGMA synchronous")) {
+                assertThat(sync.getInt(1)).isEqualTo(2); // FULL
+            }
+        }
+    }
+
+    @Test
+    void reopeningKeepsDataAndDoesNotMigrateTwice() throws Exception {
+        Path file = dir.resolve("reopen.db");
+        String name = uniqueName("keep");
+        try (Database first = Database.open(DatabaseSettings.of("jdbc:sqlite:" + file))) {
+            await(first.accounts().create(newAccount(name)));
+        }
+        try (Database second = Database.open(DatabaseSettings.of("jdbc:sqlite:" + file))) {
+            assertThat(second.accounts().findByName(name)).isPresent();
+        }
+    }
+}
