@@ -35,3 +35,9 @@ CREATE TABLE sessions (
 
 CREATE INDEX sessions_by_account ON sessions (account_id);
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+-- Installation-wide values, such as the server id that is part of every password salt.
+CREATE TABLE settings (
+    name  VARCHAR(64) PRIMARY KEY,
+    value VARCHAR(256) NOT NULL
+);

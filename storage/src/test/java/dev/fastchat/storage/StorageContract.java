@@ -179,6 +179,13 @@ abstract class StorageContract {
     }
 
     @Test
+    void firstStoredSettingWinsAndIsReturnedToEveryone() throws Exception {
+        String name = uniqueName("setting");
+        assertThat(await(db().settings().putIfAbsent(name, "first"))).isEqualTo("first");
+        assertThat(await(db().settings().putIfAbsent(name, "second"))).isEqualTo("first");
+    }
+
+    @Test
     void databaseIsReachable() {
         assertThat(db().isReachable()).isTrue();
     }

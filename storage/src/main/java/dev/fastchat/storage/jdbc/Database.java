@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.fastchat.storage.AccountRepository;
 import dev.fastchat.storage.SessionRepository;
+import dev.fastchat.storage.SettingsRepository;
 import dev.fastchat.storage.StorageException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,6 +28,7 @@ public final class Database implements AutoCloseable {
     private final GroupCommitWriter writer;
     private final AccountRepository accounts;
     private final SessionRepository sessions;
+    private final SettingsRepository settings;
 
     private Database(SqlDialect dialect, HikariDataSource dataSource, DatabaseSettings settings) {
         this.dialect = dialect;
@@ -36,6 +38,7 @@ public final class Database implements AutoCloseable {
         Jdbc jdbc = new Jdbc(dataSource);
         this.accounts = new JdbcAccountRepository(jdbc, writer);
         this.sessions = new JdbcSessionRepository(jdbc, writer);
+        this.settings = new JdbcSettingsRepository(writer);
     }
 
     /**
@@ -128,6 +131,10 @@ public final class Database implements AutoCloseable {
 
     public SessionRepository sessions() {
         return sessions;
+    }
+
+    public SettingsRepository settings() {
+        return settings;
     }
 
     /** The writer all repositories of this database share. */

@@ -1,0 +1,140 @@
+package dev.fastchat.server;
+
+import dev.fastchat.protocol.v1.Limits;
+import dev.fastchat.protocol.v1.Welcome;
+import dev.fastchat.server.account.AccountService;
+import dev.fastchat.server.config.HostAndPort;
+import dev.fastchat.server.config.ServerConfig;
+import dev.fastchat.server.session.RequestDispatcher;
+import dev.fastchat.server.transport.TcpTransport;
+import dev.fastchat.storage.StorageException;
+import dev.fastchat.storage.jdbc.Database;
+import dev.fastchat.storage.jdbc.DatabaseSettings;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.HexFormat;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running FastChat node: the composition root. Builds the object graph by hand from a
+ * {@link ServerConfig}, and takes it down in the reverse order on {@link #close()}.
+ */
+public final class FastChatServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(FastChatServer.class);
+    /** The server's version, from the jar manifest when packaged. */
+    public static final String VERSION = versionOf(FastChatServer.class);
+
+    private final ServerConfig config;
+    private final Database database;
+    private final ExecutorService requests;
+    private final RequestDispatcher dispatcher;
+    private final TcpTransport transport;
+    private final String serverId;
+
+    private FastChatServer(ServerConfig config, Database database, ExecutorService requests, RequestDispatcher dispatcher,
+                           TcpTransport transport, String serverId) {
+        this.config = config;
+        this.database = database;
+        this.requests = requests;
+        this.dispatcher = dispatcher;
+        this.transport = transport;
+        this.serverId = serverId;
+    }
+
+    /**
+     * Opens the database (migrating it), then starts listening.
+     *
+     * @throws StorageException if the database cannot be opened
+     * @throws IOException if the listen address cannot be bound or the TLS files are unusable
+     */
+    public static FastChatServer start(ServerConfig config) throws IOException {
+        Clock clock = Clock.systemUTC();
+        SecureRandom random = new SecureRandom();
+        Database database = Database.open(new DatabaseSettings(config.databaseUrl(), null, config.databasePoolSize(), 256,
+                65_536, java.time.Duration.ofSeconds(3)));
+        ExecutorService requests = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("fastchat-request-", 0).factory());
+        try {
+            String serverId = database.settings()
+                    .putIfAbsent("server-id", HexFormat.of().formatHex(randomBytes(random, 16)))
+                    .get(30, TimeUnit.SECONDS);
+            Welcome welcome = Welcome.newBuilder()
+                    .setServerVersion(VERSION)
+                    .setNodeId(config.nodeId())
+                    .setServerId(serverId)
+                    .setLimits(Limits.newBuilder()
+                            .setMaxFrameBytes(config.limits().maxFrameBytes())
+                            .setIdleTimeoutSeconds((int) config.limits().idleTimeout().toSeconds()))
+                    .build();
+            AccountService accounts = new AccountService(database.accounts(), database.sessions(), config.accounts(), random, clock);
+            RequestDispatcher dispatcher = new RequestDispatcher(welcome, accounts, requests);
+            TcpTransport transport = TcpTransport.start(config, dispatcher);
+            log.info("FastChat {} node {} ready on {} (server id {})", VERSION, config.nodeId(), transport.address(), serverId);
+            return new FastChatServer(config, database, requests, dispatcher, transport, serverId);
+        } catch (IOException | RuntimeException e) {
+            requests.shutdownNow();
+            database.close();
+            throw e;
+        } catch (Exception e) {
+            requests.shutdownNow();
+            database.close();
+            throw new StorageException("cannot read the server id from the database", e);
+        }
+    }
+
+    private static byte[] randomBytes(SecureRandom random, int n) {
+        byte[] bytes = new byte[n];
+        random.nextBytes(bytes);
+        return bytes;
+    }
+
+    /** The address clients connect to (with the real port when configured with port 0). */
+    public HostAndPort address() {
+        return transport.address();
+    }
+
+    /** This installation's id, shared by every node on the same database. */
+    public String serverId() {
+        return serverId;
+    }
+
+    /** Open client connections. */
+    public int connectionCount() {
+        return transport.connectionCount();
+    }
+
+    /** The configuration the server runs with. */
+    public ServerConfig config() {
+        return config;
+    }
+
+    /**
+     * Graceful shutdown: stop accepting, let requests in flight finish (up to the shutdown grace), tell
+     * clients to reconnect later and close them, commit what the writer holds, close the database.
+     */
+    @Override
+    public void close() {
+        log.info("shutting down node {}", config.nodeId());
+        transport.stopAccepting();
+        try {
+            if (!dispatcher.inflight().awaitNone(config.shutdownGrace())) {
+                log.warn("requests still in flight after {}; closing anyway", config.shutdownGrace());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        transport.close();
+        requests.shutdown();
+        database.close();
+        log.info("node {} stopped", config.nodeId());
+    }
+
+    private static String versionOf(Class<?> type) {
+        String version = type.getPackage().getImplementationVersion();
+        return version == null ? "dev" : version;
+    }
+}

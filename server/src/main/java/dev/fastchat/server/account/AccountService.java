@@ -1,0 +1,234 @@
+package dev.fastchat.server.account;
+
+import com.google.protobuf.ByteString;
+import dev.fastchat.protocol.Names;
+import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.protocol.v1.GetKdfParams;
+import dev.fastchat.protocol.v1.KdfParams;
+import dev.fastchat.protocol.v1.Login;
+import dev.fastchat.protocol.v1.Ok;
+import dev.fastchat.protocol.v1.Register;
+import dev.fastchat.protocol.v1.Resume;
+import dev.fastchat.protocol.v1.Session;
+import dev.fastchat.server.config.AccountsConfig;
+import dev.fastchat.server.session.Connection;
+import dev.fastchat.server.session.ConnectionState.LoggedIn;
+import dev.fastchat.server.session.RequestRefusedException;
+import dev.fastchat.storage.Account;
+import dev.fastchat.storage.AccountRepository;
+import dev.fastchat.storage.Credential;
+import dev.fastchat.storage.IdentityKeys;
+import dev.fastchat.storage.KdfCost;
+import dev.fastchat.storage.NameTakenException;
+import dev.fastchat.storage.NewAccount;
+import dev.fastchat.storage.SessionRepository;
+import dev.fastchat.storage.StoredSession;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Registration, log-in, resume and log-out. The server never sees a password: clients send an auth key
+ * derived from it (Argon2id, then HKDF), and the server stores {@code SHA-256(salt || auth key)} and
+ * compares in constant time. Failed log-ins are throttled per account name and per address.
+ * Methods may block on the database; call them off the event loop.
+ */
+public final class AccountService {
+    private static final Logger log = LoggerFactory.getLogger(AccountService.class);
+    /** The KDF cost new clients use, and what unknown names are told (so answers do not reveal which names exist). */
+    public static final KdfParams DEFAULT_KDF = KdfParams.newBuilder()
+            .setAlgorithm("argon2id").setMemoryKib(19 * 1024).setIterations(2).setParallelism(1).build();
+    private static final int KEY_BYTES = 32;
+    private static final int MAX_KEY_BACKUP_BYTES = 4096;
+    private static final int MAX_DEVICE_CHARS = 64;
+
+    private final AccountRepository accounts;
+    private final SessionRepository sessions;
+    private final AccountsConfig config;
+    private final LoginThrottle perAccount;
+    private final LoginThrottle perAddress;
+    private final SecureRandom random;
+    private final Clock clock;
+    /** Compared against when the name is unknown, so that path costs the same as a wrong key. */
+    private final Credential decoy;
+
+    public AccountService(AccountRepository accounts, SessionRepository sessions, AccountsConfig config,
+                          SecureRandom random, Clock clock) {
+        this.accounts = accounts;
+        this.sessions = sessions;
+        this.config = config;
+        this.random = random;
+        this.clock = clock;
+        this.perAccount = new LoginThrottle(config.maxFailuresPerAccount(), config.failureWindow(), clock);
+        this.perAddress = new LoginThrottle(config.maxFailuresPerAddress(), config.failureWindow(), clock);
+        byte[] salt = Secrets.random(random, 16);
+        this.decoy = new Credential(salt, Secrets.sha256(salt, Secrets.random(random, KEY_BYTES)));
+    }
+
+    /** The KDF parameters of {@code username}'s account, or the defaults for unknown names. */
+    public CompletableFuture<Envelope.Builder> kdfParams(GetKdfParams request) {
+        KdfParams params = Names.canonical(request.getUsername())
+                .flatMap(accounts::findByName)
+                .map(account -> toProto(account.kdf()))
+                .orElse(DEFAULT_KDF);
+        return done(Envelope.newBuilder().setKdfParams(params));
+    }
+
+    /** Creates an account and logs the connection in. */
+    public CompletableFuture<Envelope.Builder> register(Connection connection, Register request) {
+        String name = canonicalName(request.getUsername());
+        requireKey(request.getAuthKey(), "auth_key");
+        KdfParams kdf = request.getKdfParams();
+        if (!"argon2id".equals(kdf.getAlgorithm())) {
+            throw refused(ErrorCode.BAD_REQUEST, "kdf_params.algorithm must be argon2id");
+        }
+        if (kdf.getMemoryKib() < config.minKdfMemoryKib() || kdf.getIterations() < config.minKdfIterations()
+                || kdf.getParallelism() < 1 || kdf.getParallelism() > 16) {
+            throw refused(ErrorCode.BAD_REQUEST, "password KDF too weak: this server needs at least "
+                    + config.minKdfMemoryKib() + " KiB and " + config.minKdfIterations() + " iterations");
+        }
+        requireKey(request.getIdentity().getX25519Public(), "identity.x25519_public");
+        requireKey(request.getIdentity().getEd25519Public(), "identity.ed25519_public");
+        if (request.getKeyBackup().isEmpty() || request.getKeyBackup().size() > MAX_KEY_BACKUP_BYTES) {
+            throw refused(ErrorCode.BAD_REQUEST, "key_backup must be 1 to " + MAX_KEY_BACKUP_BYTES + " bytes");
+        }
+        String device = device(request.getDevice());
+        byte[] salt = Secrets.random(random, 16);
+        NewAccount account = new NewAccount(name,
+                new Credential(salt, Secrets.sha256(salt, request.getAuthKey().toByteArray())),
+                new KdfCost(kdf.getMemoryKib(), kdf.getIterations(), kdf.getParallelism()),
+                new IdentityKeys(1, request.getIdentity().getX25519Public().toByteArray(),
+                        request.getIdentity().getEd25519Public().toByteArray()),
+                request.getKeyBackup().toByteArray(),
+                clock.instant());
+        return accounts.create(account)
+                .exceptionally(failure -> {
+                    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+                    if (cause instanceof NameTakenException) {
+                        throw refused(ErrorCode.ACCOUNT_EXISTS, "the name '" + name + "' is taken");
+                    }
+                    throw failure instanceof CompletionException c ? c : new CompletionException(failure);
+                })
+                .thenCompose(created -> {
+                    log.info("registered account {} ({})", created.id(), connection.id());
+                    return startSession(connection, created, device);
+                });
+    }
+
+    /** Checks the auth key and logs the connection in. */
+    public CompletableFuture<Envelope.Builder> login(Connection connection, Login request) {
+        String address = "addr:" + connection.remoteAddress();
+        Optional<String> name = Names.canonical(request.getUsername());
+        String accountKey = "name:" + name.orElse(request.getUsername());
+        throttled(address).or(() -> throttled(accountKey)).ifPresent(wait -> {
+            throw refused(ErrorCode.RATE_LIMITED, "too many failed log-ins; try again in " + Math.max(1, wait.toSeconds()) + " s");
+        });
+        Optional<Account> account = name.flatMap(accounts::findByName);
+        Credential credential = account.map(Account::credential).orElse(decoy);
+        byte[] presented = Secrets.sha256(credential.salt(), request.getAuthKey().toByteArray());
+        if (account.isEmpty() | !Secrets.equal(presented, credential.hash())) {
+            perAccount.failed(accountKey);
+            perAddress.failed(address);
+            log.info("failed log-in ({})", connection.id());
+            throw refused(ErrorCode.WRONG_CREDENTIALS, "wrong user name or password");
+        }
+        perAccount.succeeded(accountKey);
+        return startSession(connection, account.get(), device(request.getDevice()));
+    }
+
+    /** Logs the connection in with a resume token from an earlier session. */
+    public CompletableFuture<Envelope.Builder> resume(Connection connection, Resume request) {
+        String token = request.getToken();
+        if (token.isEmpty() || token.length() > 128) {
+            throw refused(ErrorCode.UNAUTHENTICATED, "resume token unknown or expired; log in again");
+        }
+        byte[] hash = Secrets.tokenHash(token);
+        StoredSession stored = sessions.findValid(hash, clock.instant())
+                .orElseThrow(() -> refused(ErrorCode.UNAUTHENTICATED, "resume token unknown or expired; log in again"));
+        Account account = accounts.findById(stored.accountId())
+                .orElseThrow(() -> refused(ErrorCode.UNAUTHENTICATED, "the account of this session no longer exists"));
+        connection.state().logIn(new LoggedIn(account.id(), account.name(), hash));
+        return done(Envelope.newBuilder().setSession(session(account, token, stored.expiresAt())));
+    }
+
+    /** Ends the connection's session and invalidates its resume token. */
+    public CompletableFuture<Envelope.Builder> logout(Connection connection) {
+        LoggedIn loggedIn = connection.state().loggedIn()
+                .orElseThrow(() -> refused(ErrorCode.UNAUTHENTICATED, "not logged in"));
+        return sessions.delete(loggedIn.tokenHash()).thenApply(existed -> {
+            connection.state().logOut();
+            return Envelope.newBuilder().setOk(Ok.getDefaultInstance());
+        });
+    }
+
+    private CompletableFuture<Envelope.Builder> startSession(Connection connection, Account account, String device) {
+        String token = Secrets.newToken(random);
+        byte[] hash = Secrets.tokenHash(token);
+        Instant now = clock.instant();
+        Instant expires = now.plus(config.tokenTtl());
+        return sessions.create(new StoredSession(hash, account.id(), device, now, expires)).thenApply(stored -> {
+            connection.state().logIn(new LoggedIn(account.id(), account.name(), hash));
+            return Envelope.newBuilder().setSession(session(account, token, expires));
+        });
+    }
+
+    private Optional<Duration> throttled(String key) {
+        return key.startsWith("addr:") ? perAddress.retryAfter(key) : perAccount.retryAfter(key);
+    }
+
+    private static Session.Builder session(Account account, String token, Instant expires) {
+        return Session.newBuilder()
+                .setAccountId(account.id())
+                .setUsername(account.name())
+                .setToken(token)
+                .setExpiresAtMs(expires.toEpochMilli())
+                .setKdfParams(toProto(account.kdf()))
+                .setIdentity(dev.fastchat.protocol.v1.IdentityKeys.newBuilder()
+                        .setKeyId(account.identity().keyId())
+                        .setX25519Public(ByteString.copyFrom(account.identity().x25519Public()))
+                        .setEd25519Public(ByteString.copyFrom(account.identity().ed25519Public())))
+                .setKeyBackup(ByteString.copyFrom(account.keyBackup()));
+    }
+
+    private static KdfParams toProto(KdfCost cost) {
+        return KdfParams.newBuilder().setAlgorithm("argon2id").setMemoryKib(cost.memoryKib())
+                .setIterations(cost.iterations()).setParallelism(cost.parallelism()).build();
+    }
+
+    private static String canonicalName(String requested) {
+        return Names.canonical(requested).orElseThrow(() -> refused(ErrorCode.INVALID_NAME,
+                "'" + printable(requested) + "' is not a valid name: " + Names.rule()));
+    }
+
+    private static String device(String requested) {
+        String device = requested.isBlank() ? "unnamed" : requested.strip();
+        return device.length() > MAX_DEVICE_CHARS ? device.substring(0, MAX_DEVICE_CHARS) : device;
+    }
+
+    private static void requireKey(ByteString key, String field) {
+        if (key.size() != KEY_BYTES) {
+            throw refused(ErrorCode.BAD_REQUEST, field + " must be " + KEY_BYTES + " bytes, got " + key.size());
+        }
+    }
+
+    /** The name as it may be echoed in an error: at most 40 characters, control characters replaced. */
+    private static String printable(String name) {
+        String shortened = name.length() > 40 ? name.substring(0, 40) + "..." : name;
+        return shortened.replaceAll("\\p{Cntrl}", "?");
+    }
+
+    private static RequestRefusedException refused(ErrorCode code, String reason) {
+        return new RequestRefusedException(code, reason);
+    }
+
+    private static CompletableFuture<Envelope.Builder> done(Envelope.Builder response) {
+        return CompletableFuture.completedFuture(response);
+    }
+}

@@ -1,0 +1,239 @@
+package dev.fastchat.server.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Builds a {@link ServerConfig} from settings in kebab-case ({@code max-frame-bytes}). Later sources win:
+ * defaults, then a config file (Java properties), then {@code FASTCHAT_*} environment variables
+ * ({@code FASTCHAT_MAX_FRAME_BYTES}), then command-line flags. Every problem is reported at once.
+ */
+public final class ConfigLoader {
+    /** Every setting with its default ("" for none) and a one-line description, in display order. */
+    public static final Map<String, Setting> SETTINGS = settings(
+            new Setting("listen", "127.0.0.1:7420", "client address HOST:PORT (port 0: any free port)"),
+            new Setting("data", "data", "data directory of the embedded SQLite database"),
+            new Setting("db", "", "JDBC URL: jdbc:sqlite:PATH or jdbc:postgresql://HOST:PORT/DB (default: SQLite file under data)"),
+            new Setting("db-pool-size", "8", "database connections for reads"),
+            new Setting("node-id", "node-1", "this node's name in a cluster"),
+            new Setting("io-threads", "0", "network threads (0: twice the cores)"),
+            new Setting("shutdown-grace", "10s", "how long shutdown waits for requests in flight"),
+            new Setting("tls-cert", "", "PEM certificate chain; with tls-key, clients must connect with TLS"),
+            new Setting("tls-key", "", "PEM private key (PKCS#8) for tls-cert"),
+            new Setting("max-frame-bytes", "1048576", "largest frame a client may send"),
+            new Setting("idle-timeout", "60s", "close connections silent for this long"),
+            new Setting("max-inflight-requests", "64", "requests of one connection served at once"),
+            new Setting("token-ttl", "30d", "how long a resume token stays valid"),
+            new Setting("min-kdf-memory-kib", "19456", "weakest Argon2id memory (KiB) accepted at registration"),
+            new Setting("min-kdf-iterations", "2", "weakest Argon2id iteration count accepted at registration"),
+            new Setting("max-login-failures-per-account", "5", "failed log-ins per account per window before throttling"),
+            new Setting("max-login-failures-per-address", "20", "failed log-ins per address per window before throttling"),
+            new Setting("login-failure-window", "15m", "the log-in throttling window"));
+
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
+
+    /**
+     * A setting.
+     *
+     * @param key kebab-case name
+     * @param defaultValue default ("" when none)
+     * @param description one line
+     */
+    public record Setting(String key, String defaultValue, String description) {
+        /** The environment variable that sets it. */
+        public String environmentVariable() {
+            return "FASTCHAT_" + key.toUpperCase(Locale.ROOT).replace('-', '_');
+        }
+    }
+
+    private ConfigLoader() {}
+
+    private static Map<String, Setting> settings(Setting... all) {
+        Map<String, Setting> map = new LinkedHashMap<>();
+        for (Setting setting : all) {
+            map.put(setting.key(), setting);
+        }
+        return java.util.Collections.unmodifiableMap(map);
+    }
+
+    /** Merges file, environment and flags (later wins) and builds the configuration. */
+    public static ServerConfig load(Optional<Path> file, Map<String, String> environment, Map<String, String> flags) {
+        Map<String, String> merged = new LinkedHashMap<>();
+        if (file.isPresent()) {
+            merged.putAll(fromFile(file.get()));
+        }
+        merged.putAll(fromEnvironment(environment));
+        merged.putAll(flags);
+        return load(merged);
+    }
+
+    /** The known settings among {@code FASTCHAT_*} environment variables. */
+    public static Map<String, String> fromEnvironment(Map<String, String> environment) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (Setting setting : SETTINGS.values()) {
+            String value = environment.get(setting.environmentVariable());
+            if (value != null && !value.isBlank()) {
+                values.put(setting.key(), value);
+            }
+        }
+        return values;
+    }
+
+    /** Reads a properties file of settings; an unknown key is an error. */
+    public static Map<String, String> fromFile(Path file) {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file)) {
+            properties.load(reader);
+        } catch (IOException e) {
+            throw new ConfigException(List.of("cannot read config file " + file + ": " + e.getMessage()));
+        }
+        List<String> problems = new ArrayList<>();
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String key : properties.stringPropertyNames()) {
+            if (SETTINGS.containsKey(key)) {
+                values.put(key, properties.getProperty(key).strip());
+            } else {
+                problems.add("unknown setting '" + key + "' in " + file + " (known: " + String.join(", ", SETTINGS.keySet()) + ")");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return values;
+    }
+
+    /** Builds and validates a configuration from settings; missing ones take their defaults. */
+    public static ServerConfig load(Map<String, String> values) {
+        Values reader = new Values(values);
+        HostAndPort listen = reader.get("listen", HostAndPort::parse);
+        Path data = reader.get("data", Path::of);
+        String db = reader.raw("db");
+        if (db.isEmpty() && data != null) {
+            db = "jdbc:sqlite:" + data.resolve("fastchat.db");
+        } else if (!db.isEmpty() && !db.startsWith("jdbc:sqlite:") && !db.startsWith("jdbc:postgresql:")) {
+            reader.problems.add("db: '" + db + "' is not supported: use jdbc:sqlite:PATH or jdbc:postgresql://HOST:PORT/DATABASE");
+        }
+        int poolSize = reader.intIn("db-pool-size", 1, 256);
+        String nodeId = reader.raw("node-id");
+        if (!nodeId.matches("[A-Za-z0-9_.-]{1,64}")) {
+            reader.problems.add("node-id: '" + nodeId + "' must be 1 to 64 letters, digits, '_', '.' or '-'");
+        }
+        int ioThreads = reader.intIn("io-threads", 0, 256);
+        Duration grace = reader.durationIn("shutdown-grace", Duration.ZERO, Duration.ofMinutes(10));
+        Optional<TlsConfig> tls = tls(reader);
+        LimitsConfig limits = new LimitsConfig(
+                reader.intIn("max-frame-bytes", 4096, 16 << 20),
+                reader.durationIn("idle-timeout", Duration.ofSeconds(1), Duration.ofDays(1)),
+                reader.intIn("max-inflight-requests", 1, 100_000));
+        AccountsConfig accounts = new AccountsConfig(
+                reader.durationIn("token-ttl", Duration.ofMinutes(1), Duration.ofDays(365)),
+                reader.intIn("min-kdf-memory-kib", 8, 4 << 20),
+                reader.intIn("min-kdf-iterations", 1, 64),
+                reader.intIn("max-login-failures-per-account", 1, 1_000_000),
+                reader.intIn("max-login-failures-per-address", 1, 1_000_000),
+                reader.durationIn("login-failure-window", Duration.ofSeconds(1), Duration.ofDays(1)));
+        if (!reader.problems.isEmpty()) {
+            throw new ConfigException(reader.problems);
+        }
+        return new ServerConfig(listen, data, db, poolSize, nodeId, ioThreads, grace, tls, limits, accounts);
+    }
+
+    private static Optional<TlsConfig> tls(Values reader) {
+        String cert = reader.raw("tls-cert");
+        String key = reader.raw("tls-key");
+        if (cert.isEmpty() && key.isEmpty()) {
+            return Optional.empty();
+        }
+        if (cert.isEmpty() || key.isEmpty()) {
+            reader.problems.add("tls-cert and tls-key go together: give both PEM files, or neither");
+            return Optional.empty();
+        }
+        for (String file : List.of(cert, key)) {
+            if (!Files.isReadable(Path.of(file))) {
+                reader.problems.add("TLS file " + file + " does not exist or is not readable");
+            }
+        }
+        return Optional.of(new TlsConfig(Path.of(cert), Path.of(key)));
+    }
+
+    /** Parses {@code 500ms}, {@code 30s}, {@code 15m}, {@code 2h}, {@code 30d}; a bare number is seconds. */
+    public static Duration parseDuration(String text) {
+        Matcher matcher = DURATION.matcher(text.strip());
+        if (!matcher.matches()) {
+            throw new IllegalArgumentException("'" + text + "' is not a duration: write for example 500ms, 30s, 15m, 2h or 30d");
+        }
+        long amount = Long.parseLong(matcher.group(1));
+        String unit = matcher.group(2) == null ? "s" : matcher.group(2);
+        return switch (unit) {
+            case "ms" -> Duration.ofMillis(amount);
+            case "m" -> Duration.ofMinutes(amount);
+            case "h" -> Duration.ofHours(amount);
+            case "d" -> Duration.ofDays(amount);
+            default -> Duration.ofSeconds(amount);
+        };
+    }
+
+    /** Reads values with defaults, collecting problems instead of stopping at the first. */
+    private static final class Values {
+        private final Map<String, String> values;
+        private final List<String> problems = new ArrayList<>();
+
+        Values(Map<String, String> values) {
+            this.values = values;
+            for (String key : values.keySet()) {
+                if (!SETTINGS.containsKey(key)) {
+                    problems.add("unknown setting '" + key + "'");
+                }
+            }
+        }
+
+        String raw(String key) {
+            String value = values.get(key);
+            return (value == null ? SETTINGS.get(key).defaultValue() : value).strip();
+        }
+
+        <T> T get(String key, Function<String, T> parser) {
+            try {
+                return parser.apply(raw(key));
+            } catch (RuntimeException e) {
+                problems.add(key + ": " + e.getMessage());
+                return null;
+            }
+        }
+
+        int intIn(String key, int min, int max) {
+            String value = raw(key);
+            try {
+                int parsed = Integer.parseInt(value);
+                if (parsed >= min && parsed <= max) {
+                    return parsed;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            problems.add(key + ": must be a whole number from " + min + " to " + max + ", got '" + value + "'");
+            return min;
+        }
+
+        Duration durationIn(String key, Duration min, Duration max) {
+            Duration parsed = get(key, ConfigLoader::parseDuration);
+            if (parsed != null && (parsed.compareTo(min) < 0 || parsed.compareTo(max) > 0)) {
+                problems.add(key + ": must be from " + min + " to " + max + ", got " + raw(key));
+            }
+            return parsed == null ? min : parsed;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.fastchat.server.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Everything a server node needs to start. Build it with {@link ConfigLoader}, which applies defaults and
+ * validates; {@link #defaults()} gives the embedded single-node set-up.
+ *
+ * @param listen client address (TCP, with TLS when {@code tls} is set)
+ * @param dataDirectory where the embedded database lives
+ * @param databaseUrl JDBC URL of the database
+ * @param databasePoolSize connections for reads
+ * @param nodeId this node's name in a cluster
+ * @param ioThreads Netty event-loop threads (0: twice the cores)
+ * @param shutdownGrace how long a graceful shutdown waits for requests in flight
+ * @param tls TLS certificate and key, if TLS is on
+ * @param limits per-connection limits
+ * @param accounts account and log-in settings
+ */
+public record ServerConfig(HostAndPort listen, Path dataDirectory, String databaseUrl, int databasePoolSize,
+                           String nodeId, int ioThreads, Duration shutdownGrace, Optional<TlsConfig> tls,
+                           LimitsConfig limits, AccountsConfig accounts) {
+
+    /** The embedded defaults: 127.0.0.1:7420, SQLite under ./data, one node. */
+    public static ServerConfig defaults() {
+        return ConfigLoader.load(java.util.Map.of());
+    }
+
+    /** This configuration with another listen address. */
+    public ServerConfig withListen(HostAndPort address) {
+        return new ServerConfig(address, dataDirectory, databaseUrl, databasePoolSize, nodeId, ioThreads, shutdownGrace,
+                tls, limits, accounts);
+    }
+}

@@ -1,0 +1,23 @@
+package dev.fastchat.server.session;
+
+import dev.fastchat.protocol.v1.Envelope;
+
+/**
+ * One client connection as the services see it, whatever the transport. Thread-safe: any thread may send.
+ */
+public interface Connection {
+    /** A short id for logs. */
+    String id();
+
+    /** The peer's address (IP only), for throttling and logs. */
+    String remoteAddress();
+
+    /** Queues an envelope for the client; never blocks. Dropped silently if the connection is closed. */
+    void send(Envelope envelope);
+
+    /** Sends {@code last} (if not null), then closes the connection. */
+    void close(Envelope last);
+
+    /** What this connection has established so far. */
+    ConnectionState state();
+}

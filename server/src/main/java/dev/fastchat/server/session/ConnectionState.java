@@ -1,0 +1,56 @@
+package dev.fastchat.server.session;
+
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+
+/**
+ * The handshake and log-in state of one connection. Fields are written by the request that changes them
+ * and read by later requests, possibly on other threads, hence volatile.
+ */
+public final class ConnectionState {
+    /**
+     * Who is logged in on this connection.
+     *
+     * @param accountId account id
+     * @param username canonical name
+     * @param tokenHash hash of this session's resume token
+     */
+    public record LoggedIn(long accountId, String username, byte[] tokenHash) {}
+
+    private final Semaphore inflight;
+    private volatile boolean greeted;
+    private volatile LoggedIn loggedIn;
+
+    public ConnectionState(int maxInflightRequests) {
+        this.inflight = new Semaphore(maxInflightRequests);
+    }
+
+    /** Whether the client sent an accepted {@code Hello}. */
+    public boolean greeted() {
+        return greeted;
+    }
+
+    void markGreeted() {
+        greeted = true;
+    }
+
+    public Optional<LoggedIn> loggedIn() {
+        return Optional.ofNullable(loggedIn);
+    }
+
+    public void logIn(LoggedIn session) {
+        loggedIn = session;
+    }
+
+    public void logOut() {
+        loggedIn = null;
+    }
+
+    boolean tryStartRequest() {
+        return inflight.tryAcquire();
+    }
+
+    void finishRequest() {
+        inflight.release();
+    }
+}

@@ -1,0 +1,144 @@
+package dev.fastchat.server.session;
+
+import dev.fastchat.protocol.Envelopes;
+import dev.fastchat.protocol.ProtocolVersion;
+import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.protocol.v1.Hello;
+import dev.fastchat.protocol.v1.Pong;
+import dev.fastchat.protocol.v1.Welcome;
+import dev.fastchat.server.account.AccountService;
+import dev.fastchat.storage.StorageException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes each request of a connection to its service and answers it exactly once: with the result or an
+ * {@code Error}. Called on the transport's event loop; cheap requests (handshake, ping) are answered there,
+ * everything that may block runs on the request executor (virtual threads).
+ *
+ * <p>Order of checks: a connection must send {@code Hello} first ({@code BAD_REQUEST} otherwise); requests
+ * other than account requests need a log-in ({@code UNAUTHENTICATED}); at most
+ * {@code max-inflight-requests} run at once per connection ({@code RATE_LIMITED} beyond).
+ */
+public final class RequestDispatcher {
+    private static final Logger log = LoggerFactory.getLogger(RequestDispatcher.class);
+
+    private final Welcome welcome;
+    private final AccountService accounts;
+    private final ExecutorService executor;
+    private final InflightRequests inflight = new InflightRequests();
+
+    public RequestDispatcher(Welcome welcome, AccountService accounts, ExecutorService executor) {
+        this.welcome = welcome;
+        this.accounts = accounts;
+        this.executor = executor;
+    }
+
+    /** The requests being served now, across connections. */
+    public InflightRequests inflight() {
+        return inflight;
+    }
+
+    /** Handles one envelope from {@code connection}. Never throws. */
+    public void dispatch(Connection connection, Envelope request) {
+        long id = request.getRequestId();
+        switch (request.getBodyCase()) {
+            case HELLO -> hello(connection, id, request.getHello());
+            case PING -> connection.send(Envelope.newBuilder().setRequestId(id).setPong(Pong.getDefaultInstance()).build());
+            case PONG -> { } // answer to our ping; the read itself reset the idle timer
+            case GET_KDF_PARAMS -> greeted(connection, request, r -> accounts.kdfParams(r.getGetKdfParams()));
+            case REGISTER -> greeted(connection, request, r -> accounts.register(connection, r.getRegister()));
+            case LOGIN -> greeted(connection, request, r -> accounts.login(connection, r.getLogin()));
+            case RESUME -> greeted(connection, request, r -> accounts.resume(connection, r.getResume()));
+            case LOGOUT -> authenticated(connection, request, r -> accounts.logout(connection));
+            case BODY_NOT_SET -> connection.send(Envelopes.error(id, ErrorCode.BAD_REQUEST,
+                    "empty or unknown request type (is the client newer than this server?)"));
+            default -> connection.send(Envelopes.error(id, ErrorCode.BAD_REQUEST,
+                    request.getBodyCase().name().toLowerCase(java.util.Locale.ROOT) + " is not a request a client may send"));
+        }
+    }
+
+    private void hello(Connection connection, long id, Hello hello) {
+        if (!ProtocolVersion.isSupported(hello.getProtocolVersion())) {
+            connection.close(Envelopes.error(id, ErrorCode.UNSUPPORTED_VERSION, "this server speaks protocol version "
+                    + ProtocolVersion.CURRENT + ", the client " + hello.getProtocolVersion()));
+            return;
+        }
+        connection.state().markGreeted();
+        connection.send(Envelope.newBuilder().setRequestId(id).setWelcome(welcome).build());
+    }
+
+    private void greeted(Connection connection, Envelope request, Function<Envelope, CompletableFuture<Envelope.Builder>> handler) {
+        if (!connection.state().greeted()) {
+            connection.send(Envelopes.error(request.getRequestId(), ErrorCode.BAD_REQUEST, "send Hello first"));
+            return;
+        }
+        run(connection, request, handler);
+    }
+
+    private void authenticated(Connection connection, Envelope request, Function<Envelope, CompletableFuture<Envelope.Builder>> handler) {
+        if (!connection.state().greeted()) {
+            connection.send(Envelopes.error(request.getRequestId(), ErrorCode.BAD_REQUEST, "send Hello first"));
+        } else if (connection.state().loggedIn().isEmpty()) {
+            connection.send(Envelopes.error(request.getRequestId(), ErrorCode.UNAUTHENTICATED, "log in first"));
+        } else {
+            run(connection, request, handler);
+        }
+    }
+
+    private void run(Connection connection, Envelope request, Function<Envelope, CompletableFuture<Envelope.Builder>> handler) {
+        long id = request.getRequestId();
+        ConnectionState state = connection.state();
+        if (!state.tryStartRequest()) {
+            connection.send(Envelopes.error(id, ErrorCode.RATE_LIMITED, "too many requests in flight on this connection"));
+            return;
+        }
+        inflight.started();
+        try {
+            executor.execute(() -> {
+                CompletableFuture<Envelope.Builder> result;
+                try {
+                    result = handler.apply(request);
+                } catch (RuntimeException e) {
+                    result = CompletableFuture.failedFuture(e);
+                }
+                result.whenComplete((response, failure) -> {
+                    state.finishRequest();
+                    connection.send(failure == null
+                            ? response.setRequestId(id).build()
+                            : toError(connection, request, failure));
+                    inflight.finished();
+                });
+            });
+        } catch (RejectedExecutionException e) {
+            state.finishRequest();
+            inflight.finished();
+            connection.send(Envelopes.error(id, ErrorCode.UNAVAILABLE, "the server is shutting down"));
+        }
+    }
+
+    private static Envelope toError(Connection connection, Envelope request, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        long id = request.getRequestId();
+        return switch (cause) {
+            case RequestRefusedException refused -> {
+                log.debug("{} {} refused: {}", connection.id(), request.getBodyCase(), refused.code());
+                yield Envelopes.error(id, refused.code(), refused.getMessage());
+            }
+            case StorageException storage -> {
+                log.warn("{} {} failed: database unavailable: {}", connection.id(), request.getBodyCase(), storage.getMessage());
+                yield Envelopes.error(id, ErrorCode.UNAVAILABLE, "the database is unavailable; nothing was saved, try again");
+            }
+            default -> {
+                log.error("{} {} failed with an unexpected error", connection.id(), request.getBodyCase(), cause);
+                yield Envelopes.error(id, ErrorCode.INTERNAL, "internal server error");
+            }
+        };
+    }
+}

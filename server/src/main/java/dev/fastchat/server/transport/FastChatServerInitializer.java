@@ -1,0 +1,43 @@
+package dev.fastchat.server.transport;
+
+import dev.fastchat.protocol.EnvelopeDecoder;
+import dev.fastchat.protocol.EnvelopeEncoder;
+import dev.fastchat.server.config.LimitsConfig;
+import dev.fastchat.server.session.RequestDispatcher;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import java.util.Optional;
+
+/** Assembles the pipeline of a client connection: [TLS] -> idle -> framing -> envelopes -> dispatcher -> tail. */
+final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> {
+    private static final EnvelopeEncoder ENCODER = new EnvelopeEncoder();
+
+    private final Optional<SslContext> tls;
+    private final LimitsConfig limits;
+    private final EnvelopeHandler envelopes;
+    private final TailExceptionHandler tail;
+    private final ChannelGroup channels;
+
+    FastChatServerInitializer(Optional<SslContext> tls, LimitsConfig limits, RequestDispatcher dispatcher, ChannelGroup channels) {
+        this.tls = tls;
+        this.limits = limits;
+        this.envelopes = new EnvelopeHandler(dispatcher, limits.maxInflightRequests());
+        this.tail = new TailExceptionHandler(limits.maxFrameBytes());
+        this.channels = channels;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel channel) {
+        channels.add(channel);
+        ChannelPipeline pipeline = channel.pipeline();
+        tls.ifPresent(context -> pipeline.addLast("tls", context.newHandler(channel.alloc())));
+        pipeline.addLast("idle", new IdleConnectionHandler(limits.idleTimeout()));
+        pipeline.addLast("decoder", new EnvelopeDecoder(limits.maxFrameBytes()));
+        pipeline.addLast("encoder", ENCODER);
+        pipeline.addLast("envelopes", envelopes);
+        pipeline.addLast("tail", tail);
+    }
+}

@@ -1,0 +1,123 @@
+package dev.fastchat.server.transport;
+
+import dev.fastchat.protocol.Envelopes;
+import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.server.config.HostAndPort;
+import dev.fastchat.server.config.ServerConfig;
+import dev.fastchat.server.config.TlsConfig;
+import dev.fastchat.server.session.RequestDispatcher;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The client-facing TCP listener: epoll where available, NIO otherwise; TLS when configured. */
+public final class TcpTransport implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TcpTransport.class);
+
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup workerGroup;
+    private final ChannelGroup channels;
+    private final Channel serverChannel;
+
+    private TcpTransport(EventLoopGroup bossGroup, EventLoopGroup workerGroup, ChannelGroup channels, Channel serverChannel) {
+        this.bossGroup = bossGroup;
+        this.workerGroup = workerGroup;
+        this.channels = channels;
+        this.serverChannel = serverChannel;
+    }
+
+    /**
+     * Binds the listen address and starts accepting.
+     *
+     * @throws IOException if the address cannot be bound (in use, not local) or the TLS files are unusable
+     */
+    public static TcpTransport start(ServerConfig config, RequestDispatcher dispatcher) throws IOException {
+        Optional<SslContext> tls = config.tls().isPresent() ? Optional.of(sslContext(config.tls().get())) : Optional.empty();
+        boolean epoll = Epoll.isAvailable();
+        var factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, factory);
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(config.ioThreads(), factory);
+        try {
+            DefaultChannelGroup channels = new DefaultChannelGroup("fastchat-clients", GlobalEventExecutor.INSTANCE);
+            HostAndPort listen = config.listen();
+            Channel server = new ServerBootstrap()
+                    .group(boss, workers)
+                    .channel(channelType)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_KEEPALIVE, true)
+                    .childHandler(new FastChatServerInitializer(tls, config.limits(), dispatcher, channels))
+                    .bind(new InetSocketAddress(listen.host(), listen.port()))
+                    .syncUninterruptibly()
+                    .channel();
+            TcpTransport transport = new TcpTransport(boss, workers, channels, server);
+            log.info("listening on {} ({}{})", transport.address(), epoll ? "epoll" : "nio", tls.isPresent() ? ", TLS" : "");
+            return transport;
+        } catch (RuntimeException e) {
+            boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw new IOException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static SslContext sslContext(TlsConfig tls) throws IOException {
+        try {
+            return SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile()).build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new IOException("cannot use TLS certificate " + tls.certificateChain() + " with key " + tls.privateKey()
+                    + " (PEM, PKCS#8 key expected): " + e.getMessage(), e);
+        }
+    }
+
+    /** The bound address (with the real port when configured with port 0). */
+    public HostAndPort address() {
+        InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
+        return new HostAndPort(bound.getAddress().getHostAddress(), bound.getPort());
+    }
+
+    /** Open client connections. */
+    public int connectionCount() {
+        return channels.size();
+    }
+
+    /** Stops accepting new connections; existing ones stay open. */
+    public void stopAccepting() {
+        serverChannel.close().syncUninterruptibly();
+    }
+
+    /** Tells every client the server is going away, then closes all connections and the event loops. */
+    @Override
+    public void close() {
+        stopAccepting();
+        for (Channel channel : channels) {
+            channel.writeAndFlush(Envelopes.error(0, ErrorCode.UNAVAILABLE, "the server is shutting down; reconnect later"))
+                    .addListener(ChannelFutureListener.CLOSE);
+        }
+        channels.newCloseFuture().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,81 @@
+package dev.fastchat.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    @Test
+    void defaultsAreTheEmbeddedSingleNode() {
+        ServerConfig config = ServerConfig.defaults();
+        assertThat(config.listen()).isEqualTo(new HostAndPort("127.0.0.1", 7420));
+        assertThat(config.databaseUrl()).isEqualTo("jdbc:sqlite:" + Path.of("data", "fastchat.db"));
+        assertThat(config.limits().maxFrameBytes()).isEqualTo(1 << 20);
+        assertThat(config.limits().idleTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(config.accounts().minKdfMemoryKib()).isEqualTo(19456);
+        assertThat(config.tls()).isEmpty();
+    }
+
+    @Test
+    void flagsBeatEnvironmentWhichBeatsTheFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("fastchat.conf");
+        Files.writeString(file, "listen = 127.0.0.1:1000\nnode-id = from-file\nidle-timeout = 5m\n");
+        ServerConfig config = ConfigLoader.load(Optional.of(file),
+                Map.of("FASTCHAT_LISTEN", "127.0.0.1:2000", "FASTCHAT_NODE_ID", "from-env", "FASTCHAT_PASSWORD", "ignored"),
+                Map.of("node-id", "from-flag"));
+        assertThat(config.listen().port()).isEqualTo(2000);
+        assertThat(config.nodeId()).isEqualTo("from-flag");
+        assertThat(config.limits().idleTimeout()).isEqualTo(Duration.ofMinutes(5));
+    }
+
+    @Test
+    void everyProblemIsReportedWithWhatToFix() {
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of(
+                "listen", "nowhere",
+                "max-frame-bytes", "12",
+                "idle-timeout", "soon",
+                "db", "jdbc:mysql://x/y",
+                "tls-cert", "/nonexistent.pem",
+                "colour", "blue")))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).hasSize(6))
+                .hasMessageContaining("listen: 'nowhere' has no port")
+                .hasMessageContaining("max-frame-bytes: must be a whole number from 4096 to 16777216, got '12'")
+                .hasMessageContaining("idle-timeout: 'soon' is not a duration")
+                .hasMessageContaining("jdbc:sqlite:PATH or jdbc:postgresql://")
+                .hasMessageContaining("tls-cert and tls-key go together")
+                .hasMessageContaining("unknown setting 'colour'");
+    }
+
+    @Test
+    void unknownKeyInTheFileIsNamed(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("bad.conf");
+        Files.writeString(file, "lissen = 1\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(file), Map.of(), Map.of()))
+                .hasMessageContaining("unknown setting 'lissen' in " + file);
+    }
+
+    @Test
+    void hostAndPortParsesIpv6AndRefusesBareHosts() {
+        assertThat(HostAndPort.parse("[::1]:7420")).isEqualTo(new HostAndPort("::1", 7420));
+        assertThat(HostAndPort.parse("[::1]:7420").toString()).isEqualTo("[::1]:7420");
+        assertThat(HostAndPort.parse(":9")).isEqualTo(new HostAndPort("127.0.0.1", 9));
+        assertThatThrownBy(() -> HostAndPort.parse("::1:7420")).hasMessageContaining("brackets");
+        assertThatThrownBy(() -> HostAndPort.parse("localhost:70000")).hasMessageContaining("0..65535");
+    }
+
+    @Test
+    void durationsTakeUnits() {
+        assertThat(ConfigLoader.parseDuration("250ms")).isEqualTo(Duration.ofMillis(250));
+        assertThat(ConfigLoader.parseDuration("30")).isEqualTo(Duration.ofSeconds(30));
+        assertThat(ConfigLoader.parseDuration("2h")).isEqualTo(Duration.ofHours(2));
+        assertThat(ConfigLoader.parseDuration("30d")).isEqualTo(Duration.ofDays(30));
+    }
+}

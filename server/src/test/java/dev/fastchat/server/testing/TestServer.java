@@ -1,0 +1,75 @@
+package dev.fastchat.server.testing;
+
+import dev.fastchat.server.FastChatServer;
+import dev.fastchat.server.config.ConfigLoader;
+import dev.fastchat.server.config.HostAndPort;
+import dev.fastchat.server.config.ServerConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A real server on an ephemeral loopback port for tests, with cheap KDF parameters allowed and a SQLite
+ * file in the given directory unless a database URL is given.
+ */
+public final class TestServer implements AutoCloseable {
+    private final FastChatServer server;
+
+    private TestServer(FastChatServer server) {
+        this.server = server;
+    }
+
+    /** Settings every test server uses, overridable. */
+    public static Map<String, String> baseSettings(Path dataDir) {
+        Map<String, String> settings = new HashMap<>();
+        settings.put("listen", "127.0.0.1:0");
+        settings.put("data", dataDir.toString());
+        settings.put("min-kdf-memory-kib", "8");
+        settings.put("min-kdf-iterations", "1");
+        settings.put("shutdown-grace", "2s");
+        return settings;
+    }
+
+    /** Starts a server with the base settings plus {@code overrides}. */
+    public static TestServer start(Path dataDir, Map<String, String> overrides) {
+        Map<String, String> settings = baseSettings(dataDir);
+        settings.putAll(overrides);
+        return start(ConfigLoader.load(settings));
+    }
+
+    public static TestServer start(Path dataDir) {
+        return start(dataDir, Map.of());
+    }
+
+    public static TestServer start(ServerConfig config) {
+        try {
+            return new TestServer(FastChatServer.start(config));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public FastChatServer server() {
+        return server;
+    }
+
+    public HostAndPort address() {
+        return server.address();
+    }
+
+    public int port() {
+        return server.address().port();
+    }
+
+    /** A raw protocol client connected to this server. */
+    public WireClient connect() {
+        return WireClient.connect(address());
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}

@@ -1,0 +1,181 @@
+package dev.fastchat.server.testing;
+
+import com.google.protobuf.ByteString;
+import dev.fastchat.protocol.ProtocolVersion;
+import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.protocol.v1.Hello;
+import dev.fastchat.protocol.v1.IdentityKeys;
+import dev.fastchat.protocol.v1.KdfParams;
+import dev.fastchat.protocol.v1.Login;
+import dev.fastchat.protocol.v1.Register;
+import dev.fastchat.server.config.HostAndPort;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A blocking, byte-level protocol client for tests: sends envelopes or raw bytes, reads envelopes with a
+ * timeout. Deliberately independent of the client library, to test the server's handling of bad input.
+ */
+public final class WireClient implements AutoCloseable {
+    /** How long a read waits before the test fails. */
+    public static final int READ_TIMEOUT_MS = 10_000;
+    /** Cheap KDF parameters that test servers accept. */
+    public static final KdfParams TEST_KDF = KdfParams.newBuilder().setAlgorithm("argon2id").setMemoryKib(8)
+            .setIterations(1).setParallelism(1).build();
+
+    private final Socket socket;
+    private final DataInputStream in;
+    private final OutputStream out;
+    private final AtomicLong ids = new AtomicLong();
+
+    private WireClient(Socket socket) throws IOException {
+        this.socket = socket;
+        socket.setSoTimeout(READ_TIMEOUT_MS);
+        socket.setTcpNoDelay(true);
+        this.in = new DataInputStream(socket.getInputStream());
+        this.out = socket.getOutputStream();
+    }
+
+    public static WireClient connect(HostAndPort address) {
+        try {
+            return new WireClient(new Socket(address.host(), address.port()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A fresh request id. */
+    public long nextId() {
+        return ids.incrementAndGet();
+    }
+
+    /** Sends one framed envelope. */
+    public void send(Envelope envelope) {
+        byte[] body = envelope.toByteArray();
+        sendRaw(ByteBuffer.allocate(4 + body.length).putInt(body.length).put(body).array());
+    }
+
+    /** Sends bytes as they are. */
+    public void sendRaw(byte[] bytes) {
+        try {
+            out.write(bytes);
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Reads the next envelope; fails the test if none arrives within the timeout. */
+    public Envelope read() {
+        try {
+            int length = in.readInt();
+            byte[] body = new byte[length];
+            in.readFully(body);
+            return Envelope.parseFrom(body);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Sends a request and reads its response (skipping pushes with request id 0). */
+    public Envelope call(Envelope.Builder request) {
+        long id = nextId();
+        send(request.setRequestId(id).build());
+        while (true) {
+            Envelope response = read();
+            if (response.getRequestId() == id) {
+                return response;
+            }
+        }
+    }
+
+    /** Whether the server closed the connection (end of stream within the timeout). */
+    public boolean closedByServer() {
+        try {
+            while (true) {
+                int length = in.readInt();
+                in.skipNBytes(length);
+            }
+        } catch (EOFException e) {
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // reset
+        }
+    }
+
+    /** Sends Hello and returns the answer. */
+    public Envelope hello() {
+        return call(Envelope.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT).setClient("wire-test")));
+    }
+
+    /** Registers {@code name} with {@code authKey} and random identity keys. */
+    public Envelope register(String name, byte[] authKey) {
+        return call(Envelope.newBuilder().setRegister(Register.newBuilder()
+                .setUsername(name)
+                .setAuthKey(ByteString.copyFrom(authKey))
+                .setKdfParams(TEST_KDF)
+                .setIdentity(IdentityKeys.newBuilder().setKeyId(1)
+                        .setX25519Public(ByteString.copyFrom(random(32)))
+                        .setEd25519Public(ByteString.copyFrom(random(32))))
+                .setKeyBackup(ByteString.copyFrom(random(93)))
+                .setDevice("test")));
+    }
+
+    public Envelope login(String name, byte[] authKey) {
+        return call(Envelope.newBuilder().setLogin(Login.newBuilder().setUsername(name).setAuthKey(ByteString.copyFrom(authKey))));
+    }
+
+    public static byte[] random(int n) {
+        byte[] bytes = new byte[n];
+        ThreadLocalRandom.current().nextBytes(bytes);
+        return bytes;
+    }
+
+    /** A unique valid user name. */
+    public static String uniqueName(String prefix) {
+        return prefix + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffffL);
+    }
+
+    /** Sets how long reads wait. */
+    public WireClient readTimeout(int millis) {
+        try {
+            socket.setSoTimeout(millis);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
+    public Optional<Envelope> readWithin(int millis) {
+        try {
+            socket.setSoTimeout(millis);
+            return Optional.of(read());
+        } catch (UncheckedIOException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            readTimeout(READ_TIMEOUT_MS);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+}
