@@ -35,6 +35,7 @@ public final class FastChatServer implements AutoCloseable {
     private final RequestDispatcher dispatcher;
     private final TcpTransport transport;
     private final String serverId;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private FastChatServer(ServerConfig config, Database database, ExecutorService requests, RequestDispatcher dispatcher,
                            TcpTransport transport, String serverId) {
@@ -115,9 +116,13 @@ public final class FastChatServer implements AutoCloseable {
     /**
      * Graceful shutdown: stop accepting, let requests in flight finish (up to the shutdown grace), tell
      * clients to reconnect later and close them, commit what the writer holds, close the database.
+     * Calling it again does nothing.
      */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         log.info("shutting down node {}", config.nodeId());
         transport.stopAccepting();
         try {

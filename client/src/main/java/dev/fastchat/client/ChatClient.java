@@ -1,0 +1,414 @@
+package dev.fastchat.client;
+
+import com.google.protobuf.ByteString;
+import dev.fastchat.client.internal.ClientConnection;
+import dev.fastchat.client.internal.LocalKeyStore;
+import dev.fastchat.crypto.CryptoException;
+import dev.fastchat.crypto.IdentityKeyPair;
+import dev.fastchat.crypto.KdfParams;
+import dev.fastchat.crypto.KeyBackup;
+import dev.fastchat.crypto.PasswordKeys;
+import dev.fastchat.protocol.Names;
+import dev.fastchat.protocol.ProtocolVersion;
+import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.protocol.v1.GetKdfParams;
+import dev.fastchat.protocol.v1.Hello;
+import dev.fastchat.protocol.v1.IdentityKeys;
+import dev.fastchat.protocol.v1.Login;
+import dev.fastchat.protocol.v1.Logout;
+import dev.fastchat.protocol.v1.Register;
+import dev.fastchat.protocol.v1.Resume;
+import dev.fastchat.protocol.v1.Session;
+import dev.fastchat.protocol.v1.Welcome;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+
+/**
+ * A connection to a FastChat server on behalf of one user.
+ *
+ * <p>Typical use:
+ * <pre>{@code
+ * try (ChatClient client = ChatClient.builder().server("127.0.0.1", 7420).build()) {
+ *     client.connect().join();
+ *     SessionInfo session = client.login("alice", password).join();
+ * }
+ * }</pre>
+ *
+ * <p>Every operation is asynchronous: it returns a {@link CompletableFuture} that completes with the result,
+ * or exceptionally with a {@link ChatException} whose {@link ChatException#code() code} says why. The
+ * password never leaves this process: it is stretched with Argon2id (on a virtual thread, never on the I/O
+ * thread) into an auth key for the server and a backup key that seals the user's identity keys. Identity
+ * keys are kept in a local key store and restored from the server's sealed backup on a new machine.
+ *
+ * <p>Thread-safe. Close it to release the connection (and the I/O threads, unless they were given to the
+ * builder).
+ */
+public final class ChatClient implements AutoCloseable {
+    private static final Executor KDF_EXECUTOR = command -> Thread.ofVirtual().name("fastchat-kdf").start(command);
+
+    private final String host;
+    private final int port;
+    private final Optional<SslContext> tls;
+    private final EventLoopGroup group;
+    private final boolean ownsGroup;
+    private final LocalKeyStore keyStore;
+    private final KdfParams registrationKdf;
+    private final Duration requestTimeout;
+    private final String clientName;
+    private final ChatListener listener;
+    private final SecureRandom random = new SecureRandom();
+
+    private volatile ClientConnection connection;
+    private volatile ServerInfo serverInfo;
+    private volatile SessionInfo session;
+    private volatile IdentityKeyPair identity;
+
+    private ChatClient(Builder builder, Optional<SslContext> tls) {
+        this.host = builder.host;
+        this.port = builder.port;
+        this.tls = tls;
+        this.ownsGroup = builder.group == null;
+        this.group = ownsGroup ? newGroup() : builder.group;
+        this.keyStore = new LocalKeyStore(builder.keyStoreDirectory);
+        this.registrationKdf = builder.registrationKdf;
+        this.requestTimeout = builder.requestTimeout;
+        this.clientName = builder.clientName;
+        this.listener = builder.listener;
+    }
+
+    /** A builder with the defaults: 127.0.0.1:7420, no TLS, keys under {@code ~/.config/fastchat/keys}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Connects and performs the handshake.
+     *
+     * @return what the server said about itself; fails with {@code UNAVAILABLE} if it cannot be reached or
+     *     its TLS certificate is not trusted, {@code UNSUPPORTED_VERSION} if it speaks another protocol
+     */
+    public CompletableFuture<ServerInfo> connect() {
+        Duration ping = Duration.ofSeconds(20);
+        return ClientConnection.open(group, host, port, tls, requestTimeout, ping, listener)
+                .thenCompose(opened -> {
+                    connection = opened;
+                    return opened.request(Envelope.newBuilder().setHello(Hello.newBuilder()
+                            .setProtocolVersion(ProtocolVersion.CURRENT).setClient(clientName)));
+                })
+                .thenApply(response -> {
+                    Welcome welcome = response.getWelcome();
+                    serverInfo = new ServerInfo(welcome.getServerVersion(), welcome.getNodeId(), welcome.getServerId(),
+                            welcome.getLimits().getMaxFrameBytes(), Duration.ofSeconds(welcome.getLimits().getIdleTimeoutSeconds()));
+                    return serverInfo;
+                });
+    }
+
+    /**
+     * Creates an account and logs in. Generates the identity key pairs, seals them with the password's
+     * backup key for the server, and saves them in the local key store.
+     *
+     * @return the new session; fails with {@code INVALID_NAME}, {@code ACCOUNT_EXISTS}, ...
+     */
+    public CompletableFuture<SessionInfo> register(String username, char[] password) {
+        return guard(() -> registerNow(username, password));
+    }
+
+    private CompletableFuture<SessionInfo> registerNow(String username, char[] password) {
+        ServerInfo info = requireConnected();
+        String name = canonical(username);
+        char[] secret = password.clone();
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                PasswordKeys keys = PasswordKeys.derive(secret, info.serverId(), name, registrationKdf);
+                IdentityKeyPair fresh = IdentityKeyPair.generate(random);
+                byte[] backup = KeyBackup.seal(fresh, keys.backupKey(), name, random);
+                Register request = Register.newBuilder()
+                        .setUsername(name)
+                        .setAuthKey(ByteString.copyFrom(keys.authKey()))
+                        .setKdfParams(toProto(registrationKdf))
+                        .setIdentity(IdentityKeys.newBuilder().setKeyId(1)
+                                .setX25519Public(ByteString.copyFrom(fresh.publicIdentity().x25519()))
+                                .setEd25519Public(ByteString.copyFrom(fresh.publicIdentity().ed25519())))
+                        .setKeyBackup(ByteString.copyFrom(backup))
+                        .setDevice(clientName)
+                        .build();
+                keys.destroy();
+                return new Pending(request, fresh);
+            } finally {
+                Arrays.fill(secret, '\0');
+            }
+        }, KDF_EXECUTOR).thenCompose(pending -> connection().request(Envelope.newBuilder().setRegister(pending.request))
+                .thenApply(response -> started(response.getSession(), pending.identity)));
+    }
+
+    /**
+     * Logs in with a password. Restores the identity keys from the server's sealed backup when this machine
+     * has none (or has other ones), and saves them locally.
+     *
+     * @return the session; fails with {@code WRONG_CREDENTIALS} or {@code RATE_LIMITED}
+     */
+    public CompletableFuture<SessionInfo> login(String username, char[] password) {
+        return guard(() -> loginNow(username, password));
+    }
+
+    private CompletableFuture<SessionInfo> loginNow(String username, char[] password) {
+        ServerInfo info = requireConnected();
+        String name = Names.canonical(username).orElse(username);
+        char[] secret = password.clone();
+        return connection().request(Envelope.newBuilder().setGetKdfParams(GetKdfParams.newBuilder().setUsername(name)))
+                .thenApplyAsync(response -> {
+                    try {
+                        dev.fastchat.protocol.v1.KdfParams p = response.getKdfParams();
+                        return PasswordKeys.derive(secret, info.serverId(), name,
+                                new KdfParams(p.getMemoryKib(), p.getIterations(), p.getParallelism()));
+                    } catch (IllegalArgumentException e) {
+                        throw new ChatException(ErrorCode.BAD_REQUEST, "the server asked for unusable KDF parameters: " + e.getMessage());
+                    } finally {
+                        Arrays.fill(secret, '\0');
+                    }
+                }, KDF_EXECUTOR)
+                .thenCompose(keys -> connection().request(Envelope.newBuilder().setLogin(Login.newBuilder()
+                                .setUsername(name).setAuthKey(ByteString.copyFrom(keys.authKey())).setDevice(clientName)))
+                        .thenApply(response -> {
+                            Session s = response.getSession();
+                            IdentityKeyPair restored = restore(s, keys.backupKey());
+                            keys.destroy();
+                            return started(s, restored);
+                        }));
+    }
+
+    /**
+     * Logs in again with a resume token from an earlier {@link SessionInfo}, without the password. The
+     * identity keys must already be in the local key store.
+     *
+     * @return the session; fails with {@code UNAUTHENTICATED} if the token is unknown or expired
+     */
+    public CompletableFuture<SessionInfo> resume(String resumeToken) {
+        return guard(() -> connection().request(Envelope.newBuilder().setResume(Resume.newBuilder().setToken(resumeToken)))
+                .thenApply(response -> {
+                    Session s = response.getSession();
+                    IdentityKeyPair local = keyStore.load(serverInfo.serverId(), s.getUsername())
+                            .orElseThrow(() -> new ChatException(ErrorCode.UNAUTHENTICATED,
+                                    "no identity keys for " + s.getUsername() + " on this machine: log in with the password"));
+                    return started(s, local);
+                }));
+    }
+
+    /** Ends the session on the server and invalidates its resume token. */
+    public CompletableFuture<Void> logout() {
+        return guard(() -> connection().request(Envelope.newBuilder().setLogout(Logout.getDefaultInstance()))
+                .thenAccept(response -> session = null));
+    }
+
+    /** Runs {@code operation}, turning a synchronous failure into a failed future. */
+    private static <T> CompletableFuture<T> guard(java.util.function.Supplier<CompletableFuture<T>> operation) {
+        try {
+            return operation.get();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** The current session, if logged in. */
+    public Optional<SessionInfo> session() {
+        return Optional.ofNullable(session);
+    }
+
+    /** This user's identity keys, once logged in. */
+    public Optional<IdentityKeyPair> identity() {
+        return Optional.ofNullable(identity);
+    }
+
+    /** What the server said at the handshake, once connected. */
+    public Optional<ServerInfo> serverInfo() {
+        return Optional.ofNullable(serverInfo);
+    }
+
+    /** Whether the connection is open. */
+    public boolean isConnected() {
+        ClientConnection current = connection;
+        return current != null && current.isOpen();
+    }
+
+    /** Where this client keeps the keys of {@code username} on this machine (once connected). */
+    public Path keyStoreFile(String username) {
+        return keyStore.file(requireConnected().serverId(), username);
+    }
+
+    /** Closes the connection (without logging out: the resume token stays valid). */
+    @Override
+    public void close() {
+        ClientConnection current = connection;
+        if (current != null) {
+            current.close().orTimeout(5, TimeUnit.SECONDS).exceptionally(e -> null).join();
+        }
+        if (ownsGroup) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    private record Pending(Register request, IdentityKeyPair identity) {}
+
+    private SessionInfo started(Session s, IdentityKeyPair keys) {
+        if (!Arrays.equals(keys.publicIdentity().x25519(), s.getIdentity().getX25519Public().toByteArray())
+                || !Arrays.equals(keys.publicIdentity().ed25519(), s.getIdentity().getEd25519Public().toByteArray())) {
+            throw new ChatException(ErrorCode.INTERNAL, "the server's public keys for " + s.getUsername()
+                    + " do not match this account's private keys");
+        }
+        keyStore.save(serverInfo.serverId(), s.getUsername(), keys);
+        identity = keys;
+        session = new SessionInfo(s.getAccountId(), s.getUsername(), s.getToken(), Instant.ofEpochMilli(s.getExpiresAtMs()));
+        return session;
+    }
+
+    private IdentityKeyPair restore(Session s, byte[] backupKey) {
+        try {
+            return KeyBackup.open(s.getKeyBackup().toByteArray(), backupKey, s.getUsername());
+        } catch (CryptoException e) {
+            throw new ChatException(ErrorCode.INTERNAL, "the key backup on the server does not open: " + e.getMessage(), e);
+        }
+    }
+
+    private ServerInfo requireConnected() {
+        ServerInfo info = serverInfo;
+        if (info == null || !isConnected()) {
+            throw new ChatException(ErrorCode.UNAVAILABLE, "not connected: call connect() first");
+        }
+        return info;
+    }
+
+    private ClientConnection connection() {
+        ClientConnection current = connection;
+        if (current == null) {
+            throw new ChatException(ErrorCode.UNAVAILABLE, "not connected: call connect() first");
+        }
+        return current;
+    }
+
+    private static String canonical(String username) {
+        return Names.canonical(username).orElseThrow(() -> new ChatException(ErrorCode.INVALID_NAME,
+                "'" + username + "' is not a valid name: " + Names.rule()));
+    }
+
+    private static dev.fastchat.protocol.v1.KdfParams toProto(KdfParams params) {
+        return dev.fastchat.protocol.v1.KdfParams.newBuilder().setAlgorithm("argon2id").setMemoryKib(params.memoryKib())
+                .setIterations(params.iterations()).setParallelism(params.parallelism()).build();
+    }
+
+    private static EventLoopGroup newGroup() {
+        return new MultiThreadIoEventLoopGroup(1, Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    }
+
+    /** Configures a {@link ChatClient}. */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = 7420;
+        private boolean tls;
+        private Path serverCertificate;
+        private EventLoopGroup group;
+        private Path keyStoreDirectory = LocalKeyStore.defaultDirectory();
+        private KdfParams registrationKdf = KdfParams.DEFAULT;
+        private Duration requestTimeout = Duration.ofSeconds(30);
+        private String clientName = "fastchat-client";
+        private ChatListener listener = new ChatListener() {};
+
+        private Builder() {}
+
+        /** The server to connect to. */
+        public Builder server(String host, int port) {
+            this.host = host;
+            this.port = port;
+            return this;
+        }
+
+        /** Use TLS, verifying the server against the system's trusted certificates. */
+        public Builder tls(boolean enabled) {
+            this.tls = enabled;
+            return this;
+        }
+
+        /** Use TLS and trust exactly this PEM certificate (a self-signed server's); implies {@code tls(true)}. */
+        public Builder serverCertificate(Path pemFile) {
+            this.serverCertificate = pemFile;
+            this.tls = true;
+            return this;
+        }
+
+        /** Share these I/O threads (many clients in one process); the client then does not shut them down. */
+        public Builder eventLoopGroup(EventLoopGroup shared) {
+            this.group = shared;
+            return this;
+        }
+
+        /** Where identity keys are kept; default {@code ~/.config/fastchat/keys}. */
+        public Builder keyStoreDirectory(Path directory) {
+            this.keyStoreDirectory = directory;
+            return this;
+        }
+
+        /**
+         * Argon2id cost for new accounts; default {@link KdfParams#DEFAULT}. Cheaper values are for tests and
+         * load runs, and only servers configured for them accept them.
+         */
+        public Builder registrationKdf(KdfParams params) {
+            this.registrationKdf = params;
+            return this;
+        }
+
+        /** How long a request may wait for its answer; default 30 s. */
+        public Builder requestTimeout(Duration timeout) {
+            this.requestTimeout = timeout;
+            return this;
+        }
+
+        /** The client's name and version, sent in the handshake and shown as the session's device. */
+        public Builder clientName(String name) {
+            this.clientName = name;
+            return this;
+        }
+
+        /** Receives connection events; see {@link ChatListener} for threading. */
+        public Builder listener(ChatListener chatListener) {
+            this.listener = chatListener;
+            return this;
+        }
+
+        /**
+         * Builds the client (not yet connected).
+         *
+         * @throws ChatException with {@code BAD_REQUEST} if the server certificate cannot be read
+         */
+        public ChatClient build() {
+            Optional<SslContext> context = Optional.empty();
+            if (tls) {
+                try {
+                    SslContextBuilder builder = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS");
+                    if (serverCertificate != null) {
+                        builder.trustManager(serverCertificate.toFile());
+                    }
+                    context = Optional.of(builder.build());
+                } catch (SSLException | IllegalArgumentException e) {
+                    throw new ChatException(ErrorCode.BAD_REQUEST, "cannot use server certificate " + serverCertificate
+                            + ": " + e.getMessage(), e);
+                }
+            }
+            return new ChatClient(this, context);
+        }
+    }
+}

@@ -1,0 +1,223 @@
+package dev.fastchat.client.internal;
+
+import dev.fastchat.client.ChatException;
+import dev.fastchat.client.ChatListener;
+import dev.fastchat.protocol.EnvelopeDecoder;
+import dev.fastchat.protocol.EnvelopeEncoder;
+import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.protocol.v1.Ping;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLException;
+
+/**
+ * One connection to a server: sends requests, matches responses by request id, times them out, pings
+ * when idle, and fails every pending request when the connection ends.
+ */
+public final class ClientConnection {
+    /** The client accepts frames up to this size from the server. */
+    private static final int MAX_INBOUND_FRAME = 16 << 20;
+
+    private final Channel channel;
+    private final Map<Long, CompletableFuture<Envelope>> pending = new ConcurrentHashMap<>();
+    private final AtomicLong ids = new AtomicLong();
+    private final Duration requestTimeout;
+    private volatile String closeReason;
+
+    private ClientConnection(Channel channel, Duration requestTimeout) {
+        this.channel = channel;
+        this.requestTimeout = requestTimeout;
+    }
+
+    /**
+     * Connects (and completes the TLS handshake, if {@code tls} is given).
+     *
+     * @return completes when the connection is ready, or fails with a {@link ChatException} of code
+     *     {@code UNAVAILABLE} that says why (refused, TLS failure, timeout)
+     */
+    public static CompletableFuture<ClientConnection> open(EventLoopGroup group, String host, int port,
+                                                           Optional<SslContext> tls, Duration requestTimeout,
+                                                           Duration pingInterval, ChatListener listener) {
+        CompletableFuture<ClientConnection> ready = new CompletableFuture<>();
+        ClientConnection[] holder = new ClientConnection[1];
+        Bootstrap bootstrap = new Bootstrap()
+                .group(group)
+                .channel(Epoll.isAvailable() ? EpollSocketChannel.class : NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) requestTimeout.toMillis())
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        tls.ifPresent(context -> ch.pipeline().addLast("tls", context.newHandler(ch.alloc(), host, port)));
+                        ch.pipeline().addLast("ping", new IdleStateHandler(0, pingInterval.toMillis(), 0, TimeUnit.MILLISECONDS));
+                        ch.pipeline().addLast("decoder", new EnvelopeDecoder(MAX_INBOUND_FRAME));
+                        ch.pipeline().addLast("encoder", new EnvelopeEncoder());
+                        ch.pipeline().addLast("handler", new Handler(holder, ready, tls.isPresent(), listener));
+                    }
+                });
+        bootstrap.connect(host, port).addListener(future -> {
+            if (!future.isSuccess()) {
+                Throwable cause = future.cause();
+                String why = cause instanceof ConnectException ? "connection refused" : String.valueOf(cause.getMessage());
+                ready.completeExceptionally(new ChatException(ErrorCode.UNAVAILABLE,
+                        "cannot connect to " + host + ":" + port + ": " + why, cause));
+                return;
+            }
+            Channel channel = ((io.netty.channel.ChannelFuture) future).channel();
+            holder[0] = new ClientConnection(channel, requestTimeout);
+            if (tls.isEmpty()) {
+                ready.complete(holder[0]);
+            }
+        });
+        return ready;
+    }
+
+    /** Sends a request and completes with its response; an {@code Error} response completes exceptionally. */
+    public CompletableFuture<Envelope> request(Envelope.Builder request) {
+        long id = ids.incrementAndGet();
+        CompletableFuture<Envelope> response = new CompletableFuture<>();
+        if (closeReason != null || !channel.isActive()) {
+            response.completeExceptionally(lost());
+            return response;
+        }
+        pending.put(id, response);
+        var timeout = channel.eventLoop().schedule(() -> {
+            if (pending.remove(id) != null) {
+                response.completeExceptionally(new ChatException(ErrorCode.UNAVAILABLE,
+                        "no answer from the server within " + requestTimeout.toSeconds() + " s"));
+            }
+        }, requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        response.whenComplete((r, e) -> timeout.cancel(false));
+        channel.writeAndFlush(request.setRequestId(id).build()).addListener(written -> {
+            if (!written.isSuccess() && pending.remove(id) != null) {
+                response.completeExceptionally(new ChatException(ErrorCode.UNAVAILABLE,
+                        "sending failed: " + written.cause().getMessage(), written.cause()));
+            }
+        });
+        return response;
+    }
+
+    /** Whether the connection is open. */
+    public boolean isOpen() {
+        return channel.isActive() && closeReason == null;
+    }
+
+    /** Closes the connection; pending requests fail. */
+    public CompletableFuture<Void> close() {
+        CompletableFuture<Void> closed = new CompletableFuture<>();
+        channel.close().addListener(f -> closed.complete(null));
+        return closed;
+    }
+
+    private ChatException lost() {
+        return new ChatException(ErrorCode.UNAVAILABLE, "connection lost: " + (closeReason == null ? "closed" : closeReason));
+    }
+
+    private void failAll(String reason) {
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+        pending.keySet().forEach(id -> {
+            CompletableFuture<Envelope> future = pending.remove(id);
+            if (future != null) {
+                future.completeExceptionally(lost());
+            }
+        });
+    }
+
+    /** Matches responses, handles pushes, pings when idle. */
+    private static final class Handler extends SimpleChannelInboundHandler<Envelope> {
+        private final ClientConnection[] holder;
+        private final CompletableFuture<ClientConnection> ready;
+        private final boolean tls;
+        private final ChatListener listener;
+        private String lastServerError;
+
+        Handler(ClientConnection[] holder, CompletableFuture<ClientConnection> ready, boolean tls, ChatListener listener) {
+            this.holder = holder;
+            this.ready = ready;
+            this.tls = tls;
+            this.listener = listener;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, Envelope envelope) {
+            ClientConnection connection = holder[0];
+            if (envelope.getRequestId() == 0) {
+                if (envelope.hasError()) {
+                    lastServerError = envelope.getError().getReason();
+                }
+                return;
+            }
+            CompletableFuture<Envelope> future = connection.pending.remove(envelope.getRequestId());
+            if (future == null) {
+                return; // timed out already
+            }
+            if (envelope.hasError()) {
+                future.completeExceptionally(new ChatException(envelope.getError().getCode(), envelope.getError().getReason()));
+            } else {
+                future.complete(envelope);
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+            if (event instanceof IdleStateEvent) {
+                ctx.channel().writeAndFlush(Envelope.newBuilder().setPing(Ping.getDefaultInstance()).build());
+            } else if (event instanceof SslHandshakeCompletionEvent handshake && tls) {
+                if (handshake.isSuccess()) {
+                    ready.complete(holder[0]);
+                } else {
+                    ready.completeExceptionally(new ChatException(ErrorCode.UNAVAILABLE,
+                            "TLS handshake failed (is the server's certificate trusted and for this host?): "
+                                    + handshake.cause().getMessage(), handshake.cause()));
+                    ctx.close();
+                }
+            }
+            super.userEventTriggered(ctx, event);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            String reason = lastServerError != null ? lastServerError : "the server closed the connection";
+            if (holder[0] != null) {
+                holder[0].failAll(reason);
+            }
+            ready.completeExceptionally(new ChatException(ErrorCode.UNAVAILABLE, "connection lost: " + reason));
+            listener.disconnected(reason);
+            super.channelInactive(ctx);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause.getCause() instanceof SSLException ssl) {
+                lastServerError = "TLS failed: " + ssl.getMessage();
+            } else if (lastServerError == null) {
+                lastServerError = cause.getMessage();
+            }
+            ctx.close();
+        }
+    }
+}

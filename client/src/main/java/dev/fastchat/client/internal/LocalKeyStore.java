@@ -1,0 +1,95 @@
+package dev.fastchat.client.internal;
+
+import dev.fastchat.crypto.IdentityKeyPair;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Base64;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * The identity keys of local accounts, one file per server and user under a directory (by default
+ * {@code ~/.config/fastchat/keys}). Files are readable by their owner only ({@code rw-------}) and are
+ * replaced atomically.
+ */
+public final class LocalKeyStore {
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+    private static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
+
+    private final Path directory;
+
+    public LocalKeyStore(Path directory) {
+        this.directory = directory;
+    }
+
+    /** The default directory: {@code $XDG_CONFIG_HOME/fastchat/keys}, else {@code ~/.config/fastchat/keys}. */
+    public static Path defaultDirectory() {
+        String xdg = System.getenv("XDG_CONFIG_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".config");
+        return base.resolve("fastchat").resolve("keys");
+    }
+
+    /** The file holding {@code username}'s keys for server {@code serverId}. */
+    public Path file(String serverId, String username) {
+        return directory.resolve(serverId.replaceAll("[^A-Za-z0-9_.-]", "_")).resolve(username + ".keys");
+    }
+
+    /** Stores (or replaces) the keys. */
+    public void save(String serverId, String username, IdentityKeyPair identity) {
+        Path file = file(serverId, username);
+        Properties properties = new Properties();
+        properties.setProperty("version", "1");
+        properties.setProperty("username", username);
+        properties.setProperty("x25519-private", Base64.getEncoder().encodeToString(identity.x25519Private()));
+        properties.setProperty("ed25519-private", Base64.getEncoder().encodeToString(identity.ed25519Private()));
+        try {
+            createPrivateDirectories(file.getParent());
+            Path temporary = Files.createTempFile(file.getParent(), ".keys", ".tmp");
+            setPermissions(temporary, OWNER_ONLY);
+            try (Writer writer = Files.newBufferedWriter(temporary)) {
+                properties.store(writer, "FastChat identity keys: keep this file private");
+            }
+            Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the key store " + file, e);
+        }
+    }
+
+    /** The stored keys, if any. */
+    public Optional<IdentityKeyPair> load(String serverId, String username) {
+        Path file = file(serverId, username);
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file)) {
+            properties.load(reader);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the key store " + file, e);
+        }
+        return Optional.of(IdentityKeyPair.fromPrivateKeys(
+                Base64.getDecoder().decode(properties.getProperty("x25519-private", "")),
+                Base64.getDecoder().decode(properties.getProperty("ed25519-private", ""))));
+    }
+
+    private static void createPrivateDirectories(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir);
+            setPermissions(dir, OWNER_ONLY_DIR);
+        }
+    }
+
+    private static void setPermissions(Path path, Set<PosixFilePermission> permissions) throws IOException {
+        if (Files.getFileAttributeView(path, java.nio.file.attribute.PosixFileAttributeView.class) != null) {
+            Files.setPosixFilePermissions(path, permissions);
+        }
+    }
+}
