@@ -1,0 +1,64 @@
+package dev.fastchat.app;
+
+import dev.fastchat.client.ChatClient;
+import dev.fastchat.client.internal.LocalKeyStore;
+import dev.fastchat.server.config.HostAndPort;
+import java.io.Console;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Options every client command shares: where the server is, how to trust it, who the user is. */
+final class ClientOptions {
+    @Option(names = "--server", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7420",
+            description = "the server (default ${DEFAULT-VALUE})")
+    String server;
+
+    @Option(names = "--user", paramLabel = "NAME", required = true, description = "the user name")
+    String user;
+
+    @Option(names = "--tls", description = "connect with TLS, trusting the system's certificates")
+    boolean tls;
+
+    @Option(names = "--server-cert", paramLabel = "PEM", description = "connect with TLS, trusting exactly this certificate")
+    Path serverCert;
+
+    @Option(names = "--keys", paramLabel = "DIR", description = "key store directory (default ~/.config/fastchat/keys)")
+    Path keys;
+
+    ChatClient newClient() {
+        HostAndPort address = HostAndPort.parse(server);
+        ChatClient.Builder builder = ChatClient.builder()
+                .server(address.host(), address.port())
+                .keyStoreDirectory(keys != null ? keys : LocalKeyStore.defaultDirectory())
+                .clientName("fastchat-cli")
+                .tls(tls);
+        if (serverCert != null) {
+            builder.serverCertificate(serverCert);
+        }
+        return builder.build();
+    }
+
+    /**
+     * The password: {@code FASTCHAT_PASSWORD} if set, else asked on the terminal without echo.
+     *
+     * @param confirm ask twice (for a new password)
+     */
+    static char[] password(boolean confirm) {
+        String fromEnvironment = System.getenv("FASTCHAT_PASSWORD");
+        if (fromEnvironment != null && !fromEnvironment.isEmpty()) {
+            return fromEnvironment.toCharArray();
+        }
+        Console console = System.console();
+        if (console == null) {
+            throw new IllegalArgumentException("no password: set FASTCHAT_PASSWORD or run in a terminal");
+        }
+        char[] password = console.readPassword("Password: ");
+        if (password == null || password.length == 0) {
+            throw new IllegalArgumentException("the password is empty");
+        }
+        if (confirm && !java.util.Arrays.equals(password, console.readPassword("Repeat it: "))) {
+            throw new IllegalArgumentException("the passwords differ");
+        }
+        return password;
+    }
+}

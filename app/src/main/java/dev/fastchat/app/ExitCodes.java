@@ -1,0 +1,41 @@
+package dev.fastchat.app;
+
+import dev.fastchat.client.ChatException;
+import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.server.config.ConfigException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/** Exit codes of every command, and the one-line message for a failure. */
+final class ExitCodes {
+    static final int OK = 0;
+    static final int REFUSED = 1;
+    static final int USAGE = 2;
+    static final int UNREACHABLE = 3;
+
+    private ExitCodes() {}
+
+    static int of(Throwable failure) {
+        Throwable cause = unwrap(failure);
+        if (cause instanceof ChatException chat) {
+            return chat.code() == ErrorCode.UNAVAILABLE ? UNREACHABLE : REFUSED;
+        }
+        if (cause instanceof ConfigException || cause instanceof IllegalArgumentException) {
+            return USAGE;
+        }
+        return REFUSED;
+    }
+
+    static String message(Throwable failure) {
+        Throwable cause = unwrap(failure);
+        return cause.getMessage() == null ? cause.toString() : cause.getMessage();
+    }
+
+    static Throwable unwrap(Throwable failure) {
+        Throwable cause = failure;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+}

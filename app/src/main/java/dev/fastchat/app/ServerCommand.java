@@ -1,0 +1,108 @@
+package dev.fastchat.app;
+
+import dev.fastchat.server.FastChatServer;
+import dev.fastchat.server.config.ConfigException;
+import dev.fastchat.server.config.ConfigLoader;
+import dev.fastchat.server.config.ServerConfig;
+import dev.fastchat.storage.StorageException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code fastchat server}: runs a node until SIGTERM or SIGINT, then shuts down gracefully. */
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = {"Runs a FastChat server node.", "With no options: 127.0.0.1:7420, SQLite under ./data.",
+                "Settings come from (later wins) defaults, --config FILE, FASTCHAT_* environment variables, options."})
+final class ServerCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "a properties file of settings (key = value)")
+    Path config;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "client address (default 127.0.0.1:7420)")
+    String listen;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "data directory (default ./data)")
+    String data;
+
+    @Option(names = "--db", paramLabel = "JDBC_URL", description = "jdbc:sqlite:PATH or jdbc:postgresql://HOST:PORT/DB")
+    String db;
+
+    @Option(names = "--node-id", paramLabel = "ID", description = "this node's name (default node-1)")
+    String nodeId;
+
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "certificate chain; TLS on the client port")
+    String tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "private key (PKCS#8) of --tls-cert")
+    String tlsKey;
+
+    @Option(names = "--max-frame-bytes", paramLabel = "N", description = "largest client frame (default 1048576)")
+    String maxFrameBytes;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", description = "close silent connections (default 60s)")
+    String idleTimeout;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "any other setting (see the list below)")
+    Map<String, String> extra = new LinkedHashMap<>();
+
+    static String settingsTable() {
+        StringBuilder table = new StringBuilder();
+        for (ConfigLoader.Setting setting : ConfigLoader.SETTINGS.values()) {
+            table.append(String.format("  %-31s %s%n      %s%s%n", setting.key(), setting.environmentVariable(),
+                    setting.description(), setting.defaultValue().isEmpty() ? "" : " (default " + setting.defaultValue() + ")"));
+        }
+        return table.toString();
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Map<String, String> flags = new LinkedHashMap<>(extra);
+        put(flags, "listen", listen);
+        put(flags, "data", data);
+        put(flags, "db", db);
+        put(flags, "node-id", nodeId);
+        put(flags, "tls-cert", tlsCert);
+        put(flags, "tls-key", tlsKey);
+        put(flags, "max-frame-bytes", maxFrameBytes);
+        put(flags, "idle-timeout", idleTimeout);
+        ServerConfig serverConfig;
+        try {
+            serverConfig = ConfigLoader.load(Optional.ofNullable(config), System.getenv(), flags);
+        } catch (ConfigException e) {
+            spec.commandLine().getErr().println("fastchat server: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
+        FastChatServer server;
+        try {
+            server = FastChatServer.start(serverConfig);
+        } catch (IOException | StorageException e) {
+            spec.commandLine().getErr().println("fastchat server: cannot start: " + e.getMessage());
+            return ExitCodes.REFUSED;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "fastchat-shutdown"));
+        spec.commandLine().getOut().println("FastChat server listening on " + server.address() + " (Ctrl-C to stop)");
+        spec.commandLine().getOut().flush();
+        stopped.await();
+        return ExitCodes.OK;
+    }
+
+    private static void put(Map<String, String> flags, String key, String value) {
+        if (value != null) {
+            flags.put(key, value);
+        }
+    }
+}
