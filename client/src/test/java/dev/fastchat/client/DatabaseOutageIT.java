@@ -1,0 +1,62 @@
+package dev.fastchat.client;
+
+import static dev.fastchat.client.ChatClientTest.await;
+import static dev.fastchat.client.ChatClientTest.codeOf;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fastchat.crypto.KdfParams;
+import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.server.testing.TestServer;
+import dev.fastchat.server.testing.WireClient;
+import dev.fastchat.testkit.PostgresExtension;
+import dev.fastchat.testkit.TcpProxy;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A server on PostgreSQL whose database goes away and comes back: clear errors, the server stays up, then recovers. */
+class DatabaseOutageIT {
+    @RegisterExtension
+    static final PostgresExtension postgres = new PostgresExtension();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void postgresStoppedGivesUnavailableAndTheServerRecoversWhenItReturns() throws Exception {
+        URI target = URI.create(postgres.baseUrl().substring("jdbc:".length()));
+        try (TcpProxy proxy = new TcpProxy(target.getHost(), target.getPort() < 0 ? 5432 : target.getPort())) {
+            String url = PostgresExtension.withSchema("jdbc:postgresql://127.0.0.1:" + proxy.port() + target.getRawPath()
+                    + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery()), postgres.schema());
+            try (TestServer server = TestServer.start(dir, Map.of("db", url));
+                 ChatClient alice = client(server, "a");
+                 ChatClient bob = client(server, "b")) {
+                String aliceName = WireClient.uniqueName("alice");
+                await(alice.connect());
+                await(alice.register(aliceName, "pw".toCharArray()));
+
+                proxy.cut();
+                await(bob.connect()); // the server itself is up
+                assertThat(codeOf(bob.register(WireClient.uniqueName("bob"), "pw".toCharArray()))).isEqualTo(ErrorCode.UNAVAILABLE);
+                assertThat(codeOf(bob.login(aliceName, "pw".toCharArray()))).isEqualTo(ErrorCode.UNAVAILABLE);
+
+                proxy.restore();
+                assertThat(await(bob.login(aliceName, "pw".toCharArray())).username()).isEqualTo(aliceName);
+                String bobName = WireClient.uniqueName("bob");
+                try (ChatClient again = client(server, "c")) {
+                    await(again.connect());
+                    assertThat(await(again.register(bobName, "pw".toCharArray())).username()).isEqualTo(bobName);
+                }
+            }
+        }
+    }
+
+    static ChatClient client(TestServer server, String keys) {
+        return ChatClient.builder().server("127.0.0.1", server.port())
+                .keyStoreDirectory(Path.of(System.getProperty("java.io.tmpdir"), "fastchat-outage-keys", keys))
+                .registrationKdf(KdfParams.INSECURE_FOR_TESTS).build();
+    }
+}
