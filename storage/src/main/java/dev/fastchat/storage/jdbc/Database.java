@@ -33,8 +33,8 @@ public final class Database implements AutoCloseable {
     private Database(SqlDialect dialect, HikariDataSource dataSource, DatabaseSettings settings) {
         this.dialect = dialect;
         this.dataSource = dataSource;
-        this.writer = new GroupCommitWriter(dataSource, settings.writerBatchLimit(), settings.writerQueueLimit(),
-                "fastchat-db-writer");
+        this.writer = new GroupCommitWriter(dataSource, dataSource::evictConnection, settings.writerBatchLimit(),
+                settings.writerQueueLimit(), "fastchat-db-writer");
         Jdbc jdbc = new Jdbc(dataSource);
         this.accounts = new JdbcAccountRepository(jdbc, writer);
         this.sessions = new JdbcSessionRepository(jdbc, writer);

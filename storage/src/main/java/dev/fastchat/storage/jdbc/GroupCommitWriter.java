@@ -10,6 +10,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +42,7 @@ public final class GroupCommitWriter implements AutoCloseable {
     }
 
     private final DataSource dataSource;
+    private final Consumer<Connection> evict;
     private final int batchLimit;
     private final BlockingQueue<Request<?>> queue;
     private final Thread thread;
@@ -48,11 +50,19 @@ public final class GroupCommitWriter implements AutoCloseable {
     private final LongAdder commits = new LongAdder();
     private volatile boolean closing;
 
-    public GroupCommitWriter(DataSource dataSource, int batchLimit, int queueLimit, String name) {
+    /**
+     * @param dataSource where connections come from
+     * @param evict called with a connection on which the database failed, so the pool replaces it
+     * @param batchLimit most writes per transaction
+     * @param queueLimit most writes waiting
+     * @param name the writer thread's name
+     */
+    public GroupCommitWriter(DataSource dataSource, Consumer<Connection> evict, int batchLimit, int queueLimit, String name) {
         if (batchLimit < 1 || queueLimit < batchLimit) {
             throw new IllegalArgumentException("need 1 <= batchLimit <= queueLimit");
         }
         this.dataSource = dataSource;
+        this.evict = evict;
         this.batchLimit = batchLimit;
         this.queue = new ArrayBlockingQueue<>(queueLimit);
         this.thread = Thread.ofPlatform().name(name).daemon(true).start(this::run);
@@ -115,7 +125,9 @@ public final class GroupCommitWriter implements AutoCloseable {
         batches.increment();
         List<Request<?>> pending = new ArrayList<>(batch);
         while (!pending.isEmpty()) {
-            try (Connection connection = dataSource.getConnection()) {
+            Connection connection = null;
+            try {
+                connection = dataSource.getConnection();
                 connection.setAutoCommit(false);
                 Object[] results = new Object[pending.size()];
                 int failed = -1;
@@ -131,19 +143,38 @@ public final class GroupCommitWriter implements AutoCloseable {
                 if (failed < 0) {
                     connection.commit();
                     commits.add(pending.size());
+                    connection.close();
                     for (int i = 0; i < pending.size(); i++) {
                         pending.get(i).complete(results[i]);
                     }
                     return;
                 }
                 connection.rollback();
+                connection.close();
                 pending.remove(failed).future().completeExceptionally(refusal);
             } catch (SQLException e) {
                 log.warn("database write batch of {} failed: {}", pending.size(), e.getMessage());
+                discard(connection);
                 pending.forEach(r -> r.future().completeExceptionally(new StorageException(r.what(), e)));
                 return;
             }
         }
+    }
+
+    /**
+     * Rolls back and evicts a connection the database failed on: after a failed commit (disk full, I/O
+     * error) its transaction state is unknown, and reusing it would fail later batches.
+     */
+    private void discard(Connection connection) {
+        if (connection == null) {
+            return;
+        }
+        try {
+            connection.rollback();
+        } catch (SQLException ignored) {
+            // already broken
+        }
+        evict.accept(connection);
     }
 
     /** Stops taking writes, commits what is queued, and stops the thread (waiting up to 10 s). */
