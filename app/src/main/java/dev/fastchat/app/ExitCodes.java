@@ -20,7 +20,8 @@ final class ExitCodes {
         if (cause instanceof ChatException chat) {
             return chat.code() == ErrorCode.UNAVAILABLE ? UNREACHABLE : REFUSED;
         }
-        if (cause instanceof ConfigException || cause instanceof IllegalArgumentException) {
+        if (cause instanceof ConfigException || cause instanceof IllegalArgumentException
+                || cause instanceof picocli.CommandLine.ParameterException) {
             return USAGE;
         }
         return REFUSED;
