@@ -56,8 +56,7 @@ public final class FastChatServer implements AutoCloseable {
     public static FastChatServer start(ServerConfig config) throws IOException {
         Clock clock = Clock.systemUTC();
         SecureRandom random = new SecureRandom();
-        Database database = Database.open(new DatabaseSettings(config.databaseUrl(), null, config.databasePoolSize(), 256,
-                65_536, java.time.Duration.ofSeconds(3)));
+        Database database = Database.open(DatabaseSettings.of(config.databaseUrl()).withPoolSize(config.databasePoolSize()));
         ExecutorService requests = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("fastchat-request-", 0).factory());
         try {
             String serverId = database.settings()

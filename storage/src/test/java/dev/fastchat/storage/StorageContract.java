@@ -10,7 +10,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -193,9 +192,5 @@ abstract class StorageContract {
     static void assertUnavailable(CompletableFuture<?> future) {
         assertThatThrownBy(() -> future.get(30, TimeUnit.SECONDS))
                 .cause().isInstanceOf(StorageException.class);
-    }
-
-    static Throwable unwrap(Throwable e) {
-        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 }

@@ -26,7 +26,6 @@ import dev.fastchat.storage.SessionRepository;
 import dev.fastchat.storage.StoredSession;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -127,7 +126,7 @@ public final class AccountService {
         String address = "addr:" + connection.remoteAddress();
         Optional<String> name = Names.canonical(request.getUsername());
         String accountKey = "name:" + name.orElse(request.getUsername());
-        throttled(address).or(() -> throttled(accountKey)).ifPresent(wait -> {
+        perAddress.retryAfter(address).or(() -> perAccount.retryAfter(accountKey)).ifPresent(wait -> {
             throw refused(ErrorCode.RATE_LIMITED, "too many failed log-ins; try again in " + Math.max(1, wait.toSeconds()) + " s");
         });
         Optional<Account> account = name.flatMap(accounts::findByName);
@@ -177,10 +176,6 @@ public final class AccountService {
             connection.state().logIn(new LoggedIn(account.id(), account.name(), hash));
             return Envelope.newBuilder().setSession(session(account, token, expires));
         });
-    }
-
-    private Optional<Duration> throttled(String key) {
-        return key.startsWith("addr:") ? perAddress.retryAfter(key) : perAccount.retryAfter(key);
     }
 
     private static Session.Builder session(Account account, String token, Instant expires) {

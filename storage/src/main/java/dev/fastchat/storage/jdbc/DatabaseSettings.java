@@ -25,6 +25,11 @@ public record DatabaseSettings(String url, String schema, int poolSize, int writ
         return new DatabaseSettings(url, newSchema, poolSize, writerBatchLimit, writerQueueLimit, connectTimeout);
     }
 
+    /** These settings with another read pool size. */
+    public DatabaseSettings withPoolSize(int size) {
+        return new DatabaseSettings(url, schema, size, writerBatchLimit, writerQueueLimit, connectTimeout);
+    }
+
     /** These settings with another writer batch limit. */
     public DatabaseSettings withWriterBatchLimit(int limit) {
         return new DatabaseSettings(url, schema, poolSize, limit, writerQueueLimit, connectTimeout);
