@@ -2,8 +2,10 @@ package dev.fastchat.crypto;
 
 import java.security.SecureRandom;
 import java.util.Arrays;
+import org.bouncycastle.crypto.AsymmetricCipherKeyPair;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 import org.bouncycastle.crypto.params.X25519PrivateKeyParameters;
+import org.bouncycastle.crypto.params.X25519PublicKeyParameters;
 
 /**
  * A user's long-term identity: an X25519 key pair for encryption and an Ed25519 key pair for
@@ -13,13 +15,26 @@ public final class IdentityKeyPair {
     private final byte[] x25519Private;
     private final byte[] ed25519Private;
     private final PublicIdentity publicIdentity;
+    /** Parsed once: deriving the public halves is the expensive part of every signature and decryption. */
+    private final Ed25519PrivateKeyParameters signingKey;
+    private final AsymmetricCipherKeyPair encryptionKeyPair;
 
     private IdentityKeyPair(byte[] x25519Private, byte[] ed25519Private) {
         this.x25519Private = x25519Private.clone();
         this.ed25519Private = ed25519Private.clone();
+        this.signingKey = new Ed25519PrivateKeyParameters(ed25519Private);
+        this.encryptionKeyPair = Hpke.keyPair(x25519Private);
         this.publicIdentity = new PublicIdentity(
-                new X25519PrivateKeyParameters(x25519Private).generatePublicKey().getEncoded(),
-                new Ed25519PrivateKeyParameters(ed25519Private).generatePublicKey().getEncoded());
+                ((X25519PublicKeyParameters) encryptionKeyPair.getPublic()).getEncoded(),
+                signingKey.generatePublicKey().getEncoded());
+    }
+
+    Ed25519PrivateKeyParameters signingKey() {
+        return signingKey;
+    }
+
+    AsymmetricCipherKeyPair encryptionKeyPair() {
+        return encryptionKeyPair;
     }
 
     /** A fresh identity from {@code random}. */
