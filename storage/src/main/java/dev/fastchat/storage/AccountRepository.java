@@ -1,5 +1,7 @@
 package dev.fastchat.storage;
 
+import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -19,6 +21,16 @@ public interface AccountRepository {
 
     /** The account with this id. */
     Optional<Account> findById(long id);
+
+    /** The accounts with these ids (unknown ids are left out), in no particular order. */
+    List<Account> findByIds(Collection<Long> ids);
+
+    /**
+     * Registered users and groups in name order, for discovery.
+     *
+     * @param after only names after this one ("" for the first page)
+     */
+    List<DirectoryEntry> directory(String after, int limit);
 
     /** How many accounts exist. */
     long count();

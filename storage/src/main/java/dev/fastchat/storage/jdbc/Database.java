@@ -3,6 +3,8 @@ package dev.fastchat.storage.jdbc;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.fastchat.storage.AccountRepository;
+import dev.fastchat.storage.GroupRepository;
+import dev.fastchat.storage.MessageRepository;
 import dev.fastchat.storage.SessionRepository;
 import dev.fastchat.storage.SettingsRepository;
 import dev.fastchat.storage.StorageException;
@@ -29,6 +31,8 @@ public final class Database implements AutoCloseable {
     private final AccountRepository accounts;
     private final SessionRepository sessions;
     private final SettingsRepository settings;
+    private final MessageRepository messages;
+    private final GroupRepository groups;
 
     private Database(SqlDialect dialect, HikariDataSource dataSource, DatabaseSettings settings) {
         this.dialect = dialect;
@@ -39,6 +43,8 @@ public final class Database implements AutoCloseable {
         this.accounts = new JdbcAccountRepository(jdbc, writer);
         this.sessions = new JdbcSessionRepository(jdbc, writer);
         this.settings = new JdbcSettingsRepository(writer);
+        this.messages = new JdbcMessageRepository(jdbc, writer);
+        this.groups = new JdbcGroupRepository(jdbc, writer);
     }
 
     /**
@@ -135,6 +141,14 @@ public final class Database implements AutoCloseable {
 
     public SettingsRepository settings() {
         return settings;
+    }
+
+    public MessageRepository messages() {
+        return messages;
+    }
+
+    public GroupRepository groups() {
+        return groups;
     }
 
     /** The writer all repositories of this database share. */

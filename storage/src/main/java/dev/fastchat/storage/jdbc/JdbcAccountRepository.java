@@ -3,6 +3,7 @@ package dev.fastchat.storage.jdbc;
 import dev.fastchat.storage.Account;
 import dev.fastchat.storage.AccountRepository;
 import dev.fastchat.storage.Credential;
+import dev.fastchat.storage.DirectoryEntry;
 import dev.fastchat.storage.IdentityKeys;
 import dev.fastchat.storage.KdfCost;
 import dev.fastchat.storage.NameTakenException;
@@ -12,6 +13,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -39,6 +43,9 @@ public final class JdbcAccountRepository implements AccountRepository {
     }
 
     private static Account insert(Connection connection, NewAccount account) throws SQLException {
+        if (!Names.claim(connection, account.name(), "user")) {
+            throw new NameTakenException(account.name());
+        }
         long id;
         try (PreparedStatement statement = connection.prepareStatement("""
                 INSERT INTO accounts (name, auth_salt, auth_hash, kdf_memory_kib, kdf_iterations, kdf_parallelism,
@@ -87,6 +94,30 @@ public final class JdbcAccountRepository implements AccountRepository {
     public Optional<Account> findById(long id) {
         return jdbc.queryOne("find account by id", SELECT + " WHERE a.id = ?", s -> s.setLong(1, id),
                 JdbcAccountRepository::map);
+    }
+
+    @Override
+    public List<Account> findByIds(Collection<Long> ids) {
+        List<Account> found = new ArrayList<>();
+        List<Long> all = List.copyOf(ids);
+        for (int from = 0; from < all.size(); from += 200) {
+            List<Long> chunk = all.subList(from, Math.min(all.size(), from + 200));
+            String marks = String.join(",", java.util.Collections.nCopies(chunk.size(), "?"));
+            found.addAll(jdbc.queryList("find accounts by id", SELECT + " WHERE a.id IN (" + marks + ")", s -> {
+                for (int i = 0; i < chunk.size(); i++) {
+                    s.setLong(i + 1, chunk.get(i));
+                }
+            }, JdbcAccountRepository::map));
+        }
+        return found;
+    }
+
+    @Override
+    public List<DirectoryEntry> directory(String after, int limit) {
+        return jdbc.queryList("list names", "SELECT name, kind FROM names WHERE name > ? ORDER BY name LIMIT ?", s -> {
+            s.setString(1, after);
+            s.setInt(2, limit);
+        }, row -> new DirectoryEntry(row.getString("name"), "group".equals(row.getString("kind"))));
     }
 
     @Override

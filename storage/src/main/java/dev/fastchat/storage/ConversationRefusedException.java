@@ -1,0 +1,33 @@
+package dev.fastchat.storage;
+
+/**
+ * A write broke a rule of conversations and was not applied (its transaction was rolled back).
+ */
+public final class ConversationRefusedException extends RuntimeException {
+    /** Which rule. */
+    public enum Reason {
+        /** The user is not (or no longer) a member of the conversation. */
+        NOT_A_MEMBER,
+        /** The change needs the admin role. */
+        NOT_ADMIN,
+        /** The recipients of a group message are not exactly the current members. */
+        MEMBERS_CHANGED,
+        /** A client message id was used before for a different message. */
+        MESSAGE_ID_REUSED,
+        /** The other account of a direct conversation does not exist. */
+        UNKNOWN_USER,
+        /** No such group. */
+        UNKNOWN_GROUP
+    }
+
+    private final Reason reason;
+
+    public ConversationRefusedException(Reason reason, String message) {
+        super(message);
+        this.reason = reason;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+}

@@ -1,0 +1,49 @@
+package dev.fastchat.storage;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Messages, read cursors and conversation membership as it matters for reading. Reads block (call them off
+ * event loops); writes are durable when their future completes.
+ */
+public interface MessageRepository {
+
+    /**
+     * Stores a message with the next seq of its conversation, atomically with the checks: the sender is a
+     * current member, the recipients are exactly the current members, the client message id is new (or
+     * names this very message: then the first result is returned with {@code duplicate} set). The direct
+     * conversation of two accounts is created by its first message.
+     *
+     * @return fails with {@link ConversationRefusedException} when a rule is broken, or {@link StorageException}
+     */
+    CompletableFuture<Appended> append(NewMessage message);
+
+    /**
+     * A page of the conversation as {@code accountId} may see it, newest first: messages with
+     * {@code seq < beforeSeq} (any seq when {@code beforeSeq} is 0), at most {@code limit}.
+     *
+     * @throws ConversationRefusedException NOT_A_MEMBER if the user never belonged to the conversation
+     */
+    List<StoredMessage> history(String conversationId, long accountId, long beforeSeq, int limit);
+
+    /**
+     * What {@code accountId} has not seen: per conversation, messages after {@code cursors.get(id)}, or after
+     * the read cursor for conversations not in the map; oldest first within a conversation; at most {@code limit}.
+     */
+    List<StoredMessage> since(long accountId, Map<String, Long> cursors, int limit);
+
+    /** Every conversation of the user (current and former), with unread counts. */
+    List<ConversationSummary> summaries(long accountId);
+
+    /**
+     * Moves the user's read cursor forward to {@code seq} (capped at what they can see); never back.
+     *
+     * @return the read cursor after the call; fails with NOT_A_MEMBER if the user has no such conversation
+     */
+    CompletableFuture<Long> markRead(String conversationId, long accountId, long seq);
+
+    /** Accounts that share a current conversation (direct or group) with {@code accountId}. */
+    List<Long> contactsOf(long accountId);
+}

@@ -1,0 +1,271 @@
+package dev.fastchat.storage.jdbc;
+
+import dev.fastchat.storage.ConversationRefusedException;
+import dev.fastchat.storage.ConversationRefusedException.Reason;
+import dev.fastchat.storage.Group;
+import dev.fastchat.storage.GroupMember;
+import dev.fastchat.storage.GroupMembership;
+import dev.fastchat.storage.GroupRepository;
+import dev.fastchat.storage.IdentityKeys;
+import dev.fastchat.storage.MemberRole;
+import dev.fastchat.storage.MembershipChange;
+import dev.fastchat.storage.NameTakenException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Groups on JDBC. Every change first takes the group conversation's row lock (an update of its
+ * {@code last_seq} to itself), the same lock a send takes, so a message and a membership change are
+ * ordered: a message is either sealed to the members before the change or after it.
+ */
+public final class JdbcGroupRepository implements GroupRepository {
+    private static final String SELECT_GROUP = "SELECT g.id, g.name, g.created_at FROM chat_groups g";
+
+    private final Jdbc jdbc;
+    private final GroupCommitWriter writer;
+
+    JdbcGroupRepository(Jdbc jdbc, GroupCommitWriter writer) {
+        this.jdbc = jdbc;
+        this.writer = writer;
+    }
+
+    @Override
+    public CompletableFuture<GroupMembership> create(String name, long creatorId, Instant now) {
+        return writer.submit("create group", connection -> {
+            if (!Names.claim(connection, name, "group")) {
+                throw new NameTakenException(name);
+            }
+            long id = Jdbc.query(connection, "INSERT INTO chat_groups (name, created_by, created_at) VALUES (?, ?, ?) RETURNING id",
+                    s -> {
+                        s.setString(1, name);
+                        s.setLong(2, creatorId);
+                        s.setLong(3, now.toEpochMilli());
+                    }, row -> row.getLong(1)).getFirst();
+            Group group = new Group(id, name, now);
+            Jdbc.update(connection, "INSERT INTO conversations (id, kind, group_id, last_seq, created_at) VALUES (?, 'group', ?, 0, ?)",
+                    s -> {
+                        s.setString(1, group.conversation().value());
+                        s.setLong(2, id);
+                        s.setLong(3, now.toEpochMilli());
+                    });
+            insertMember(connection, group, creatorId, MemberRole.ADMIN, now, 0);
+            return new GroupMembership(group, MemberRole.ADMIN, 1);
+        });
+    }
+
+    @Override
+    public Optional<Group> findByName(String name) {
+        return jdbc.queryOne("find group", SELECT_GROUP + " WHERE g.name = ?", s -> s.setString(1, name), JdbcGroupRepository::mapGroup);
+    }
+
+    @Override
+    public Optional<GroupMembership> membership(long groupId, long accountId) {
+        return jdbc.queryOne("find group", SELECT_GROUP + " WHERE g.id = ?", s -> s.setLong(1, groupId), JdbcGroupRepository::mapGroup)
+                .map(group -> {
+                    List<GroupMember> members = members(groupId);
+                    MemberRole role = members.stream().filter(m -> m.accountId() == accountId).map(GroupMember::role)
+                            .findFirst().orElse(null);
+                    return new GroupMembership(group, role, members.size());
+                });
+    }
+
+    @Override
+    public CompletableFuture<MembershipChange> add(long groupId, long actorId, long accountId, Instant now) {
+        return writer.submit("add group member", connection -> {
+            Locked locked = lock(connection, groupId);
+            requireAdmin(connection, locked.group(), actorId);
+            Optional<Row> existing = row(connection, locked.group(), accountId);
+            boolean changed = existing.map(Row::left).orElse(true);
+            if (existing.isPresent() && existing.get().left()) {
+                Jdbc.update(connection, """
+                        UPDATE members SET role = 'member', joined_at = ?, joined_seq = ?, left_seq = NULL, read_seq = ?
+                        WHERE conversation_id = ? AND account_id = ?
+                        """, s -> {
+                            s.setLong(1, now.toEpochMilli());
+                            s.setLong(2, locked.lastSeq());
+                            s.setLong(3, locked.lastSeq());
+                            s.setString(4, locked.group().conversation().value());
+                            s.setLong(5, accountId);
+                        });
+            } else if (existing.isEmpty()) {
+                insertMember(connection, locked.group(), accountId, MemberRole.MEMBER, now, locked.lastSeq());
+            }
+            return result(connection, locked.group(), actorId, changed, 0);
+        });
+    }
+
+    @Override
+    public CompletableFuture<MembershipChange> remove(long groupId, long actorId, long accountId) {
+        return writer.submit("remove group member", connection -> {
+            Locked locked = lock(connection, groupId);
+            requireAdmin(connection, locked.group(), actorId);
+            if (row(connection, locked.group(), accountId).map(Row::left).orElse(true)) {
+                throw new ConversationRefusedException(Reason.NOT_A_MEMBER, "not a member of " + locked.group().name());
+            }
+            markLeft(connection, locked, accountId);
+            long promoted = actorId == accountId ? promoteOldestIfNoAdmin(connection, locked.group()) : 0;
+            return result(connection, locked.group(), actorId, true, promoted);
+        });
+    }
+
+    @Override
+    public CompletableFuture<MembershipChange> promote(long groupId, long actorId, long accountId) {
+        return writer.submit("promote group member", connection -> {
+            Locked locked = lock(connection, groupId);
+            requireAdmin(connection, locked.group(), actorId);
+            Row target = row(connection, locked.group(), accountId).filter(r -> !r.left())
+                    .orElseThrow(() -> new ConversationRefusedException(Reason.NOT_A_MEMBER, "not a member of " + locked.group().name()));
+            if (target.role() != MemberRole.ADMIN) {
+                setRole(connection, locked.group(), accountId, MemberRole.ADMIN);
+            }
+            return result(connection, locked.group(), actorId, target.role() != MemberRole.ADMIN, 0);
+        });
+    }
+
+    @Override
+    public CompletableFuture<MembershipChange> leave(long groupId, long accountId) {
+        return writer.submit("leave group", connection -> {
+            Locked locked = lock(connection, groupId);
+            if (row(connection, locked.group(), accountId).map(Row::left).orElse(true)) {
+                throw new ConversationRefusedException(Reason.NOT_A_MEMBER, "not a member of " + locked.group().name());
+            }
+            markLeft(connection, locked, accountId);
+            long promoted = promoteOldestIfNoAdmin(connection, locked.group());
+            return result(connection, locked.group(), accountId, true, promoted);
+        });
+    }
+
+    @Override
+    public List<GroupMembership> groupsOf(long accountId) {
+        return jdbc.queryList("list groups", """
+                SELECT g.id, g.name, g.created_at, m.role,
+                       (SELECT COUNT(*) FROM members o WHERE o.conversation_id = m.conversation_id AND o.left_seq IS NULL) AS member_count
+                FROM members m
+                JOIN conversations c ON c.id = m.conversation_id
+                JOIN chat_groups g ON g.id = c.group_id
+                WHERE m.account_id = ? AND m.left_seq IS NULL
+                ORDER BY g.name
+                """, s -> s.setLong(1, accountId),
+                row -> new GroupMembership(mapGroup(row), role(row.getString("role")), row.getInt("member_count")));
+    }
+
+    @Override
+    public List<GroupMember> members(long groupId) {
+        return jdbc.queryList("list group members", """
+                SELECT m.account_id, a.name, m.role, m.joined_at, k.key_id, k.x25519_public, k.ed25519_public
+                FROM members m
+                JOIN accounts a ON a.id = m.account_id
+                JOIN identity_keys k ON k.account_id = a.id
+                    AND k.key_id = (SELECT MAX(key_id) FROM identity_keys WHERE account_id = a.id)
+                WHERE m.conversation_id = ? AND m.left_seq IS NULL
+                ORDER BY m.joined_at, m.account_id
+                """, s -> s.setString(1, "g:" + groupId),
+                row -> new GroupMember(row.getLong("account_id"), row.getString("name"), role(row.getString("role")),
+                        Instant.ofEpochMilli(row.getLong("joined_at")),
+                        new IdentityKeys(row.getInt("key_id"), row.getBytes("x25519_public"), row.getBytes("ed25519_public"))));
+    }
+
+    private record Locked(Group group, long lastSeq) {}
+
+    private record Row(MemberRole role, boolean left) {}
+
+    /** Takes the group conversation's row lock and reads its newest seq. */
+    private static Locked lock(Connection connection, long groupId) throws SQLException {
+        List<Group> groups = Jdbc.query(connection, SELECT_GROUP + " WHERE g.id = ?", s -> s.setLong(1, groupId),
+                JdbcGroupRepository::mapGroup);
+        if (groups.isEmpty()) {
+            throw new ConversationRefusedException(Reason.UNKNOWN_GROUP, "no such group");
+        }
+        Group group = groups.getFirst();
+        long lastSeq = Jdbc.query(connection, "UPDATE conversations SET last_seq = last_seq WHERE id = ? RETURNING last_seq",
+                s -> s.setString(1, group.conversation().value()), row -> row.getLong(1)).getFirst();
+        return new Locked(group, lastSeq);
+    }
+
+    private static Optional<Row> row(Connection connection, Group group, long accountId) throws SQLException {
+        return Jdbc.query(connection, "SELECT role, left_seq FROM members WHERE conversation_id = ? AND account_id = ?", s -> {
+            s.setString(1, group.conversation().value());
+            s.setLong(2, accountId);
+        }, r -> {
+            MemberRole role = role(r.getString("role"));
+            r.getLong("left_seq");
+            return new Row(role, !r.wasNull());
+        }).stream().findFirst();
+    }
+
+    private static void requireAdmin(Connection connection, Group group, long actorId) throws SQLException {
+        Optional<Row> actor = row(connection, group, actorId).filter(r -> !r.left());
+        if (actor.isEmpty()) {
+            throw new ConversationRefusedException(Reason.NOT_A_MEMBER, "you are not a member of " + group.name());
+        }
+        if (actor.get().role() != MemberRole.ADMIN) {
+            throw new ConversationRefusedException(Reason.NOT_ADMIN, "only an admin of " + group.name() + " can do that");
+        }
+    }
+
+    private static void insertMember(Connection connection, Group group, long accountId, MemberRole role, Instant now,
+                                     long joinedSeq) throws SQLException {
+        Jdbc.update(connection, """
+                INSERT INTO members (conversation_id, account_id, role, joined_at, joined_seq, left_seq, read_seq)
+                VALUES (?, ?, ?, ?, ?, NULL, ?)
+                """, s -> {
+                    s.setString(1, group.conversation().value());
+                    s.setLong(2, accountId);
+                    s.setString(3, role.name().toLowerCase(Locale.ROOT));
+                    s.setLong(4, now.toEpochMilli());
+                    s.setLong(5, joinedSeq);
+                    s.setLong(6, joinedSeq);
+                });
+    }
+
+    private static void markLeft(Connection connection, Locked locked, long accountId) throws SQLException {
+        Jdbc.update(connection, "UPDATE members SET left_seq = ?, role = 'member' WHERE conversation_id = ? AND account_id = ?", s -> {
+            s.setLong(1, locked.lastSeq());
+            s.setString(2, locked.group().conversation().value());
+            s.setLong(3, accountId);
+        });
+    }
+
+    private static void setRole(Connection connection, Group group, long accountId, MemberRole role) throws SQLException {
+        Jdbc.update(connection, "UPDATE members SET role = ? WHERE conversation_id = ? AND account_id = ?", s -> {
+            s.setString(1, role.name().toLowerCase(Locale.ROOT));
+            s.setString(2, group.conversation().value());
+            s.setLong(3, accountId);
+        });
+    }
+
+    /** When no admin is left, the member who joined first (then the lowest account id) becomes admin. */
+    private static long promoteOldestIfNoAdmin(Connection connection, Group group) throws SQLException {
+        List<long[]> members = Jdbc.query(connection, """
+                SELECT account_id, CASE WHEN role = 'admin' THEN 1 ELSE 0 END AS admin FROM members
+                WHERE conversation_id = ? AND left_seq IS NULL ORDER BY joined_at, account_id
+                """, s -> s.setString(1, group.conversation().value()), r -> new long[] {r.getLong(1), r.getLong(2)});
+        if (members.isEmpty() || members.stream().anyMatch(m -> m[1] == 1)) {
+            return 0;
+        }
+        long oldest = members.getFirst()[0];
+        setRole(connection, group, oldest, MemberRole.ADMIN);
+        return oldest;
+    }
+
+    private static MembershipChange result(Connection connection, Group group, long actorId, boolean changed, long promoted)
+            throws SQLException {
+        List<Long> members = JdbcMessageRepository.activeMembers(connection, group.conversation().value());
+        MemberRole role = row(connection, group, actorId).filter(r -> !r.left()).map(Row::role).orElse(null);
+        return new MembershipChange(new GroupMembership(group, role, members.size()), members, changed, promoted);
+    }
+
+    private static Group mapGroup(ResultSet row) throws SQLException {
+        return new Group(row.getLong("id"), row.getString("name"), Instant.ofEpochMilli(row.getLong("created_at")));
+    }
+
+    private static MemberRole role(String stored) {
+        return "admin".equals(stored) ? MemberRole.ADMIN : MemberRole.MEMBER;
+    }
+}

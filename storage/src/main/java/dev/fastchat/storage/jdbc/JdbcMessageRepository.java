@@ -1,0 +1,284 @@
+package dev.fastchat.storage.jdbc;
+
+import dev.fastchat.protocol.ConversationId;
+import dev.fastchat.storage.Appended;
+import dev.fastchat.storage.ConversationRefusedException;
+import dev.fastchat.storage.ConversationRefusedException.Reason;
+import dev.fastchat.storage.ConversationSummary;
+import dev.fastchat.storage.MessageRepository;
+import dev.fastchat.storage.NewMessage;
+import dev.fastchat.storage.StoredMessage;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/** Messages on JDBC; writes go through the group-commit writer, so seq assignment is serialised per database. */
+public final class JdbcMessageRepository implements MessageRepository {
+    private static final String SELECT_MESSAGE = """
+            SELECT m.conversation_id, m.seq, m.sender_id, a.name AS sender_name, m.client_msg_id, m.sealed,
+                   m.created_at, g.name AS group_name
+            FROM messages m
+            JOIN accounts a ON a.id = m.sender_id
+            JOIN conversations c ON c.id = m.conversation_id
+            LEFT JOIN chat_groups g ON g.id = c.group_id
+            """;
+
+    /** A user's membership of a conversation, with what they can see. */
+    private record Membership(String conversationId, boolean direct, String name, long lastSeq, long joinedSeq,
+                              Long leftSeq, long readSeq) {
+        long visibleUpTo() {
+            return leftSeq == null ? lastSeq : Math.min(lastSeq, leftSeq);
+        }
+    }
+
+    private final Jdbc jdbc;
+    private final GroupCommitWriter writer;
+
+    JdbcMessageRepository(Jdbc jdbc, GroupCommitWriter writer) {
+        this.jdbc = jdbc;
+        this.writer = writer;
+    }
+
+    @Override
+    public CompletableFuture<Appended> append(NewMessage message) {
+        return writer.submit("store message", connection -> append(connection, message));
+    }
+
+    private static Appended append(Connection connection, NewMessage message) throws SQLException {
+        String conversation = message.conversation().value();
+        Optional<StoredMessage> earlier = Jdbc.query(connection, SELECT_MESSAGE + " WHERE m.sender_id = ? AND m.client_msg_id = ?",
+                s -> {
+                    s.setLong(1, message.senderId());
+                    s.setString(2, message.clientMsgId());
+                }, JdbcMessageRepository::mapMessage).stream().findFirst();
+        if (earlier.isPresent()) {
+            StoredMessage first = earlier.get();
+            if (!first.conversationId().equals(conversation) || !Arrays.equals(first.sealed(), message.sealed())) {
+                throw new ConversationRefusedException(Reason.MESSAGE_ID_REUSED,
+                        "client message id " + message.clientMsgId() + " was already used for another message");
+            }
+            return new Appended(first, true, activeMembers(connection, conversation));
+        }
+        long seq = nextSeq(connection, message);
+        List<Long> members = activeMembers(connection, conversation);
+        if (!members.contains(message.senderId())) {
+            throw new ConversationRefusedException(Reason.NOT_A_MEMBER, "not a member of this conversation");
+        }
+        if (!new HashSet<>(members).equals(message.recipients())) {
+            throw new ConversationRefusedException(Reason.MEMBERS_CHANGED,
+                    "the message is sealed to " + message.recipients().size() + " accounts but the conversation has "
+                            + members.size() + " members; fetch the members and seal again");
+        }
+        Jdbc.update(connection, """
+                INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, sealed, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, s -> {
+                    s.setString(1, conversation);
+                    s.setLong(2, seq);
+                    s.setLong(3, message.senderId());
+                    s.setString(4, message.clientMsgId());
+                    s.setBytes(5, message.sealed());
+                    s.setLong(6, message.createdAt().toEpochMilli());
+                });
+        StoredMessage stored = Jdbc.query(connection, SELECT_MESSAGE + " WHERE m.conversation_id = ? AND m.seq = ?", s -> {
+            s.setString(1, conversation);
+            s.setLong(2, seq);
+        }, JdbcMessageRepository::mapMessage).getFirst();
+        return new Appended(stored, false, members);
+    }
+
+    /**
+     * Takes the next seq of the conversation (locking its row until commit), creating a direct conversation
+     * with its two members on its first message.
+     */
+    private static long nextSeq(Connection connection, NewMessage message) throws SQLException {
+        ConversationId conversation = message.conversation();
+        List<Long> seq = Jdbc.query(connection, "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
+                s -> s.setString(1, conversation.value()), row -> row.getLong(1));
+        if (!seq.isEmpty()) {
+            return seq.getFirst();
+        }
+        if (!conversation.isDirect()) {
+            throw new ConversationRefusedException(Reason.UNKNOWN_GROUP, "no such group");
+        }
+        if (!conversation.involves(message.senderId())) {
+            throw new ConversationRefusedException(Reason.NOT_A_MEMBER, "not a member of this conversation");
+        }
+        long peer = conversation.peerOf(message.senderId());
+        if (Jdbc.query(connection, "SELECT 1 FROM accounts WHERE id = ?", s -> s.setLong(1, peer), row -> 1).isEmpty()) {
+            throw new ConversationRefusedException(Reason.UNKNOWN_USER, "no account with id " + peer);
+        }
+        long now = message.createdAt().toEpochMilli();
+        Jdbc.update(connection, "INSERT INTO conversations (id, kind, group_id, last_seq, created_at) VALUES (?, 'direct', NULL, 1, ?)",
+                s -> {
+                    s.setString(1, conversation.value());
+                    s.setLong(2, now);
+                });
+        for (long member : List.of(conversation.low(), conversation.high())) {
+            Jdbc.update(connection, """
+                    INSERT INTO members (conversation_id, account_id, role, joined_at, joined_seq, left_seq, read_seq)
+                    VALUES (?, ?, 'member', ?, 0, NULL, 0)
+                    """, s -> {
+                        s.setString(1, conversation.value());
+                        s.setLong(2, member);
+                        s.setLong(3, now);
+                    });
+        }
+        return 1;
+    }
+
+    static List<Long> activeMembers(Connection connection, String conversationId) throws SQLException {
+        return Jdbc.query(connection, "SELECT account_id FROM members WHERE conversation_id = ? AND left_seq IS NULL ORDER BY account_id",
+                s -> s.setString(1, conversationId), row -> row.getLong(1));
+    }
+
+    @Override
+    public List<StoredMessage> history(String conversationId, long accountId, long beforeSeq, int limit) {
+        Membership membership = membership(conversationId, accountId).orElseThrow(() -> notAMember(conversationId));
+        long upper = Math.min(membership.visibleUpTo(), beforeSeq > 0 ? beforeSeq - 1 : Long.MAX_VALUE);
+        return jdbc.queryList("read history", SELECT_MESSAGE
+                + " WHERE m.conversation_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq DESC LIMIT ?", s -> {
+                    s.setString(1, conversationId);
+                    s.setLong(2, membership.joinedSeq());
+                    s.setLong(3, upper);
+                    s.setInt(4, limit);
+                }, JdbcMessageRepository::mapMessage);
+    }
+
+    @Override
+    public List<StoredMessage> since(long accountId, Map<String, Long> cursors, int limit) {
+        List<StoredMessage> result = new ArrayList<>();
+        for (Membership membership : memberships(accountId)) {
+            long from = Math.max(membership.joinedSeq(), cursors.getOrDefault(membership.conversationId(), membership.readSeq()));
+            long upTo = membership.visibleUpTo();
+            if (from >= upTo) {
+                continue;
+            }
+            int room = limit - result.size();
+            if (room <= 0) {
+                break;
+            }
+            result.addAll(jdbc.queryList("sync messages", SELECT_MESSAGE
+                    + " WHERE m.conversation_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq LIMIT ?", s -> {
+                        s.setString(1, membership.conversationId());
+                        s.setLong(2, from);
+                        s.setLong(3, upTo);
+                        s.setInt(4, room);
+                    }, JdbcMessageRepository::mapMessage));
+        }
+        return result;
+    }
+
+    @Override
+    public List<ConversationSummary> summaries(long accountId) {
+        List<ConversationSummary> summaries = new ArrayList<>();
+        for (Membership membership : memberships(accountId)) {
+            long upTo = membership.visibleUpTo();
+            long from = Math.max(membership.readSeq(), membership.joinedSeq());
+            long unread = from >= upTo ? 0 : jdbc.queryOne("count unread",
+                    "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender_id <> ?", s -> {
+                        s.setString(1, membership.conversationId());
+                        s.setLong(2, from);
+                        s.setLong(3, upTo);
+                        s.setLong(4, accountId);
+                    }, row -> row.getLong(1)).orElse(0L);
+            summaries.add(new ConversationSummary(membership.conversationId(), membership.direct(), membership.name(),
+                    upTo, membership.readSeq(), unread));
+        }
+        return summaries;
+    }
+
+    @Override
+    public CompletableFuture<Long> markRead(String conversationId, long accountId, long seq) {
+        return writer.submit("mark read", connection -> {
+            List<long[]> rows = Jdbc.query(connection, """
+                    SELECT m.read_seq, c.last_seq, m.left_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
+                    WHERE m.conversation_id = ? AND m.account_id = ?
+                    """, s -> {
+                        s.setString(1, conversationId);
+                        s.setLong(2, accountId);
+                    }, row -> {
+                        long read = row.getLong(1);
+                        long last = row.getLong(2);
+                        long left = row.getLong(3);
+                        return new long[] {read, last, row.wasNull() ? Long.MAX_VALUE : left};
+                    });
+            if (rows.isEmpty()) {
+                throw notAMember(conversationId);
+            }
+            long[] row = rows.getFirst();
+            long target = Math.min(seq, Math.min(row[1], row[2]));
+            if (target <= row[0]) {
+                return row[0];
+            }
+            Jdbc.update(connection, "UPDATE members SET read_seq = ? WHERE conversation_id = ? AND account_id = ?", s -> {
+                s.setLong(1, target);
+                s.setString(2, conversationId);
+                s.setLong(3, accountId);
+            });
+            return target;
+        });
+    }
+
+    @Override
+    public List<Long> contactsOf(long accountId) {
+        return jdbc.queryList("list contacts", """
+                SELECT DISTINCT o.account_id FROM members m
+                JOIN members o ON o.conversation_id = m.conversation_id
+                WHERE m.account_id = ? AND m.left_seq IS NULL AND o.left_seq IS NULL AND o.account_id <> ?
+                """, s -> {
+                    s.setLong(1, accountId);
+                    s.setLong(2, accountId);
+                }, row -> row.getLong(1));
+    }
+
+    private Optional<Membership> membership(String conversationId, long accountId) {
+        return jdbc.queryOne("find membership", MEMBERSHIPS + " WHERE m.account_id = ? AND m.conversation_id = ?", s -> {
+            s.setLong(1, accountId);
+            s.setLong(2, accountId);
+            s.setString(3, conversationId);
+        }, JdbcMessageRepository::mapMembership);
+    }
+
+    private List<Membership> memberships(long accountId) {
+        return jdbc.queryList("list memberships", MEMBERSHIPS + " WHERE m.account_id = ? ORDER BY m.conversation_id", s -> {
+            s.setLong(1, accountId);
+            s.setLong(2, accountId);
+        }, JdbcMessageRepository::mapMembership);
+    }
+
+    private static final String MEMBERSHIPS = """
+            SELECT m.conversation_id, c.kind, c.last_seq, m.joined_seq, m.left_seq, m.read_seq,
+                   COALESCE(g.name, (SELECT a.name FROM members o JOIN accounts a ON a.id = o.account_id
+                                     WHERE o.conversation_id = m.conversation_id AND o.account_id <> ?)) AS name
+            FROM members m
+            JOIN conversations c ON c.id = m.conversation_id
+            LEFT JOIN chat_groups g ON g.id = c.group_id
+            """;
+
+    private static Membership mapMembership(ResultSet row) throws SQLException {
+        long left = row.getLong("left_seq");
+        Long leftSeq = row.wasNull() ? null : left;
+        return new Membership(row.getString("conversation_id"), "direct".equals(row.getString("kind")),
+                row.getString("name"), row.getLong("last_seq"), row.getLong("joined_seq"), leftSeq, row.getLong("read_seq"));
+    }
+
+    private static StoredMessage mapMessage(ResultSet row) throws SQLException {
+        String group = row.getString("group_name");
+        return new StoredMessage(row.getString("conversation_id"), row.getLong("seq"), row.getLong("sender_id"),
+                row.getString("sender_name"), row.getString("client_msg_id"), row.getBytes("sealed"),
+                Instant.ofEpochMilli(row.getLong("created_at")), group == null ? "" : group);
+    }
+
+    private static ConversationRefusedException notAMember(String conversationId) {
+        return new ConversationRefusedException(Reason.NOT_A_MEMBER, "not a member of conversation " + conversationId);
+    }
+}
