@@ -25,6 +25,12 @@ public final class Names {
         return VALID.matcher(folded).matches() ? Optional.of(folded) : Optional.empty();
     }
 
+    /** A name as it may be echoed in an error: at most 40 characters, control characters replaced. */
+    public static String printable(String name) {
+        String shortened = name.length() > 40 ? name.substring(0, 40) + "..." : name;
+        return shortened.replaceAll("\\p{Cntrl}", "?");
+    }
+
     /** A one-line explanation of the rule, for error messages. */
     public static String rule() {
         return "3 to 32 characters: letters a-z, digits, '_', '.' or '-', starting with a letter or digit";

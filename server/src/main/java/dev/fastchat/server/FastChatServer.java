@@ -3,6 +3,12 @@ package dev.fastchat.server;
 import dev.fastchat.protocol.v1.Limits;
 import dev.fastchat.protocol.v1.Welcome;
 import dev.fastchat.server.account.AccountService;
+import dev.fastchat.server.account.KeyDirectoryService;
+import dev.fastchat.server.group.GroupService;
+import dev.fastchat.server.message.MessageService;
+import dev.fastchat.server.presence.PresenceService;
+import dev.fastchat.server.session.Services;
+import dev.fastchat.server.session.SessionRegistry;
 import dev.fastchat.server.config.HostAndPort;
 import dev.fastchat.server.config.ServerConfig;
 import dev.fastchat.server.session.RequestDispatcher;
@@ -35,10 +41,12 @@ public final class FastChatServer implements AutoCloseable {
     private final RequestDispatcher dispatcher;
     private final TcpTransport transport;
     private final String serverId;
+    private final SessionRegistry sessions;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private FastChatServer(ServerConfig config, Database database, ExecutorService requests, RequestDispatcher dispatcher,
-                           TcpTransport transport, String serverId) {
+                           TcpTransport transport, String serverId, SessionRegistry sessions) {
+        this.sessions = sessions;
         this.config = config;
         this.database = database;
         this.requests = requests;
@@ -70,11 +78,17 @@ public final class FastChatServer implements AutoCloseable {
                             .setMaxFrameBytes(config.limits().maxFrameBytes())
                             .setIdleTimeoutSeconds((int) config.limits().idleTimeout().toSeconds()))
                     .build();
-            AccountService accounts = new AccountService(database.accounts(), database.sessions(), config.accounts(), random, clock);
-            RequestDispatcher dispatcher = new RequestDispatcher(welcome, accounts, requests);
+            SessionRegistry sessions = new SessionRegistry();
+            Services services = new Services(
+                    new AccountService(database.accounts(), database.sessions(), config.accounts(), random, clock),
+                    new KeyDirectoryService(database.accounts()),
+                    new MessageService(database.messages(), sessions, config.messaging(), clock),
+                    new GroupService(database.groups(), database.accounts(), sessions, config.messaging(), clock),
+                    new PresenceService(sessions, database.accounts(), database.messages(), requests));
+            RequestDispatcher dispatcher = new RequestDispatcher(welcome, services, requests);
             TcpTransport transport = TcpTransport.start(config, dispatcher);
             log.info("FastChat {} node {} ready on {} (server id {})", VERSION, config.nodeId(), transport.address(), serverId);
-            return new FastChatServer(config, database, requests, dispatcher, transport, serverId);
+            return new FastChatServer(config, database, requests, dispatcher, transport, serverId, sessions);
         } catch (IOException | RuntimeException e) {
             requests.shutdownNow();
             database.close();
@@ -105,6 +119,16 @@ public final class FastChatServer implements AutoCloseable {
     /** Open client connections. */
     public int connectionCount() {
         return transport.connectionCount();
+    }
+
+    /** Logged-in sessions on this node. */
+    public int sessionCount() {
+        return sessions.sessionCount();
+    }
+
+    /** The database this node stores in (for tests and tools that inspect it). */
+    public Database database() {
+        return database;
     }
 
     /** The configuration the server runs with. */

@@ -199,7 +199,7 @@ public final class AccountService {
 
     private static String canonicalName(String requested) {
         return Names.canonical(requested).orElseThrow(() -> refused(ErrorCode.INVALID_NAME,
-                "'" + printable(requested) + "' is not a valid name: " + Names.rule()));
+                "'" + Names.printable(requested) + "' is not a valid name: " + Names.rule()));
     }
 
     private static String device(String requested) {
@@ -211,12 +211,6 @@ public final class AccountService {
         if (key.size() != KEY_BYTES) {
             throw refused(ErrorCode.BAD_REQUEST, field + " must be " + KEY_BYTES + " bytes, got " + key.size());
         }
-    }
-
-    /** The name as it may be echoed in an error: at most 40 characters, control characters replaced. */
-    private static String printable(String name) {
-        String shortened = name.length() > 40 ? name.substring(0, 40) + "..." : name;
-        return shortened.replaceAll("\\p{Cntrl}", "?");
     }
 
     private static RequestRefusedException refused(ErrorCode code, String reason) {

@@ -41,7 +41,10 @@ public final class ConfigLoader {
             new Setting("min-kdf-iterations", "2", "weakest Argon2id iteration count accepted at registration"),
             new Setting("max-login-failures-per-account", "5", "failed log-ins per account per window before throttling"),
             new Setting("max-login-failures-per-address", "20", "failed log-ins per address per window before throttling"),
-            new Setting("login-failure-window", "15m", "the log-in throttling window"));
+            new Setting("login-failure-window", "15m", "the log-in throttling window"),
+            new Setting("send-rate", "50", "messages per second one user may send; more get RATE_LIMITED"),
+            new Setting("send-burst", "200", "messages one user may send at once before send-rate applies"),
+            new Setting("max-group-members", "1024", "most members of one group"));
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
 
@@ -145,10 +148,14 @@ public final class ConfigLoader {
                 reader.intIn("max-login-failures-per-account", 1, 1_000_000),
                 reader.intIn("max-login-failures-per-address", 1, 1_000_000),
                 reader.durationIn("login-failure-window", Duration.ofSeconds(1), Duration.ofDays(1)));
+        MessagingConfig messaging = new MessagingConfig(
+                reader.intIn("send-rate", 1, 1_000_000),
+                reader.intIn("send-burst", 1, 1_000_000),
+                reader.intIn("max-group-members", 2, 100_000));
         if (!reader.problems.isEmpty()) {
             throw new ConfigException(reader.problems);
         }
-        return new ServerConfig(listen, data, db, poolSize, nodeId, ioThreads, grace, tls, limits, accounts);
+        return new ServerConfig(listen, data, db, poolSize, nodeId, ioThreads, grace, tls, limits, accounts, messaging);
     }
 
     private static Optional<TlsConfig> tls(Values reader) {

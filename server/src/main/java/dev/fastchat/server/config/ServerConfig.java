@@ -18,10 +18,12 @@ import java.util.Optional;
  * @param tls TLS certificate and key, if TLS is on
  * @param limits per-connection limits
  * @param accounts account and log-in settings
+ * @param messaging send rate and group size limits
  */
 public record ServerConfig(HostAndPort listen, Path dataDirectory, String databaseUrl, int databasePoolSize,
                            String nodeId, int ioThreads, Duration shutdownGrace, Optional<TlsConfig> tls,
-                           LimitsConfig limits, AccountsConfig accounts) {
+                           LimitsConfig limits, AccountsConfig accounts,
+                           MessagingConfig messaging) {
 
     /** The embedded defaults: 127.0.0.1:7420, SQLite under ./data, one node. */
     public static ServerConfig defaults() {
@@ -31,6 +33,6 @@ public record ServerConfig(HostAndPort listen, Path dataDirectory, String databa
     /** This configuration with another listen address. */
     public ServerConfig withListen(HostAndPort address) {
         return new ServerConfig(address, dataDirectory, databaseUrl, databasePoolSize, nodeId, ioThreads, shutdownGrace,
-                tls, limits, accounts);
+                tls, limits, accounts, messaging);
     }
 }

@@ -38,6 +38,15 @@ public final class ConnectionState {
         return Optional.ofNullable(loggedIn);
     }
 
+    /** Who is logged in; for requests the dispatcher has let through as authenticated. */
+    public LoggedIn user() {
+        LoggedIn current = loggedIn;
+        if (current == null) {
+            throw new RequestRefusedException(dev.fastchat.protocol.v1.ErrorCode.UNAUTHENTICATED, "log in first");
+        }
+        return current;
+    }
+
     public void logIn(LoggedIn session) {
         loggedIn = session;
     }

@@ -8,6 +8,8 @@ import dev.fastchat.protocol.v1.Hello;
 import dev.fastchat.protocol.v1.Pong;
 import dev.fastchat.protocol.v1.Welcome;
 import dev.fastchat.server.account.AccountService;
+import dev.fastchat.storage.ConversationRefusedException;
+import dev.fastchat.storage.NameTakenException;
 import dev.fastchat.storage.StorageException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -30,13 +32,15 @@ public final class RequestDispatcher {
     private static final Logger log = LoggerFactory.getLogger(RequestDispatcher.class);
 
     private final Welcome welcome;
+    private final Services services;
     private final AccountService accounts;
     private final ExecutorService executor;
     private final InflightRequests inflight = new InflightRequests();
 
-    public RequestDispatcher(Welcome welcome, AccountService accounts, ExecutorService executor) {
+    public RequestDispatcher(Welcome welcome, Services services, ExecutorService executor) {
         this.welcome = welcome;
-        this.accounts = accounts;
+        this.services = services;
+        this.accounts = services.accounts();
         this.executor = executor;
     }
 
@@ -53,15 +57,48 @@ public final class RequestDispatcher {
             case PING -> connection.send(Envelope.newBuilder().setRequestId(id).setPong(Pong.getDefaultInstance()).build());
             case PONG -> { } // answer to our ping; the read itself reset the idle timer
             case GET_KDF_PARAMS -> greeted(connection, request, r -> accounts.kdfParams(r.getGetKdfParams()));
-            case REGISTER -> greeted(connection, request, r -> accounts.register(connection, r.getRegister()));
-            case LOGIN -> greeted(connection, request, r -> accounts.login(connection, r.getLogin()));
-            case RESUME -> greeted(connection, request, r -> accounts.resume(connection, r.getResume()));
-            case LOGOUT -> authenticated(connection, request, r -> accounts.logout(connection));
+            case REGISTER -> greeted(connection, request, r -> startsSession(connection, accounts.register(connection, r.getRegister())));
+            case LOGIN -> greeted(connection, request, r -> startsSession(connection, accounts.login(connection, r.getLogin())));
+            case RESUME -> greeted(connection, request, r -> startsSession(connection, accounts.resume(connection, r.getResume())));
+            case LOGOUT -> authenticated(connection, request, r -> {
+                ConnectionState.LoggedIn user = connection.state().user();
+                return accounts.logout(connection).thenApply(response -> {
+                    services.presence().loggedOut(connection, user);
+                    return response;
+                });
+            });
+            case KEY_LOOKUP -> authenticated(connection, request, r -> services.keys().lookup(r.getKeyLookup()));
+            case SEND -> authenticated(connection, request, r -> services.messages().send(connection, r.getSend()));
+            case SYNC -> authenticated(connection, request, r -> services.messages().sync(connection, r.getSync()));
+            case HISTORY -> authenticated(connection, request, r -> services.messages().history(connection, r.getHistory()));
+            case GET_UNREAD -> authenticated(connection, request, r -> services.messages().unread(connection, r.getGetUnread()));
+            case MARK_READ -> authenticated(connection, request, r -> services.messages().markRead(connection, r.getMarkRead()));
+            case CREATE_GROUP -> authenticated(connection, request, r -> services.groups().create(connection, r.getCreateGroup()));
+            case ADD_MEMBER -> authenticated(connection, request, r -> services.groups().add(connection, r.getAddMember()));
+            case REMOVE_MEMBER -> authenticated(connection, request, r -> services.groups().remove(connection, r.getRemoveMember()));
+            case PROMOTE_MEMBER -> authenticated(connection, request, r -> services.groups().promote(connection, r.getPromoteMember()));
+            case LEAVE_GROUP -> authenticated(connection, request, r -> services.groups().leave(connection, r.getLeaveGroup()));
+            case LIST_GROUPS -> authenticated(connection, request, r -> services.groups().list(connection));
+            case LIST_MEMBERS -> authenticated(connection, request, r -> services.groups().members(connection, r.getListMembers()));
+            case WHO_IS_ONLINE -> authenticated(connection, request, r -> services.presence().who(connection, r.getWhoIsOnline()));
+            case LIST_DIRECTORY -> authenticated(connection, request, r -> services.presence().directory(r.getListDirectory()));
             case BODY_NOT_SET -> connection.send(Envelopes.error(id, ErrorCode.BAD_REQUEST,
                     "empty or unknown request type (is the client newer than this server?)"));
             default -> connection.send(Envelopes.error(id, ErrorCode.BAD_REQUEST,
                     request.getBodyCase().name().toLowerCase(java.util.Locale.ROOT) + " is not a request a client may send"));
         }
+    }
+
+    /** The connection closed: its session (if any) ends. Called on the transport's thread; never blocks. */
+    public void closed(Connection connection) {
+        connection.state().loggedIn().ifPresent(user -> services.presence().loggedOut(connection, user));
+    }
+
+    private CompletableFuture<Envelope.Builder> startsSession(Connection connection, CompletableFuture<Envelope.Builder> login) {
+        return login.thenApply(response -> {
+            services.presence().loggedIn(connection);
+            return response;
+        });
     }
 
     private void hello(Connection connection, long id, Hello hello) {
@@ -131,6 +168,18 @@ public final class RequestDispatcher {
                 log.debug("{} {} refused: {}", connection.id(), request.getBodyCase(), refused.code());
                 yield Envelopes.error(id, refused.code(), refused.getMessage());
             }
+            case ConversationRefusedException rule -> {
+                log.debug("{} {} refused: {}", connection.id(), request.getBodyCase(), rule.reason());
+                yield Envelopes.error(id, switch (rule.reason()) {
+                    case NOT_A_MEMBER -> ErrorCode.NOT_A_MEMBER;
+                    case NOT_ADMIN -> ErrorCode.NOT_ADMIN;
+                    case MEMBERS_CHANGED -> ErrorCode.MEMBERS_CHANGED;
+                    case MESSAGE_ID_REUSED -> ErrorCode.BAD_REQUEST;
+                    case UNKNOWN_USER -> ErrorCode.UNKNOWN_USER;
+                    case UNKNOWN_GROUP -> ErrorCode.UNKNOWN_CONVERSATION;
+                }, rule.getMessage());
+            }
+            case NameTakenException taken -> Envelopes.error(id, ErrorCode.ACCOUNT_EXISTS, "the name '" + taken.name() + "' is taken");
             case StorageException storage -> {
                 log.warn("{} {} failed: database unavailable: {}", connection.id(), request.getBodyCase(), storage.getMessage());
                 yield Envelopes.error(id, ErrorCode.UNAVAILABLE, "the database is unavailable; nothing was saved, try again");

@@ -34,6 +34,7 @@ final class EnvelopeHandler extends SimpleChannelInboundHandler<Envelope> {
         NettyConnection connection = NettyConnection.of(ctx.channel());
         if (connection != null) {
             log.debug("{} closed", connection.id());
+            dispatcher.closed(connection);
         }
         super.channelInactive(ctx);
     }

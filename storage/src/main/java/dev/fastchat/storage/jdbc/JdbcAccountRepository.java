@@ -114,10 +114,13 @@ public final class JdbcAccountRepository implements AccountRepository {
 
     @Override
     public List<DirectoryEntry> directory(String after, int limit) {
-        return jdbc.queryList("list names", "SELECT name, kind FROM names WHERE name > ? ORDER BY name LIMIT ?", s -> {
+        return jdbc.queryList("list names", """
+                SELECT n.name, n.kind, a.id FROM names n LEFT JOIN accounts a ON a.name = n.name
+                WHERE n.name > ? ORDER BY n.name LIMIT ?
+                """, s -> {
             s.setString(1, after);
             s.setInt(2, limit);
-        }, row -> new DirectoryEntry(row.getString("name"), "group".equals(row.getString("kind"))));
+        }, row -> new DirectoryEntry(row.getString("name"), "group".equals(row.getString("kind")), row.getLong("id")));
     }
 
     @Override

@@ -1,0 +1,67 @@
+package dev.fastchat.server.account;
+
+import com.google.protobuf.ByteString;
+import dev.fastchat.protocol.MessageLimits;
+import dev.fastchat.protocol.Names;
+import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.protocol.v1.KeyBundle;
+import dev.fastchat.protocol.v1.KeyLookup;
+import dev.fastchat.protocol.v1.UserKeys;
+import dev.fastchat.server.session.RequestRefusedException;
+import dev.fastchat.storage.Account;
+import dev.fastchat.storage.AccountRepository;
+import dev.fastchat.storage.IdentityKeys;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Hands out users' public identity keys. The server is trusted only to relay them: clients pin what they
+ * get on first use and warn when a key changes, so a server that substitutes keys is noticed.
+ */
+public final class KeyDirectoryService {
+    private final AccountRepository accounts;
+
+    public KeyDirectoryService(AccountRepository accounts) {
+        this.accounts = accounts;
+    }
+
+    public CompletableFuture<Envelope.Builder> lookup(KeyLookup request) {
+        if (request.getUsernamesCount() + request.getAccountIdsCount() > MessageLimits.MAX_KEY_LOOKUP) {
+            throw new RequestRefusedException(ErrorCode.TOO_LARGE, "at most " + MessageLimits.MAX_KEY_LOOKUP + " users per lookup");
+        }
+        Map<Long, Account> found = new LinkedHashMap<>();
+        for (String requested : request.getUsernamesList()) {
+            Account account = Names.canonical(requested).flatMap(accounts::findByName)
+                    .orElseThrow(() -> new RequestRefusedException(ErrorCode.UNKNOWN_USER, "no user named '" + Names.printable(requested) + "'"));
+            found.put(account.id(), account);
+        }
+        List<Long> ids = new ArrayList<>(request.getAccountIdsList());
+        ids.removeAll(found.keySet());
+        if (!ids.isEmpty()) {
+            List<Account> byId = accounts.findByIds(ids);
+            if (byId.size() != ids.stream().distinct().count()) {
+                throw new RequestRefusedException(ErrorCode.UNKNOWN_USER, "an account id of the lookup does not exist");
+            }
+            byId.forEach(account -> found.put(account.id(), account));
+        }
+        KeyBundle.Builder bundle = KeyBundle.newBuilder();
+        found.values().forEach(account -> bundle.addUsers(userKeys(account.id(), account.name(), account.identity())));
+        return CompletableFuture.completedFuture(Envelope.newBuilder().setKeyBundle(bundle));
+    }
+
+    /** The wire form of a user's public keys. */
+    public static UserKeys userKeys(long accountId, String name, IdentityKeys keys) {
+        return UserKeys.newBuilder()
+                .setAccountId(accountId)
+                .setUsername(name)
+                .setIdentity(dev.fastchat.protocol.v1.IdentityKeys.newBuilder()
+                        .setKeyId(keys.keyId())
+                        .setX25519Public(ByteString.copyFrom(keys.x25519Public()))
+                        .setEd25519Public(ByteString.copyFrom(keys.ed25519Public())))
+                .build();
+    }
+}

@@ -1,0 +1,196 @@
+package dev.fastchat.server.group;
+
+import dev.fastchat.protocol.Names;
+import dev.fastchat.protocol.v1.AddMember;
+import dev.fastchat.protocol.v1.CreateGroup;
+import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.protocol.v1.GroupInfo;
+import dev.fastchat.protocol.v1.GroupList;
+import dev.fastchat.protocol.v1.LeaveGroup;
+import dev.fastchat.protocol.v1.ListMembers;
+import dev.fastchat.protocol.v1.Member;
+import dev.fastchat.protocol.v1.MemberList;
+import dev.fastchat.protocol.v1.MembershipChanged;
+import dev.fastchat.protocol.v1.MembershipChanged.Change;
+import dev.fastchat.protocol.v1.PromoteMember;
+import dev.fastchat.protocol.v1.RemoveMember;
+import dev.fastchat.protocol.v1.Role;
+import dev.fastchat.server.account.KeyDirectoryService;
+import dev.fastchat.server.config.MessagingConfig;
+import dev.fastchat.server.session.Connection;
+import dev.fastchat.server.session.ConnectionState.LoggedIn;
+import dev.fastchat.server.session.RequestRefusedException;
+import dev.fastchat.server.session.SessionRegistry;
+import dev.fastchat.storage.Account;
+import dev.fastchat.storage.AccountRepository;
+import dev.fastchat.storage.Group;
+import dev.fastchat.storage.GroupMember;
+import dev.fastchat.storage.GroupMembership;
+import dev.fastchat.storage.GroupRepository;
+import dev.fastchat.storage.MemberRole;
+import dev.fastchat.storage.MembershipChange;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Group chats: create, add, remove, promote, leave, list. Changes are checked and committed by the
+ * repository in one transaction (admin rights included); after commit every member, and a removed member,
+ * gets {@code MembershipChanged}, so clients refresh the member list they seal to.
+ */
+public final class GroupService {
+    private static final Logger log = LoggerFactory.getLogger(GroupService.class);
+
+    private final GroupRepository groups;
+    private final AccountRepository accounts;
+    private final SessionRegistry sessions;
+    private final MessagingConfig config;
+    private final Clock clock;
+
+    public GroupService(GroupRepository groups, AccountRepository accounts, SessionRegistry sessions, MessagingConfig config,
+                        Clock clock) {
+        this.groups = groups;
+        this.accounts = accounts;
+        this.sessions = sessions;
+        this.config = config;
+        this.clock = clock;
+    }
+
+    public CompletableFuture<Envelope.Builder> create(Connection connection, CreateGroup request) {
+        LoggedIn user = connection.state().user();
+        String name = Names.canonical(request.getName()).orElseThrow(() -> new RequestRefusedException(ErrorCode.INVALID_NAME,
+                "'" + Names.printable(request.getName()) + "' is not a valid group name: " + Names.rule()));
+        return groups.create(name, user.accountId(), clock.instant()).thenApply(created -> {
+            log.info("group {} created by account {}", created.group().id(), user.accountId());
+            notify(List.of(user.accountId()), created, Change.CREATED, user.username(), user.username());
+            return Envelope.newBuilder().setGroupInfo(info(created));
+        });
+    }
+
+    public CompletableFuture<Envelope.Builder> add(Connection connection, AddMember request) {
+        LoggedIn user = connection.state().user();
+        Group group = group(request.getGroup());
+        Account target = account(request.getUsername());
+        GroupMembership current = groups.membership(group.id(), user.accountId()).orElseThrow();
+        if (current.memberCount() >= config.maxGroupMembers()) {
+            throw new RequestRefusedException(ErrorCode.TOO_LARGE, group.name() + " has the most members a group may have ("
+                    + config.maxGroupMembers() + ")");
+        }
+        return groups.add(group.id(), user.accountId(), target.id(), clock.instant())
+                .thenApply(change -> changed(change, Change.ADDED, target, user, List.of()));
+    }
+
+    public CompletableFuture<Envelope.Builder> remove(Connection connection, RemoveMember request) {
+        LoggedIn user = connection.state().user();
+        Group group = group(request.getGroup());
+        Account target = account(request.getUsername());
+        return groups.remove(group.id(), user.accountId(), target.id())
+                .thenApply(change -> changed(change, Change.REMOVED, target, user, List.of(target.id())));
+    }
+
+    public CompletableFuture<Envelope.Builder> promote(Connection connection, PromoteMember request) {
+        LoggedIn user = connection.state().user();
+        Group group = group(request.getGroup());
+        Account target = account(request.getUsername());
+        return groups.promote(group.id(), user.accountId(), target.id())
+                .thenApply(change -> changed(change, Change.PROMOTED, target, user, List.of()));
+    }
+
+    public CompletableFuture<Envelope.Builder> leave(Connection connection, LeaveGroup request) {
+        LoggedIn user = connection.state().user();
+        Group group = group(request.getGroup());
+        return groups.leave(group.id(), user.accountId()).thenApply(change -> {
+            notify(concat(change.members(), user.accountId()), change.group(), Change.LEFT, user.username(), user.username());
+            if (change.promoted() != 0) {
+                accounts.findById(change.promoted()).ifPresent(promoted ->
+                        notify(change.members(), change.group(), Change.PROMOTED, promoted.name(), user.username()));
+            }
+            return Envelope.newBuilder().setGroupInfo(info(change.group()));
+        });
+    }
+
+    public CompletableFuture<Envelope.Builder> list(Connection connection) {
+        LoggedIn user = connection.state().user();
+        GroupList.Builder list = GroupList.newBuilder();
+        groups.groupsOf(user.accountId()).forEach(membership -> list.addGroups(info(membership)));
+        return CompletableFuture.completedFuture(Envelope.newBuilder().setGroupList(list));
+    }
+
+    /** Members with their keys; members only. */
+    public CompletableFuture<Envelope.Builder> members(Connection connection, ListMembers request) {
+        LoggedIn user = connection.state().user();
+        Group group = group(request.getGroup());
+        List<GroupMember> members = groups.members(group.id());
+        MemberRole myRole = members.stream().filter(m -> m.accountId() == user.accountId()).map(GroupMember::role)
+                .findFirst().orElseThrow(() -> new RequestRefusedException(ErrorCode.NOT_A_MEMBER,
+                        "you are not a member of " + group.name()));
+        MemberList.Builder list = MemberList.newBuilder().setGroup(info(new GroupMembership(group, myRole, members.size())));
+        for (GroupMember member : members) {
+            list.addMembers(Member.newBuilder()
+                    .setUser(KeyDirectoryService.userKeys(member.accountId(), member.name(), member.identity()))
+                    .setRole(role(member.role()))
+                    .setJoinedAtMs(member.joinedAt().toEpochMilli())
+                    .setOnline(sessions.isOnline(member.accountId())));
+        }
+        return CompletableFuture.completedFuture(Envelope.newBuilder().setMemberList(list));
+    }
+
+    private Envelope.Builder changed(MembershipChange change, Change kind, Account target, LoggedIn actor, List<Long> also) {
+        if (change.changed()) {
+            List<Long> recipients = new ArrayList<>(change.members());
+            also.forEach(id -> {
+                if (!recipients.contains(id)) {
+                    recipients.add(id);
+                }
+            });
+            notify(recipients, change.group(), kind, target.name(), actor.username());
+            if (change.promoted() != 0) {
+                accounts.findById(change.promoted()).ifPresent(promoted ->
+                        notify(change.members(), change.group(), Change.PROMOTED, promoted.name(), actor.username()));
+            }
+        }
+        return Envelope.newBuilder().setGroupInfo(info(change.group()));
+    }
+
+    private void notify(List<Long> recipients, GroupMembership group, Change change, String username, String by) {
+        GroupInfo info = info(new GroupMembership(group.group(), null, group.memberCount()));
+        sessions.push(recipients, Envelope.newBuilder().setMembershipChanged(MembershipChanged.newBuilder()
+                .setGroup(info).setChange(change).setUsername(username).setBy(by)).build());
+    }
+
+    private static List<Long> concat(List<Long> members, long also) {
+        List<Long> all = new ArrayList<>(members);
+        all.add(also);
+        return all;
+    }
+
+    private Group group(String requested) {
+        return Names.canonical(requested).flatMap(groups::findByName).orElseThrow(() -> new RequestRefusedException(
+                ErrorCode.UNKNOWN_CONVERSATION, "no group named '" + Names.printable(requested) + "'"));
+    }
+
+    private Account account(String requested) {
+        return Names.canonical(requested).flatMap(accounts::findByName).orElseThrow(() -> new RequestRefusedException(
+                ErrorCode.UNKNOWN_USER, "no user named '" + Names.printable(requested) + "'"));
+    }
+
+    static GroupInfo info(GroupMembership membership) {
+        Group group = membership.group();
+        return GroupInfo.newBuilder()
+                .setGroupId(group.id())
+                .setName(group.name())
+                .setConversationId(group.conversation().value())
+                .setMyRole(membership.role() == null ? Role.ROLE_UNSPECIFIED : role(membership.role()))
+                .setMemberCount(membership.memberCount())
+                .setCreatedAtMs(group.createdAt().toEpochMilli())
+                .build();
+    }
+
+    private static Role role(MemberRole role) {
+        return role == MemberRole.ADMIN ? Role.ADMIN : Role.MEMBER;
+    }
+}

@@ -1,0 +1,246 @@
+package dev.fastchat.server.message;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.fastchat.protocol.ConversationId;
+import dev.fastchat.protocol.MessageLimits;
+import dev.fastchat.protocol.v1.ConversationKind;
+import dev.fastchat.protocol.v1.Cursor;
+import dev.fastchat.protocol.v1.Deliver;
+import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.protocol.v1.GetUnread;
+import dev.fastchat.protocol.v1.History;
+import dev.fastchat.protocol.v1.HistoryPage;
+import dev.fastchat.protocol.v1.MarkRead;
+import dev.fastchat.protocol.v1.Message;
+import dev.fastchat.protocol.v1.MessageHeader;
+import dev.fastchat.protocol.v1.Ok;
+import dev.fastchat.protocol.v1.ReadMarked;
+import dev.fastchat.protocol.v1.RecipientKey;
+import dev.fastchat.protocol.v1.RecipientList;
+import dev.fastchat.protocol.v1.SealedBody;
+import dev.fastchat.protocol.v1.SealedMessage;
+import dev.fastchat.protocol.v1.Send;
+import dev.fastchat.protocol.v1.SendAck;
+import dev.fastchat.protocol.v1.Sync;
+import dev.fastchat.protocol.v1.SyncBatch;
+import dev.fastchat.protocol.v1.UnreadSummary;
+import dev.fastchat.server.config.MessagingConfig;
+import dev.fastchat.server.session.Connection;
+import dev.fastchat.server.session.ConnectionState.LoggedIn;
+import dev.fastchat.server.session.RequestRefusedException;
+import dev.fastchat.server.session.SessionRegistry;
+import dev.fastchat.storage.Appended;
+import dev.fastchat.storage.ConversationRefusedException;
+import dev.fastchat.storage.ConversationSummary;
+import dev.fastchat.storage.MessageRepository;
+import dev.fastchat.storage.NewMessage;
+import dev.fastchat.storage.StoredMessage;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sending, delivery, sync, history and read cursors.
+ *
+ * <p><b>Acknowledged means durable:</b> {@code SendAck} is written only after the transaction that stored
+ * the message has committed. Right after the commit, every current member's sessions on this node get a
+ * {@code Deliver} (the sender's other sessions too); that push is best effort, and a session that misses
+ * it gets the message from {@code Sync}. Within a conversation, messages are ordered by {@code seq}.
+ *
+ * <p>The server never opens a sealed message. It reads the header and the recipients' account ids (which
+ * carry nothing it does not know) to refuse a message whose header names another sender, conversation or
+ * client message id than the request, or whose recipients are not exactly the members.
+ */
+public final class MessageService {
+    private static final Logger log = LoggerFactory.getLogger(MessageService.class);
+    /** The sealed body may hold the largest padded content, its tag, and protobuf framing. */
+    private static final int MAX_BODY_BYTES = MessageLimits.MAX_PADDED_CONTENT_BYTES + 64;
+
+    private final MessageRepository messages;
+    private final SessionRegistry sessions;
+    private final SendRateLimiter rateLimiter;
+    private final Clock clock;
+
+    public MessageService(MessageRepository messages, SessionRegistry sessions, MessagingConfig config, Clock clock) {
+        this.messages = messages;
+        this.sessions = sessions;
+        this.rateLimiter = new SendRateLimiter(config.sendRate(), config.sendBurst(), clock);
+        this.clock = clock;
+    }
+
+    /** Stores a message, acknowledges it after commit, and pushes it to the members' sessions. */
+    public CompletableFuture<Envelope.Builder> send(Connection connection, Send request) {
+        LoggedIn user = connection.state().user();
+        ConversationId conversation = conversation(request.getConversationId());
+        String clientMsgId = request.getClientMsgId();
+        if (clientMsgId.isEmpty() || clientMsgId.length() > MessageLimits.MAX_CLIENT_MSG_ID_CHARS) {
+            throw refused(ErrorCode.BAD_REQUEST, "client_msg_id must be 1 to " + MessageLimits.MAX_CLIENT_MSG_ID_CHARS + " characters");
+        }
+        Set<Long> recipients = checkSealed(request, user.accountId(), conversation);
+        if (!rateLimiter.tryAcquire(user.accountId())) {
+            throw refused(ErrorCode.RATE_LIMITED, "sending too fast; slow down and retry (nothing acknowledged was lost)");
+        }
+        NewMessage message = new NewMessage(conversation, user.accountId(), clientMsgId, request.getSealed().toByteArray(),
+                recipients, clock.instant());
+        return messages.append(message).thenApply(appended -> {
+            StoredMessage stored = appended.message();
+            deliver(appended);
+            if (appended.duplicate()) {
+                log.debug("{} resent {} seq {}", connection.id(), stored.conversationId(), stored.seq());
+            }
+            return Envelope.newBuilder().setSendAck(SendAck.newBuilder()
+                    .setConversationId(stored.conversationId())
+                    .setSeq(stored.seq())
+                    .setServerTimeMs(stored.createdAt().toEpochMilli())
+                    .setClientMsgId(stored.clientMsgId()));
+        });
+    }
+
+    private void deliver(Appended appended) {
+        Envelope push = Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(toProto(appended.message()))).build();
+        sessions.push(appended.members(), push);
+    }
+
+    /**
+     * Checks what the server may check of a sealed message without opening it.
+     *
+     * @return the recipients' account ids
+     */
+    private static Set<Long> checkSealed(Send request, long senderId, ConversationId conversation) {
+        SealedMessage sealed;
+        MessageHeader header;
+        RecipientList recipients;
+        SealedBody body;
+        try {
+            sealed = SealedMessage.parseFrom(request.getSealed());
+            header = MessageHeader.parseFrom(sealed.getHeader());
+            recipients = RecipientList.parseFrom(sealed.getRecipients());
+            body = SealedBody.parseFrom(sealed.getBody());
+        } catch (InvalidProtocolBufferException e) {
+            throw refused(ErrorCode.BAD_REQUEST, "sealed is not a sealed message");
+        }
+        if (body.getCiphertext().size() > MAX_BODY_BYTES) {
+            throw refused(ErrorCode.TOO_LARGE, "the message is over the limit of " + MessageLimits.MAX_TEXT_BYTES + " bytes of text");
+        }
+        if (header.getSenderId() != senderId) {
+            throw refused(ErrorCode.BAD_REQUEST, "the sealed header names another sender than the logged-in user");
+        }
+        if (!header.getConversationId().equals(conversation.value())) {
+            throw refused(ErrorCode.BAD_REQUEST, "the sealed header names another conversation than the request");
+        }
+        if (!header.getClientMsgId().equals(request.getClientMsgId())) {
+            throw refused(ErrorCode.BAD_REQUEST, "the sealed header has another client_msg_id than the request");
+        }
+        if (sealed.getSignature().size() != 64) {
+            throw refused(ErrorCode.BAD_REQUEST, "the sealed message is not signed");
+        }
+        Set<Long> ids = new HashSet<>();
+        for (RecipientKey recipient : recipients.getRecipientsList()) {
+            if (!ids.add(recipient.getAccountId())) {
+                throw refused(ErrorCode.BAD_REQUEST, "account " + recipient.getAccountId() + " is listed twice as recipient");
+            }
+        }
+        return ids;
+    }
+
+    /** What the client missed, oldest first per conversation. */
+    public CompletableFuture<Envelope.Builder> sync(Connection connection, Sync request) {
+        LoggedIn user = connection.state().user();
+        Map<String, Long> cursors = new HashMap<>();
+        for (Cursor cursor : request.getCursorsList()) {
+            cursors.merge(cursor.getConversationId(), cursor.getSeq(), Math::max);
+        }
+        int limit = request.getLimit() == 0 ? MessageLimits.MAX_SYNC_BATCH : Math.min(request.getLimit(), MessageLimits.MAX_SYNC_BATCH);
+        List<StoredMessage> found = messages.since(user.accountId(), cursors, limit + 1);
+        SyncBatch.Builder batch = SyncBatch.newBuilder().setMore(found.size() > limit);
+        found.stream().limit(limit).map(MessageService::toProto).forEach(batch::addMessages);
+        return done(Envelope.newBuilder().setSyncBatch(batch));
+    }
+
+    /** A page of history, newest first. */
+    public CompletableFuture<Envelope.Builder> history(Connection connection, History request) {
+        LoggedIn user = connection.state().user();
+        ConversationId conversation = conversation(request.getConversationId());
+        int limit = request.getLimit() == 0 ? MessageLimits.DEFAULT_HISTORY_PAGE : Math.min(request.getLimit(), MessageLimits.MAX_HISTORY_PAGE);
+        List<StoredMessage> page;
+        try {
+            page = messages.history(conversation.value(), user.accountId(), request.getBeforeSeq(), limit + 1);
+        } catch (ConversationRefusedException e) {
+            if (!conversation.involves(user.accountId())) {
+                throw e;
+            }
+            page = List.of(); // a direct conversation of this user with no message yet
+        }
+        HistoryPage.Builder result = HistoryPage.newBuilder().setMore(page.size() > limit);
+        page.stream().limit(limit).map(MessageService::toProto).forEach(result::addMessages);
+        return done(Envelope.newBuilder().setHistoryPage(result));
+    }
+
+    /** Unread counts per conversation, direct messages and groups apart. */
+    public CompletableFuture<Envelope.Builder> unread(Connection connection, GetUnread request) {
+        LoggedIn user = connection.state().user();
+        UnreadSummary.Builder summary = UnreadSummary.newBuilder();
+        long direct = 0;
+        long group = 0;
+        for (ConversationSummary conversation : messages.summaries(user.accountId())) {
+            summary.addConversations(dev.fastchat.protocol.v1.ConversationSummary.newBuilder()
+                    .setConversationId(conversation.conversationId())
+                    .setKind(conversation.direct() ? ConversationKind.DIRECT : ConversationKind.GROUP)
+                    .setName(conversation.name() == null ? "" : conversation.name())
+                    .setLastSeq(conversation.lastSeq())
+                    .setReadSeq(conversation.readSeq())
+                    .setUnread(conversation.unread()));
+            if (conversation.direct()) {
+                direct += conversation.unread();
+            } else {
+                group += conversation.unread();
+            }
+        }
+        return done(Envelope.newBuilder().setUnreadSummary(summary.setDirectUnread(direct).setGroupUnread(group)));
+    }
+
+    /** Moves the read cursor and tells the user's other sessions. */
+    public CompletableFuture<Envelope.Builder> markRead(Connection connection, MarkRead request) {
+        LoggedIn user = connection.state().user();
+        ConversationId conversation = conversation(request.getConversationId());
+        return messages.markRead(conversation.value(), user.accountId(), request.getSeq()).thenApply(seq -> {
+            sessions.push(user.accountId(), Envelope.newBuilder().setReadMarked(ReadMarked.newBuilder()
+                    .setConversationId(conversation.value()).setSeq(seq)).build(), connection);
+            return Envelope.newBuilder().setOk(Ok.getDefaultInstance());
+        });
+    }
+
+    static Message toProto(StoredMessage stored) {
+        return Message.newBuilder()
+                .setConversationId(stored.conversationId())
+                .setSeq(stored.seq())
+                .setSenderId(stored.senderId())
+                .setSenderName(stored.senderName())
+                .setSealed(ByteString.copyFrom(stored.sealed()))
+                .setServerTimeMs(stored.createdAt().toEpochMilli())
+                .setKind(stored.groupName().isEmpty() ? ConversationKind.DIRECT : ConversationKind.GROUP)
+                .setGroupName(stored.groupName())
+                .build();
+    }
+
+    private static ConversationId conversation(String id) {
+        return ConversationId.parse(id).orElseThrow(() -> refused(ErrorCode.UNKNOWN_CONVERSATION,
+                "'" + (id.length() > 48 ? id.substring(0, 48) + "..." : id) + "' is not a conversation id"));
+    }
+
+    private static RequestRefusedException refused(ErrorCode code, String reason) {
+        return new RequestRefusedException(code, reason);
+    }
+
+    private static CompletableFuture<Envelope.Builder> done(Envelope.Builder response) {
+        return CompletableFuture.completedFuture(response);
+    }
+}
