@@ -3,6 +3,31 @@ package dev.fastchat.client;
 import com.google.protobuf.ByteString;
 import dev.fastchat.client.internal.ClientConnection;
 import dev.fastchat.client.internal.LocalKeyStore;
+import dev.fastchat.client.internal.Messenger;
+import dev.fastchat.client.internal.SerialExecutor;
+import dev.fastchat.protocol.ConversationId;
+import dev.fastchat.protocol.v1.AddMember;
+import dev.fastchat.protocol.v1.ConversationKind;
+import dev.fastchat.protocol.v1.CreateGroup;
+import dev.fastchat.protocol.v1.Cursor;
+import dev.fastchat.protocol.v1.DirectoryKind;
+import dev.fastchat.protocol.v1.GetUnread;
+import dev.fastchat.protocol.v1.History;
+import dev.fastchat.protocol.v1.HistoryPage;
+import dev.fastchat.protocol.v1.LeaveGroup;
+import dev.fastchat.protocol.v1.ListDirectory;
+import dev.fastchat.protocol.v1.ListGroups;
+import dev.fastchat.protocol.v1.ListMembers;
+import dev.fastchat.protocol.v1.MarkRead;
+import dev.fastchat.protocol.v1.PromoteMember;
+import dev.fastchat.protocol.v1.RemoveMember;
+import dev.fastchat.protocol.v1.Role;
+import dev.fastchat.protocol.v1.Sync;
+import dev.fastchat.protocol.v1.SyncBatch;
+import dev.fastchat.protocol.v1.WhoIsOnline;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import dev.fastchat.crypto.CryptoException;
 import dev.fastchat.crypto.IdentityKeyPair;
 import dev.fastchat.crypto.KdfParams;
@@ -78,6 +103,11 @@ public final class ChatClient implements AutoCloseable {
     private volatile ServerInfo serverInfo;
     private volatile SessionInfo session;
     private volatile IdentityKeyPair identity;
+    private volatile Messenger messenger;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Delivers listener events one at a time, off the network thread. */
+    private final Executor events = new SerialExecutor(command -> Thread.ofVirtual().name("fastchat-events").start(command));
+    private static final Executor WORK = command -> Thread.ofVirtual().name("fastchat-work").start(command);
 
     private ChatClient(Builder builder, Optional<SslContext> tls) {
         this.host = builder.host;
@@ -105,7 +135,18 @@ public final class ChatClient implements AutoCloseable {
      */
     public CompletableFuture<ServerInfo> connect() {
         Duration ping = Duration.ofSeconds(20);
-        return ClientConnection.open(group, host, port, tls, requestTimeout, ping, listener)
+        ChatListener ordered = new ChatListener() {
+            @Override
+            public void disconnected(String reason) {
+                events.execute(() -> listener.disconnected(reason));
+            }
+        };
+        return ClientConnection.open(group, host, port, tls, requestTimeout, ping, ordered, push -> {
+                    Messenger current = messenger;
+                    if (current != null) {
+                        current.onPush(push);
+                    }
+                })
                 .thenCompose(opened -> {
                     connection = opened;
                     return opened.request(Envelope.newBuilder().setHello(Hello.newBuilder()
@@ -213,7 +254,188 @@ public final class ChatClient implements AutoCloseable {
     /** Ends the session on the server and invalidates its resume token. */
     public CompletableFuture<Void> logout() {
         return guard(() -> connection().request(Envelope.newBuilder().setLogout(Logout.getDefaultInstance()))
-                .thenAccept(response -> session = null));
+                .thenAccept(response -> {
+                    session = null;
+                    messenger = null;
+                }));
+    }
+
+    // ---- messages
+
+    /**
+     * Sends a text message, sealed end to end for the user (and this user's other devices) or for every
+     * member of the group. Completes when the server has stored it durably.
+     *
+     * @return the acknowledgement; fails with {@code TOO_LARGE} (over 64 KiB), {@code UNKNOWN_USER},
+     *     {@code UNKNOWN_CONVERSATION}, {@code NOT_A_MEMBER}, {@code UNTRUSTED_KEY} (a recipient's key changed
+     *     since it was pinned), {@code RATE_LIMITED}, {@code UNAVAILABLE}
+     */
+    public CompletableFuture<SentMessage> send(Target to, String text) {
+        return work(m -> m.send(to, text));
+    }
+
+    /**
+     * A page of a conversation's history, newest first: messages before {@code beforeSeq} (0: the newest),
+     * at most {@code limit} (up to 200). Messages that do not verify are left out and reported to
+     * {@link ChatListener#rejected}.
+     */
+    public CompletableFuture<List<ChatMessage>> history(Target conversation, long beforeSeq, int limit) {
+        return work(m -> {
+            String id = conversationId(m, conversation);
+            HistoryPage page = Messenger.await(connection().request(Envelope.newBuilder().setHistory(History.newBuilder()
+                    .setConversationId(id).setBeforeSeq(beforeSeq).setLimit(limit)))).getHistoryPage();
+            return m.openAll(page.getMessagesList(), false);
+        });
+    }
+
+    /** Unread counts of every conversation, direct messages and groups apart. */
+    public CompletableFuture<UnreadSummary> unread() {
+        return work(m -> {
+            var summary = Messenger.await(connection().request(Envelope.newBuilder().setGetUnread(GetUnread.getDefaultInstance())))
+                    .getUnreadSummary();
+            List<ConversationUnread> conversations = summary.getConversationsList().stream()
+                    .map(c -> new ConversationUnread(c.getConversationId(),
+                            c.getKind() == ConversationKind.GROUP ? Target.group(c.getName()) : Target.user(c.getName()),
+                            c.getLastSeq(), c.getReadSeq(), c.getUnread()))
+                    .toList();
+            return new UnreadSummary(conversations, summary.getDirectUnread(), summary.getGroupUnread());
+        });
+    }
+
+    /**
+     * Fetches every message this client has not seen: after the newest it has seen in each conversation, and
+     * after the read cursor in the others (so on a fresh log-in: the unread messages). Oldest first per
+     * conversation; however many there are. The messages are returned, not passed to the listener.
+     */
+    public CompletableFuture<List<ChatMessage>> sync() {
+        return work(m -> {
+            List<ChatMessage> all = new ArrayList<>();
+            while (true) {
+                Sync.Builder request = Sync.newBuilder();
+                m.cursors().forEach((id, seq) -> request.addCursors(Cursor.newBuilder().setConversationId(id).setSeq(seq)));
+                SyncBatch batch = Messenger.await(connection().request(Envelope.newBuilder().setSync(request))).getSyncBatch();
+                all.addAll(m.openAll(batch.getMessagesList(), true));
+                if (!batch.getMore() || batch.getMessagesCount() == 0) {
+                    return all;
+                }
+            }
+        });
+    }
+
+    /** Marks the conversation read up to {@code seq}, for all of this user's devices. */
+    public CompletableFuture<Void> markRead(String conversationId, long seq) {
+        return work(m -> {
+            Messenger.await(connection().request(Envelope.newBuilder().setMarkRead(MarkRead.newBuilder()
+                    .setConversationId(conversationId).setSeq(seq))));
+            return null;
+        });
+    }
+
+    // ---- groups
+
+    /** Creates a group with this user as its admin. Fails with {@code ACCOUNT_EXISTS} if the name is taken. */
+    public CompletableFuture<ChatGroup> createGroup(String name) {
+        return groupChange(Envelope.newBuilder().setCreateGroup(CreateGroup.newBuilder().setName(name)));
+    }
+
+    /** Adds a user to a group (admins only: {@code NOT_ADMIN}). */
+    public CompletableFuture<ChatGroup> addMember(String group, String user) {
+        return groupChange(Envelope.newBuilder().setAddMember(AddMember.newBuilder().setGroup(group).setUsername(user)));
+    }
+
+    /** Removes a member (admins only); they keep what they had and receive nothing new. */
+    public CompletableFuture<ChatGroup> removeMember(String group, String user) {
+        return groupChange(Envelope.newBuilder().setRemoveMember(RemoveMember.newBuilder().setGroup(group).setUsername(user)));
+    }
+
+    /** Makes a member an admin (admins only). */
+    public CompletableFuture<ChatGroup> promoteMember(String group, String user) {
+        return groupChange(Envelope.newBuilder().setPromoteMember(PromoteMember.newBuilder().setGroup(group).setUsername(user)));
+    }
+
+    /** Leaves a group; when the last admin leaves, the longest-standing member becomes admin. */
+    public CompletableFuture<ChatGroup> leaveGroup(String group) {
+        return groupChange(Envelope.newBuilder().setLeaveGroup(LeaveGroup.newBuilder().setGroup(group)));
+    }
+
+    /** The groups this user belongs to. */
+    public CompletableFuture<List<ChatGroup>> groups() {
+        return work(m -> Messenger.await(connection().request(Envelope.newBuilder().setListGroups(ListGroups.getDefaultInstance())))
+                .getGroupList().getGroupsList().stream().map(Messenger::group).toList());
+    }
+
+    /** A group's members (members only). */
+    public CompletableFuture<List<GroupMember>> members(String group) {
+        return work(m -> Messenger.await(connection().request(Envelope.newBuilder().setListMembers(ListMembers.newBuilder()
+                        .setGroup(group)))).getMemberList().getMembersList().stream()
+                .map(member -> new GroupMember(member.getUser().getAccountId(), member.getUser().getUsername(),
+                        member.getRole() == Role.ADMIN, Instant.ofEpochMilli(member.getJoinedAtMs()), member.getOnline()))
+                .toList());
+    }
+
+    private CompletableFuture<ChatGroup> groupChange(Envelope.Builder request) {
+        return work(m -> Messenger.group(Messenger.await(connection().request(request)).getGroupInfo()));
+    }
+
+    // ---- presence and directory
+
+    /** Whether these users are online; with no names, this user's contacts (people they share a conversation with). */
+    public CompletableFuture<List<UserPresence>> whoIsOnline(String... users) {
+        return work(m -> Messenger.await(connection().request(Envelope.newBuilder().setWhoIsOnline(
+                        WhoIsOnline.newBuilder().addAllUsernames(List.of(users))))).getPresenceList().getUsersList().stream()
+                .map(p -> new UserPresence(p.getAccountId(), p.getUsername(), p.getOnline())).toList());
+    }
+
+    /** Registered users and groups in name order after {@code after}; with {@code onlineOnly}, users online now. */
+    public CompletableFuture<List<DirectoryEntry>> directory(String after, int limit, boolean onlineOnly) {
+        return work(m -> Messenger.await(connection().request(Envelope.newBuilder().setListDirectory(ListDirectory.newBuilder()
+                        .setAfter(after).setLimit(limit).setOnlineOnly(onlineOnly)))).getDirectory().getEntriesList().stream()
+                .map(e -> new DirectoryEntry(e.getName(), e.getKind() == DirectoryKind.GROUP_NAME, e.getOnline())).toList());
+    }
+
+    // ---- keys
+
+    /**
+     * The safety number of this user and {@code user} (compare it with theirs out of band), and whether the
+     * key the server hands out for them is the one pinned here.
+     */
+    public CompletableFuture<KeyVerification> verifyKey(String user) {
+        return work(m -> {
+            Messenger.Verification verification = m.verify(user);
+            return new KeyVerification(Names.canonical(user).orElse(user), verification.safetyNumber(), verification.trust());
+        });
+    }
+
+    /** Pins the key the server now hands out for {@code user}, after its safety number was compared. */
+    public CompletableFuture<Void> acceptKey(String user) {
+        return work(m -> {
+            m.accept(user);
+            return null;
+        });
+    }
+
+    private String conversationId(Messenger m, Target conversation) {
+        if (!conversation.group()) {
+            long peer = m.user(Names.canonical(conversation.name()).orElseThrow(() -> new ChatException(ErrorCode.INVALID_NAME,
+                    "'" + Names.printable(conversation.name()) + "' is not a valid name"))).getAccountId();
+            return ConversationId.direct(session().orElseThrow().accountId(), peer).value();
+        }
+        String name = Names.canonical(conversation.name()).orElse(conversation.name());
+        return Messenger.await(connection().request(Envelope.newBuilder().setGetUnread(GetUnread.getDefaultInstance())))
+                .getUnreadSummary().getConversationsList().stream()
+                .filter(c -> c.getKind() == ConversationKind.GROUP && c.getName().equals(name))
+                .map(dev.fastchat.protocol.v1.ConversationSummary::getConversationId)
+                .findFirst()
+                .orElseGet(() -> m.members(name).getGroup().getConversationId());
+    }
+
+    /** Runs {@code operation} with the logged-in user's messenger on a virtual thread. */
+    private <T> CompletableFuture<T> work(java.util.function.Function<Messenger, T> operation) {
+        Messenger current = messenger;
+        if (current == null || session == null) {
+            return CompletableFuture.failedFuture(new ChatException(ErrorCode.UNAUTHENTICATED, "log in first"));
+        }
+        return CompletableFuture.supplyAsync(() -> operation.apply(current), WORK);
     }
 
     /** Runs {@code operation}, turning a synchronous failure into a failed future. */
@@ -251,9 +473,12 @@ public final class ChatClient implements AutoCloseable {
         return keyStore.file(requireConnected().serverId(), username);
     }
 
-    /** Closes the connection (without logging out: the resume token stays valid). */
+    /** Closes the connection (without logging out: the resume token stays valid). Calling it again does nothing. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         ClientConnection current = connection;
         if (current != null) {
             current.close().orTimeout(5, TimeUnit.SECONDS).exceptionally(e -> null).join();
@@ -273,6 +498,8 @@ public final class ChatClient implements AutoCloseable {
         }
         keyStore.save(serverInfo.serverId(), s.getUsername(), keys);
         identity = keys;
+        messenger = new Messenger(request -> connection().request(request), s.getAccountId(), s.getUsername(),
+                s.getIdentity().getKeyId(), keys, serverInfo.serverId(), keyStore, random, Clock.systemUTC(), listener, events);
         session = new SessionInfo(s.getAccountId(), s.getUsername(), s.getToken(), Instant.ofEpochMilli(s.getExpiresAtMs()));
         return session;
     }

@@ -4,10 +4,37 @@ package dev.fastchat.client;
  * Receives events of a {@link ChatClient}. Every method has an empty default, so implement only what you
  * need.
  *
- * <p>Threading: events are delivered on one thread per client (the connection's I/O thread), in the order
- * they happened. Do not block in a listener; hand long work to your own executor.
+ * <p>Threading: events of one client are delivered one at a time, in the order they happened, on a
+ * thread of the client's own (never the network thread). A slow listener delays that client's later
+ * events, not its network I/O; hand long work to your own executor.
  */
 public interface ChatListener {
+    /**
+     * A new message arrived (pushed by the server, or found by a sync), decrypted and verified. Messages
+     * this user sent from another device arrive here too, with {@link ChatMessage#outgoing()} set. Each
+     * message is reported once per client, even when the server delivers it twice.
+     */
+    default void message(ChatMessage message) {}
+
+    /**
+     * A message was refused and is not shown: it did not verify or decrypt, or it is a replay of a message
+     * already shown.
+     *
+     * @param conversationId where it arrived
+     * @param seq its seq
+     * @param reason why, in words fit for a user
+     */
+    default void rejected(String conversationId, long seq, String reason) {}
+
+    /** A contact came online or went offline. */
+    default void presence(UserPresence presence) {}
+
+    /** A group this user is in changed. */
+    default void membership(MembershipEvent event) {}
+
+    /** This user read up to {@code seq} in a conversation on another device. */
+    default void readElsewhere(String conversationId, long seq) {}
+
     /**
      * The connection to the server was lost or closed by the server. After this call no further events
      * arrive for that connection; requests still pending have failed with {@link ChatException}.

@@ -59,7 +59,8 @@ public final class ClientConnection {
      */
     public static CompletableFuture<ClientConnection> open(EventLoopGroup group, String host, int port,
                                                            Optional<SslContext> tls, Duration requestTimeout,
-                                                           Duration pingInterval, ChatListener listener) {
+                                                           Duration pingInterval, ChatListener listener,
+                                                           java.util.function.Consumer<Envelope> pushes) {
         CompletableFuture<ClientConnection> ready = new CompletableFuture<>();
         ClientConnection[] holder = new ClientConnection[1];
         Bootstrap bootstrap = new Bootstrap()
@@ -74,7 +75,7 @@ public final class ClientConnection {
                         ch.pipeline().addLast("ping", new IdleStateHandler(0, pingInterval.toMillis(), 0, TimeUnit.MILLISECONDS));
                         ch.pipeline().addLast("decoder", new EnvelopeDecoder(MAX_INBOUND_FRAME));
                         ch.pipeline().addLast("encoder", new EnvelopeEncoder());
-                        ch.pipeline().addLast("handler", new Handler(holder, ready, tls.isPresent(), listener));
+                        ch.pipeline().addLast("handler", new Handler(holder, ready, tls.isPresent(), listener, pushes));
                     }
                 });
         bootstrap.connect(host, port).addListener(future -> {
@@ -153,13 +154,16 @@ public final class ClientConnection {
         private final CompletableFuture<ClientConnection> ready;
         private final boolean tls;
         private final ChatListener listener;
+        private final java.util.function.Consumer<Envelope> pushes;
         private String lastServerError;
 
-        Handler(ClientConnection[] holder, CompletableFuture<ClientConnection> ready, boolean tls, ChatListener listener) {
+        Handler(ClientConnection[] holder, CompletableFuture<ClientConnection> ready, boolean tls, ChatListener listener,
+                java.util.function.Consumer<Envelope> pushes) {
             this.holder = holder;
             this.ready = ready;
             this.tls = tls;
             this.listener = listener;
+            this.pushes = pushes;
         }
 
         @Override
@@ -168,6 +172,8 @@ public final class ClientConnection {
             if (envelope.getRequestId() == 0) {
                 if (envelope.hasError()) {
                     lastServerError = envelope.getError().getReason();
+                } else {
+                    pushes.accept(envelope);
                 }
                 return;
             }

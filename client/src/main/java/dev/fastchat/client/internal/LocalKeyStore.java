@@ -50,16 +50,51 @@ public final class LocalKeyStore {
         properties.setProperty("username", username);
         properties.setProperty("x25519-private", Base64.getEncoder().encodeToString(identity.x25519Private()));
         properties.setProperty("ed25519-private", Base64.getEncoder().encodeToString(identity.ed25519Private()));
+        writePrivate(file, properties, "FastChat identity keys: keep this file private");
+    }
+
+    /** The file of the contacts' keys that {@code username} pinned. */
+    public Path pinsFile(String serverId, String username) {
+        return file(serverId, username).resolveSibling(username + ".pins");
+    }
+
+    /** The pinned contact keys of {@code username}, by account id. */
+    public java.util.Map<Long, PinnedKey> loadPins(String serverId, String username) {
+        Path file = pinsFile(serverId, username);
+        java.util.Map<Long, PinnedKey> pins = new java.util.concurrent.ConcurrentHashMap<>();
+        if (!Files.exists(file)) {
+            return pins;
+        }
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file)) {
+            properties.load(reader);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the pinned keys " + file, e);
+        }
+        for (String key : properties.stringPropertyNames()) {
+            PinnedKey.parse(Long.parseLong(key), properties.getProperty(key)).ifPresent(pin -> pins.put(pin.accountId(), pin));
+        }
+        return pins;
+    }
+
+    /** Replaces the pinned contact keys of {@code username}. */
+    public synchronized void savePins(String serverId, String username, java.util.Collection<PinnedKey> pins) {
+        Properties properties = new Properties();
+        pins.forEach(pin -> properties.setProperty(Long.toString(pin.accountId()), pin.format()));
+        writePrivate(pinsFile(serverId, username), properties, "FastChat: contacts' identity keys pinned on first use");
+    }
+
+    private static void writePrivate(Path file, Properties properties, String comment) {
         try {
             createPrivateDirectories(file.getParent());
             Path temporary = Files.createTempFile(file.getParent(), ".keys", ".tmp");
             setPermissions(temporary, OWNER_ONLY);
             try (Writer writer = Files.newBufferedWriter(temporary)) {
-                properties.store(writer, "FastChat identity keys: keep this file private");
+                properties.store(writer, comment);
             }
             Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the key store " + file, e);
+            throw new UncheckedIOException("cannot write " + file, e);
         }
     }
 

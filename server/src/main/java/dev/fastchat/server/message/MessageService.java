@@ -92,7 +92,7 @@ public final class MessageService {
                 recipients, clock.instant());
         return messages.append(message).thenApply(appended -> {
             StoredMessage stored = appended.message();
-            deliver(appended);
+            deliver(appended, connection);
             if (appended.duplicate()) {
                 log.debug("{} resent {} seq {}", connection.id(), stored.conversationId(), stored.seq());
             }
@@ -104,9 +104,10 @@ public final class MessageService {
         });
     }
 
-    private void deliver(Appended appended) {
+    /** Pushes to every member's sessions but the sending one (which gets the ack). */
+    private void deliver(Appended appended, Connection sender) {
         Envelope push = Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(toProto(appended.message()))).build();
-        sessions.push(appended.members(), push);
+        sessions.push(appended.members(), push, sender);
     }
 
     /**

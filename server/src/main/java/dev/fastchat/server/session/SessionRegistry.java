@@ -83,8 +83,13 @@ public final class SessionRegistry {
 
     /** Pushes {@code push} to every session of these accounts. */
     public void push(Collection<Long> accountIds, Envelope push) {
+        push(accountIds, push, null);
+    }
+
+    /** Pushes {@code push} to every session of these accounts except {@code except} (may be null). */
+    public void push(Collection<Long> accountIds, Envelope push, Connection except) {
         for (long accountId : accountIds) {
-            push(accountId, push, null);
+            push(accountId, push, except);
         }
     }
 

@@ -1,0 +1,399 @@
+package dev.fastchat.client.internal;
+
+import com.google.protobuf.ByteString;
+import dev.fastchat.client.ChatException;
+import dev.fastchat.client.ChatGroup;
+import dev.fastchat.client.ChatListener;
+import dev.fastchat.client.ChatMessage;
+import dev.fastchat.client.KeyTrust;
+import dev.fastchat.client.MembershipEvent;
+import dev.fastchat.client.SentMessage;
+import dev.fastchat.client.Target;
+import dev.fastchat.client.UserPresence;
+import dev.fastchat.crypto.IdentityKeyPair;
+import dev.fastchat.crypto.MessageSealer;
+import dev.fastchat.crypto.OpenException;
+import dev.fastchat.crypto.PublicIdentity;
+import dev.fastchat.crypto.SafetyNumber;
+import dev.fastchat.protocol.ConversationId;
+import dev.fastchat.protocol.MessageLimits;
+import dev.fastchat.protocol.Names;
+import dev.fastchat.protocol.v1.Content;
+import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.protocol.v1.GroupInfo;
+import dev.fastchat.protocol.v1.KeyLookup;
+import dev.fastchat.protocol.v1.ListMembers;
+import dev.fastchat.protocol.v1.Member;
+import dev.fastchat.protocol.v1.MemberList;
+import dev.fastchat.protocol.v1.Message;
+import dev.fastchat.protocol.v1.Role;
+import dev.fastchat.protocol.v1.Send;
+import dev.fastchat.protocol.v1.SendAck;
+import dev.fastchat.protocol.v1.UserKeys;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+
+/**
+ * The end-to-end encrypted messaging of one logged-in user: key lookup and pinning, sealing, opening,
+ * de-duplication and replay detection. Methods block on the server; call them on virtual threads.
+ */
+public final class Messenger {
+    private static final int SEEN_LIMIT = 100_000;
+    private static final int MAX_SEND_ATTEMPTS = 4;
+
+    private final Function<Envelope.Builder, CompletableFuture<Envelope>> rpc;
+    private final long myId;
+    private final String myName;
+    private final int myKeyId;
+    private final IdentityKeyPair identity;
+    private final String serverId;
+    private final LocalKeyStore keyStore;
+    private final Map<Long, PinnedKey> pins;
+    private final SecureRandom random;
+    private final Clock clock;
+    private final ChatListener listener;
+    private final Executor events;
+    /** What the server said this session, by account id and by name. */
+    private final Map<Long, UserKeys> served = new ConcurrentHashMap<>();
+    private final Map<String, Long> idsByName = new ConcurrentHashMap<>();
+    private final Map<String, MemberList> groups = new ConcurrentHashMap<>();
+    /** (conversation, seq) already reported, and where each (sender, client message id) was shown. */
+    private final Map<String, Boolean> seen = java.util.Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > SEEN_LIMIT;
+        }
+    });
+    private final Map<String, String> shownAt = java.util.Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > SEEN_LIMIT;
+        }
+    });
+    /** The newest seq reported per conversation: the cursors of the next sync. */
+    private final Map<String, Long> cursors = new ConcurrentHashMap<>();
+
+    public Messenger(Function<Envelope.Builder, CompletableFuture<Envelope>> rpc, long myId, String myName, int myKeyId,
+                     IdentityKeyPair identity, String serverId, LocalKeyStore keyStore, SecureRandom random, Clock clock,
+                     ChatListener listener, Executor events) {
+        this.rpc = rpc;
+        this.myId = myId;
+        this.myName = myName;
+        this.myKeyId = myKeyId;
+        this.identity = identity;
+        this.serverId = serverId;
+        this.keyStore = keyStore;
+        this.pins = keyStore.loadPins(serverId, myName);
+        this.random = random;
+        this.clock = clock;
+        this.listener = listener;
+        this.events = events;
+    }
+
+    // ---- sending
+
+    /** Seals {@code text} for the target's members and sends it; retries when a group's members changed. */
+    public SentMessage send(Target target, String text) {
+        if (text.getBytes(StandardCharsets.UTF_8).length > MessageLimits.MAX_TEXT_BYTES) {
+            throw new ChatException(ErrorCode.TOO_LARGE, "the message is over the limit of " + MessageLimits.MAX_TEXT_BYTES
+                    + " bytes (" + text.getBytes(StandardCharsets.UTF_8).length + ")");
+        }
+        Content content = Content.newBuilder().setText(text).build();
+        String clientMsgId = UUID.randomUUID().toString();
+        for (int attempt = 1; ; attempt++) {
+            Addressed addressed = address(target);
+            byte[] sealed = MessageSealer.seal(new MessageSealer.Sender(myId, myKeyId, identity), addressed.conversationId(),
+                    clientMsgId, clock.instant(), content, addressed.recipients(), random);
+            try {
+                return sendSealed(addressed.conversationId(), clientMsgId, sealed);
+            } catch (ChatException e) {
+                if (e.code() != ErrorCode.MEMBERS_CHANGED || attempt == MAX_SEND_ATTEMPTS) {
+                    throw e;
+                }
+                groups.remove(target.name());
+            }
+        }
+    }
+
+    /** Sends an already sealed message; a retry with the same id and bytes is answered with the first ack. */
+    public SentMessage sendSealed(String conversationId, String clientMsgId, byte[] sealed) {
+        SendAck ack = await(rpc.apply(Envelope.newBuilder().setSend(Send.newBuilder()
+                .setConversationId(conversationId).setClientMsgId(clientMsgId).setSealed(ByteString.copyFrom(sealed)))))
+                .getSendAck();
+        String key = ack.getConversationId() + "#" + ack.getSeq();
+        seen.put(key, Boolean.TRUE); // this session wrote it; a push of it is not news
+        shownAt.putIfAbsent(myId + "/" + clientMsgId, key);
+        cursors.merge(ack.getConversationId(), ack.getSeq(), Math::max);
+        return new SentMessage(ack.getConversationId(), ack.getSeq(), ack.getClientMsgId(), Instant.ofEpochMilli(ack.getServerTimeMs()));
+    }
+
+    /** A conversation id and the keys to seal to. */
+    public record Addressed(String conversationId, List<MessageSealer.Recipient> recipients) {}
+
+    /** Resolves who a message to {@code target} must be sealed to, refusing changed keys. */
+    public Addressed address(Target target) {
+        String name = canonical(target.name());
+        if (!target.group()) {
+            UserKeys peer = user(name);
+            requireTrusted(peer);
+            if (peer.getAccountId() == myId) {
+                throw new ChatException(ErrorCode.BAD_REQUEST, "you cannot send a direct message to yourself");
+            }
+            return new Addressed(ConversationId.direct(myId, peer.getAccountId()).value(),
+                    List.of(recipient(myId, myKeyId, identity.publicIdentity().x25519()), recipient(peer)));
+        }
+        MemberList members = members(name);
+        List<MessageSealer.Recipient> recipients = new ArrayList<>();
+        for (Member member : members.getMembersList()) {
+            if (member.getUser().getAccountId() != myId) {
+                requireTrusted(member.getUser());
+            }
+            recipients.add(recipient(member.getUser()));
+        }
+        return new Addressed(members.getGroup().getConversationId(), recipients);
+    }
+
+    private static MessageSealer.Recipient recipient(UserKeys user) {
+        return recipient(user.getAccountId(), user.getIdentity().getKeyId(), user.getIdentity().getX25519Public().toByteArray());
+    }
+
+    private static MessageSealer.Recipient recipient(long id, int keyId, byte[] x25519) {
+        return new MessageSealer.Recipient(id, keyId, x25519);
+    }
+
+    // ---- receiving
+
+    /**
+     * Opens a message from the server: verifies, decrypts, drops duplicates and replays.
+     *
+     * @param onlyNew whether a message reported before is left out (for pushes and syncs; not for history)
+     * @return the message, or empty if it was reported before
+     * @throws OpenException if it must not be shown (the caller reports it)
+     */
+    public Optional<ChatMessage> open(Message message, boolean onlyNew) {
+        String key = message.getConversationId() + "#" + message.getSeq();
+        if (onlyNew && seen.containsKey(key)) {
+            return Optional.empty();
+        }
+        UserKeys sender = user(message.getSenderId());
+        KeyTrust trust = trust(sender);
+        byte[] signingKey = trust == KeyTrust.KEY_CHANGED
+                ? pins.get(sender.getAccountId()).identity().ed25519()
+                : sender.getIdentity().getEd25519Public().toByteArray();
+        MessageSealer.Opened opened;
+        try {
+            opened = MessageSealer.open(message.getSealed().toByteArray(), message.getConversationId(), message.getSenderId(),
+                    signingKey, myId, identity);
+            if (trust == KeyTrust.KEY_CHANGED) {
+                trust = KeyTrust.PINNED; // signed with the pinned key after all
+            }
+        } catch (OpenException e) {
+            if (trust != KeyTrust.KEY_CHANGED || e.reason() != OpenException.Reason.BAD_SIGNATURE) {
+                throw e;
+            }
+            opened = MessageSealer.open(message.getSealed().toByteArray(), message.getConversationId(), message.getSenderId(),
+                    sender.getIdentity().getEd25519Public().toByteArray(), myId, identity);
+        }
+        String origin = message.getSenderId() + "/" + opened.header().getClientMsgId();
+        String earlier = shownAt.putIfAbsent(origin, key);
+        if (earlier != null && !earlier.equals(key)) {
+            seen.put(key, Boolean.TRUE);
+            throw new OpenException(OpenException.Reason.WRONG_CONVERSATION,
+                    "a replay of the message shown at " + earlier + " (dropped)");
+        }
+        seen.put(key, Boolean.TRUE);
+        cursors.merge(message.getConversationId(), message.getSeq(), Math::max);
+        if (!opened.content().hasText()) {
+            throw new OpenException(OpenException.Reason.MALFORMED, "this kind of content needs a newer client");
+        }
+        String text = opened.content().getText();
+        if (text.getBytes(StandardCharsets.UTF_8).length > MessageLimits.MAX_TEXT_BYTES) {
+            throw new OpenException(OpenException.Reason.TOO_LARGE, "the text is over the limit of " + MessageLimits.MAX_TEXT_BYTES + " bytes");
+        }
+        Target conversation = message.getGroupName().isEmpty()
+                ? Target.user(message.getSenderId() == myId
+                        ? user(ConversationId.parse(message.getConversationId()).orElseThrow().peerOf(myId)).getUsername()
+                        : sender.getUsername())
+                : Target.group(message.getGroupName());
+        return Optional.of(new ChatMessage(message.getConversationId(), conversation, message.getSeq(), message.getSenderId(),
+                sender.getUsername(), message.getSenderId() == myId, text, opened.sentAt(),
+                Instant.ofEpochMilli(message.getServerTimeMs()), trust));
+    }
+
+    /** Opens a batch, reporting refused messages to the listener; keeps the order. */
+    public List<ChatMessage> openAll(Collection<Message> messages, boolean onlyNew) {
+        List<ChatMessage> opened = new ArrayList<>();
+        for (Message message : messages) {
+            try {
+                open(message, onlyNew).ifPresent(opened::add);
+            } catch (OpenException | ChatException e) {
+                events.execute(() -> listener.rejected(message.getConversationId(), message.getSeq(), e.getMessage()));
+            }
+        }
+        return opened;
+    }
+
+    /** The newest seq seen per conversation. */
+    public Map<String, Long> cursors() {
+        return Map.copyOf(cursors);
+    }
+
+    /** Handles a server push (on the network thread: hands the work to the event thread). */
+    public void onPush(Envelope push) {
+        switch (push.getBodyCase()) {
+            case DELIVER -> events.execute(() -> {
+                Message message = push.getDeliver().getMessage();
+                try {
+                    open(message, true).ifPresent(listener::message);
+                } catch (OpenException | ChatException e) {
+                    listener.rejected(message.getConversationId(), message.getSeq(), e.getMessage());
+                }
+            });
+            case PRESENCE_CHANGED -> events.execute(() -> {
+                var presence = push.getPresenceChanged().getPresence();
+                listener.presence(new UserPresence(presence.getAccountId(), presence.getUsername(), presence.getOnline()));
+            });
+            case MEMBERSHIP_CHANGED -> {
+                var changed = push.getMembershipChanged();
+                groups.remove(changed.getGroup().getName());
+                events.execute(() -> listener.membership(new MembershipEvent(group(changed.getGroup()),
+                        changed.getChange().name().toLowerCase(java.util.Locale.ROOT), changed.getUsername(), changed.getBy())));
+            }
+            case READ_MARKED -> events.execute(() -> listener.readElsewhere(push.getReadMarked().getConversationId(),
+                    push.getReadMarked().getSeq()));
+            default -> { } // pushes of newer servers
+        }
+    }
+
+    /** A group from its wire form. */
+    public static ChatGroup group(GroupInfo info) {
+        return new ChatGroup(info.getGroupId(), info.getName(), info.getConversationId(), info.getMyRole() != Role.ROLE_UNSPECIFIED,
+                info.getMyRole() == Role.ADMIN, info.getMemberCount(), Instant.ofEpochMilli(info.getCreatedAtMs()));
+    }
+
+    // ---- keys
+
+    /** The user's keys as the server hands them out now (cached for this session). */
+    public UserKeys user(String name) {
+        Long id = idsByName.get(name);
+        if (id != null) {
+            return served.get(id);
+        }
+        return remember(await(rpc.apply(Envelope.newBuilder().setKeyLookup(KeyLookup.newBuilder().addUsernames(name))))
+                .getKeyBundle().getUsers(0));
+    }
+
+    private UserKeys user(long accountId) {
+        UserKeys known = served.get(accountId);
+        if (known != null) {
+            return known;
+        }
+        return remember(await(rpc.apply(Envelope.newBuilder().setKeyLookup(KeyLookup.newBuilder().addAccountIds(accountId))))
+                .getKeyBundle().getUsers(0));
+    }
+
+    private UserKeys remember(UserKeys user) {
+        served.put(user.getAccountId(), user);
+        idsByName.put(user.getUsername(), user.getAccountId());
+        return user;
+    }
+
+    /** Compares what the server hands out with the pin, pinning on first use. */
+    private KeyTrust trust(UserKeys user) {
+        if (user.getAccountId() == myId) {
+            return identity.publicIdentity().equals(publicIdentity(user)) ? KeyTrust.PINNED : KeyTrust.KEY_CHANGED;
+        }
+        PinnedKey pin = pins.get(user.getAccountId());
+        if (pin == null) {
+            pin(user);
+            return KeyTrust.FIRST_USE;
+        }
+        return pin.identity().equals(publicIdentity(user)) ? KeyTrust.PINNED : KeyTrust.KEY_CHANGED;
+    }
+
+    private void requireTrusted(UserKeys user) {
+        if (trust(user) == KeyTrust.KEY_CHANGED) {
+            throw new ChatException(ErrorCode.UNTRUSTED_KEY, user.getUsername() + "'s identity key changed since it was pinned;"
+                    + " compare safety numbers (fastchat keys verify " + user.getUsername() + ") and then accept the new key"
+                    + " (fastchat keys accept " + user.getUsername() + ")");
+        }
+    }
+
+    private void pin(UserKeys user) {
+        pins.put(user.getAccountId(), new PinnedKey(user.getAccountId(), user.getUsername(), user.getIdentity().getKeyId(),
+                publicIdentity(user)));
+        keyStore.savePins(serverId, myName, pins.values());
+    }
+
+    /** Pins the key the server hands out now for {@code name}, replacing a changed one. */
+    public void accept(String name) {
+        UserKeys user = fresh(canonical(name));
+        pin(user);
+    }
+
+    /** Safety number of this user and {@code name}, and whether the server's key for them is the pinned one. */
+    public record Verification(String safetyNumber, KeyTrust trust) {}
+
+    public Verification verify(String name) {
+        UserKeys user = fresh(canonical(name));
+        KeyTrust trust = trust(user);
+        return new Verification(SafetyNumber.of(myName, identity.publicIdentity(), user.getUsername(), publicIdentity(user)), trust);
+    }
+
+    private UserKeys fresh(String name) {
+        Long id = idsByName.remove(name);
+        if (id != null) {
+            served.remove(id);
+        }
+        return user(name);
+    }
+
+    private static PublicIdentity publicIdentity(UserKeys user) {
+        return new PublicIdentity(user.getIdentity().getX25519Public().toByteArray(), user.getIdentity().getEd25519Public().toByteArray());
+    }
+
+    /** The group's members with keys (cached until a membership change). */
+    public MemberList members(String group) {
+        MemberList cached = groups.get(group);
+        if (cached != null) {
+            return cached;
+        }
+        MemberList fetched = await(rpc.apply(Envelope.newBuilder().setListMembers(ListMembers.newBuilder().setGroup(group))))
+                .getMemberList();
+        fetched.getMembersList().forEach(member -> remember(member.getUser()));
+        groups.put(group, fetched);
+        return fetched;
+    }
+
+    private static String canonical(String name) {
+        return Names.canonical(name).orElseThrow(() -> new ChatException(ErrorCode.INVALID_NAME,
+                "'" + Names.printable(name) + "' is not a valid name: " + Names.rule()));
+    }
+
+    /** Waits for a request, unwrapping its failure. */
+    public static <T> T await(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+}

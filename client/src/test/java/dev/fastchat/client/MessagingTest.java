@@ -1,0 +1,239 @@
+package dev.fastchat.client;
+
+import static dev.fastchat.client.ChatClientTest.await;
+import static dev.fastchat.client.ChatClientTest.codeOf;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.fastchat.crypto.KdfParams;
+import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.server.testing.TestServer;
+import dev.fastchat.server.testing.WireClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Direct messages, groups, history, unread and presence through the client library and a real server. */
+class MessagingTest {
+    @TempDir
+    static Path dir;
+    static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        // A high send rate: one test sends hundreds of messages at once (the limit has its own test).
+        server = TestServer.start(dir.resolve("server"), java.util.Map.of("send-rate", "100000", "send-burst", "100000"));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    /** A logged-in user with a recording listener. */
+    record User(String name, ChatClient client, Recorder events) implements AutoCloseable {
+        @Override
+        public void close() {
+            client.close();
+        }
+    }
+
+    static final class Recorder implements ChatListener {
+        final List<ChatMessage> messages = new CopyOnWriteArrayList<>();
+        final List<String> rejected = new CopyOnWriteArrayList<>();
+        final List<UserPresence> presence = new CopyOnWriteArrayList<>();
+        final List<MembershipEvent> membership = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void message(ChatMessage message) {
+            messages.add(message);
+        }
+
+        @Override
+        public void rejected(String conversationId, long seq, String reason) {
+            rejected.add(reason);
+        }
+
+        @Override
+        public void presence(UserPresence change) {
+            presence.add(change);
+        }
+
+        @Override
+        public void membership(MembershipEvent event) {
+            membership.add(event);
+        }
+
+        List<String> texts() {
+            return messages.stream().map(ChatMessage::text).toList();
+        }
+    }
+
+    static ChatClient client(Path keys, ChatListener listener) {
+        return ChatClient.builder().server("127.0.0.1", server.port()).keyStoreDirectory(keys)
+                .registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(listener).build();
+    }
+
+    static User register(String prefix) throws Exception {
+        String name = WireClient.uniqueName(prefix);
+        Recorder recorder = new Recorder();
+        ChatClient client = client(dir.resolve("keys-" + name), recorder);
+        await(client.connect());
+        await(client.register(name, "pw".toCharArray()));
+        return new User(name, client, recorder);
+    }
+
+    static User login(String name, String device) throws Exception {
+        Recorder recorder = new Recorder();
+        ChatClient client = client(dir.resolve("keys-" + name + "-" + device), recorder);
+        await(client.connect());
+        await(client.login(name, "pw".toCharArray()));
+        return new User(name, client, recorder);
+    }
+
+    static void eventually(Runnable assertion) {
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).untilAsserted(assertion::run);
+    }
+
+    @Test
+    void directMessagesOfAnyUtf8TextArriveInOrderAtEverySessionIncludingTheSendersOthers() throws Exception {
+        try (User alice = register("alice"); User bob = register("bob"); User aliceLaptop = login(alice.name(), "laptop")) {
+            List<String> texts = List.of("hello", "😀 emoji", "مرحبا بالعالم", "line one\nline two", "x".repeat(64 << 10));
+            List<Long> seqs = new ArrayList<>();
+            for (String text : texts) {
+                seqs.add(await(alice.client().send(Target.user(bob.name()), text)).seq());
+            }
+            assertThat(seqs).containsExactly(1L, 2L, 3L, 4L, 5L);
+            eventually(() -> assertThat(bob.events().texts()).containsExactlyElementsOf(texts));
+            eventually(() -> assertThat(aliceLaptop.events().texts()).containsExactlyElementsOf(texts));
+            ChatMessage first = bob.events().messages.getFirst();
+            assertThat(first.sender()).isEqualTo(alice.name());
+            assertThat(first.conversation()).isEqualTo(Target.user(alice.name()));
+            assertThat(first.outgoing()).isFalse();
+            assertThat(first.trust()).isEqualTo(KeyTrust.FIRST_USE);
+            assertThat(aliceLaptop.events().messages.getFirst().outgoing()).isTrue();
+            assertThat(aliceLaptop.events().messages.getFirst().conversation()).isEqualTo(Target.user(bob.name()));
+            assertThat(alice.events().messages).isEmpty(); // the sending session gets the ack, not a push
+        }
+    }
+
+    @Test
+    void tooLargeTextsAndUnknownRecipientsAreRefusedAndStoreNothing() throws Exception {
+        try (User alice = register("alice")) {
+            assertThat(codeOf(alice.client().send(Target.user("nobody-" + alice.name()), "hi"))).isEqualTo(ErrorCode.UNKNOWN_USER);
+            assertThat(codeOf(alice.client().send(Target.group("nogroup-" + alice.name()), "hi"))).isEqualTo(ErrorCode.UNKNOWN_CONVERSATION);
+            User bob = register("bob");
+            assertThat(codeOf(alice.client().send(Target.user(bob.name()), "y".repeat(65 << 10)))).isEqualTo(ErrorCode.TOO_LARGE);
+            assertThat(await(bob.client().unread()).conversations()).isEmpty();
+            bob.close();
+        }
+    }
+
+    @Test
+    void offlineUsersGetEverythingTheyMissedOnTheirNextLogInWithUnreadCountsApart() throws Exception {
+        String bobName;
+        try (User bob = register("bob")) {
+            bobName = bob.name();
+        }
+        try (User alice = register("alice"); User carol = register("carol")) {
+            for (int i = 1; i <= 620; i++) { // more than one sync batch
+                await(alice.client().send(Target.user(bobName), "dm " + i));
+            }
+            ChatGroup team = await(carol.client().createGroup(WireClient.uniqueName("team")));
+            await(carol.client().addMember(team.name(), bobName));
+            await(carol.client().send(Target.group(team.name()), "group hello"));
+
+            try (User bob = login(bobName, "phone")) {
+                UnreadSummary unread = await(bob.client().unread());
+                assertThat(unread.directUnread()).isEqualTo(620);
+                assertThat(unread.groupUnread()).isEqualTo(1);
+                List<ChatMessage> missed = await(bob.client().sync());
+                assertThat(missed).hasSize(621);
+                List<String> dms = missed.stream().filter(m -> !m.conversation().group()).map(ChatMessage::text).toList();
+                assertThat(dms.getFirst()).isEqualTo("dm 1");
+                assertThat(dms.getLast()).isEqualTo("dm 620");
+                assertThat(missed.stream().filter(m -> m.conversation().group()).map(ChatMessage::text)).containsExactly("group hello");
+                assertThat(await(bob.client().sync())).isEmpty(); // nothing twice
+
+                ChatMessage last = missed.stream().filter(m -> !m.conversation().group()).toList().getLast();
+                await(bob.client().markRead(last.conversationId(), last.seq()));
+                try (User bobLaptop = login(bobName, "laptop")) { // counts are right on the other device
+                    UnreadSummary after = await(bobLaptop.client().unread());
+                    assertThat(after.directUnread()).isZero();
+                    assertThat(after.groupUnread()).isEqualTo(1);
+                }
+            }
+        }
+    }
+
+    @Test
+    void historyPagesBackwardsAndIncludesTheUsersOwnMessages() throws Exception {
+        try (User alice = register("alice"); User bob = register("bob")) {
+            for (int i = 1; i <= 7; i++) {
+                User from = i % 2 == 0 ? bob : alice;
+                User to = i % 2 == 0 ? alice : bob;
+                await(from.client().send(Target.user(to.name()), "m" + i));
+            }
+            List<ChatMessage> page = await(alice.client().history(Target.user(bob.name()), 0, 3));
+            assertThat(page).extracting(ChatMessage::text).containsExactly("m7", "m6", "m5");
+            assertThat(page.getFirst().outgoing()).isTrue();
+            List<ChatMessage> older = await(alice.client().history(Target.user(bob.name()), page.getLast().seq(), 10));
+            assertThat(older).extracting(ChatMessage::text).containsExactly("m4", "m3", "m2", "m1");
+        }
+    }
+
+    @Test
+    void groupsEnforceAdminsAndMembershipAndRemovedMembersReceiveNothingNew() throws Exception {
+        try (User alice = register("alice"); User bob = register("bob"); User carol = register("carol"); User eve = register("eve")) {
+            ChatGroup team = await(alice.client().createGroup(WireClient.uniqueName("team")));
+            assertThat(team.admin()).isTrue();
+            await(alice.client().addMember(team.name(), bob.name()));
+            assertThat(codeOf(bob.client().addMember(team.name(), carol.name()))).isEqualTo(ErrorCode.NOT_ADMIN);
+            assertThat(codeOf(eve.client().send(Target.group(team.name()), "let me in"))).isEqualTo(ErrorCode.NOT_A_MEMBER);
+            assertThat(codeOf(eve.client().history(Target.group(team.name()), 0, 10))).isEqualTo(ErrorCode.NOT_A_MEMBER);
+            assertThat(codeOf(alice.client().createGroup(bob.name()))).isEqualTo(ErrorCode.ACCOUNT_EXISTS);
+            await(alice.client().addMember(team.name(), carol.name()));
+            eventually(() -> assertThat(bob.events().membership).extracting(MembershipEvent::change).contains("added"));
+
+            await(alice.client().send(Target.group(team.name()), "welcome all"));
+            eventually(() -> assertThat(carol.events().texts()).containsExactly("welcome all"));
+            await(alice.client().removeMember(team.name(), carol.name()));
+            eventually(() -> assertThat(carol.events().membership).extracting(MembershipEvent::change).contains("removed"));
+            await(bob.client().send(Target.group(team.name()), "after carol left"));
+            eventually(() -> assertThat(alice.events().texts()).contains("after carol left"));
+            assertThat(carol.events().texts()).containsExactly("welcome all");
+            assertThat(await(carol.client().history(Target.group(team.name()), 0, 10))).extracting(ChatMessage::text)
+                    .containsExactly("welcome all");
+            assertThat(codeOf(carol.client().send(Target.group(team.name()), "still here?"))).isEqualTo(ErrorCode.NOT_A_MEMBER);
+
+            await(alice.client().leaveGroup(team.name()));
+            List<GroupMember> members = await(bob.client().members(team.name()));
+            assertThat(members).extracting(GroupMember::name).containsExactly(bob.name());
+            assertThat(members.getFirst().admin()).isTrue(); // the last admin left: the oldest member took over
+            assertThat(await(bob.client().groups())).extracting(ChatGroup::name).containsExactly(team.name());
+        }
+    }
+
+    @Test
+    void presenceIsPushedToContactsAndAListedUserGoesOfflineWhenTheSessionEnds() throws Exception {
+        try (User alice = register("alice"); User bob = register("bob")) {
+            await(alice.client().send(Target.user(bob.name()), "hi")); // now they are contacts
+            assertThat(await(alice.client().whoIsOnline())).extracting(UserPresence::name, UserPresence::online)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(bob.name(), true));
+            bob.close();
+            eventually(() -> assertThat(alice.events().presence).contains(new UserPresence(
+                    alice.events().presence.isEmpty() ? 0 : alice.events().presence.getLast().accountId(), bob.name(), false)));
+            assertThat(await(alice.client().whoIsOnline(bob.name())).getFirst().online()).isFalse();
+            try (User bobAgain = login(bob.name(), "again")) {
+                eventually(() -> assertThat(alice.events().presence.getLast().online()).isTrue());
+                assertThat(await(alice.client().directory("", 500, true))).extracting(DirectoryEntry::name).contains(bob.name());
+            }
+        }
+    }
+}
