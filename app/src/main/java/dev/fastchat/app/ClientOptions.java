@@ -1,5 +1,8 @@
 package dev.fastchat.app;
 
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.ScopeType;
+
 import dev.fastchat.client.ChatClient;
 import dev.fastchat.client.internal.LocalKeyStore;
 import dev.fastchat.server.config.HostAndPort;
@@ -9,20 +12,20 @@ import picocli.CommandLine.Option;
 
 /** Options every client command shares: where the server is, how to trust it, who the user is. */
 final class ClientOptions {
-    @Option(names = "--server", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7420",
+    @Option(names = "--server", scope = ScopeType.INHERIT, paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7420",
             description = "the server (default ${DEFAULT-VALUE})")
     String server;
 
-    @Option(names = "--user", paramLabel = "NAME", required = true, description = "the user name")
+    @Option(names = "--user", scope = ScopeType.INHERIT, paramLabel = "NAME", required = true, description = "the user name")
     String user;
 
-    @Option(names = "--tls", description = "connect with TLS, trusting the system's certificates")
+    @Option(names = "--tls", scope = ScopeType.INHERIT, description = "connect with TLS, trusting the system's certificates")
     boolean tls;
 
-    @Option(names = "--server-cert", paramLabel = "PEM", description = "connect with TLS, trusting exactly this certificate")
+    @Option(names = "--server-cert", scope = ScopeType.INHERIT, paramLabel = "PEM", description = "connect with TLS, trusting exactly this certificate")
     Path serverCert;
 
-    @Option(names = "--keys", paramLabel = "DIR", description = "key store directory (default ~/.config/fastchat/keys)")
+    @Option(names = "--keys", scope = ScopeType.INHERIT, paramLabel = "DIR", description = "key store directory (default ~/.config/fastchat/keys)")
     Path keys;
 
     ChatClient newClient() {
@@ -36,6 +39,22 @@ final class ClientOptions {
             builder.serverCertificate(serverCert);
         }
         return builder.build();
+    }
+
+    /** A client that is connected and logged in (password from {@code FASTCHAT_PASSWORD} or the terminal). */
+    ChatClient loggedIn() throws Exception {
+        char[] password = password(false);
+        ChatClient client = newClient();
+        try {
+            client.connect().get(60, TimeUnit.SECONDS);
+            client.login(user, password).get(60, TimeUnit.SECONDS);
+            return client;
+        } catch (Exception e) {
+            client.close();
+            throw e;
+        } finally {
+            java.util.Arrays.fill(password, '\0');
+        }
     }
 
     /**

@@ -1,0 +1,82 @@
+package dev.fastchat.app;
+
+import dev.fastchat.client.ChatClient;
+import dev.fastchat.client.ChatGroup;
+import dev.fastchat.client.GroupMember;
+import java.io.PrintWriter;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code fastchat group ...}. */
+@Command(name = "group", mixinStandardHelpOptions = true,
+        description = "Creates groups and manages their members. Group names share the namespace of user names.")
+final class GroupCommand {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ClientOptions options;
+
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Creates a group; you become its admin.")
+    int create(@Parameters(paramLabel = "GROUP") String group) throws Exception {
+        return change(c -> c.createGroup(group), "created");
+    }
+
+    @Command(name = "add", mixinStandardHelpOptions = true, description = "Adds a user to a group (admins only).")
+    int add(@Parameters(paramLabel = "GROUP") String group, @Parameters(paramLabel = "USER") String user) throws Exception {
+        return change(c -> c.addMember(group, user), "added " + user + " to");
+    }
+
+    @Command(name = "remove", mixinStandardHelpOptions = true,
+            description = "Removes a member (admins only); they keep what they had and receive nothing new.")
+    int remove(@Parameters(paramLabel = "GROUP") String group, @Parameters(paramLabel = "USER") String user) throws Exception {
+        return change(c -> c.removeMember(group, user), "removed " + user + " from");
+    }
+
+    @Command(name = "promote", mixinStandardHelpOptions = true, description = "Makes a member an admin (admins only).")
+    int promote(@Parameters(paramLabel = "GROUP") String group, @Parameters(paramLabel = "USER") String user) throws Exception {
+        return change(c -> c.promoteMember(group, user), "made " + user + " an admin of");
+    }
+
+    @Command(name = "leave", mixinStandardHelpOptions = true,
+            description = "Leaves a group; if you were its last admin, the longest-standing member becomes admin.")
+    int leave(@Parameters(paramLabel = "GROUP") String group) throws Exception {
+        return change(c -> c.leaveGroup(group), "left");
+    }
+
+    @Command(name = "members", mixinStandardHelpOptions = true, description = "Lists a group's members (members only).")
+    int members(@Parameters(paramLabel = "GROUP") String group) throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        try (ChatClient client = options.loggedIn()) {
+            for (GroupMember member : client.members(group).get(60, TimeUnit.SECONDS)) {
+                out.printf("%-32s %-6s %s%n", member.name(), member.admin() ? "admin" : "member", member.online() ? "online" : "offline");
+            }
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists the groups you belong to.")
+    int list() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        try (ChatClient client = options.loggedIn()) {
+            for (ChatGroup group : client.groups().get(60, TimeUnit.SECONDS)) {
+                out.printf("%-32s %4d members%s%n", group.name(), group.memberCount(), group.admin() ? "  (admin)" : "");
+            }
+            return ExitCodes.OK;
+        }
+    }
+
+    private int change(Function<ChatClient, CompletableFuture<ChatGroup>> operation, String what) throws Exception {
+        try (ChatClient client = options.loggedIn()) {
+            ChatGroup group = operation.apply(client).get(60, TimeUnit.SECONDS);
+            spec.commandLine().getOut().printf("%s %s (%d members)%n", what, group.name(), group.memberCount());
+            return ExitCodes.OK;
+        }
+    }
+}

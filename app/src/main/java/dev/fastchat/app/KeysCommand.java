@@ -1,0 +1,52 @@
+package dev.fastchat.app;
+
+import dev.fastchat.client.ChatClient;
+import dev.fastchat.client.KeyTrust;
+import dev.fastchat.client.KeyVerification;
+import java.io.PrintWriter;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code fastchat keys ...}. */
+@Command(name = "keys", mixinStandardHelpOptions = true,
+        description = {"Checks contacts' identity keys. Keys are pinned the first time you talk to someone;",
+                "FastChat refuses to send to a contact whose key changed until you accept the new key."})
+final class KeysCommand {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ClientOptions options;
+
+    @Command(name = "verify", mixinStandardHelpOptions = true,
+            description = {"Prints the safety number of you and USER. Compare it with the one USER sees (in person or",
+                    "on a call): if both show the same 60 digits, nobody sits between you."})
+    int verify(@Parameters(paramLabel = "USER") String user) throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        try (ChatClient client = options.loggedIn()) {
+            KeyVerification verification = client.verifyKey(user).get(60, TimeUnit.SECONDS);
+            out.printf("Safety number of %s and %s:%n  %s%n", options.user, verification.user(), verification.safetyNumber());
+            out.println(switch (verification.trust()) {
+                case PINNED -> "The key matches the one pinned on this machine.";
+                case FIRST_USE -> "First contact: the key is pinned on this machine now.";
+                case KEY_CHANGED -> "WARNING: " + verification.user() + "'s key changed since it was pinned. If the numbers match,"
+                        + " run 'fastchat keys accept " + verification.user() + "'.";
+            });
+            return verification.trust() == KeyTrust.KEY_CHANGED ? ExitCodes.REFUSED : ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "accept", mixinStandardHelpOptions = true,
+            description = "Pins USER's current key after you compared safety numbers.")
+    int accept(@Parameters(paramLabel = "USER") String user) throws Exception {
+        try (ChatClient client = options.loggedIn()) {
+            client.acceptKey(user).get(60, TimeUnit.SECONDS);
+            spec.commandLine().getOut().printf("pinned the current key of %s%n", user);
+            return ExitCodes.OK;
+        }
+    }
+}

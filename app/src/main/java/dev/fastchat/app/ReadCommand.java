@@ -1,0 +1,138 @@
+package dev.fastchat.app;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.fastchat.client.ChatClient;
+import dev.fastchat.client.ChatMessage;
+import dev.fastchat.client.ConversationUnread;
+import dev.fastchat.client.KeyTrust;
+import dev.fastchat.client.Target;
+import dev.fastchat.client.UnreadSummary;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code fastchat read}. */
+@Command(name = "read", mixinStandardHelpOptions = true,
+        description = {"Prints decrypted messages, oldest first, one per line: time, conversation, sender and text.",
+                "With --with or --group: the newest messages of that conversation (--unread: only the unread ones).",
+                "Without: the unread messages of every conversation, direct messages and groups apart.",
+                "What is printed is marked read (for all of the user's devices) unless --keep-unread is given."})
+final class ReadCommand implements Callable<Integer> {
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ClientOptions options;
+
+    @ArgGroup(exclusive = true)
+    TargetOptions target;
+
+    @Option(names = "--unread", description = "only unread messages")
+    boolean unread;
+
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "20", description = "most messages of a conversation (default ${DEFAULT-VALUE}, at most 200)")
+    int limit;
+
+    @Option(names = "--json", description = "one JSON object per line")
+    boolean json;
+
+    @Option(names = "--keep-unread", description = "do not mark what is printed as read")
+    boolean keepUnread;
+
+    @Override
+    public Integer call() throws Exception {
+        if (limit < 1 || limit > 200) {
+            throw new IllegalArgumentException("--limit must be from 1 to 200");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        try (ChatClient client = options.loggedIn()) {
+            List<ChatMessage> messages;
+            if (target != null) {
+                Target conversation = target.target();
+                messages = new ArrayList<>(client.history(conversation, 0, limit).get(60, TimeUnit.SECONDS));
+                if (unread) {
+                    UnreadSummary summary = client.unread().get(60, TimeUnit.SECONDS);
+                    long readSeq = summary.conversations().stream()
+                            .filter(c -> messages.isEmpty() || c.conversationId().equals(messages.getFirst().conversationId()))
+                            .mapToLong(ConversationUnread::readSeq).findFirst().orElse(0);
+                    messages.removeIf(m -> m.seq() <= readSeq || m.outgoing());
+                }
+                messages.sort(Comparator.comparingLong(ChatMessage::seq));
+                print(out, messages);
+            } else {
+                UnreadSummary summary = client.unread().get(60, TimeUnit.SECONDS);
+                List<ChatMessage> missed = client.sync().get(120, TimeUnit.SECONDS);
+                messages = missed.stream().filter(m -> !m.outgoing()).toList();
+                List<ChatMessage> direct = messages.stream().filter(m -> !m.conversation().group()).toList();
+                List<ChatMessage> groups = messages.stream().filter(m -> m.conversation().group()).toList();
+                if (!json) {
+                    out.printf("Direct messages: %d unread%n", summary.directUnread());
+                }
+                print(out, direct);
+                if (!json) {
+                    out.printf("Groups: %d unread%n", summary.groupUnread());
+                }
+                print(out, groups);
+            }
+            if (!keepUnread) {
+                Map<String, Long> newest = messages.stream()
+                        .collect(Collectors.toMap(ChatMessage::conversationId, ChatMessage::seq, Math::max));
+                for (Map.Entry<String, Long> entry : newest.entrySet()) {
+                    client.markRead(entry.getKey(), entry.getValue()).get(60, TimeUnit.SECONDS);
+                }
+            }
+            return ExitCodes.OK;
+        }
+    }
+
+    private void print(PrintWriter out, List<ChatMessage> messages) throws IOException {
+        for (ChatMessage message : messages) {
+            out.println(json ? json(message) : line(message));
+        }
+        out.flush();
+    }
+
+    static String line(ChatMessage message) {
+        String where = message.conversation().group() ? "#" + message.conversation().name() + " " : "";
+        String to = !message.conversation().group() && message.outgoing() ? " -> " + message.conversation().name() : "";
+        String warning = message.trust() == KeyTrust.KEY_CHANGED ? " [KEY CHANGED: verify with 'fastchat keys verify " + message.sender() + "']" : "";
+        return TIME.format(message.serverTime()) + "  " + where + message.sender() + to + ": " + Terminal.escape(message.text()) + warning;
+    }
+
+    static String json(ChatMessage message) throws IOException {
+        StringWriter buffer = new StringWriter();
+        try (JsonGenerator generator = new JsonFactory().createGenerator(buffer)) {
+            generator.writeStartObject();
+            generator.writeStringField("conversation", message.conversationId());
+            generator.writeStringField("kind", message.conversation().group() ? "group" : "direct");
+            generator.writeStringField("with", message.conversation().name());
+            generator.writeNumberField("seq", message.seq());
+            generator.writeStringField("sender", message.sender());
+            generator.writeBooleanField("outgoing", message.outgoing());
+            generator.writeStringField("sent_at", message.sentAt().toString());
+            generator.writeStringField("server_time", message.serverTime().toString());
+            generator.writeStringField("text", message.text());
+            generator.writeStringField("key", message.trust().name().toLowerCase(java.util.Locale.ROOT));
+            generator.writeEndObject();
+        }
+        return buffer.toString();
+    }
+}

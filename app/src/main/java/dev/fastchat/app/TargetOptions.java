@@ -1,0 +1,17 @@
+package dev.fastchat.app;
+
+import dev.fastchat.client.Target;
+import picocli.CommandLine.Option;
+
+/** Exactly one of {@code --to USER} and {@code --group GROUP}. */
+final class TargetOptions {
+    @Option(names = {"--to", "--with"}, paramLabel = "USER", required = true, description = "a user (direct messages)")
+    String user;
+
+    @Option(names = "--group", paramLabel = "GROUP", required = true, description = "a group")
+    String group;
+
+    Target target() {
+        return user != null ? Target.user(user) : Target.group(group);
+    }
+}
