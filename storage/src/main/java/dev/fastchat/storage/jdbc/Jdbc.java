@@ -33,7 +33,26 @@ final class Jdbc {
         return rows.isEmpty() ? Optional.empty() : Optional.of(rows.getFirst());
     }
 
+    /**
+     * Runs a read. A read that fails because its pooled connection broke (the database restarted or a
+     * network cut healed) is tried once more on a fresh connection: reads are safe to repeat.
+     */
     <T> List<T> queryList(String what, String sql, Binder binder, RowMapper<T> mapper) {
+        try {
+            return read(sql, binder, mapper);
+        } catch (SQLException first) {
+            if (first.getSQLState() == null || !first.getSQLState().startsWith("08")) {
+                throw new StorageException(what, first);
+            }
+            try {
+                return read(sql, binder, mapper);
+            } catch (SQLException second) {
+                throw new StorageException(what, second);
+            }
+        }
+    }
+
+    private <T> List<T> read(String sql, Binder binder, RowMapper<T> mapper) throws SQLException {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement statement = connection.prepareStatement(sql)) {
             binder.bind(statement);
@@ -44,8 +63,6 @@ final class Jdbc {
                 }
                 return result;
             }
-        } catch (SQLException e) {
-            throw new StorageException(what, e);
         }
     }
 
