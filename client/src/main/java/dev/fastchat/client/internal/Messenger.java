@@ -73,18 +73,8 @@ public final class Messenger {
     private final Map<String, Long> idsByName = new ConcurrentHashMap<>();
     private final Map<String, MemberList> groups = new ConcurrentHashMap<>();
     /** (conversation, seq) already reported, and where each (sender, client message id) was shown. */
-    private final Map<String, Boolean> seen = java.util.Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-            return size() > SEEN_LIMIT;
-        }
-    });
-    private final Map<String, String> shownAt = java.util.Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
-            return size() > SEEN_LIMIT;
-        }
-    });
+    private final Map<String, Boolean> seen = bounded();
+    private final Map<String, String> shownAt = bounded();
     /** The newest seq reported per conversation: the cursors of the next sync. */
     private final Map<String, Long> cursors = new ConcurrentHashMap<>();
 
@@ -103,6 +93,16 @@ public final class Messenger {
         this.clock = clock;
         this.listener = listener;
         this.events = events;
+    }
+
+    /** A thread-safe map that forgets its oldest entries beyond {@link #SEEN_LIMIT}. */
+    private static <V> Map<String, V> bounded() {
+        return java.util.Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
+                return size() > SEEN_LIMIT;
+            }
+        });
     }
 
     // ---- sending

@@ -81,7 +81,7 @@ public final class GroupService {
                     + config.maxGroupMembers() + ")");
         }
         return groups.add(group.id(), user.accountId(), target.id(), clock.instant())
-                .thenApply(change -> changed(change, Change.ADDED, target, user, List.of()));
+                .thenApply(change -> changed(change, Change.ADDED, target.name(), user, List.of()));
     }
 
     public CompletableFuture<Envelope.Builder> remove(Connection connection, RemoveMember request) {
@@ -89,7 +89,7 @@ public final class GroupService {
         Group group = group(request.getGroup());
         Account target = account(request.getUsername());
         return groups.remove(group.id(), user.accountId(), target.id())
-                .thenApply(change -> changed(change, Change.REMOVED, target, user, List.of(target.id())));
+                .thenApply(change -> changed(change, Change.REMOVED, target.name(), user, List.of(target.id())));
     }
 
     public CompletableFuture<Envelope.Builder> promote(Connection connection, PromoteMember request) {
@@ -97,20 +97,14 @@ public final class GroupService {
         Group group = group(request.getGroup());
         Account target = account(request.getUsername());
         return groups.promote(group.id(), user.accountId(), target.id())
-                .thenApply(change -> changed(change, Change.PROMOTED, target, user, List.of()));
+                .thenApply(change -> changed(change, Change.PROMOTED, target.name(), user, List.of()));
     }
 
     public CompletableFuture<Envelope.Builder> leave(Connection connection, LeaveGroup request) {
         LoggedIn user = connection.state().user();
         Group group = group(request.getGroup());
-        return groups.leave(group.id(), user.accountId()).thenApply(change -> {
-            notify(concat(change.members(), user.accountId()), change.group(), Change.LEFT, user.username(), user.username());
-            if (change.promoted() != 0) {
-                accounts.findById(change.promoted()).ifPresent(promoted ->
-                        notify(change.members(), change.group(), Change.PROMOTED, promoted.name(), user.username()));
-            }
-            return Envelope.newBuilder().setGroupInfo(info(change.group()));
-        });
+        return groups.leave(group.id(), user.accountId())
+                .thenApply(change -> changed(change, Change.LEFT, user.username(), user, List.of(user.accountId())));
     }
 
     public CompletableFuture<Envelope.Builder> list(Connection connection) {
@@ -139,7 +133,8 @@ public final class GroupService {
         return CompletableFuture.completedFuture(Envelope.newBuilder().setMemberList(list));
     }
 
-    private Envelope.Builder changed(MembershipChange change, Change kind, Account target, LoggedIn actor, List<Long> also) {
+    /** Tells the members (and {@code also}) what changed, and who became admin because of it; answers with the group. */
+    private Envelope.Builder changed(MembershipChange change, Change kind, String target, LoggedIn actor, List<Long> also) {
         if (change.changed()) {
             List<Long> recipients = new ArrayList<>(change.members());
             also.forEach(id -> {
@@ -147,7 +142,7 @@ public final class GroupService {
                     recipients.add(id);
                 }
             });
-            notify(recipients, change.group(), kind, target.name(), actor.username());
+            notify(recipients, change.group(), kind, target, actor.username());
             if (change.promoted() != 0) {
                 accounts.findById(change.promoted()).ifPresent(promoted ->
                         notify(change.members(), change.group(), Change.PROMOTED, promoted.name(), actor.username()));
@@ -160,12 +155,6 @@ public final class GroupService {
         GroupInfo info = info(new GroupMembership(group.group(), null, group.memberCount()));
         sessions.push(recipients, Envelope.newBuilder().setMembershipChanged(MembershipChanged.newBuilder()
                 .setGroup(info).setChange(change).setUsername(username).setBy(by)).build());
-    }
-
-    private static List<Long> concat(List<Long> members, long also) {
-        List<Long> all = new ArrayList<>(members);
-        all.add(also);
-        return all;
     }
 
     private Group group(String requested) {
