@@ -7,7 +7,7 @@ import java.time.Duration;
  *
  * @param url JDBC URL: {@code jdbc:sqlite:PATH} or {@code jdbc:postgresql://HOST:PORT/DB}
  * @param schema PostgreSQL schema to use and create (null for the default); ignored for SQLite
- * @param poolSize connections for reads (the writer takes one more while it runs a batch)
+ * @param poolSize connections for reads (the writer keeps one more of its own)
  * @param writerBatchLimit most writes committed in one transaction
  * @param writerQueueLimit most writes waiting; beyond it writes fail at once as unavailable
  * @param connectTimeout how long to wait for a connection before failing a request

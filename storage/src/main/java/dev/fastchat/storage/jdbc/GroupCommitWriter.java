@@ -49,6 +49,9 @@ public final class GroupCommitWriter implements AutoCloseable {
     private final LongAdder batches = new LongAdder();
     private final LongAdder commits = new LongAdder();
     private volatile boolean closing;
+    /** The writer thread's connection, kept across batches with its prepared statements; null until needed. */
+    private Connection connection;
+    private StatementCache statements;
 
     /**
      * @param dataSource where connections come from
@@ -119,22 +122,28 @@ public final class GroupCommitWriter implements AutoCloseable {
         }
         queue.forEach(r -> r.future().completeExceptionally(
                 new StorageException(r.what(), new IllegalStateException("the database closed"))));
+        if (connection != null) {
+            statements.close();
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                log.debug("closing the writer connection: {}", e.getMessage());
+            }
+        }
     }
 
     private void execute(List<Request<?>> batch) {
         batches.increment();
         List<Request<?>> pending = new ArrayList<>(batch);
         while (!pending.isEmpty()) {
-            Connection connection = null;
             try {
-                connection = dataSource.getConnection();
-                connection.setAutoCommit(false);
+                Connection tasks = connection();
                 Object[] results = new Object[pending.size()];
                 int failed = -1;
                 RuntimeException refusal = null;
                 for (int i = 0; i < pending.size() && failed < 0; i++) {
                     try {
-                        results[i] = pending.get(i).task().run(connection);
+                        results[i] = pending.get(i).task().run(tasks);
                     } catch (RuntimeException e) {
                         failed = i;
                         refusal = e;
@@ -143,38 +152,55 @@ public final class GroupCommitWriter implements AutoCloseable {
                 if (failed < 0) {
                     connection.commit();
                     commits.add(pending.size());
-                    connection.close();
                     for (int i = 0; i < pending.size(); i++) {
                         pending.get(i).complete(results[i]);
                     }
                     return;
                 }
                 connection.rollback();
-                connection.close();
                 pending.remove(failed).future().completeExceptionally(refusal);
             } catch (SQLException e) {
                 log.warn("database write batch of {} failed: {}", pending.size(), e.getMessage());
-                discard(connection);
+                discard();
                 pending.forEach(r -> r.future().completeExceptionally(new StorageException(r.what(), e)));
                 return;
             }
         }
     }
 
+    /** The connection for write tasks, opened (without auto-commit) on first use or after a failure. */
+    private Connection connection() throws SQLException {
+        if (connection == null) {
+            Connection opened = dataSource.getConnection();
+            try {
+                opened.setAutoCommit(false);
+            } catch (SQLException e) {
+                evict.accept(opened);
+                throw e;
+            }
+            connection = opened;
+            statements = new StatementCache(opened);
+        }
+        return statements.connection();
+    }
+
     /**
      * Rolls back and evicts a connection the database failed on: after a failed commit (disk full, I/O
      * error) its transaction state is unknown, and reusing it would fail later batches.
      */
-    private void discard(Connection connection) {
+    private void discard() {
         if (connection == null) {
             return;
         }
+        statements.close();
         try {
             connection.rollback();
         } catch (SQLException ignored) {
             // already broken
         }
         evict.accept(connection);
+        connection = null;
+        statements = null;
     }
 
     /** Stops taking writes, commits what is queued, and stops the thread (waiting up to 10 s). */
