@@ -3,17 +3,14 @@ package dev.fastchat.client;
 import static dev.fastchat.client.ChatClientTest.await;
 import static dev.fastchat.client.ChatClientTest.codeOf;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import static dev.fastchat.client.ChatFixture.eventually;
 
-import dev.fastchat.crypto.KdfParams;
+import dev.fastchat.client.ChatFixture.User;
 import dev.fastchat.protocol.v1.ErrorCode;
-import dev.fastchat.server.testing.TestServer;
 import dev.fastchat.server.testing.WireClient;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,82 +20,24 @@ import org.junit.jupiter.api.io.TempDir;
 class MessagingTest {
     @TempDir
     static Path dir;
-    static TestServer server;
+    static ChatFixture chats;
 
     @BeforeAll
     static void start() {
-        // A high send rate: one test sends hundreds of messages at once (the limit has its own test).
-        server = TestServer.start(dir.resolve("server"), java.util.Map.of("send-rate", "100000", "send-burst", "100000"));
+        chats = ChatFixture.start(dir);
     }
 
     @AfterAll
     static void stop() {
-        server.close();
-    }
-
-    /** A logged-in user with a recording listener. */
-    record User(String name, ChatClient client, Recorder events) implements AutoCloseable {
-        @Override
-        public void close() {
-            client.close();
-        }
-    }
-
-    static final class Recorder implements ChatListener {
-        final List<ChatMessage> messages = new CopyOnWriteArrayList<>();
-        final List<String> rejected = new CopyOnWriteArrayList<>();
-        final List<UserPresence> presence = new CopyOnWriteArrayList<>();
-        final List<MembershipEvent> membership = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void message(ChatMessage message) {
-            messages.add(message);
-        }
-
-        @Override
-        public void rejected(String conversationId, long seq, String reason) {
-            rejected.add(reason);
-        }
-
-        @Override
-        public void presence(UserPresence change) {
-            presence.add(change);
-        }
-
-        @Override
-        public void membership(MembershipEvent event) {
-            membership.add(event);
-        }
-
-        List<String> texts() {
-            return messages.stream().map(ChatMessage::text).toList();
-        }
-    }
-
-    static ChatClient client(Path keys, ChatListener listener) {
-        return ChatClient.builder().server("127.0.0.1", server.port()).keyStoreDirectory(keys)
-                .registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(listener).build();
+        chats.close();
     }
 
     static User register(String prefix) throws Exception {
-        String name = WireClient.uniqueName(prefix);
-        Recorder recorder = new Recorder();
-        ChatClient client = client(dir.resolve("keys-" + name), recorder);
-        await(client.connect());
-        await(client.register(name, "pw".toCharArray()));
-        return new User(name, client, recorder);
+        return chats.register(prefix);
     }
 
     static User login(String name, String device) throws Exception {
-        Recorder recorder = new Recorder();
-        ChatClient client = client(dir.resolve("keys-" + name + "-" + device), recorder);
-        await(client.connect());
-        await(client.login(name, "pw".toCharArray()));
-        return new User(name, client, recorder);
-    }
-
-    static void eventually(Runnable assertion) {
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).untilAsserted(assertion::run);
+        return chats.login(name, device);
     }
 
     @Test

@@ -53,6 +53,21 @@ public final class WireClient implements AutoCloseable {
         }
     }
 
+    /**
+     * A client whose socket receive buffer is {@code receiveBufferBytes}: one that does not read soon fills
+     * it and makes the server's writes to it back up, as a slow or stuck peer does.
+     */
+    public static WireClient connect(HostAndPort address, int receiveBufferBytes) {
+        try {
+            Socket socket = new Socket();
+            socket.setReceiveBufferSize(receiveBufferBytes);
+            socket.connect(new java.net.InetSocketAddress(address.host(), address.port()), READ_TIMEOUT_MS);
+            return new WireClient(socket);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** A fresh request id. */
     public long nextId() {
         return ids.incrementAndGet();
@@ -121,13 +136,18 @@ public final class WireClient implements AutoCloseable {
 
     /** Registers {@code name} with {@code authKey} and random identity keys. */
     public Envelope register(String name, byte[] authKey) {
+        return register(name, authKey, random(32), random(32));
+    }
+
+    /** Registers {@code name} with {@code authKey} and the given public identity keys (key id 1). */
+    public Envelope register(String name, byte[] authKey, byte[] x25519Public, byte[] ed25519Public) {
         return call(Envelope.newBuilder().setRegister(Register.newBuilder()
                 .setUsername(name)
                 .setAuthKey(ByteString.copyFrom(authKey))
                 .setKdfParams(TEST_KDF)
                 .setIdentity(IdentityKeys.newBuilder().setKeyId(1)
-                        .setX25519Public(ByteString.copyFrom(random(32)))
-                        .setEd25519Public(ByteString.copyFrom(random(32))))
+                        .setX25519Public(ByteString.copyFrom(x25519Public))
+                        .setEd25519Public(ByteString.copyFrom(ed25519Public)))
                 .setKeyBackup(ByteString.copyFrom(random(93)))
                 .setDevice("test")));
     }
@@ -168,6 +188,16 @@ public final class WireClient implements AutoCloseable {
         } finally {
             readTimeout(READ_TIMEOUT_MS);
         }
+    }
+
+    /** Drops the connection with a TCP reset, as a peer that vanishes does (no orderly close). */
+    public void abort() {
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        close();
     }
 
     @Override

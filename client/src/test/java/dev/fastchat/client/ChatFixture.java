@@ -1,0 +1,125 @@
+package dev.fastchat.client;
+
+import static dev.fastchat.client.ChatClientTest.await;
+
+import dev.fastchat.crypto.KdfParams;
+import dev.fastchat.server.testing.TestServer;
+import dev.fastchat.server.testing.WireClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.awaitility.Awaitility;
+
+/**
+ * A real server on an ephemeral port and users of the client library on it, each with a listener that
+ * records what it is told. Key stores live under the fixture's directory: one per user and device, so that
+ * logging in again on the same device keeps its pinned keys.
+ */
+final class ChatFixture implements AutoCloseable {
+    private final Path dir;
+    private final TestServer server;
+
+    private ChatFixture(Path dir, TestServer server) {
+        this.dir = dir;
+        this.server = server;
+    }
+
+    /** A server with a high send rate (some tests send hundreds of messages at once; the limit has its own test). */
+    static ChatFixture start(Path dir) {
+        return start(dir, Map.of());
+    }
+
+    static ChatFixture start(Path dir, Map<String, String> settings) {
+        Map<String, String> all = new HashMap<>(Map.of("send-rate", "100000", "send-burst", "100000"));
+        all.putAll(settings);
+        return new ChatFixture(dir, TestServer.start(dir.resolve("server"), all));
+    }
+
+    TestServer server() {
+        return server;
+    }
+
+    /** The server's SQLite database file. */
+    Path databaseFile() {
+        return dir.resolve("server").resolve("fastchat.db");
+    }
+
+    /** A logged-in user with a recording listener. */
+    record User(String name, ChatClient client, Recorder events) implements AutoCloseable {
+        @Override
+        public void close() {
+            client.close();
+        }
+    }
+
+    static final class Recorder implements ChatListener {
+        final List<ChatMessage> messages = new CopyOnWriteArrayList<>();
+        final List<String> rejected = new CopyOnWriteArrayList<>();
+        final List<UserPresence> presence = new CopyOnWriteArrayList<>();
+        final List<MembershipEvent> membership = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void message(ChatMessage message) {
+            messages.add(message);
+        }
+
+        @Override
+        public void rejected(String conversationId, long seq, String reason) {
+            rejected.add(reason);
+        }
+
+        @Override
+        public void presence(UserPresence change) {
+            presence.add(change);
+        }
+
+        @Override
+        public void membership(MembershipEvent event) {
+            membership.add(event);
+        }
+
+        List<String> texts() {
+            return messages.stream().map(ChatMessage::text).toList();
+        }
+    }
+
+    ChatClient client(Path keys, ChatListener listener) {
+        return ChatClient.builder().server("127.0.0.1", server.port()).keyStoreDirectory(keys)
+                .registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(listener).build();
+    }
+
+    /** Registers a new user (a unique name starting with {@code prefix}) on its first device. */
+    User register(String prefix) throws Exception {
+        String name = WireClient.uniqueName(prefix);
+        Recorder recorder = new Recorder();
+        ChatClient client = client(keys(name, "first"), recorder);
+        await(client.connect());
+        await(client.register(name, "pw".toCharArray()));
+        return new User(name, client, recorder);
+    }
+
+    /** Logs {@code name} in on {@code device} ("first" is the device it registered on). */
+    User login(String name, String device) throws Exception {
+        Recorder recorder = new Recorder();
+        ChatClient client = client(keys(name, device), recorder);
+        await(client.connect());
+        await(client.login(name, "pw".toCharArray()));
+        return new User(name, client, recorder);
+    }
+
+    private Path keys(String name, String device) {
+        return dir.resolve("keys-" + name + "-" + device);
+    }
+
+    static void eventually(Runnable assertion) {
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).untilAsserted(assertion::run);
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
