@@ -421,12 +421,20 @@ public final class ChatClient implements AutoCloseable {
             return ConversationId.direct(session().orElseThrow().accountId(), peer).value();
         }
         String name = Names.canonical(conversation.name()).orElse(conversation.name());
-        return Messenger.await(connection().request(Envelope.newBuilder().setGetUnread(GetUnread.getDefaultInstance())))
-                .getUnreadSummary().getConversationsList().stream()
-                .filter(c -> c.getKind() == ConversationKind.GROUP && c.getName().equals(name))
-                .map(dev.fastchat.protocol.v1.ConversationSummary::getConversationId)
-                .findFirst()
-                .orElseGet(() -> m.members(name).getGroup().getConversationId());
+        try {
+            return m.members(name).getGroup().getConversationId(); // cached while the membership holds
+        } catch (ChatException e) {
+            if (e.code() != ErrorCode.NOT_A_MEMBER) {
+                throw e;
+            }
+            // A former member still reads what was sent while they belonged: the conversation is among theirs.
+            return Messenger.await(connection().request(Envelope.newBuilder().setGetUnread(GetUnread.getDefaultInstance())))
+                    .getUnreadSummary().getConversationsList().stream()
+                    .filter(c -> c.getKind() == ConversationKind.GROUP && c.getName().equals(name))
+                    .map(dev.fastchat.protocol.v1.ConversationSummary::getConversationId)
+                    .findFirst()
+                    .orElseThrow(() -> e);
+        }
     }
 
     /** Runs {@code operation} with the logged-in user's messenger on a virtual thread. */

@@ -17,7 +17,9 @@ public final class ConversationRefusedException extends RuntimeException {
         /** The other account of a direct conversation does not exist. */
         UNKNOWN_USER,
         /** No such group. */
-        UNKNOWN_GROUP
+        UNKNOWN_GROUP,
+        /** The group already has the most members a group may have. */
+        GROUP_FULL
     }
 
     private final Reason reason;

@@ -20,8 +20,11 @@ public interface GroupRepository {
     /** The user's membership of a group: role null if not a current member. */
     Optional<GroupMembership> membership(long groupId, long accountId);
 
-    /** Adds a member (admin only); adding a current member changes nothing. */
-    CompletableFuture<MembershipChange> add(long groupId, long actorId, long accountId, Instant now);
+    /**
+     * Adds a member (admin only); adding a current member changes nothing. Fails with {@code GROUP_FULL} if
+     * the group has {@code maxMembers} members already (checked in the transaction that adds).
+     */
+    CompletableFuture<MembershipChange> add(long groupId, long actorId, long accountId, int maxMembers, Instant now);
 
     /** Removes a member (admin only). They keep what they had and see nothing new. */
     CompletableFuture<MembershipChange> remove(long groupId, long actorId, long accountId);

@@ -25,6 +25,8 @@ import org.junit.jupiter.api.Test;
 /** Messages, read cursors and groups: the behaviour every storage backend must have. */
 abstract class ConversationContract {
     private static final Instant NOW = Instant.parse("2026-11-24T10:00:00Z");
+    /** A member limit no test reaches but the one about it. */
+    private static final int MAX = 1024;
 
     protected abstract Database db();
 
@@ -141,12 +143,12 @@ abstract class ConversationContract {
         GroupMembership created = await(db().groups().create(uniqueName("team"), alice.id(), NOW));
         Group group = created.group();
         assertThat(created.role()).isEqualTo(MemberRole.ADMIN);
-        await(db().groups().add(group.id(), alice.id(), bob.id(), NOW));
-        assertRefused(() -> await(db().groups().add(group.id(), bob.id(), carol.id(), NOW)), Reason.NOT_ADMIN);
-        assertRefused(() -> await(db().groups().add(group.id(), carol.id(), carol.id(), NOW)), Reason.NOT_A_MEMBER);
-        MembershipChange again = await(db().groups().add(group.id(), alice.id(), bob.id(), NOW));
+        await(db().groups().add(group.id(), alice.id(), bob.id(), MAX, NOW));
+        assertRefused(() -> await(db().groups().add(group.id(), bob.id(), carol.id(), MAX, NOW)), Reason.NOT_ADMIN);
+        assertRefused(() -> await(db().groups().add(group.id(), carol.id(), carol.id(), MAX, NOW)), Reason.NOT_A_MEMBER);
+        MembershipChange again = await(db().groups().add(group.id(), alice.id(), bob.id(), MAX, NOW));
         assertThat(again.changed()).isFalse();
-        await(db().groups().add(group.id(), alice.id(), carol.id(), NOW));
+        await(db().groups().add(group.id(), alice.id(), carol.id(), MAX, NOW));
 
         ConversationId conversation = group.conversation();
         send(conversation, alice, Set.of(alice.id(), bob.id(), carol.id()));
@@ -165,7 +167,7 @@ abstract class ConversationContract {
 
         // A member added later sees only what comes after.
         Account dave = account("dave");
-        await(db().groups().add(group.id(), alice.id(), dave.id(), NOW));
+        await(db().groups().add(group.id(), alice.id(), dave.id(), MAX, NOW));
         assertThat(db().messages().history(conversation.value(), dave.id(), 0, 10)).isEmpty();
         assertThat(db().messages().summaries(dave.id()).getFirst().unread()).isZero();
     }
@@ -176,8 +178,8 @@ abstract class ConversationContract {
         Account bob = account("bob");
         Account carol = account("carol");
         Group group = await(db().groups().create(uniqueName("team"), alice.id(), NOW)).group();
-        await(db().groups().add(group.id(), alice.id(), bob.id(), NOW.plusSeconds(1)));
-        await(db().groups().add(group.id(), alice.id(), carol.id(), NOW.plusSeconds(2)));
+        await(db().groups().add(group.id(), alice.id(), bob.id(), MAX, NOW.plusSeconds(1)));
+        await(db().groups().add(group.id(), alice.id(), carol.id(), MAX, NOW.plusSeconds(2)));
         MembershipChange left = await(db().groups().leave(group.id(), alice.id()));
         assertThat(left.promoted()).isEqualTo(bob.id());
         assertThat(db().groups().members(group.id())).extracting(GroupMember::name, GroupMember::role)
@@ -197,7 +199,7 @@ abstract class ConversationContract {
         for (int i = 0; i < 255; i++) {
             Account member = account("m");
             all.add(member.id());
-            adds.add(db().groups().add(group.id(), admin.id(), member.id(), NOW));
+            adds.add(db().groups().add(group.id(), admin.id(), member.id(), MAX, NOW));
         }
         for (CompletableFuture<MembershipChange> add : adds) {
             await(add);
@@ -206,5 +208,33 @@ abstract class ConversationContract {
         Appended appended = send(group.conversation(), admin, all);
         assertThat(appended.members()).hasSize(256);
         assertThat(db().groups().membership(group.id(), admin.id()).orElseThrow().memberCount()).isEqualTo(256);
+    }
+
+    @Test
+    void concurrentAddsNeverTakeAGroupOverItsLimit() throws Exception {
+        Account admin = account("admin");
+        Group group = await(db().groups().create(uniqueName("small"), admin.id(), NOW)).group();
+        List<Account> candidates = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            candidates.add(account("m"));
+        }
+        List<CompletableFuture<MembershipChange>> adds = new ArrayList<>();
+        for (Account candidate : candidates) { // submitted without waiting: they share write batches
+            adds.add(db().groups().add(group.id(), admin.id(), candidate.id(), 5, NOW));
+        }
+        int refused = 0;
+        for (CompletableFuture<MembershipChange> add : adds) {
+            try {
+                await(add);
+            } catch (java.util.concurrent.ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOfSatisfying(ConversationRefusedException.class,
+                        refusal -> assertThat(refusal.reason()).isEqualTo(Reason.GROUP_FULL));
+                refused++;
+            }
+        }
+        assertThat(refused).isEqualTo(4);
+        assertThat(db().groups().members(group.id())).hasSize(5);
+        Account admin2 = account("again");
+        assertRefused(() -> await(db().groups().add(group.id(), admin.id(), admin2.id(), 5, NOW)), Reason.GROUP_FULL);
     }
 }

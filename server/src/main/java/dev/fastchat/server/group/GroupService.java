@@ -75,12 +75,7 @@ public final class GroupService {
         LoggedIn user = connection.state().user();
         Group group = group(request.getGroup());
         Account target = account(request.getUsername());
-        GroupMembership current = groups.membership(group.id(), user.accountId()).orElseThrow();
-        if (current.memberCount() >= config.maxGroupMembers()) {
-            throw new RequestRefusedException(ErrorCode.TOO_LARGE, group.name() + " has the most members a group may have ("
-                    + config.maxGroupMembers() + ")");
-        }
-        return groups.add(group.id(), user.accountId(), target.id(), clock.instant())
+        return groups.add(group.id(), user.accountId(), target.id(), config.maxGroupMembers(), clock.instant())
                 .thenApply(change -> changed(change, Change.ADDED, target.name(), user, List.of()));
     }
 

@@ -177,6 +177,7 @@ public final class RequestDispatcher {
                     case MESSAGE_ID_REUSED -> ErrorCode.BAD_REQUEST;
                     case UNKNOWN_USER -> ErrorCode.UNKNOWN_USER;
                     case UNKNOWN_GROUP -> ErrorCode.UNKNOWN_CONVERSATION;
+                    case GROUP_FULL -> ErrorCode.TOO_LARGE;
                 }, rule.getMessage());
             }
             case NameTakenException taken -> Envelopes.error(id, ErrorCode.ACCOUNT_EXISTS, "the name '" + taken.name() + "' is taken");

@@ -76,12 +76,16 @@ public final class JdbcGroupRepository implements GroupRepository {
     }
 
     @Override
-    public CompletableFuture<MembershipChange> add(long groupId, long actorId, long accountId, Instant now) {
+    public CompletableFuture<MembershipChange> add(long groupId, long actorId, long accountId, int maxMembers, Instant now) {
         return writer.submit("add group member", connection -> {
             Locked locked = lock(connection, groupId);
             requireAdmin(connection, locked.group(), actorId);
             Optional<Row> existing = row(connection, locked.group(), accountId);
             boolean changed = existing.map(Row::left).orElse(true);
+            if (changed && activeMembers(connection, locked.group()) >= maxMembers) {
+                throw new ConversationRefusedException(Reason.GROUP_FULL,
+                        locked.group().name() + " has the most members a group may have (" + maxMembers + ")");
+            }
             if (existing.isPresent() && existing.get().left()) {
                 Jdbc.update(connection, """
                         UPDATE members SET role = 'member', joined_at = ?, joined_seq = ?, left_seq = NULL, read_seq = ?
@@ -197,6 +201,11 @@ public final class JdbcGroupRepository implements GroupRepository {
             r.getLong("left_seq");
             return new Row(role, !r.wasNull());
         }).stream().findFirst();
+    }
+
+    private static long activeMembers(Connection connection, Group group) throws SQLException {
+        return Jdbc.query(connection, "SELECT COUNT(*) FROM members WHERE conversation_id = ? AND left_seq IS NULL",
+                s -> s.setString(1, group.conversation().value()), r -> r.getLong(1)).getFirst();
     }
 
     private static void requireAdmin(Connection connection, Group group, long actorId) throws SQLException {
