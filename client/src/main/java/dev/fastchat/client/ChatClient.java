@@ -60,8 +60,10 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
 
 /**
@@ -97,6 +99,7 @@ public final class ChatClient implements AutoCloseable {
     private final Duration requestTimeout;
     private final String clientName;
     private final ChatListener listener;
+    private final boolean autoReconnect;
     private final SecureRandom random = new SecureRandom();
 
     private volatile ClientConnection connection;
@@ -108,6 +111,9 @@ public final class ChatClient implements AutoCloseable {
     /** Delivers listener events one at a time, off the network thread. */
     private final Executor events = new SerialExecutor(command -> Thread.ofVirtual().name("fastchat-events").start(command));
     private static final Executor WORK = command -> Thread.ofVirtual().name("fastchat-work").start(command);
+    private static final Duration RECONNECT_FIRST = Duration.ofMillis(500);
+    private static final Duration RECONNECT_MAX = Duration.ofSeconds(30);
+    private final java.util.concurrent.atomic.AtomicBoolean reconnecting = new java.util.concurrent.atomic.AtomicBoolean();
 
     private ChatClient(Builder builder, Optional<SslContext> tls) {
         this.host = builder.host;
@@ -120,6 +126,7 @@ public final class ChatClient implements AutoCloseable {
         this.requestTimeout = builder.requestTimeout;
         this.clientName = builder.clientName;
         this.listener = builder.listener;
+        this.autoReconnect = builder.autoReconnect;
     }
 
     /** A builder with the defaults: 127.0.0.1:7420, no TLS, keys under {@code ~/.config/fastchat/keys}. */
@@ -135,10 +142,17 @@ public final class ChatClient implements AutoCloseable {
      */
     public CompletableFuture<ServerInfo> connect() {
         Duration ping = Duration.ofSeconds(20);
+        ClientConnection[] mine = new ClientConnection[1];
         ChatListener ordered = new ChatListener() {
             @Override
             public void disconnected(String reason) {
+                if (closed.get() || (mine[0] != null && mine[0] != connection)) {
+                    return; // closed on purpose, or replaced by a newer connection
+                }
                 events.execute(() -> listener.disconnected(reason));
+                if (autoReconnect && session != null) {
+                    Thread.ofVirtual().name("fastchat-reconnect").start(ChatClient.this::reconnectWithBackoff);
+                }
             }
         };
         return ClientConnection.open(group, host, port, tls, requestTimeout, ping, ordered, push -> {
@@ -148,6 +162,11 @@ public final class ChatClient implements AutoCloseable {
                     }
                 })
                 .thenCompose(opened -> {
+                    if (closed.get()) {
+                        opened.close();
+                        throw new ChatException(ErrorCode.UNAVAILABLE, "the client was closed");
+                    }
+                    mine[0] = opened;
                     connection = opened;
                     return opened.request(Envelope.newBuilder().setHello(Hello.newBuilder()
                             .setProtocolVersion(ProtocolVersion.CURRENT).setClient(clientName)));
@@ -249,6 +268,84 @@ public final class ChatClient implements AutoCloseable {
                                     "no identity keys for " + s.getUsername() + " on this machine: log in with the password"));
                     return started(s, local);
                 }));
+    }
+
+    /**
+     * Connects again and resumes the current session with its resume token, keeping this client's pinned
+     * keys and what it has seen; then fetches what arrived meanwhile and reports it to the listener as
+     * {@link ChatListener#message} events. With {@link Builder#autoReconnect(boolean)} this happens by itself.
+     *
+     * @return the resumed session; fails with {@code UNAVAILABLE} if the server cannot be reached, and with
+     *     {@code UNAUTHENTICATED} if the session expired (log in again)
+     */
+    public CompletableFuture<SessionInfo> reconnect() {
+        SessionInfo current = session;
+        Messenger kept = messenger;
+        if (current == null || kept == null) {
+            return CompletableFuture.failedFuture(new ChatException(ErrorCode.UNAUTHENTICATED, "log in first"));
+        }
+        ClientConnection old = connection;
+        return connect()
+                .thenCompose(info -> {
+                    if (old != null) {
+                        old.close(); // replaced: its end is not reported
+                    }
+                    return connection().request(Envelope.newBuilder().setResume(Resume.newBuilder().setToken(current.resumeToken())));
+                })
+                .thenApply(response -> {
+                    Session s = response.getSession();
+                    if (s.getAccountId() != current.accountId()) {
+                        throw new ChatException(ErrorCode.INTERNAL, "the server resumed another account");
+                    }
+                    session = new SessionInfo(s.getAccountId(), s.getUsername(), s.getToken(), Instant.ofEpochMilli(s.getExpiresAtMs()));
+                    return session;
+                })
+                .thenCompose(resumed -> sync().thenApply(missed -> {
+                    events.execute(listener::reconnected);
+                    missed.forEach(message -> events.execute(() -> listener.message(message)));
+                    return resumed;
+                }));
+    }
+
+    /** Tries {@link #reconnect()} until it works, the session is gone, or the client is closed. */
+    private void reconnectWithBackoff() {
+        if (!reconnecting.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            long delayMillis = RECONNECT_FIRST.toMillis();
+            String lastError = "";
+            for (int attempt = 1; !closed.get() && session != null; attempt++) {
+                // Full jitter: clients of a node that went away do not all come back at the same instant.
+                Duration wait = Duration.ofMillis(delayMillis / 2 + random.nextLong(delayMillis / 2 + 1));
+                int current = attempt;
+                String previous = lastError;
+                events.execute(() -> listener.reconnecting(current, wait, previous));
+                Thread.sleep(wait);
+                if (closed.get()) {
+                    return;
+                }
+                try {
+                    reconnect().get(requestTimeout.toMillis() * 3, TimeUnit.MILLISECONDS);
+                    return;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof ChatException refused && refused.code() == ErrorCode.UNAUTHENTICATED) {
+                        session = null;
+                        messenger = null;
+                        events.execute(() -> listener.disconnected("the session ended: " + refused.getMessage() + "; log in again"));
+                        return;
+                    }
+                    lastError = e.getCause().getMessage();
+                } catch (TimeoutException e) {
+                    lastError = "no answer from the server";
+                }
+                delayMillis = Math.min(delayMillis * 2, RECONNECT_MAX.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            reconnecting.set(false);
+        }
     }
 
     /** Ends the session on the server and invalidates its resume token. */
@@ -562,6 +659,7 @@ public final class ChatClient implements AutoCloseable {
         private Duration requestTimeout = Duration.ofSeconds(30);
         private String clientName = "fastchat-client";
         private ChatListener listener = new ChatListener() {};
+        private boolean autoReconnect;
 
         private Builder() {}
 
@@ -621,6 +719,16 @@ public final class ChatClient implements AutoCloseable {
         /** Receives connection events; see {@link ChatListener} for threading. */
         public Builder listener(ChatListener chatListener) {
             this.listener = chatListener;
+            return this;
+        }
+
+        /**
+         * Whether a logged-in client whose connection drops reconnects by itself: with exponential backoff
+         * (from 0.5 s up to 30 s, with jitter) until it is back, the session expired, or the client is
+         * closed. See {@link ChatClient#reconnect()} for what a reconnect does. Off by default.
+         */
+        public Builder autoReconnect(boolean enabled) {
+            this.autoReconnect = enabled;
             return this;
         }
 

@@ -42,4 +42,19 @@ public interface ChatListener {
      * @param reason why, in words fit for a user
      */
     default void disconnected(String reason) {}
+
+    /**
+     * With {@link ChatClient.Builder#autoReconnect(boolean) auto-reconnect}: the next attempt to reconnect
+     * starts after {@code wait}.
+     *
+     * @param attempt 1 for the first attempt after the connection was lost
+     * @param lastError why the previous attempt failed (empty before the first)
+     */
+    default void reconnecting(int attempt, java.time.Duration wait, String lastError) {}
+
+    /**
+     * The connection is back and the session resumed. Messages that arrived meanwhile follow as
+     * {@link #message} events.
+     */
+    default void reconnected() {}
 }

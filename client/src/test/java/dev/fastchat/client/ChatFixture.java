@@ -55,7 +55,7 @@ final class ChatFixture implements AutoCloseable {
         }
     }
 
-    static final class Recorder implements ChatListener {
+    static class Recorder implements ChatListener {
         final List<ChatMessage> messages = new CopyOnWriteArrayList<>();
         final List<String> rejected = new CopyOnWriteArrayList<>();
         final List<UserPresence> presence = new CopyOnWriteArrayList<>();

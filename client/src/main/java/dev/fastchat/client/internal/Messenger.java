@@ -190,6 +190,18 @@ public final class Messenger {
         if (onlyNew && seen.containsKey(key)) {
             return Optional.empty();
         }
+        try {
+            return Optional.of(verifyAndOpen(message, key));
+        } catch (OpenException e) {
+            // Refused once is refused for good: do not report it again, and let syncs move past it. (A
+            // ChatException, such as a failed key lookup, is not about the message: it may open later.)
+            seen.put(key, Boolean.TRUE);
+            cursors.merge(message.getConversationId(), message.getSeq(), Math::max);
+            throw e;
+        }
+    }
+
+    private ChatMessage verifyAndOpen(Message message, String key) {
         UserKeys sender = user(message.getSenderId());
         KeyTrust trust = trust(sender);
         byte[] signingKey = trust == KeyTrust.KEY_CHANGED
@@ -212,7 +224,6 @@ public final class Messenger {
         String origin = message.getSenderId() + "/" + opened.header().getClientMsgId();
         String earlier = shownAt.putIfAbsent(origin, key);
         if (earlier != null && !earlier.equals(key)) {
-            seen.put(key, Boolean.TRUE);
             throw new OpenException(OpenException.Reason.WRONG_CONVERSATION,
                     "a replay of the message shown at " + earlier + " (dropped)");
         }
@@ -230,9 +241,9 @@ public final class Messenger {
                         ? user(ConversationId.parse(message.getConversationId()).orElseThrow().peerOf(myId)).getUsername()
                         : sender.getUsername())
                 : Target.group(message.getGroupName());
-        return Optional.of(new ChatMessage(message.getConversationId(), conversation, message.getSeq(), message.getSenderId(),
+        return new ChatMessage(message.getConversationId(), conversation, message.getSeq(), message.getSenderId(),
                 sender.getUsername(), message.getSenderId() == myId, text, opened.sentAt(),
-                Instant.ofEpochMilli(message.getServerTimeMs()), trust));
+                Instant.ofEpochMilli(message.getServerTimeMs()), trust);
     }
 
     /** Opens a batch, reporting refused messages to the listener; keeps the order. */

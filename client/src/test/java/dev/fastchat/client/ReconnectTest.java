@@ -1,0 +1,111 @@
+package dev.fastchat.client;
+
+import static dev.fastchat.client.ChatClientTest.await;
+import static dev.fastchat.client.ChatFixture.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fastchat.client.ChatFixture.Recorder;
+import dev.fastchat.client.ChatFixture.User;
+import dev.fastchat.crypto.KdfParams;
+import dev.fastchat.testkit.TcpProxy;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A client whose connection is cut (through a real TCP proxy) comes back by itself and misses nothing. */
+class ReconnectTest {
+    @TempDir
+    static Path dir;
+    static ChatFixture chats;
+
+    @BeforeAll
+    static void start() {
+        chats = ChatFixture.start(dir);
+    }
+
+    @AfterAll
+    static void stop() {
+        chats.close();
+    }
+
+    /** Records the connection events as words, in order. */
+    static final class ConnectionEvents extends Recorder {
+        final List<String> events = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void disconnected(String reason) {
+            events.add("disconnected");
+        }
+
+        @Override
+        public void reconnecting(int attempt, Duration wait, String lastError) {
+            assertThat(wait).isLessThanOrEqualTo(Duration.ofSeconds(30));
+            events.add("reconnecting " + attempt);
+        }
+
+        @Override
+        public void reconnected() {
+            events.add("reconnected");
+        }
+    }
+
+    @Test
+    void aCutConnectionIsRepairedWithBackoffAndWhatWasSentMeanwhileArrivesOnce() throws Exception {
+        try (User alice = chats.register("alice"); User bobSetup = chats.register("bob");
+             TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
+            String bob = bobSetup.name();
+            bobSetup.close();
+            ConnectionEvents events = new ConnectionEvents();
+            try (ChatClient client = ChatClient.builder().server("127.0.0.1", proxy.port())
+                    .keyStoreDirectory(dir.resolve("keys-" + bob + "-first")).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
+                    .listener(events).autoReconnect(true).build()) {
+                await(client.connect());
+                await(client.login(bob, "pw".toCharArray()));
+                await(alice.client().send(Target.user(bob), "before the cut"));
+                eventually(() -> assertThat(events.texts()).containsExactly("before the cut"));
+
+                proxy.cut(); // the network goes away: connections dropped, new ones refused
+                eventually(() -> assertThat(events.events).contains("disconnected", "reconnecting 1"));
+                await(alice.client().send(Target.user(bob), "while you were away"));
+                eventually(() -> assertThat(events.events).contains("reconnecting 2")); // the first attempt failed
+                proxy.restore();
+
+                eventually(() -> assertThat(events.events).contains("reconnected"));
+                eventually(() -> assertThat(events.texts()).containsExactly("before the cut", "while you were away"));
+                await(alice.client().send(Target.user(bob), "after the repair"));
+                eventually(() -> assertThat(events.texts()).containsExactly("before the cut", "while you were away",
+                        "after the repair"));
+                assertThat(await(client.send(Target.user(alice.name()), "bob is back")).seq()).isEqualTo(4);
+                assertThat(events.events.getFirst()).isEqualTo("disconnected");
+                assertThat(events.events.getLast()).isEqualTo("reconnected");
+            }
+        }
+    }
+
+    @Test
+    void closingTheClientStopsReconnecting() throws Exception {
+        try (User alice = chats.register("alice"); TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
+            alice.close();
+            ConnectionEvents events = new ConnectionEvents();
+            ChatClient client = ChatClient.builder().server("127.0.0.1", proxy.port())
+                    .keyStoreDirectory(dir.resolve("keys-" + alice.name() + "-first")).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
+                    .listener(events).autoReconnect(true).build();
+            await(client.connect());
+            await(client.login(alice.name(), "pw".toCharArray()));
+            proxy.cut();
+            eventually(() -> assertThat(events.events).contains("reconnecting 1"));
+            client.close();
+            proxy.restore();
+            int seen = events.events.size();
+            org.awaitility.Awaitility.await().during(Duration.ofMillis(1_500)).atMost(Duration.ofSeconds(5))
+                    .until(() -> events.events.size() == seen); // longer than the first backoff steps
+            assertThat(events.events).doesNotContain("reconnected");
+            assertThat(client.isConnected()).isFalse();
+        }
+    }
+}
