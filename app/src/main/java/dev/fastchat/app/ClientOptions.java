@@ -29,6 +29,11 @@ final class ClientOptions {
     Path keys;
 
     ChatClient newClient() {
+        return builder().build();
+    }
+
+    /** A client builder for these options (server, TLS, key store). */
+    ChatClient.Builder builder() {
         HostAndPort address = HostAndPort.parse(server);
         ChatClient.Builder builder = ChatClient.builder()
                 .server(address.host(), address.port())
@@ -38,7 +43,7 @@ final class ClientOptions {
         if (serverCert != null) {
             builder.serverCertificate(serverCert);
         }
-        return builder.build();
+        return builder;
     }
 
     /** A client that is connected and logged in (password from {@code FASTCHAT_PASSWORD} or the terminal). */

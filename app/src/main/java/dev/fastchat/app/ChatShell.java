@@ -1,0 +1,505 @@
+package dev.fastchat.app;
+
+import dev.fastchat.client.ChatClient;
+import dev.fastchat.client.ChatException;
+import dev.fastchat.client.ChatGroup;
+import dev.fastchat.client.ChatListener;
+import dev.fastchat.client.ChatMessage;
+import dev.fastchat.client.DirectoryEntry;
+import dev.fastchat.client.GroupMember;
+import dev.fastchat.client.KeyTrust;
+import dev.fastchat.client.KeyVerification;
+import dev.fastchat.client.MembershipEvent;
+import dev.fastchat.client.SentMessage;
+import dev.fastchat.client.Target;
+import dev.fastchat.client.UnreadSummary;
+import dev.fastchat.client.UserPresence;
+import dev.fastchat.protocol.MessageLimits;
+import dev.fastchat.protocol.v1.ErrorCode;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jline.reader.Candidate;
+import org.jline.reader.Completer;
+import org.jline.reader.EndOfFileException;
+import org.jline.reader.LineReader;
+import org.jline.reader.ParsedLine;
+import org.jline.reader.UserInterruptException;
+
+/**
+ * The interactive part of {@code fastchat chat}: reads lines, runs {@code /commands}, sends plain lines to
+ * the open conversation, and shows what arrives (through {@link ChatListener}, on the client's event
+ * thread, printed above the prompt). Every failure is one line; the shell keeps running after any of them.
+ */
+final class ChatShell implements ChatListener {
+    /** A command: its name, the arguments it takes, what it does, and how. */
+    private record Command(String name, String usage, String help, int minArgs, Handler handler) {}
+
+    @FunctionalInterface
+    private interface Handler {
+        void run(List<String> args, String rest) throws Exception;
+    }
+
+    @FunctionalInterface
+    private interface Action {
+        void run() throws Exception;
+    }
+
+    private static final int HISTORY_PAGE = 20;
+    private static final long TIMEOUT_SECONDS = 60;
+
+    private ChatView view;
+    private final Map<String, Command> commands = new LinkedHashMap<>();
+    /** Unread messages per conversation id, as this session counts them. */
+    private final Map<String, Long> unread = new ConcurrentHashMap<>();
+    /** Names seen (users and groups), for completion. */
+    private final Set<String> users = ConcurrentHashMap.newKeySet();
+    private final Set<String> groups = ConcurrentHashMap.newKeySet();
+    private ChatClient client;
+    private String me;
+    private volatile Target open;
+    /** Where {@code /history} continues in the open conversation: before this seq (0: from the newest). */
+    private long historyBefore;
+
+    ChatShell() {
+        add("help", "", "list the commands", 0, (a, r) -> help());
+        add("open", "NAME", "open a conversation with a user or a group: plain lines then go there", 1, (a, r) -> open(a.getFirst()));
+        add("dm", "NAME TEXT", "send TEXT to a user (or a group) without opening it", 2, this::dm);
+        add("history", "[N]", "show the last N messages of the open conversation; again: the N before", 0, (a, r) -> history(a));
+        add("unread", "", "unread counts, direct messages and groups apart", 0, (a, r) -> unread());
+        add("who", "", "who of your contacts is online", 0, (a, r) -> who());
+        add("users", "", "every registered user (online ones marked)", 0, (a, r) -> directory(false));
+        add("groups", "", "the groups you are in", 0, (a, r) -> groups());
+        add("group", "create|add|remove|leave|members|promote ...", "manage groups (/group alone explains)", 1, this::group);
+        add("keys", "verify|accept USER", "show the safety number to compare with USER, or accept USER's new key", 2, this::keys);
+        add("quit", "", "leave (Ctrl-D does the same)", 0, (a, r) -> {
+            throw new EndOfFileException();
+        });
+    }
+
+    private void add(String name, String usage, String help, int minArgs, Handler handler) {
+        commands.put(name, new Command(name, usage, help, minArgs, handler));
+    }
+
+    /** Where the shell prints (set before {@link #run}). */
+    void show(ChatView chatView) {
+        this.view = chatView;
+    }
+
+    /** Completes commands, group subcommands, and user and group names. */
+    Completer completer() {
+        return (LineReader reader, ParsedLine line, List<Candidate> candidates) -> {
+            if (line.wordIndex() == 0) {
+                commands.keySet().forEach(name -> candidates.add(new Candidate("/" + name, "/" + name, null,
+                        commands.get(name).help(), null, null, true)));
+                return;
+            }
+            String command = line.words().getFirst();
+            if (command.equals("/group") && line.wordIndex() == 1) {
+                List.of("create", "add", "remove", "leave", "members", "promote").forEach(s -> candidates.add(new Candidate(s)));
+            } else if (command.equals("/keys") && line.wordIndex() == 1) {
+                List.of("verify", "accept").forEach(s -> candidates.add(new Candidate(s)));
+            } else {
+                users.forEach(name -> candidates.add(new Candidate(name)));
+                groups.forEach(name -> candidates.add(new Candidate(name)));
+            }
+        };
+    }
+
+    /** Runs the shell until {@code /quit}, Ctrl-D, or the end of input. */
+    void run(ChatClient chatClient, LineReader reader) {
+        this.client = chatClient;
+        this.me = chatClient.session().orElseThrow().username();
+        attempt(this::welcome);
+        while (true) {
+            String line;
+            try {
+                line = reader.readLine(view.prompt(open == null ? null : (open.group() ? "#" : "") + open.name()));
+            } catch (UserInterruptException e) {
+                continue; // Ctrl-C drops the line being typed, like a shell
+            } catch (EndOfFileException e) {
+                return;
+            }
+            try {
+                handle(line.strip());
+            } catch (EndOfFileException e) {
+                return;
+            }
+        }
+    }
+
+    void handle(String line) {
+        if (line.isEmpty()) {
+            return;
+        }
+        if (!line.startsWith("/")) {
+            if (open == null) {
+                view.error("no conversation is open: /open NAME first, or /dm NAME TEXT");
+            } else {
+                attempt(() -> send(open, line));
+            }
+            return;
+        }
+        String[] split = line.substring(1).split("\\s+", 2);
+        Command command = commands.get(split[0].toLowerCase(Locale.ROOT));
+        if (command == null) {
+            view.error("unknown command /" + Terminal.escape(split[0]) + "; /help lists the commands");
+            return;
+        }
+        String rest = split.length > 1 ? split[1] : "";
+        List<String> args = rest.isBlank() ? List.of() : List.of(rest.strip().split("\\s+"));
+        if (args.size() < command.minArgs()) {
+            view.error("usage: /" + command.name() + " " + command.usage());
+            return;
+        }
+        attempt(() -> command.handler().run(args, rest.strip()));
+    }
+
+    /** Runs a command; any failure becomes one line. */
+    private void attempt(Action action) {
+        try {
+            action.run();
+        } catch (EndOfFileException e) {
+            throw e;
+        } catch (Exception e) {
+            view.error(describe(ExitCodes.unwrap(e)));
+        }
+    }
+
+    private static String describe(Throwable failure) {
+        if (failure instanceof ChatException chat) {
+            return switch (chat.code()) {
+                case UNAVAILABLE -> "not connected (" + chat.getMessage() + "); reconnecting by itself";
+                default -> chat.getMessage();
+            };
+        }
+        if (failure instanceof TimeoutException) {
+            return "no answer from the server in " + TIMEOUT_SECONDS + " s";
+        }
+        return failure.getMessage() == null ? failure.toString() : failure.getMessage();
+    }
+
+    private static <T> T await(CompletableFuture<T> future) throws Exception {
+        return future.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    // ---- commands
+
+    private void welcome() throws Exception {
+        view.info("logged in as " + me + "; /help lists the commands");
+        UnreadSummary summary = await(client.unread());
+        List<ChatMessage> missed = await(client.sync()).stream().filter(m -> !m.outgoing()).toList();
+        summary.conversations().forEach(c -> unread.put(c.conversationId(), c.unread()));
+        view.plain("Direct messages: " + summary.directUnread() + " unread");
+        missed.stream().filter(m -> !m.conversation().group()).forEach(m -> view.message(m, true));
+        view.plain("Groups: " + summary.groupUnread() + " unread");
+        missed.stream().filter(m -> m.conversation().group()).forEach(m -> view.message(m, true));
+        await(client.groups()).forEach(g -> groups.add(g.name()));
+        await(client.directory("", MessageLimits.MAX_DIRECTORY_PAGE, false)).stream()
+                .filter(e -> !e.group()).forEach(e -> users.add(e.name()));
+    }
+
+    private void help() {
+        view.plain("Commands (plain lines go to the open conversation):");
+        for (Command command : commands.values()) {
+            String synopsis = ("/" + command.name() + " " + command.usage()).strip();
+            view.plain(String.format("  %-34s %s", synopsis, command.help()));
+        }
+        view.plain("Keys: Tab completes commands and names; Up/Down browse what you typed; Ctrl-C clears the line.");
+    }
+
+    private Target target(String name) throws Exception {
+        if (groups.contains(name)) {
+            return Target.group(name);
+        }
+        if (users.contains(name)) {
+            return Target.user(name);
+        }
+        boolean group = await(client.groups()).stream().map(ChatGroup::name).peek(groups::add).anyMatch(name::equals);
+        return group ? Target.group(name) : Target.user(name);
+    }
+
+    private void open(String name) throws Exception {
+        Target target = target(name);
+        List<ChatMessage> recent = await(client.history(target, 0, HISTORY_PAGE)); // fails for unknown names
+        open = target;
+        (target.group() ? groups : users).add(target.name());
+        view.info("now talking " + (target.group() ? "in #" : "with ") + target.name());
+        showPage(recent);
+        historyBefore = recent.isEmpty() ? 0 : recent.getLast().seq();
+        markRead(recent);
+    }
+
+    private void showPage(List<ChatMessage> newestFirst) {
+        newestFirst.reversed().forEach(m -> view.message(m, false));
+    }
+
+    private void markRead(List<ChatMessage> messages) throws Exception {
+        if (!messages.isEmpty()) {
+            ChatMessage newest = messages.stream().max(Comparator.comparingLong(ChatMessage::seq)).orElseThrow();
+            await(client.markRead(newest.conversationId(), newest.seq()));
+            unread.remove(newest.conversationId());
+        }
+    }
+
+    private void history(List<String> args) throws Exception {
+        if (open == null) {
+            view.error("no conversation is open: /open NAME first");
+            return;
+        }
+        int count = args.isEmpty() ? HISTORY_PAGE : parseCount(args.getFirst());
+        if (historyBefore == 1) {
+            view.info("that was the first message");
+            return;
+        }
+        List<ChatMessage> page = await(client.history(open, historyBefore, count));
+        if (page.isEmpty()) {
+            view.info("no earlier messages");
+            return;
+        }
+        view.info("earlier messages:");
+        showPage(page);
+        historyBefore = page.getLast().seq();
+    }
+
+    private static int parseCount(String text) {
+        try {
+            int count = Integer.parseInt(text);
+            if (count >= 1 && count <= MessageLimits.MAX_HISTORY_PAGE) {
+                return count;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException("N must be a number from 1 to " + MessageLimits.MAX_HISTORY_PAGE);
+    }
+
+    private void dm(List<String> args, String rest) throws Exception {
+        String name = args.getFirst();
+        send(target(name), rest.substring(name.length()).strip());
+    }
+
+    private void send(Target to, String text) throws Exception {
+        int bytes = text.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MessageLimits.MAX_TEXT_BYTES) {
+            view.error(String.format("not sent: the message is %.1f KiB; the limit is %d KiB", bytes / 1024.0,
+                    MessageLimits.MAX_TEXT_BYTES / 1024));
+            return;
+        }
+        SentMessage sent = await(client.send(to, text));
+        view.message(new ChatMessage(sent.conversationId(), to, sent.seq(), client.session().orElseThrow().accountId(), me, true,
+                text, sent.serverTime(), sent.serverTime(), KeyTrust.PINNED), open == null || !open.equals(to));
+    }
+
+    private void unread() throws Exception {
+        UnreadSummary summary = await(client.unread());
+        view.plain("Direct messages: " + summary.directUnread() + " unread");
+        summary.conversations().stream().filter(c -> !c.conversation().group() && c.unread() > 0)
+                .forEach(c -> view.plain("  " + c.conversation().name() + ": " + c.unread()));
+        view.plain("Groups: " + summary.groupUnread() + " unread");
+        summary.conversations().stream().filter(c -> c.conversation().group() && c.unread() > 0)
+                .forEach(c -> view.plain("  #" + c.conversation().name() + ": " + c.unread()));
+    }
+
+    private void who() throws Exception {
+        List<String> online = await(client.whoIsOnline()).stream().filter(UserPresence::online).map(UserPresence::name).toList();
+        view.plain(online.isEmpty() ? "none of your contacts is online" : "online: " + String.join(", ", online));
+    }
+
+    private void directory(boolean onlineOnly) throws Exception {
+        List<String> lines = new ArrayList<>();
+        String after = "";
+        for (int page = 0; page < 100; page++) { // at most 100 pages of 500
+            List<DirectoryEntry> entries = await(client.directory(after, MessageLimits.MAX_DIRECTORY_PAGE, onlineOnly));
+            entries.stream().filter(e -> !e.group()).forEach(e -> {
+                users.add(e.name());
+                lines.add(e.name() + (e.online() ? " (online)" : ""));
+            });
+            if (entries.size() < MessageLimits.MAX_DIRECTORY_PAGE) {
+                break;
+            }
+            after = entries.getLast().name();
+        }
+        view.plain(lines.size() + " users: " + String.join(", ", lines));
+    }
+
+    private void groups() throws Exception {
+        List<ChatGroup> mine = await(client.groups());
+        mine.forEach(g -> groups.add(g.name()));
+        if (mine.isEmpty()) {
+            view.plain("you are in no group; /group create NAME makes one");
+        }
+        mine.forEach(g -> view.plain("  #" + g.name() + "  " + g.memberCount() + " members" + (g.admin() ? ", you are admin" : "")
+                + unreadSuffix(g.conversationId())));
+    }
+
+    private String unreadSuffix(String conversationId) {
+        long count = unread.getOrDefault(conversationId, 0L);
+        return count == 0 ? "" : ", " + count + " unread";
+    }
+
+    private void group(List<String> args, String rest) throws Exception {
+        String action = args.getFirst().toLowerCase(Locale.ROOT);
+        int needed = switch (action) {
+            case "create", "leave", "members" -> 2;
+            case "add", "remove", "promote" -> 3;
+            default -> -1;
+        };
+        if (needed < 0 || args.size() < needed) {
+            view.error("usage: /group create GROUP | add GROUP USER | remove GROUP USER | promote GROUP USER | leave GROUP"
+                    + " | members GROUP");
+            return;
+        }
+        String group = args.get(1);
+        switch (action) {
+            case "create" -> {
+                ChatGroup created = await(client.createGroup(group));
+                groups.add(created.name());
+                view.info("created #" + created.name() + "; you are its admin (/group add " + created.name() + " USER)");
+            }
+            case "add" -> {
+                ChatGroup changed = refusedAs(client.addMember(group, args.get(2)), group, args.get(2));
+                view.info(args.get(2) + " added to #" + changed.name() + " (" + changed.memberCount() + " members)");
+            }
+            case "remove" -> {
+                ChatGroup changed = refusedAs(client.removeMember(group, args.get(2)), group, args.get(2));
+                view.info(args.get(2) + " removed from #" + changed.name());
+            }
+            case "promote" -> {
+                refusedAs(client.promoteMember(group, args.get(2)), group, args.get(2));
+                view.info(args.get(2) + " is now an admin of #" + group);
+            }
+            case "leave" -> {
+                await(client.leaveGroup(group));
+                groups.remove(group);
+                if (open != null && open.equals(Target.group(group))) {
+                    open = null;
+                }
+                view.info("you left #" + group);
+            }
+            default -> {
+                List<GroupMember> members = await(client.members(group));
+                view.plain("#" + group + ": " + members.size() + " members");
+                members.forEach(m -> view.plain("  " + m.name() + (m.admin() ? " (admin)" : "") + (m.online() ? ", online" : "")));
+            }
+        }
+    }
+
+    /** Awaits a membership change, saying who is not a member of what in the user's words. */
+    private ChatGroup refusedAs(CompletableFuture<ChatGroup> change, String group, String user) throws Exception {
+        try {
+            return await(change);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof ChatException chat) {
+                switch (chat.code()) {
+                    case NOT_A_MEMBER -> throw new ChatException(chat.code(), await(client.groups()).stream()
+                            .anyMatch(g -> g.name().equals(group)) ? user + " is not a member of " + group
+                            : "you are not a member of " + group);
+                    case NOT_ADMIN -> throw new ChatException(chat.code(), "only an admin of " + group + " can do that");
+                    case UNKNOWN_USER -> throw new ChatException(chat.code(), "there is no user " + user);
+                    case UNKNOWN_CONVERSATION -> throw new ChatException(chat.code(), "there is no group " + group);
+                    default -> throw e;
+                }
+            }
+            throw e;
+        }
+    }
+
+    private void keys(List<String> args, String rest) throws Exception {
+        String user = args.get(1);
+        switch (args.getFirst().toLowerCase(Locale.ROOT)) {
+            case "verify" -> {
+                KeyVerification verification = await(client.verifyKey(user));
+                view.plain("safety number with " + user + " (" + verification.trust().name().toLowerCase(Locale.ROOT).replace('_', ' ')
+                        + "):");
+                view.plain("  " + verification.safetyNumber());
+                view.plain("compare it with " + user + " in person or on a call; if it matches: /keys accept " + user);
+            }
+            case "accept" -> {
+                await(client.acceptKey(user));
+                view.info(user + "'s current key is now trusted");
+            }
+            default -> view.error("usage: /keys verify USER | /keys accept USER");
+        }
+    }
+
+    // ---- events (on the client's event thread)
+
+    @Override
+    public void message(ChatMessage message) {
+        users.add(message.sender());
+        if (message.conversation().group()) {
+            groups.add(message.conversation().name());
+        }
+        Target current = open;
+        if (current != null && current.equals(message.conversation())) {
+            view.message(message, false);
+            client.markRead(message.conversationId(), message.seq()); // best effort: a failure only leaves it unread
+        } else if (message.outgoing()) {
+            view.message(message, true); // sent from this user's other device
+        } else {
+            view.notice(message, unread.merge(message.conversationId(), 1L, Long::sum));
+        }
+    }
+
+    @Override
+    public void rejected(String conversationId, long seq, String reason) {
+        view.error("a message (" + conversationId + " #" + seq + ") is not shown: " + reason);
+    }
+
+    @Override
+    public void presence(UserPresence presence) {
+        users.add(presence.name());
+        view.info(presence.name() + (presence.online() ? " is online" : " went offline"));
+    }
+
+    @Override
+    public void membership(MembershipEvent event) {
+        String group = event.group().name();
+        String text = switch (event.change()) {
+            case "added" -> event.user().equals(me) ? event.by() + " added you to #" + group : event.user() + " joined #" + group;
+            case "removed" -> event.user().equals(me) ? event.by() + " removed you from #" + group : event.user() + " was removed from #" + group;
+            case "left" -> event.user() + " left #" + group;
+            case "promoted" -> event.user() + " is now an admin of #" + group;
+            case "created" -> "#" + group + " created";
+            default -> "#" + group + ": " + event.change() + " " + event.user();
+        };
+        if (event.group().member()) {
+            groups.add(group);
+        } else {
+            groups.remove(group);
+        }
+        view.info(text);
+    }
+
+    @Override
+    public void readElsewhere(String conversationId, long seq) {
+        unread.remove(conversationId);
+    }
+
+    @Override
+    public void disconnected(String reason) {
+        view.error("connection lost: " + reason);
+    }
+
+    @Override
+    public void reconnecting(int attempt, Duration wait, String lastError) {
+        String millis = wait.toMillis() < 1000 ? wait.toMillis() + " ms" : (wait.toMillis() / 1000) + " s";
+        view.info("reconnecting in " + millis + (attempt > 1 ? " (attempt " + attempt + ": " + lastError + ")" : ""));
+    }
+
+    @Override
+    public void reconnected() {
+        view.info("reconnected");
+    }
+}

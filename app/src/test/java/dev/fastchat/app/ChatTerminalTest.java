@@ -1,0 +1,160 @@
+package dev.fastchat.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fastchat.client.ChatClient;
+import dev.fastchat.client.Target;
+import dev.fastchat.crypto.KdfParams;
+import dev.fastchat.server.testing.TestServer;
+import dev.fastchat.server.testing.WireClient;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code fastchat chat} as people use it: two real client processes in real pseudo-terminals (tmux) against
+ * a real server, typed into key by key, and checked by what their screens show.
+ */
+class ChatTerminalTest {
+    @TempDir
+    Path dir;
+
+    private List<String> chat(TestServer server, String user, String... extra) {
+        List<String> command = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "chat", "--server", server.address().toString(), "--user", user, "--keys", dir.resolve("keys").toString()));
+        command.addAll(List.of(extra));
+        return command;
+    }
+
+    private static Map<String, String> lowKdf() {
+        return Map.of("min-kdf-memory-kib", "8", "min-kdf-iterations", "1");
+    }
+
+    private ChatClient register(TestServer server, String name) throws Exception {
+        ChatClient client = ChatClient.builder().server("127.0.0.1", server.port()).keyStoreDirectory(dir.resolve("keys"))
+                .registrationKdf(KdfParams.INSECURE_FOR_TESTS).build();
+        client.connect().get(30, TimeUnit.SECONDS);
+        client.register(name, "pw".toCharArray()).get(30, TimeUnit.SECONDS);
+        return client;
+    }
+
+    @Test
+    void twoUsersChatAndAMessageArrivingMidLineLeavesTheTypedTextAlone() throws Exception {
+        String alice = WireClient.uniqueName("alice");
+        String bob = WireClient.uniqueName("bob");
+        try (TestServer server = TestServer.start(dir.resolve("server"), lowKdf()); Tmux tmux = new Tmux()) {
+            try (ChatClient setup = register(server, alice)) {
+                register(server, bob).close();
+                setup.send(Target.user(bob), "sent while bob was away").get(30, TimeUnit.SECONDS);
+            }
+            List<String> env = List.of("FASTCHAT_PASSWORD=pw", "TERM=xterm-256color");
+            tmux.start("bob", 150, 40, env, chat(server, bob));
+            tmux.start("alice", 150, 40, env, chat(server, alice));
+            tmux.waitFor("bob", "logged in as " + bob, "Direct messages: 1 unread", alice + ": sent while bob was away",
+                    "Groups: 0 unread", "[fastchat]");
+            tmux.waitFor("alice", "logged in as " + alice, "[fastchat]");
+
+            tmux.type("bob", "/open " + alice.substring(0, 6));
+            tmux.press("bob", "Tab"); // completes the name
+            tmux.waitFor("bob", "/open " + alice);
+            tmux.press("bob", "Enter");
+            tmux.waitFor("bob", "now talking with " + alice, "[" + alice + "]");
+            tmux.enter("alice", "/open " + bob);
+            tmux.waitFor("alice", "now talking with " + bob);
+
+            tmux.type("bob", "I am half way through a sen");
+            tmux.waitFor("bob", "I am half way through a sen");
+            tmux.enter("alice", "hello bob, 😀 and مرحبا");
+            tmux.waitFor("bob", alice + ": hello bob, 😀 and مرحبا");
+            assertThat(tmux.lastLine("bob")).isEqualTo("[" + alice + "] I am half way through a sen"); // untouched
+            tmux.enter("bob", "tence");
+            tmux.waitFor("alice", bob + ": I am half way through a sentence");
+            assertThat(tmux.screenWithEscapes("alice")).contains("\u001b["); // coloured on a terminal
+
+            // Text from others can move no cursor and set no colour: it is shown escaped.
+            try (ChatClient sender = ChatClient.builder().server("127.0.0.1", server.port()).keyStoreDirectory(dir.resolve("keys"))
+                    .build()) {
+                sender.connect().get(30, TimeUnit.SECONDS);
+                sender.login(alice, "pw".toCharArray()).get(30, TimeUnit.SECONDS);
+                sender.send(Target.user(bob), "evil \u001b[2J\u001b[31mred\u0007 and\nsecond line").get(30, TimeUnit.SECONDS);
+            }
+            tmux.waitFor("bob", "evil \\x{1b}[2J\\x{1b}[31mred\\x{7} and", "second line", "sent while bob was away");
+
+            // Mistakes get one clear line, and the client goes on.
+            tmux.enter("bob", "/frobnicate");
+            tmux.waitFor("bob", "unknown command /frobnicate; /help lists the commands");
+            tmux.enter("bob", "/group add");
+            tmux.waitFor("bob", "usage: /group create GROUP");
+            tmux.enter("bob", "/group create team" + bob.substring(3));
+            tmux.waitFor("bob", "created #team" + bob.substring(3));
+            tmux.enter("alice", "/group add team" + bob.substring(3) + " " + alice);
+            tmux.waitFor("alice", "you are not a member of team" + bob.substring(3));
+            tmux.enter("bob", "/group add team" + bob.substring(3) + " " + alice);
+            tmux.waitFor("alice", bob + " added you to #team" + bob.substring(3));
+            tmux.enter("alice", "/group remove team" + bob.substring(3) + " " + bob);
+            tmux.waitFor("alice", "only an admin of team" + bob.substring(3) + " can do that");
+            tmux.enter("bob", "/group remove team" + bob.substring(3) + " " + alice);
+            tmux.waitFor("alice", bob + " removed you from #team" + bob.substring(3));
+            tmux.enter("bob", "/group remove team" + bob.substring(3) + " " + alice);
+            tmux.waitFor("bob", alice + " is not a member of team" + bob.substring(3));
+            tmux.paste("bob", "y".repeat(70 * 1024), dir.resolve("paste.txt"));
+            tmux.press("bob", "Enter");
+            tmux.waitFor("bob", "not sent: the message is 70.0 KiB; the limit is 64 KiB");
+            tmux.enter("bob", "/help");
+            tmux.waitFor("bob", "/history [N]", "/group create|add|remove|leave|members|promote", "/keys verify|accept USER", "/quit");
+            assertThat(tmux.screen("bob")).doesNotContain("Exception").doesNotContain("\tat ");
+
+            // Ctrl-C drops the half-typed line; Ctrl-D leaves.
+            tmux.type("alice", "never mind");
+            tmux.waitFor("alice", "never mind");
+            tmux.press("alice", "C-c");
+            tmux.waitForLastLine("alice", "[" + bob + "]");
+            tmux.enter("alice", "/who");
+            tmux.waitFor("alice", "online: " + bob);
+            assertThat(tmux.screen("alice")).doesNotContain(bob + ": never mind");
+            tmux.press("alice", "C-d");
+            tmux.waitFor("alice", "bye");
+            tmux.waitFor("bob", alice + " went offline");
+        }
+    }
+
+    @Test
+    void aServerThatGoesAwayAndComesBackIsReportedAndRepairedWithoutLosingAMessage() throws Exception {
+        String alice = WireClient.uniqueName("alice");
+        String bob = WireClient.uniqueName("bob");
+        TestServer server = TestServer.start(dir.resolve("server"), lowKdf());
+        int port = server.port();
+        try (Tmux tmux = new Tmux()) {
+            register(server, alice).close();
+            register(server, bob).close();
+            tmux.start("bob", 150, 40, List.of("FASTCHAT_PASSWORD=pw", "NO_COLOR=1", "TERM=xterm-256color"),
+                    chat(server, bob));
+            tmux.waitFor("bob", "logged in as " + bob, "[fastchat]");
+            tmux.enter("bob", "/open " + alice);
+            tmux.waitFor("bob", "now talking with " + alice);
+            assertThat(tmux.screenWithEscapes("bob")).doesNotContain("\u001b["); // NO_COLOR is honoured
+
+            server.close();
+            tmux.waitFor("bob", "connection lost", "reconnecting in");
+            tmux.enter("bob", "anyone there?");
+            tmux.waitFor("bob", "not connected");
+            server = TestServer.start(dir.resolve("server"), Map.of("listen", "127.0.0.1:" + port,
+                    "min-kdf-memory-kib", "8", "min-kdf-iterations", "1"));
+            tmux.waitFor("bob", "-- reconnected");
+            try (ChatClient sender = ChatClient.builder().server("127.0.0.1", port).keyStoreDirectory(dir.resolve("keys")).build()) {
+                sender.connect().get(30, TimeUnit.SECONDS);
+                sender.login(alice, "pw".toCharArray()).get(30, TimeUnit.SECONDS);
+                sender.send(Target.user(bob), "welcome back").get(30, TimeUnit.SECONDS);
+            }
+            tmux.waitFor("bob", alice + ": welcome back");
+            tmux.enter("bob", "/quit");
+            tmux.waitFor("bob", "bye");
+        } finally {
+            server.close();
+        }
+    }
+}
