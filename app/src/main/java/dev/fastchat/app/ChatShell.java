@@ -298,7 +298,7 @@ final class ChatShell implements ChatListener {
         }
         SentMessage sent = await(client.send(to, text));
         view.message(new ChatMessage(sent.conversationId(), to, sent.seq(), client.session().orElseThrow().accountId(), me, true,
-                text, sent.serverTime(), sent.serverTime(), KeyTrust.PINNED), open == null || !open.equals(to));
+                text, sent.serverTime(), sent.serverTime(), KeyTrust.PINNED, null), open == null || !open.equals(to));
     }
 
     private void unread() throws Exception {

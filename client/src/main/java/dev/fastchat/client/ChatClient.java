@@ -2,50 +2,52 @@ package dev.fastchat.client;
 
 import com.google.protobuf.ByteString;
 import dev.fastchat.client.internal.ClientConnection;
+import dev.fastchat.client.internal.FileTransfer;
 import dev.fastchat.client.internal.LocalKeyStore;
 import dev.fastchat.client.internal.Messenger;
 import dev.fastchat.client.internal.SerialExecutor;
-import dev.fastchat.protocol.ConversationId;
-import dev.fastchat.protocol.v1.AddMember;
-import dev.fastchat.protocol.v1.ConversationKind;
-import dev.fastchat.protocol.v1.CreateGroup;
-import dev.fastchat.protocol.v1.Cursor;
-import dev.fastchat.protocol.v1.DirectoryKind;
-import dev.fastchat.protocol.v1.GetUnread;
-import dev.fastchat.protocol.v1.History;
-import dev.fastchat.protocol.v1.HistoryPage;
-import dev.fastchat.protocol.v1.LeaveGroup;
-import dev.fastchat.protocol.v1.ListDirectory;
-import dev.fastchat.protocol.v1.ListGroups;
-import dev.fastchat.protocol.v1.ListMembers;
-import dev.fastchat.protocol.v1.MarkRead;
-import dev.fastchat.protocol.v1.PromoteMember;
-import dev.fastchat.protocol.v1.RemoveMember;
-import dev.fastchat.protocol.v1.Role;
-import dev.fastchat.protocol.v1.Sync;
-import dev.fastchat.protocol.v1.SyncBatch;
-import dev.fastchat.protocol.v1.WhoIsOnline;
-import java.time.Clock;
-import java.util.ArrayList;
-import java.util.List;
 import dev.fastchat.crypto.CryptoException;
 import dev.fastchat.crypto.IdentityKeyPair;
 import dev.fastchat.crypto.KdfParams;
 import dev.fastchat.crypto.KeyBackup;
 import dev.fastchat.crypto.PasswordKeys;
+import dev.fastchat.protocol.ConversationId;
 import dev.fastchat.protocol.Names;
 import dev.fastchat.protocol.ProtocolVersion;
+import dev.fastchat.protocol.v1.AddMember;
+import dev.fastchat.protocol.v1.Content;
+import dev.fastchat.protocol.v1.ConversationKind;
+import dev.fastchat.protocol.v1.CreateGroup;
+import dev.fastchat.protocol.v1.Cursor;
+import dev.fastchat.protocol.v1.DirectoryKind;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.protocol.v1.FileInfo;
+import dev.fastchat.protocol.v1.FileLookup;
+import dev.fastchat.protocol.v1.FileReference;
 import dev.fastchat.protocol.v1.GetKdfParams;
+import dev.fastchat.protocol.v1.GetUnread;
 import dev.fastchat.protocol.v1.Hello;
+import dev.fastchat.protocol.v1.History;
+import dev.fastchat.protocol.v1.HistoryPage;
 import dev.fastchat.protocol.v1.IdentityKeys;
+import dev.fastchat.protocol.v1.LeaveGroup;
+import dev.fastchat.protocol.v1.ListDirectory;
+import dev.fastchat.protocol.v1.ListGroups;
+import dev.fastchat.protocol.v1.ListMembers;
 import dev.fastchat.protocol.v1.Login;
 import dev.fastchat.protocol.v1.Logout;
+import dev.fastchat.protocol.v1.MarkRead;
+import dev.fastchat.protocol.v1.PromoteMember;
 import dev.fastchat.protocol.v1.Register;
+import dev.fastchat.protocol.v1.RemoveMember;
 import dev.fastchat.protocol.v1.Resume;
+import dev.fastchat.protocol.v1.Role;
 import dev.fastchat.protocol.v1.Session;
+import dev.fastchat.protocol.v1.Sync;
+import dev.fastchat.protocol.v1.SyncBatch;
 import dev.fastchat.protocol.v1.Welcome;
+import dev.fastchat.protocol.v1.WhoIsOnline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -55,9 +57,12 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -369,6 +374,56 @@ public final class ChatClient implements AutoCloseable {
      */
     public CompletableFuture<SentMessage> send(Target to, String text) {
         return work(m -> m.send(to, text));
+    }
+
+    /**
+     * Sends a file: encrypts it with a fresh key, uploads it in chunks (resuming after a dropped
+     * connection when auto-reconnect brings it back), then sends a sealed message that shares it. Neither
+     * side holds the whole file in memory.
+     *
+     * @return the acknowledgement of the message; fails with {@code TOO_LARGE} (over the server's file
+     *     limit), {@code BAD_REQUEST} (not a readable file), and what {@link #send} fails with
+     */
+    public CompletableFuture<SentMessage> sendFile(Target to, Path file) {
+        return work(m -> {
+            Messenger.Addressed addressed = m.address(to);
+            String mediaType = FileTransfer.mediaType(file);
+            FileReference reference = transfer().upload(addressed.conversationId(), file, mediaType);
+            return m.send(to, Content.newBuilder().setFile(reference).build(), List.of(reference.getFileId()));
+        });
+    }
+
+    /**
+     * Downloads a shared file, decrypts it, checks its SHA-256, and saves it in {@code directory} under the
+     * sender's name made safe (no directories, no {@code ..}, no control characters) and never over an
+     * existing file ({@code name (1).ext} instead).
+     *
+     * @return where it was saved; fails with {@code UNKNOWN_FILE} (no such file in a conversation of this
+     *     user, or not shared in a message yet), {@code BAD_REQUEST} (it did not decrypt or its hash did
+     *     not match: nothing is saved)
+     */
+    public CompletableFuture<Path> fetchFile(String fileId, Path directory) {
+        return work(m -> transfer().download(reference(m, fileId), directory));
+    }
+
+    /** The key and hash of a file: from a message this client opened, or by finding the message that shared it. */
+    private FileReference reference(Messenger m, String fileId) {
+        return m.fileReference(fileId).orElseGet(() -> {
+            FileInfo info = Messenger.await(connection().request(Envelope.newBuilder().setFileLookup(FileLookup.newBuilder()
+                    .setFileId(fileId)))).getFileInfo();
+            if (info.getMessageSeq() == 0) {
+                throw new ChatException(ErrorCode.UNKNOWN_FILE, "file " + fileId + " was not shared in a message (yet)");
+            }
+            HistoryPage page = Messenger.await(connection().request(Envelope.newBuilder().setHistory(History.newBuilder()
+                    .setConversationId(info.getConversationId()).setBeforeSeq(info.getMessageSeq() + 1).setLimit(1)))).getHistoryPage();
+            m.openAll(page.getMessagesList(), false);
+            return m.fileReference(fileId).orElseThrow(() -> new ChatException(ErrorCode.UNKNOWN_FILE,
+                    "the message that shared file " + fileId + " does not open on this device"));
+        });
+    }
+
+    private FileTransfer transfer() {
+        return new FileTransfer(request -> connection().request(request), this::isConnected, random);
     }
 
     /**

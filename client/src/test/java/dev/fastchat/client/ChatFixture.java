@@ -114,8 +114,8 @@ final class ChatFixture implements AutoCloseable {
         return dir.resolve("keys-" + name + "-" + device);
     }
 
-    static void eventually(Runnable assertion) {
-        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).untilAsserted(assertion::run);
+    static void eventually(org.awaitility.core.ThrowingRunnable assertion) {
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).untilAsserted(assertion);
     }
 
     @Override

@@ -7,6 +7,7 @@ import dev.fastchat.server.account.KeyDirectoryService;
 import dev.fastchat.server.group.GroupService;
 import dev.fastchat.server.message.MessageService;
 import dev.fastchat.server.presence.PresenceService;
+import dev.fastchat.server.file.FileService;
 import dev.fastchat.server.session.Services;
 import dev.fastchat.server.session.SessionRegistry;
 import dev.fastchat.server.config.HostAndPort;
@@ -42,11 +43,13 @@ public final class FastChatServer implements AutoCloseable {
     private final TcpTransport transport;
     private final String serverId;
     private final SessionRegistry sessions;
+    private final FileService files;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private FastChatServer(ServerConfig config, Database database, ExecutorService requests, RequestDispatcher dispatcher,
-                           TcpTransport transport, String serverId, SessionRegistry sessions) {
+                           TcpTransport transport, String serverId, SessionRegistry sessions, FileService files) {
         this.sessions = sessions;
+        this.files = files;
         this.config = config;
         this.database = database;
         this.requests = requests;
@@ -66,6 +69,7 @@ public final class FastChatServer implements AutoCloseable {
         SecureRandom random = new SecureRandom();
         Database database = Database.open(DatabaseSettings.of(config.databaseUrl()).withPoolSize(config.databasePoolSize()));
         ExecutorService requests = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("fastchat-request-", 0).factory());
+        FileService files = null;
         try {
             String serverId = database.settings()
                     .putIfAbsent("server-id", HexFormat.of().formatHex(randomBytes(random, 16)))
@@ -79,21 +83,29 @@ public final class FastChatServer implements AutoCloseable {
                             .setIdleTimeoutSeconds((int) config.limits().idleTimeout().toSeconds()))
                     .build();
             SessionRegistry sessions = new SessionRegistry();
+            files = new FileService(database.files(), config.messaging(), clock, random);
             Services services = new Services(
                     new AccountService(database.accounts(), database.sessions(), config.accounts(), random, clock),
                     new KeyDirectoryService(database.accounts()),
                     new MessageService(database.messages(), sessions, config.messaging(), clock),
                     new GroupService(database.groups(), database.accounts(), sessions, config.messaging(), clock),
-                    new PresenceService(sessions, database.accounts(), database.messages(), requests));
+                    new PresenceService(sessions, database.accounts(), database.messages(), requests),
+                    files);
             RequestDispatcher dispatcher = new RequestDispatcher(welcome, services, requests);
             TcpTransport transport = TcpTransport.start(config, dispatcher);
             log.info("FastChat {} node {} ready on {} (server id {})", VERSION, config.nodeId(), transport.address(), serverId);
-            return new FastChatServer(config, database, requests, dispatcher, transport, serverId, sessions);
+            return new FastChatServer(config, database, requests, dispatcher, transport, serverId, sessions, files);
         } catch (IOException | RuntimeException e) {
+            if (files != null) {
+                files.close();
+            }
             requests.shutdownNow();
             database.close();
             throw e;
         } catch (Exception e) {
+            if (files != null) {
+                files.close();
+            }
             requests.shutdownNow();
             database.close();
             throw new StorageException("cannot read the server id from the database", e);
@@ -156,6 +168,7 @@ public final class FastChatServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         transport.close();
+        files.close();
         requests.shutdown();
         database.close();
         log.info("node {} stopped", config.nodeId());

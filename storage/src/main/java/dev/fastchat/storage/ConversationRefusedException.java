@@ -19,7 +19,13 @@ public final class ConversationRefusedException extends RuntimeException {
         /** No such group. */
         UNKNOWN_GROUP,
         /** The group already has the most members a group may have. */
-        GROUP_FULL
+        GROUP_FULL,
+        /** No such file, or it is someone else's upload. */
+        UNKNOWN_FILE,
+        /** A chunk other than the next one expected, or an upload finished before all chunks arrived. */
+        OUT_OF_ORDER,
+        /** A file over the size limit. */
+        TOO_LARGE
     }
 
     private final Reason reason;

@@ -8,8 +8,10 @@ import dev.fastchat.client.ChatMessage;
 import dev.fastchat.client.KeyTrust;
 import dev.fastchat.client.MembershipEvent;
 import dev.fastchat.client.SentMessage;
+import dev.fastchat.client.SharedFile;
 import dev.fastchat.client.Target;
 import dev.fastchat.client.UserPresence;
+import dev.fastchat.crypto.FileCipher;
 import dev.fastchat.crypto.IdentityKeyPair;
 import dev.fastchat.crypto.MessageSealer;
 import dev.fastchat.crypto.OpenException;
@@ -20,6 +22,7 @@ import dev.fastchat.protocol.MessageLimits;
 import dev.fastchat.protocol.Names;
 import dev.fastchat.protocol.v1.Content;
 import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.protocol.v1.FileReference;
 import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.protocol.v1.GroupInfo;
 import dev.fastchat.protocol.v1.KeyLookup;
@@ -74,6 +77,8 @@ public final class Messenger {
     private final Map<String, MemberList> groups = new ConcurrentHashMap<>();
     /** (conversation, seq) already reported, and where each (sender, client message id) was shown. */
     private final Map<String, Boolean> seen = bounded();
+    /** The references (keys and hashes) of files in messages this client opened, by file id. */
+    private final Map<String, FileReference> files = bounded();
     private final Map<String, String> shownAt = bounded();
     /** The newest seq reported per conversation: the cursors of the next sync. */
     private final Map<String, Long> cursors = new ConcurrentHashMap<>();
@@ -113,14 +118,21 @@ public final class Messenger {
             throw new ChatException(ErrorCode.TOO_LARGE, "the message is over the limit of " + MessageLimits.MAX_TEXT_BYTES
                     + " bytes (" + text.getBytes(StandardCharsets.UTF_8).length + ")");
         }
-        Content content = Content.newBuilder().setText(text).build();
+        return send(target, Content.newBuilder().setText(text).build(), List.of());
+    }
+
+    /**
+     * Seals {@code content} for the target's members and sends it, naming the files it shares; retries when
+     * a group's members changed.
+     */
+    public SentMessage send(Target target, Content content, List<String> fileIds) {
         String clientMsgId = UUID.randomUUID().toString();
         for (int attempt = 1; ; attempt++) {
             Addressed addressed = address(target);
             byte[] sealed = MessageSealer.seal(new MessageSealer.Sender(myId, myKeyId, identity), addressed.conversationId(),
                     clientMsgId, clock.instant(), content, addressed.recipients(), random);
             try {
-                return sendSealed(addressed.conversationId(), clientMsgId, sealed);
+                return sendSealed(addressed.conversationId(), clientMsgId, sealed, fileIds);
             } catch (ChatException e) {
                 if (e.code() != ErrorCode.MEMBERS_CHANGED || attempt == MAX_SEND_ATTEMPTS) {
                     throw e;
@@ -131,9 +143,10 @@ public final class Messenger {
     }
 
     /** Sends an already sealed message; a retry with the same id and bytes is answered with the first ack. */
-    public SentMessage sendSealed(String conversationId, String clientMsgId, byte[] sealed) {
+    public SentMessage sendSealed(String conversationId, String clientMsgId, byte[] sealed, List<String> fileIds) {
         SendAck ack = await(rpc.apply(Envelope.newBuilder().setSend(Send.newBuilder()
-                .setConversationId(conversationId).setClientMsgId(clientMsgId).setSealed(ByteString.copyFrom(sealed)))))
+                .setConversationId(conversationId).setClientMsgId(clientMsgId).setSealed(ByteString.copyFrom(sealed))
+                .addAllFileIds(fileIds))))
                 .getSendAck();
         String key = ack.getConversationId() + "#" + ack.getSeq();
         seen.put(key, Boolean.TRUE); // this session wrote it; a push of it is not news
@@ -229,10 +242,22 @@ public final class Messenger {
         }
         seen.put(key, Boolean.TRUE);
         cursors.merge(message.getConversationId(), message.getSeq(), Math::max);
-        if (!opened.content().hasText()) {
+        SharedFile file = null;
+        String text;
+        if (opened.content().hasFile()) {
+            FileReference reference = opened.content().getFile();
+            if (reference.getKey().size() != FileCipher.KEY_BYTES || reference.getSha256().size() != 32 || reference.getFileId().isEmpty()) {
+                throw new OpenException(OpenException.Reason.MALFORMED, "the file reference is incomplete");
+            }
+            files.put(reference.getFileId(), reference);
+            file = new SharedFile(reference.getFileId(), reference.getName(), reference.getSize(), reference.getMediaType(),
+                    reference.getWidth(), reference.getHeight());
+            text = "";
+        } else if (opened.content().hasText()) {
+            text = opened.content().getText();
+        } else {
             throw new OpenException(OpenException.Reason.MALFORMED, "this kind of content needs a newer client");
         }
-        String text = opened.content().getText();
         if (text.getBytes(StandardCharsets.UTF_8).length > MessageLimits.MAX_TEXT_BYTES) {
             throw new OpenException(OpenException.Reason.TOO_LARGE, "the text is over the limit of " + MessageLimits.MAX_TEXT_BYTES + " bytes");
         }
@@ -243,7 +268,7 @@ public final class Messenger {
                 : Target.group(message.getGroupName());
         return new ChatMessage(message.getConversationId(), conversation, message.getSeq(), message.getSenderId(),
                 sender.getUsername(), message.getSenderId() == myId, text, opened.sentAt(),
-                Instant.ofEpochMilli(message.getServerTimeMs()), trust);
+                Instant.ofEpochMilli(message.getServerTimeMs()), trust, file);
     }
 
     /** Opens a batch, reporting refused messages to the listener; keeps the order. */
@@ -257,6 +282,11 @@ public final class Messenger {
             }
         }
         return opened;
+    }
+
+    /** The reference of a file shared in a message this client opened, if it has seen one. */
+    public Optional<FileReference> fileReference(String fileId) {
+        return Optional.ofNullable(files.get(fileId));
     }
 
     /** The newest seq seen per conversation. */

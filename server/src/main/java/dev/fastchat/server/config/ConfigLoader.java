@@ -44,7 +44,10 @@ public final class ConfigLoader {
             new Setting("login-failure-window", "15m", "the log-in throttling window"),
             new Setting("send-rate", "50", "messages per second one user may send; more get RATE_LIMITED"),
             new Setting("send-burst", "200", "messages one user may send at once before send-rate applies"),
-            new Setting("max-group-members", "1024", "most members of one group"));
+            new Setting("max-group-members", "1024", "most members of one group"),
+            new Setting("max-file-bytes", "26214400", "largest file a user may send (bytes; 25 MiB)"),
+            new Setting("file-chunk-bytes", "262144", "bytes per encrypted upload chunk (must fit in max-frame-bytes)"),
+            new Setting("upload-timeout", "10m", "an unfinished upload idle this long is removed"));
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
 
@@ -151,7 +154,14 @@ public final class ConfigLoader {
         MessagingConfig messaging = new MessagingConfig(
                 reader.intIn("send-rate", 1, 1_000_000),
                 reader.intIn("send-burst", 1, 1_000_000),
-                reader.intIn("max-group-members", 2, 100_000));
+                reader.intIn("max-group-members", 2, 100_000),
+                reader.intIn("max-file-bytes", 0, Integer.MAX_VALUE),
+                reader.intIn("file-chunk-bytes", 1024, 8 << 20),
+                reader.durationIn("upload-timeout", Duration.ofSeconds(1), Duration.ofDays(7)));
+        if (messaging.fileChunkBytes() + 1024 > limits.maxFrameBytes()) {
+            reader.problems.add("file-chunk-bytes (" + messaging.fileChunkBytes() + ") must be at least 1024 bytes below max-frame-bytes ("
+                    + limits.maxFrameBytes() + "): a chunk and its framing must fit in one frame");
+        }
         if (!reader.problems.isEmpty()) {
             throw new ConfigException(reader.problems);
         }

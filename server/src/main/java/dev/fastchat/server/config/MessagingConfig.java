@@ -1,10 +1,16 @@
 package dev.fastchat.server.config;
 
+import java.time.Duration;
+
 /**
- * Messaging limits.
+ * Messaging and file limits.
  *
  * @param sendRate messages per second one user may send (sustained, across their sessions on a node)
  * @param sendBurst messages one user may send at once before the rate applies
  * @param maxGroupMembers most members of one group
+ * @param maxFileBytes largest file (plaintext bytes)
+ * @param fileChunkBytes plaintext bytes per upload chunk
+ * @param uploadTimeout how long an unfinished upload may sit idle before it is removed
  */
-public record MessagingConfig(int sendRate, int sendBurst, int maxGroupMembers) {}
+public record MessagingConfig(int sendRate, int sendBurst, int maxGroupMembers, long maxFileBytes, int fileChunkBytes,
+                              Duration uploadTimeout) {}

@@ -68,7 +68,11 @@ public final class RequestDispatcher {
                 });
             });
             case KEY_LOOKUP -> authenticated(connection, request, r -> services.keys().lookup(r.getKeyLookup()));
-            case SEND -> authenticated(connection, request, r -> services.messages().send(connection, r.getSend()));
+            case SEND -> authenticated(connection, request, r -> services.messages().send(connection, r.getSend()).thenApply(ack -> {
+                services.files().attach(r.getSend().getFileIdsList(), ack.getSendAck().getConversationId(),
+                        connection.state().user().accountId(), ack.getSendAck().getSeq());
+                return ack;
+            }));
             case SYNC -> authenticated(connection, request, r -> services.messages().sync(connection, r.getSync()));
             case HISTORY -> authenticated(connection, request, r -> services.messages().history(connection, r.getHistory()));
             case GET_UNREAD -> authenticated(connection, request, r -> services.messages().unread(connection, r.getGetUnread()));
@@ -82,6 +86,11 @@ public final class RequestDispatcher {
             case LIST_MEMBERS -> authenticated(connection, request, r -> services.groups().members(connection, r.getListMembers()));
             case WHO_IS_ONLINE -> authenticated(connection, request, r -> services.presence().who(connection, r.getWhoIsOnline()));
             case LIST_DIRECTORY -> authenticated(connection, request, r -> services.presence().directory(r.getListDirectory()));
+            case UPLOAD_START -> authenticated(connection, request, r -> services.files().start(connection, r.getUploadStart()));
+            case UPLOAD_CHUNK -> authenticated(connection, request, r -> services.files().chunk(connection, r.getUploadChunk()));
+            case UPLOAD_DONE -> authenticated(connection, request, r -> services.files().finish(connection, r.getUploadDone()));
+            case FILE_LOOKUP -> authenticated(connection, request, r -> services.files().lookup(connection, r.getFileLookup()));
+            case DOWNLOAD -> authenticated(connection, request, r -> services.files().download(connection, r.getDownload()));
             case BODY_NOT_SET -> connection.send(Envelopes.error(id, ErrorCode.BAD_REQUEST,
                     "empty or unknown request type (is the client newer than this server?)"));
             default -> connection.send(Envelopes.error(id, ErrorCode.BAD_REQUEST,
@@ -177,7 +186,9 @@ public final class RequestDispatcher {
                     case MESSAGE_ID_REUSED -> ErrorCode.BAD_REQUEST;
                     case UNKNOWN_USER -> ErrorCode.UNKNOWN_USER;
                     case UNKNOWN_GROUP -> ErrorCode.UNKNOWN_CONVERSATION;
-                    case GROUP_FULL -> ErrorCode.TOO_LARGE;
+                    case GROUP_FULL, TOO_LARGE -> ErrorCode.TOO_LARGE;
+                    case UNKNOWN_FILE -> ErrorCode.UNKNOWN_FILE;
+                    case OUT_OF_ORDER -> ErrorCode.BAD_REQUEST;
                 }, rule.getMessage());
             }
             case NameTakenException taken -> Envelopes.error(id, ErrorCode.ACCOUNT_EXISTS, "the name '" + taken.name() + "' is taken");

@@ -3,6 +3,7 @@ package dev.fastchat.storage.jdbc;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.fastchat.storage.AccountRepository;
+import dev.fastchat.storage.FileRepository;
 import dev.fastchat.storage.GroupRepository;
 import dev.fastchat.storage.MessageRepository;
 import dev.fastchat.storage.SessionRepository;
@@ -33,6 +34,7 @@ public final class Database implements AutoCloseable {
     private final SettingsRepository settings;
     private final MessageRepository messages;
     private final GroupRepository groups;
+    private final FileRepository files;
 
     private Database(SqlDialect dialect, HikariDataSource dataSource, DatabaseSettings settings) {
         this.dialect = dialect;
@@ -45,6 +47,7 @@ public final class Database implements AutoCloseable {
         this.settings = new JdbcSettingsRepository(writer);
         this.messages = new JdbcMessageRepository(jdbc, writer);
         this.groups = new JdbcGroupRepository(jdbc, writer);
+        this.files = new JdbcFileRepository(jdbc, writer);
     }
 
     /**
@@ -145,6 +148,10 @@ public final class Database implements AutoCloseable {
 
     public MessageRepository messages() {
         return messages;
+    }
+
+    public FileRepository files() {
+        return files;
     }
 
     public GroupRepository groups() {
