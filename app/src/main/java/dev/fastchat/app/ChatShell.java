@@ -17,6 +17,8 @@ import dev.fastchat.client.UserPresence;
 import dev.fastchat.protocol.MessageLimits;
 import dev.fastchat.protocol.v1.ErrorCode;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -81,6 +83,8 @@ final class ChatShell implements ChatListener {
         add("users", "", "every registered user (online ones marked)", 0, (a, r) -> directory(false));
         add("groups", "", "the groups you are in", 0, (a, r) -> groups());
         add("group", "create|add|remove|leave|members|promote ...", "manage groups (/group alone explains)", 1, this::group);
+        add("send-file", "PATH", "send a file to the open conversation (encrypted; in the background)", 1, (a, r) -> sendFile(r));
+        add("save", "FILE_ID [DIR]", "download a shared file, checked, into DIR (default ~/Downloads/fastchat)", 1, this::save);
         add("keys", "verify|accept USER", "show the safety number to compare with USER, or accept USER's new key", 2, this::keys);
         add("quit", "", "leave (Ctrl-D does the same)", 0, (a, r) -> {
             throw new EndOfFileException();
@@ -299,6 +303,39 @@ final class ChatShell implements ChatListener {
         SentMessage sent = await(client.send(to, text));
         view.message(new ChatMessage(sent.conversationId(), to, sent.seq(), client.session().orElseThrow().accountId(), me, true,
                 text, sent.serverTime(), sent.serverTime(), KeyTrust.PINNED, null), open == null || !open.equals(to));
+    }
+
+    private void sendFile(String pathText) {
+        if (open == null) {
+            view.error("no conversation is open: /open NAME first");
+            return;
+        }
+        Path path = expandHome(pathText);
+        if (!Files.isRegularFile(path)) {
+            view.error(Terminal.escape(pathText) + " is not a readable file");
+            return;
+        }
+        Target to = open;
+        long size = path.toFile().length();
+        view.info("sending " + Terminal.escape(path.getFileName().toString()) + " (" + Sizes.human(size) + ") to " + to.name() + "...");
+        client.sendFile(to, path).whenComplete((sent, failure) -> {
+            if (failure != null) {
+                view.error(Terminal.escape(path.getFileName().toString()) + " was not sent: " + describe(ExitCodes.unwrap(failure)));
+            } else {
+                view.info("sent " + Terminal.escape(path.getFileName().toString()) + " to " + to.name());
+            }
+        });
+    }
+
+    private void save(List<String> args, String rest) throws Exception {
+        Path directory = args.size() > 1 ? expandHome(rest.substring(args.getFirst().length()).strip())
+                : FetchFileCommand.defaultDirectory();
+        Path saved = await(client.fetchFile(args.getFirst(), directory));
+        view.info("saved " + saved + " (" + Sizes.human(Files.size(saved)) + ")");
+    }
+
+    private static Path expandHome(String path) {
+        return path.startsWith("~/") ? Path.of(System.getProperty("user.home"), path.substring(2)) : Path.of(path);
     }
 
     private void unread() throws Exception {

@@ -51,7 +51,14 @@ final class ChatView {
         } else {
             line.style(nameStyle(message.sender())).append(message.sender()).style(AttributedStyle.DEFAULT);
         }
-        line.append(": ").append(body(message.text()));
+        line.append(": ");
+        if (message.hasFile()) {
+            line.style(AttributedStyle.DEFAULT.foreground(AttributedStyle.CYAN)).append(ReadCommand.fileLine(message.file()))
+                    .style(AttributedStyle.DEFAULT).style(dim()).append("  (/save " + message.file().fileId() + ")")
+                    .style(AttributedStyle.DEFAULT);
+        } else {
+            line.append(body(message.text()));
+        }
         if (message.trust() == KeyTrust.KEY_CHANGED) {
             line.style(AttributedStyle.DEFAULT.foreground(AttributedStyle.RED).bold())
                     .append("  [key changed: /keys verify ").append(message.sender()).append(']')
@@ -62,7 +69,8 @@ final class ChatView {
 
     /** A one-line notice of a message in a conversation that is not open. */
     void notice(ChatMessage message, long unread) {
-        String preview = Terminal.escape(message.text().lines().findFirst().orElse(""));
+        String preview = message.hasFile() ? "[file] " + Terminal.escape(message.file().name())
+                : Terminal.escape(message.text().lines().findFirst().orElse(""));
         if (preview.codePointCount(0, preview.length()) > 40) {
             preview = preview.substring(0, preview.offsetByCodePoints(0, 40)) + "…";
         }

@@ -114,7 +114,15 @@ final class ReadCommand implements Callable<Integer> {
         String where = message.conversation().group() ? "#" + message.conversation().name() + " " : "";
         String to = !message.conversation().group() && message.outgoing() ? " -> " + message.conversation().name() : "";
         String warning = message.trust() == KeyTrust.KEY_CHANGED ? " [KEY CHANGED: verify with 'fastchat keys verify " + message.sender() + "']" : "";
-        return TIME.format(message.serverTime()) + "  " + where + message.sender() + to + ": " + Terminal.escape(message.text()) + warning;
+        String body = message.hasFile() ? fileLine(message.file()) : Terminal.escape(message.text());
+        return TIME.format(message.serverTime()) + "  " + where + message.sender() + to + ": " + body + warning;
+    }
+
+    /** {@code [file] cat.png (image/png, 640x480, 41.2 KiB) id 3f...: fastchat fetch-file 3f...}. */
+    static String fileLine(dev.fastchat.client.SharedFile file) {
+        String dimensions = file.width() > 0 ? ", " + file.width() + "x" + file.height() : "";
+        return "[file] " + Terminal.escape(file.name()) + " (" + Terminal.escape(file.mediaType()) + dimensions + ", "
+                + Sizes.human(file.size()) + ") id " + file.fileId();
     }
 
     static String json(ChatMessage message) throws IOException {
@@ -130,6 +138,18 @@ final class ReadCommand implements Callable<Integer> {
             generator.writeStringField("sent_at", message.sentAt().toString());
             generator.writeStringField("server_time", message.serverTime().toString());
             generator.writeStringField("text", message.text());
+            if (message.hasFile()) {
+                generator.writeObjectFieldStart("file");
+                generator.writeStringField("id", message.file().fileId());
+                generator.writeStringField("name", message.file().name());
+                generator.writeNumberField("size", message.file().size());
+                generator.writeStringField("media_type", message.file().mediaType());
+                if (message.file().width() > 0) {
+                    generator.writeNumberField("width", message.file().width());
+                    generator.writeNumberField("height", message.file().height());
+                }
+                generator.writeEndObject();
+            }
             generator.writeStringField("key", message.trust().name().toLowerCase(java.util.Locale.ROOT));
             generator.writeEndObject();
         }

@@ -84,6 +84,19 @@ class ChatTerminalTest {
             }
             tmux.waitFor("bob", "evil \\x{1b}[2J\\x{1b}[31mred\\x{7} and", "second line", "sent while bob was away");
 
+            // Files: sent in the background, shown with their id, saved on demand.
+            java.nio.file.Path notes = java.nio.file.Files.writeString(dir.resolve("notes.txt"), "hello file");
+            tmux.enter("bob", "/send-file " + notes);
+            tmux.waitFor("bob", "sent notes.txt to " + alice);
+            tmux.waitFor("alice", bob + ": [file] notes.txt (text/plain, 10 B) id ");
+            java.util.regex.Matcher id = java.util.regex.Pattern.compile("/save ([0-9a-f]{32})").matcher(tmux.screen("alice"));
+            assertThat(id.find()).isTrue();
+            tmux.enter("alice", "/save " + id.group(1) + " " + dir.resolve("alice-downloads"));
+            tmux.waitFor("alice", "saved " + dir.resolve("alice-downloads").resolve("notes.txt") + " (10 B)");
+            assertThat(dir.resolve("alice-downloads").resolve("notes.txt")).hasContent("hello file");
+            tmux.enter("bob", "/send-file " + dir.resolve("missing.txt"));
+            tmux.waitFor("bob", dir.resolve("missing.txt") + " is not a readable file");
+
             // Mistakes get one clear line, and the client goes on.
             tmux.enter("bob", "/frobnicate");
             tmux.waitFor("bob", "unknown command /frobnicate; /help lists the commands");
@@ -105,7 +118,8 @@ class ChatTerminalTest {
             tmux.press("bob", "Enter");
             tmux.waitFor("bob", "not sent: the message is 70.0 KiB; the limit is 64 KiB");
             tmux.enter("bob", "/help");
-            tmux.waitFor("bob", "/history [N]", "/group create|add|remove|leave|members|promote", "/keys verify|accept USER", "/quit");
+            tmux.waitFor("bob", "/history [N]", "/group create|add|remove|leave|members|promote", "/keys verify|accept USER",
+                    "/send-file PATH", "/save FILE_ID [DIR]", "/quit");
             assertThat(tmux.screen("bob")).doesNotContain("Exception").doesNotContain("\tat ");
 
             // Ctrl-C drops the half-typed line; Ctrl-D leaves.

@@ -1,0 +1,46 @@
+package dev.fastchat.app;
+
+import dev.fastchat.client.ChatClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code fastchat fetch-file}. */
+@Command(name = "fetch-file", mixinStandardHelpOptions = true,
+        description = {"Downloads a file shared with you, decrypts it, checks its SHA-256, and saves it in the download",
+                "folder under the sender's name made safe (no directories or '..'; an existing file is never overwritten:",
+                "'name (1).ext' instead). Prints where it was saved. Nothing is saved if any check fails."})
+final class FetchFileCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ClientOptions options;
+
+    @Parameters(paramLabel = "FILE_ID", description = "the file's id (shown with the message that shared it)")
+    String fileId;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "where to save it (default: ~/Downloads/fastchat)")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        Path directory = out != null ? out : defaultDirectory();
+        try (ChatClient client = options.loggedIn()) {
+            Path saved = client.fetchFile(fileId, directory).get(30, TimeUnit.MINUTES);
+            spec.commandLine().getOut().printf("saved %s (%s)%n", saved, Sizes.human(Files.size(saved)));
+            return ExitCodes.OK;
+        }
+    }
+
+    static Path defaultDirectory() {
+        return Path.of(System.getProperty("user.home"), "Downloads", "fastchat");
+    }
+}

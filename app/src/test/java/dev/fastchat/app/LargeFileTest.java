@@ -1,0 +1,139 @@
+package dev.fastchat.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fastchat.client.ChatClient;
+import dev.fastchat.crypto.KdfParams;
+import dev.fastchat.server.testing.WireClient;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A 25 MiB file from {@code fastchat send-file} to {@code fastchat fetch-file} through a server process, each
+ * of the three with a 64 MiB heap: none of them may hold the whole file (with its copies) in memory.
+ */
+class LargeFileTest {
+    private static final String HEAP = "-Xmx64m";
+
+    @TempDir
+    Path dir;
+
+    private List<String> java(String... args) {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), HEAP,
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    private CommandLineTest.Run fastchat(String... args) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(java(args)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.environment().put("FASTCHAT_PASSWORD", "pw");
+        Process process = builder.start();
+        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
+        byte[] out = process.getInputStream().readAllBytes();
+        assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        return new CommandLineTest.Run(process.exitValue(), new String(out, StandardCharsets.UTF_8),
+                new String(err.get(), StandardCharsets.UTF_8));
+    }
+
+    private static byte[] readAll(java.io.InputStream in) {
+        try {
+            return in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void a25MiBFileTravelsWithA64MiBHeapOnEverySide() throws Exception {
+        Process server = new ProcessBuilder(java("server", "--listen", "127.0.0.1:0", "--data", dir.resolve("data").toString(),
+                "--set", "min-kdf-memory-kib=8", "--set", "min-kdf-iterations=1")).redirectErrorStream(true).start();
+        try {
+            String address = awaitAddress(server);
+            String alice = WireClient.uniqueName("alice");
+            String bob = WireClient.uniqueName("bob");
+            for (String name : List.of(alice, bob)) {
+                try (ChatClient client = ChatClient.builder().server("127.0.0.1", Integer.parseInt(address.split(":")[1]))
+                        .keyStoreDirectory(dir.resolve("keys")).registrationKdf(KdfParams.INSECURE_FOR_TESTS).build()) {
+                    client.connect().get(30, TimeUnit.SECONDS);
+                    client.register(name, "pw".toCharArray()).get(30, TimeUnit.SECONDS);
+                }
+            }
+            Path file = dir.resolve("big video.mp4");
+            byte[] block = new byte[1 << 20];
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            try (var out = Files.newOutputStream(file)) {
+                for (int i = 0; i < 25; i++) {
+                    ThreadLocalRandom.current().nextBytes(block);
+                    sha.update(block);
+                    out.write(block);
+                }
+            }
+            String keys = dir.resolve("keys").toString();
+            CommandLineTest.Run sent = fastchat("send-file", "--server", address, "--user", alice, "--keys", keys, "--to", bob,
+                    file.toString());
+            assertThat(sent.exitCode()).as(sent.err()).isZero();
+            assertThat(sent.out()).contains("sent big video.mp4 (25.0 MiB) to " + bob);
+
+            CommandLineTest.Run read = fastchat("read", "--server", address, "--user", bob, "--keys", keys, "--with", alice, "--json");
+            Matcher id = Pattern.compile("\"id\":\"([0-9a-f]{32})\"").matcher(read.out());
+            assertThat(id.find()).as(read.out() + read.err()).isTrue();
+            CommandLineTest.Run fetched = fastchat("fetch-file", "--server", address, "--user", bob, "--keys", keys, id.group(1),
+                    "--out", dir.resolve("downloads").toString());
+            assertThat(fetched.exitCode()).as(fetched.err()).isZero();
+            Path saved = dir.resolve("downloads").resolve("big video.mp4");
+            assertThat(fetched.out()).contains("saved " + saved);
+            assertThat(HexFormat.of().formatHex(digest(saved))).isEqualTo(HexFormat.of().formatHex(sha.digest()));
+            assertThat(server.isAlive()).isTrue();
+        } finally {
+            server.destroy();
+            assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    private static byte[] digest(Path path) throws Exception {
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        try (var in = Files.newInputStream(path)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                sha.update(buffer, 0, n);
+            }
+        }
+        return sha.digest();
+    }
+
+    /** Reads the server's output until it says where it listens; keeps draining it afterwards. */
+    private static String awaitAddress(Process server) throws Exception {
+        BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+        Pattern ready = Pattern.compile("ready on (127\\.0\\.0\\.1:\\d+)");
+        CompletableFuture<String> address = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                for (String line; (line = lines.readLine()) != null; ) {
+                    Matcher matcher = ready.matcher(line);
+                    if (matcher.find()) {
+                        address.complete(matcher.group(1));
+                    }
+                }
+                address.completeExceptionally(new IllegalStateException("the server ended before it was ready"));
+            } catch (java.io.IOException e) {
+                address.completeExceptionally(e);
+            }
+        });
+        return address.get(60, TimeUnit.SECONDS);
+    }
+}
