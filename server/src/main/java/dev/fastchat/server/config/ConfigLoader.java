@@ -46,7 +46,7 @@ public final class ConfigLoader {
             new Setting("send-burst", "200", "messages one user may send at once before send-rate applies"),
             new Setting("max-group-members", "1024", "most members of one group"),
             new Setting("max-file-bytes", "26214400", "largest file a user may send (bytes; 25 MiB)"),
-            new Setting("file-chunk-bytes", "262144", "bytes per encrypted upload chunk (must fit in max-frame-bytes)"),
+            new Setting("file-chunk-bytes", "262144", "bytes per encrypted upload chunk (at most max-frame-bytes - 1024)"),
             new Setting("upload-timeout", "10m", "an unfinished upload idle this long is removed"));
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
@@ -156,12 +156,9 @@ public final class ConfigLoader {
                 reader.intIn("send-burst", 1, 1_000_000),
                 reader.intIn("max-group-members", 2, 100_000),
                 reader.intIn("max-file-bytes", 0, Integer.MAX_VALUE),
-                reader.intIn("file-chunk-bytes", 1024, 8 << 20),
+                // A chunk and its framing must fit in one frame: at most max-frame-bytes - 1 KiB.
+                Math.min(reader.intIn("file-chunk-bytes", 1024, 8 << 20), Math.max(1024, limits.maxFrameBytes() - 1024)),
                 reader.durationIn("upload-timeout", Duration.ofSeconds(1), Duration.ofDays(7)));
-        if (messaging.fileChunkBytes() + 1024 > limits.maxFrameBytes()) {
-            reader.problems.add("file-chunk-bytes (" + messaging.fileChunkBytes() + ") must be at least 1024 bytes below max-frame-bytes ("
-                    + limits.maxFrameBytes() + "): a chunk and its framing must fit in one frame");
-        }
         if (!reader.problems.isEmpty()) {
             throw new ConfigException(reader.problems);
         }
