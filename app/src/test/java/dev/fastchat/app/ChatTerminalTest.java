@@ -108,6 +108,9 @@ class ChatTerminalTest {
             tmux.waitFor("alice", "you are not a member of team" + bob.substring(3));
             tmux.enter("bob", "/group add team" + bob.substring(3) + " " + alice);
             tmux.waitFor("alice", bob + " added you to #team" + bob.substring(3));
+            tmux.enter("alice", "/dm team" + bob.substring(3) + " news for the team");
+            // bob has alice's conversation open: the group message is a one-line notice with a count
+            tmux.waitFor("bob", alice + " in #team" + bob.substring(3) + " (1 unread, /open team" + bob.substring(3) + "): news for the team");
             tmux.enter("alice", "/group remove team" + bob.substring(3) + " " + bob);
             tmux.waitFor("alice", "only an admin of team" + bob.substring(3) + " can do that");
             tmux.enter("bob", "/group remove team" + bob.substring(3) + " " + alice);
