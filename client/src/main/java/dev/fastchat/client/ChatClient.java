@@ -94,8 +94,11 @@ import javax.net.ssl.SSLException;
 public final class ChatClient implements AutoCloseable {
     private static final Executor KDF_EXECUTOR = command -> Thread.ofVirtual().name("fastchat-kdf").start(command);
 
-    private final String host;
-    private final int port;
+    /** Every address this client may use, in the order given. */
+    private final List<Endpoint> servers;
+    /** Tried first: the node last connected to, or where a shutting-down node sent this client. */
+    private volatile Endpoint preferred;
+    private volatile boolean preferredByRedirect;
     private final Optional<SslContext> tls;
     private final EventLoopGroup group;
     private final boolean ownsGroup;
@@ -121,8 +124,7 @@ public final class ChatClient implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean reconnecting = new java.util.concurrent.atomic.AtomicBoolean();
 
     private ChatClient(Builder builder, Optional<SslContext> tls) {
-        this.host = builder.host;
-        this.port = builder.port;
+        this.servers = List.copyOf(builder.servers);
         this.tls = tls;
         this.ownsGroup = builder.group == null;
         this.group = ownsGroup ? newGroup() : builder.group;
@@ -146,13 +148,56 @@ public final class ChatClient implements AutoCloseable {
      *     its TLS certificate is not trusted, {@code UNSUPPORTED_VERSION} if it speaks another protocol
      */
     public CompletableFuture<ServerInfo> connect() {
+        List<Endpoint> order = new ArrayList<>();
+        Endpoint first = preferred;
+        if (first != null) {
+            order.add(first);
+        }
+        servers.stream().filter(s -> !order.contains(s)).forEach(order::add);
+        return connectAny(order, 0, first != null && preferredByRedirect, null);
+    }
+
+    /** Tries the servers in order: the first that answers (following one redirect) wins. */
+    private CompletableFuture<ServerInfo> connectAny(List<Endpoint> order, int index, boolean redirected, Throwable last) {
+        if (index >= order.size()) {
+            return CompletableFuture.failedFuture(last);
+        }
+        Endpoint endpoint = order.get(index);
+        return attempt(endpoint, redirected).handle((info, failure) -> {
+            if (failure == null) {
+                return CompletableFuture.completedFuture(info);
+            }
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            if (cause instanceof RedirectedException redirect && !redirected) {
+                return attempt(redirect.target, true).exceptionallyCompose(e -> connectAny(order, index + 1, false, e));
+            }
+            if (cause instanceof ChatException chat && chat.code() == ErrorCode.UNAVAILABLE && !closed.get()) {
+                return connectAny(order, index + 1, false, cause);
+            }
+            return CompletableFuture.<ServerInfo>failedFuture(cause);
+        }).thenCompose(next -> next);
+    }
+
+    /** The cluster sent this client elsewhere ({@code Redirect} answering {@code Hello}). */
+    private static final class RedirectedException extends RuntimeException {
+        final Endpoint target;
+
+        RedirectedException(Endpoint target) {
+            super("redirected to " + target, null, false, false);
+            this.target = target;
+        }
+    }
+
+    private CompletableFuture<ServerInfo> attempt(Endpoint endpoint, boolean redirected) {
         Duration ping = Duration.ofSeconds(20);
         ClientConnection[] mine = new ClientConnection[1];
+        boolean[] retired = {false};
         ChatListener ordered = new ChatListener() {
             @Override
             public void disconnected(String reason) {
-                if (closed.get() || (mine[0] != null && mine[0] != connection)) {
-                    return; // closed on purpose, or replaced by a newer connection
+                if (closed.get() || retired[0] || (mine[0] != null && mine[0] != connection)) {
+                    return; // closed on purpose, redirected, or replaced by a newer connection
                 }
                 events.execute(() -> listener.disconnected(reason));
                 if (autoReconnect && session != null) {
@@ -160,7 +205,12 @@ public final class ChatClient implements AutoCloseable {
                 }
             }
         };
-        return ClientConnection.open(group, host, port, tls, requestTimeout, ping, ordered, push -> {
+        return ClientConnection.open(group, endpoint.host(), endpoint.port(), tls, requestTimeout, ping, ordered, push -> {
+                    if (push.hasRedirect()) { // this node is going away: the next connection goes there
+                        preferred = Endpoint.parse(push.getRedirect().getAddress());
+                        preferredByRedirect = true;
+                        return;
+                    }
                     Messenger current = messenger;
                     if (current != null) {
                         current.onPush(push);
@@ -172,11 +222,18 @@ public final class ChatClient implements AutoCloseable {
                         throw new ChatException(ErrorCode.UNAVAILABLE, "the client was closed");
                     }
                     mine[0] = opened;
-                    connection = opened;
                     return opened.request(Envelope.newBuilder().setHello(Hello.newBuilder()
-                            .setProtocolVersion(ProtocolVersion.CURRENT).setClient(clientName)));
+                            .setProtocolVersion(ProtocolVersion.CURRENT).setClient(clientName).setRedirected(redirected)));
                 })
                 .thenApply(response -> {
+                    if (response.hasRedirect()) {
+                        retired[0] = true;
+                        mine[0].close();
+                        throw new RedirectedException(Endpoint.parse(response.getRedirect().getAddress()));
+                    }
+                    connection = mine[0];
+                    preferred = endpoint;
+                    preferredByRedirect = redirected;
                     Welcome welcome = response.getWelcome();
                     serverInfo = new ServerInfo(welcome.getServerVersion(), welcome.getNodeId(), welcome.getServerId(),
                             welcome.getLimits().getMaxFrameBytes(), Duration.ofSeconds(welcome.getLimits().getIdleTimeoutSeconds()));
@@ -660,6 +717,9 @@ public final class ChatClient implements AutoCloseable {
         identity = keys;
         messenger = new Messenger(request -> connection().request(request), s.getAccountId(), s.getUsername(),
                 s.getIdentity().getKeyId(), keys, serverInfo.serverId(), keyStore, random, Clock.systemUTC(), listener, events);
+        if (autoReconnect) {
+            messenger.retryAfterReconnect(this::isConnected);
+        }
         session = new SessionInfo(s.getAccountId(), s.getUsername(), s.getToken(), Instant.ofEpochMilli(s.getExpiresAtMs()));
         return session;
     }
@@ -704,8 +764,8 @@ public final class ChatClient implements AutoCloseable {
 
     /** Configures a {@link ChatClient}. */
     public static final class Builder {
-        private String host = "127.0.0.1";
-        private int port = 7420;
+        private final List<Endpoint> servers = new ArrayList<>(List.of(new Endpoint("127.0.0.1", 7420)));
+        private boolean defaultServer = true;
         private boolean tls;
         private Path serverCertificate;
         private EventLoopGroup group;
@@ -718,10 +778,17 @@ public final class ChatClient implements AutoCloseable {
 
         private Builder() {}
 
-        /** The server to connect to. */
+        /**
+         * A server to connect to. Call it once per node of a cluster: the client tries them in order, keeps
+         * to the one that answered, follows one {@code Redirect} of the cluster's balancing, and moves to the
+         * others when its node goes away.
+         */
         public Builder server(String host, int port) {
-            this.host = host;
-            this.port = port;
+            if (defaultServer) {
+                servers.clear();
+                defaultServer = false;
+            }
+            servers.add(new Endpoint(host, port));
             return this;
         }
 

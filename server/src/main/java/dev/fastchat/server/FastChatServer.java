@@ -8,6 +8,13 @@ import dev.fastchat.server.group.GroupService;
 import dev.fastchat.server.message.MessageService;
 import dev.fastchat.server.presence.PresenceService;
 import dev.fastchat.server.file.FileService;
+import dev.fastchat.protocol.Envelopes;
+import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.protocol.v1.Redirect;
+import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.server.cluster.NatsCluster;
+import dev.fastchat.server.cluster.LocalCluster;
+import dev.fastchat.server.cluster.Cluster;
 import dev.fastchat.server.session.Services;
 import dev.fastchat.server.session.SessionRegistry;
 import dev.fastchat.server.config.HostAndPort;
@@ -44,10 +51,13 @@ public final class FastChatServer implements AutoCloseable {
     private final String serverId;
     private final SessionRegistry sessions;
     private final FileService files;
+    private final Cluster cluster;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private FastChatServer(ServerConfig config, Database database, ExecutorService requests, RequestDispatcher dispatcher,
-                           TcpTransport transport, String serverId, SessionRegistry sessions, FileService files) {
+                           TcpTransport transport, String serverId, SessionRegistry sessions, FileService files,
+                           Cluster cluster) {
+        this.cluster = cluster;
         this.sessions = sessions;
         this.files = files;
         this.config = config;
@@ -80,6 +90,8 @@ public final class FastChatServer implements AutoCloseable {
                     .setServerId(serverId)
                     .setLimits(Limits.newBuilder()
                             .setMaxFrameBytes(config.limits().maxFrameBytes())
+                            .setMaxTextBytes(dev.fastchat.protocol.MessageLimits.MAX_TEXT_BYTES)
+                            .setMaxFileBytes(config.messaging().maxFileBytes())
                             .setIdleTimeoutSeconds((int) config.limits().idleTimeout().toSeconds()))
                     .build();
             SessionRegistry sessions = new SessionRegistry();
@@ -93,8 +105,22 @@ public final class FastChatServer implements AutoCloseable {
                     files);
             RequestDispatcher dispatcher = new RequestDispatcher(welcome, services, requests);
             TcpTransport transport = TcpTransport.start(config, dispatcher);
+            Cluster cluster;
+            try {
+                String address = config.cluster().advertise().orElse(transport.address()).toString();
+                cluster = config.cluster().clustered()
+                        ? NatsCluster.join(config.cluster(), config.nodeId(), address, sessions::sessionCount,
+                                (account, push) -> sessions.pushHere(account, push, null))
+                        : new LocalCluster(config.nodeId(), address, sessions::sessionCount);
+            } catch (IOException | RuntimeException e) {
+                transport.close();
+                throw e;
+            }
+            sessions.useCluster(cluster);
+            cluster.onNodeLost(services.presence()::nodeLost);
+            dispatcher.useCluster(cluster, config.cluster().balance().label());
             log.info("FastChat {} node {} ready on {} (server id {})", VERSION, config.nodeId(), transport.address(), serverId);
-            return new FastChatServer(config, database, requests, dispatcher, transport, serverId, sessions, files);
+            return new FastChatServer(config, database, requests, dispatcher, transport, serverId, sessions, files, cluster);
         } catch (IOException | RuntimeException e) {
             if (files != null) {
                 files.close();
@@ -138,6 +164,11 @@ public final class FastChatServer implements AutoCloseable {
         return sessions.sessionCount();
     }
 
+    /** The cluster this node is part of (a cluster of one without NATS). */
+    public Cluster cluster() {
+        return cluster;
+    }
+
     /** The database this node stores in (for tests and tools that inspect it). */
     public Database database() {
         return database;
@@ -159,6 +190,7 @@ public final class FastChatServer implements AutoCloseable {
             return;
         }
         log.info("shutting down node {}", config.nodeId());
+        cluster.drain();
         transport.stopAccepting();
         try {
             if (!dispatcher.inflight().awaitNone(config.shutdownGrace())) {
@@ -167,7 +199,11 @@ public final class FastChatServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        transport.close();
+        // Clients go to another live node if there is one, else they retry here later.
+        transport.close(cluster.another().map(node -> Envelope.newBuilder().setRedirect(Redirect.newBuilder()
+                        .setAddress(node.getAddress()).setNodeId(node.getNodeId()).setReason("shutting down")).build())
+                .orElse(Envelopes.error(0, ErrorCode.UNAVAILABLE, "the server is shutting down; reconnect later")));
+        cluster.close();
         files.close();
         requests.shutdown();
         database.close();

@@ -23,7 +23,6 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
@@ -36,11 +35,9 @@ import javax.imageio.stream.ImageInputStream;
  * Moves files as encrypted chunks, one chunk in memory at a time. Uploads encrypt each chunk under a fresh
  * file key ({@link FileCipher}); downloads decrypt, check the SHA-256 of the whole file, and only then
  * give the file its (made safe, never overwriting) name. Either resumes from the last acknowledged chunk
- * when the connection drops and comes back (with auto-reconnect) within {@link #RESUME_WAIT}.
+ * when the connection drops and comes back (with auto-reconnect) within a minute.
  */
 public final class FileTransfer {
-    /** How long a transfer waits for the connection to come back before it gives up. */
-    public static final Duration RESUME_WAIT = Duration.ofSeconds(60);
     private static final int MAX_NAME_BYTES = 200;
 
     private final Function<Envelope.Builder, CompletableFuture<Envelope>> rpc;
@@ -169,19 +166,7 @@ public final class FileTransfer {
     }
 
     private void awaitConnection(ChatException lost) {
-        long deadline = System.nanoTime() + RESUME_WAIT.toNanos();
-        try {
-            Thread.sleep(100); // the lost connection is still being noticed
-            while (!connected.getAsBoolean()) {
-                if (System.nanoTime() > deadline) {
-                    throw lost;
-                }
-                Thread.sleep(100);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw lost;
-        }
+        ConnectionWait.await(connected, System.nanoTime() + ConnectionWait.LIMIT.toNanos(), lost);
     }
 
     /** Moves the checked file to a name of its own in {@code directory}: never over an existing file. */

@@ -49,6 +49,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -77,6 +78,8 @@ public final class Messenger {
     private final Map<String, MemberList> groups = new ConcurrentHashMap<>();
     /** (conversation, seq) already reported, and where each (sender, client message id) was shown. */
     private final Map<String, Boolean> seen = bounded();
+    /** Whether the connection is back, when sends are retried across reconnects; null otherwise. */
+    private volatile BooleanSupplier reconnects;
     /** The references (keys and hashes) of files in messages this client opened, by file id. */
     private final Map<String, FileReference> files = bounded();
     private final Map<String, String> shownAt = bounded();
@@ -132,7 +135,7 @@ public final class Messenger {
             byte[] sealed = MessageSealer.seal(new MessageSealer.Sender(myId, myKeyId, identity), addressed.conversationId(),
                     clientMsgId, clock.instant(), content, addressed.recipients(), random);
             try {
-                return sendSealed(addressed.conversationId(), clientMsgId, sealed, fileIds);
+                return sendSealedRetrying(addressed.conversationId(), clientMsgId, sealed, fileIds);
             } catch (ChatException e) {
                 if (e.code() != ErrorCode.MEMBERS_CHANGED || attempt == MAX_SEND_ATTEMPTS) {
                     throw e;
@@ -140,6 +143,31 @@ public final class Messenger {
                 groups.remove(target.name());
             }
         }
+    }
+
+    /**
+     * With auto-reconnect on: after a lost connection (or a server briefly unable to store), sends the very
+     * same sealed message again once connected, for up to a minute. The server stored it at most once: a
+     * retry of a message it had stored is answered with the first ack.
+     */
+    private SentMessage sendSealedRetrying(String conversationId, String clientMsgId, byte[] sealed, List<String> fileIds) {
+        long deadline = System.nanoTime() + ConnectionWait.LIMIT.toNanos();
+        while (true) {
+            try {
+                return sendSealed(conversationId, clientMsgId, sealed, fileIds);
+            } catch (ChatException e) {
+                BooleanSupplier connected = reconnects;
+                if (e.code() != ErrorCode.UNAVAILABLE || connected == null || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                ConnectionWait.await(connected, deadline, e);
+            }
+        }
+    }
+
+    /** Retry sends interrupted by a lost connection once {@code connected} holds again (auto-reconnect). */
+    public void retryAfterReconnect(BooleanSupplier connected) {
+        this.reconnects = connected;
     }
 
     /** Sends an already sealed message; a retry with the same id and bytes is answered with the first ack. */

@@ -47,7 +47,13 @@ public final class ConfigLoader {
             new Setting("max-group-members", "1024", "most members of one group"),
             new Setting("max-file-bytes", "26214400", "largest file a user may send (bytes; 25 MiB)"),
             new Setting("file-chunk-bytes", "262144", "bytes per encrypted upload chunk (at most max-frame-bytes - 1024)"),
-            new Setting("upload-timeout", "10m", "an unfinished upload idle this long is removed"));
+            new Setting("upload-timeout", "10m", "an unfinished upload idle this long is removed"),
+            new Setting("nats", "", "NATS URL of the cluster (nats://HOST:PORT); empty: one node, in-process bus"),
+            new Setting("cluster", "fastchat", "cluster name: prefix of its NATS subjects and key-value buckets"),
+            new Setting("advertise", "", "HOST:PORT clients use to reach this node (default: the listen address)"),
+            new Setting("balance", "none", "none, least-loaded, random or round-robin: which node new clients are sent to"),
+            new Setting("node-timeout", "10s", "a node silent this long is taken for dead (its users go offline)"),
+            new Setting("admin-listen", "", "HOST:PORT of the HTTP /health, /ready and /metrics (empty: off)"));
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
 
@@ -159,10 +165,56 @@ public final class ConfigLoader {
                 // A chunk and its framing must fit in one frame: at most max-frame-bytes - 1 KiB.
                 Math.min(reader.intIn("file-chunk-bytes", 1024, 8 << 20), Math.max(1024, limits.maxFrameBytes() - 1024)),
                 reader.durationIn("upload-timeout", Duration.ofSeconds(1), Duration.ofDays(7)));
+        ClusterConfig cluster = cluster(reader, db);
         if (!reader.problems.isEmpty()) {
             throw new ConfigException(reader.problems);
         }
-        return new ServerConfig(listen, data, db, poolSize, nodeId, ioThreads, grace, tls, limits, accounts, messaging);
+        return new ServerConfig(listen, data, db, poolSize, nodeId, ioThreads, grace, tls, limits, accounts, messaging, cluster);
+    }
+
+    private static ClusterConfig cluster(Values reader, String db) {
+        String nats = reader.raw("nats");
+        if (!nats.isEmpty() && !nats.matches("(nats|tls)://[^\\s]+")) {
+            reader.problems.add("nats: '" + nats + "' is not a NATS URL: write nats://HOST:PORT");
+        }
+        if (!nats.isEmpty() && db.startsWith("jdbc:sqlite:")) {
+            reader.problems.add("nats: a cluster of several nodes needs a shared PostgreSQL database (--db jdbc:postgresql://...);"
+                    + " SQLite serves one node only");
+        }
+        String name = reader.raw("cluster");
+        if (!name.matches("[A-Za-z0-9_-]{1,32}")) {
+            reader.problems.add("cluster: '" + name + "' must be 1 to 32 letters, digits, '_' or '-'");
+        }
+        ClusterConfig.BalancePolicy balance = null;
+        String policy = reader.raw("balance");
+        for (ClusterConfig.BalancePolicy candidate : ClusterConfig.BalancePolicy.values()) {
+            if (candidate.label().equals(policy)) {
+                balance = candidate;
+            }
+        }
+        if (balance == null) {
+            reader.problems.add("balance: '" + policy + "' is not a policy: write none, least-loaded, random or round-robin");
+            balance = ClusterConfig.BalancePolicy.NONE;
+        } else if (balance != ClusterConfig.BalancePolicy.NONE && nats.isEmpty()) {
+            reader.problems.add("balance: " + policy + " needs a cluster (set nats)");
+        }
+        return new ClusterConfig(nats.isEmpty() ? Optional.empty() : Optional.of(nats), name,
+                optionalAddress(reader, "advertise"), balance,
+                reader.durationIn("node-timeout", Duration.ofSeconds(2), Duration.ofMinutes(10)),
+                optionalAddress(reader, "admin-listen"));
+    }
+
+    private static Optional<HostAndPort> optionalAddress(Values reader, String key) {
+        String value = reader.raw(key);
+        if (value.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(HostAndPort.parse(value));
+        } catch (IllegalArgumentException e) {
+            reader.problems.add(key + ": " + e.getMessage());
+            return Optional.empty();
+        }
     }
 
     private static Optional<TlsConfig> tls(Values reader) {

@@ -18,21 +18,27 @@ import java.util.Optional;
  * @param tls TLS certificate and key, if TLS is on
  * @param limits per-connection limits
  * @param accounts account and log-in settings
- * @param messaging send rate and group size limits
+ * @param messaging send rate, group size and file limits
+ * @param cluster NATS, balancing and the admin port
  */
 public record ServerConfig(HostAndPort listen, Path dataDirectory, String databaseUrl, int databasePoolSize,
                            String nodeId, int ioThreads, Duration shutdownGrace, Optional<TlsConfig> tls,
                            LimitsConfig limits, AccountsConfig accounts,
-                           MessagingConfig messaging) {
+                           MessagingConfig messaging, ClusterConfig cluster) {
 
     /** The embedded defaults: 127.0.0.1:7420, SQLite under ./data, one node. */
     public static ServerConfig defaults() {
         return ConfigLoader.load(java.util.Map.of());
     }
 
+    /** Where clients reach this node: the advertised address, else the listen address. */
+    public HostAndPort clientAddress() {
+        return cluster.advertise().orElse(listen);
+    }
+
     /** This configuration with another listen address. */
     public ServerConfig withListen(HostAndPort address) {
         return new ServerConfig(address, dataDirectory, databaseUrl, databasePoolSize, nodeId, ioThreads, shutdownGrace,
-                tls, limits, accounts, messaging);
+                tls, limits, accounts, messaging, cluster);
     }
 }

@@ -80,6 +80,26 @@ public final class PresenceService {
         });
     }
 
+    /**
+     * The node holding these accounts' sessions died: tells their contacts with sessions on this node that
+     * they are offline (every surviving node does the same for its own sessions).
+     */
+    public void nodeLost(java.util.Set<Long> accountIds) {
+        executor.execute(() -> {
+            for (Account account : accounts.findByIds(accountIds)) {
+                try {
+                    Envelope push = Envelope.newBuilder().setPresenceChanged(PresenceChanged.newBuilder()
+                            .setPresence(presence(account.id(), account.name(), false))).build();
+                    for (long contact : messages.contactsOf(account.id())) {
+                        sessions.pushHere(contact, push, null);
+                    }
+                } catch (RuntimeException e) {
+                    log.warn("offline of account {} not announced: {}", account.id(), e.getMessage());
+                }
+            }
+        });
+    }
+
     /** Presence of the named users, or of the caller's contacts when none are named. */
     public CompletableFuture<Envelope.Builder> who(Connection connection, WhoIsOnline request) {
         LoggedIn user = connection.state().user();

@@ -1,5 +1,9 @@
 package dev.fastchat.server.session;
 
+import java.util.Optional;
+import dev.fastchat.protocol.v1.Redirect;
+import dev.fastchat.protocol.v1.NodeInfo;
+import dev.fastchat.server.cluster.Cluster;
 import dev.fastchat.protocol.Envelopes;
 import dev.fastchat.protocol.ProtocolVersion;
 import dev.fastchat.protocol.v1.Envelope;
@@ -36,6 +40,9 @@ public final class RequestDispatcher {
     private final AccountService accounts;
     private final ExecutorService executor;
     private final InflightRequests inflight = new InflightRequests();
+
+    private volatile Cluster cluster;
+    private volatile String balance = "none";
 
     public RequestDispatcher(Welcome welcome, Services services, ExecutorService executor) {
         this.welcome = welcome;
@@ -116,8 +123,32 @@ public final class RequestDispatcher {
                     + ProtocolVersion.CURRENT + ", the client " + hello.getProtocolVersion()));
             return;
         }
+        Cluster shared = cluster;
+        if (shared == null || hello.getRedirected()) {
+            welcome(connection, id);
+            return;
+        }
+        executor.execute(() -> { // the policy may ask the cluster (round-robin's shared counter)
+            Optional<NodeInfo> target = shared.redirectTarget();
+            if (target.isPresent()) {
+                log.debug("{} redirected to node {} ({})", connection.id(), target.get().getNodeId(), balance);
+                connection.close(Envelope.newBuilder().setRequestId(id).setRedirect(Redirect.newBuilder()
+                        .setAddress(target.get().getAddress()).setNodeId(target.get().getNodeId()).setReason(balance)).build());
+            } else {
+                welcome(connection, id);
+            }
+        });
+    }
+
+    private void welcome(Connection connection, long id) {
         connection.state().markGreeted();
         connection.send(Envelope.newBuilder().setRequestId(id).setWelcome(welcome).build());
+    }
+
+    /** Balances new clients across the cluster (from now on). */
+    public void useCluster(Cluster shared, String policy) {
+        this.balance = policy;
+        this.cluster = shared;
     }
 
     private void greeted(Connection connection, Envelope request, Function<Envelope, CompletableFuture<Envelope.Builder>> handler) {

@@ -1,6 +1,7 @@
 package dev.fastchat.server.session;
 
 import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.server.cluster.Cluster;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
@@ -8,13 +9,20 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The logged-in sessions of this node, by account. Thread-safe. Pushes through it are best effort: a
- * session that is gone by the time of the push misses it and catches up with {@code Sync}.
+ * The logged-in sessions of this node, by account, and the way to push to sessions anywhere in the cluster.
+ * Thread-safe. Pushes through it are best effort: a session that is gone by the time of the push misses it
+ * and catches up with {@code Sync}.
  */
 public final class SessionRegistry {
+    private volatile Cluster cluster;
     private final Map<Long, Set<Connection>> byAccount = new ConcurrentHashMap<>();
     private final Map<Connection, Long> accountOf = new ConcurrentHashMap<>();
     private final AtomicInteger sessions = new AtomicInteger();
+
+    /** Shares sessions and pushes with the other nodes of a cluster (none until called). */
+    public void useCluster(Cluster shared) {
+        this.cluster = shared;
+    }
 
     /**
      * Records that {@code connection} is logged in as {@code accountId} (moving it from another account).
@@ -38,6 +46,10 @@ public final class SessionRegistry {
             connections.add(connection);
             return connections;
         });
+        Cluster shared = cluster;
+        if (first[0] && shared != null) {
+            shared.sessionOpened(accountId);
+        }
         return first[0];
     }
 
@@ -63,17 +75,28 @@ public final class SessionRegistry {
             last[0] = set.isEmpty();
             return set.isEmpty() ? null : set;
         });
+        Cluster shared = cluster;
+        if (last[0] && shared != null) {
+            shared.sessionClosed(accountId);
+        }
         return last[0];
     }
 
-    /** Whether the account has a session on this node. */
+    /** Whether the account has a session on this node or, in a cluster, on another live node. */
     public boolean isOnline(long accountId) {
-        return byAccount.containsKey(accountId);
+        Cluster shared = cluster;
+        return byAccount.containsKey(accountId) || (shared != null && shared.onlineElsewhere(accountId));
     }
 
     /** Accounts with a session on this node. */
     public Set<Long> onlineAccounts() {
         return byAccount.keySet();
+    }
+
+    /** Why the cluster bus is unusable now, if it is. */
+    public java.util.Optional<String> clusterProblem() {
+        Cluster shared = cluster;
+        return shared == null ? java.util.Optional.empty() : shared.problem();
     }
 
     /** Logged-in sessions on this node. */
@@ -86,15 +109,27 @@ public final class SessionRegistry {
         push(accountIds, push, null);
     }
 
-    /** Pushes {@code push} to every session of these accounts except {@code except} (may be null). */
+    /**
+     * Pushes {@code push} to every session of these accounts except {@code except} (may be null): here,
+     * and through the cluster on other nodes.
+     */
     public void push(Collection<Long> accountIds, Envelope push, Connection except) {
         for (long accountId : accountIds) {
-            push(accountId, push, except);
+            pushHere(accountId, push, except);
+        }
+        Cluster shared = cluster;
+        if (shared != null) {
+            shared.publish(accountIds, push);
         }
     }
 
-    /** Pushes to every session of one account except {@code except} (may be null). */
+    /** Pushes to every session of one account, on every node, except {@code except} (may be null). */
     public void push(long accountId, Envelope push, Connection except) {
+        push(java.util.List.of(accountId), push, except);
+    }
+
+    /** Pushes to the sessions of one account on this node only, except {@code except} (may be null). */
+    public void pushHere(long accountId, Envelope push, Connection except) {
         Set<Connection> connections = byAccount.get(accountId);
         if (connections != null) {
             for (Connection connection : connections) {

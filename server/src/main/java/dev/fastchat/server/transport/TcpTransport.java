@@ -1,6 +1,7 @@
 package dev.fastchat.server.transport;
 
 import dev.fastchat.protocol.Envelopes;
+import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.server.config.HostAndPort;
 import dev.fastchat.server.config.ServerConfig;
@@ -110,10 +111,14 @@ public final class TcpTransport implements AutoCloseable {
     /** Tells every client the server is going away, then closes all connections and the event loops. */
     @Override
     public void close() {
+        close(Envelopes.error(0, ErrorCode.UNAVAILABLE, "the server is shutting down; reconnect later"));
+    }
+
+    /** Stops, sending {@code last} (a push) to every client before closing its connection. */
+    public void close(Envelope last) {
         stopAccepting();
         for (Channel channel : channels) {
-            channel.writeAndFlush(Envelopes.error(0, ErrorCode.UNAVAILABLE, "the server is shutting down; reconnect later"))
-                    .addListener(ChannelFutureListener.CLOSE);
+            channel.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
         }
         channels.newCloseFuture().awaitUninterruptibly(2, TimeUnit.SECONDS);
         channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);

@@ -1,0 +1,173 @@
+package dev.fastchat.client;
+
+import static dev.fastchat.client.ChatClientTest.await;
+import static dev.fastchat.client.ChatFixture.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fastchat.client.ChatFixture.Recorder;
+import dev.fastchat.crypto.KdfParams;
+import dev.fastchat.server.testing.TestServer;
+import dev.fastchat.server.testing.WireClient;
+import dev.fastchat.testkit.PostgresExtension;
+import dev.fastchat.testkit.TestServices;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Several nodes in one JVM on the real PostgreSQL and NATS (JetStream): messages and presence across nodes,
+ * and the balancing policies. Each test is a cluster of its own (its own name: own subjects and buckets).
+ */
+class ClusterIT {
+    @RegisterExtension
+    static final PostgresExtension postgres = new PostgresExtension();
+
+    @TempDir
+    Path dir;
+
+    /** The nodes of one test's cluster. */
+    private final class Nodes implements AutoCloseable {
+        final String cluster = WireClient.uniqueName("c");
+        final List<TestServer> servers = new ArrayList<>();
+        final List<ChatClient> clients = new ArrayList<>();
+
+        TestServer start(String nodeId, String balance) {
+            Map<String, String> settings = new HashMap<>(Map.of("db", postgres.url(), "nats", TestServices.require(TestServices.NATS_URL),
+                    "cluster", cluster, "node-id", nodeId, "balance", balance, "node-timeout", "3s",
+                    "send-rate", "100000", "send-burst", "100000"));
+            TestServer server = TestServer.start(dir.resolve(nodeId), settings);
+            servers.add(server);
+            return server;
+        }
+
+        ChatClient client(ChatListener listener, TestServer... nodes) {
+            ChatClient.Builder builder = ChatClient.builder().keyStoreDirectory(dir.resolve("keys"))
+                    .registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(listener).autoReconnect(true);
+            for (TestServer node : nodes) {
+                builder.server("127.0.0.1", node.port());
+            }
+            ChatClient client = builder.build();
+            clients.add(client);
+            return client;
+        }
+
+        @Override
+        public void close() {
+            clients.forEach(ChatClient::close);
+            servers.forEach(TestServer::close);
+        }
+    }
+
+    private static ChatClient registered(ChatClient client, String name) throws Exception {
+        await(client.connect());
+        await(client.register(name, "pw".toCharArray()));
+        return client;
+    }
+
+    @Test
+    void messagesAndPresenceCrossNodesWithTheSameGuarantees() throws Exception {
+        try (Nodes nodes = new Nodes()) {
+            TestServer n1 = nodes.start("n1", "none");
+            TestServer n2 = nodes.start("n2", "none");
+            TestServer n3 = nodes.start("n3", "none");
+            Recorder aliceEvents = new Recorder();
+            Recorder bobEvents = new Recorder();
+            Recorder carolEvents = new Recorder();
+            String alice = WireClient.uniqueName("alice");
+            String bob = WireClient.uniqueName("bob");
+            String carol = WireClient.uniqueName("carol");
+            ChatClient a = registered(nodes.client(aliceEvents, n1), alice);
+            ChatClient b = registered(nodes.client(bobEvents, n2), bob);
+            ChatClient c = registered(nodes.client(carolEvents, n3), carol);
+            assertThat(List.of(a.serverInfo().orElseThrow().nodeId(), b.serverInfo().orElseThrow().nodeId(),
+                    c.serverInfo().orElseThrow().nodeId())).containsExactly("n1", "n2", "n3");
+
+            for (int i = 1; i <= 50; i++) {
+                await(a.send(Target.user(bob), "dm " + i));
+            }
+            eventually(() -> assertThat(bobEvents.messages).hasSize(50));
+            assertThat(bobEvents.messages).extracting(ChatMessage::seq)
+                    .containsExactlyElementsOf(LongStream.rangeClosed(1, 50).boxed().toList());
+
+            ChatGroup team = await(a.createGroup(WireClient.uniqueName("team")));
+            await(a.addMember(team.name(), bob));
+            await(a.addMember(team.name(), carol));
+            eventually(() -> assertThat(carolEvents.membership).isNotEmpty()); // a push across nodes
+            await(c.send(Target.group(team.name()), "from n3"));
+            await(b.send(Target.group(team.name()), "from n2"));
+            eventually(() -> assertThat(aliceEvents.texts()).containsExactly("from n3", "from n2"));
+            eventually(() -> assertThat(bobEvents.texts()).contains("from n3"));
+
+            assertThat(await(a.whoIsOnline(bob, carol))).allMatch(UserPresence::online);
+            b.close();
+            eventually(() -> assertThat(aliceEvents.presence).contains(new UserPresence(
+                    aliceEvents.presence.isEmpty() ? 0 : aliceEvents.presence.getLast().accountId(), bob, false)));
+            assertThat(await(a.whoIsOnline(bob)).getFirst().online()).isFalse();
+        }
+    }
+
+    @Test
+    void leastLoadedSendsNewClientsToTheEmptiestNodeAndRoundRobinTakesTurnsAcrossNodes() throws Exception {
+        try (Nodes nodes = new Nodes()) {
+            TestServer n1 = nodes.start("n1", "least-loaded");
+            TestServer n2 = nodes.start("n2", "least-loaded");
+            eventually(() -> assertThat(n1.server().cluster().nodes()).hasSize(2));
+            List<String> landed = new ArrayList<>();
+            for (int i = 0; i < 4; i++) { // everyone asks n1 first
+                ChatClient client = registered(nodes.client(new ChatListener() {}, n1), WireClient.uniqueName("u"));
+                landed.add(client.serverInfo().orElseThrow().nodeId());
+                eventually(() -> assertThat(n1.server().cluster().nodes().stream().mapToInt(n -> n.getSessions()).sum())
+                        .isEqualTo(landed.size())); // the registry has caught up
+            }
+            assertThat(landed.stream().collect(Collectors.groupingBy(n -> n, Collectors.counting())))
+                    .containsEntry("n1", 2L).containsEntry("n2", 2L);
+        }
+        try (Nodes nodes = new Nodes()) {
+            TestServer n1 = nodes.start("n1", "round-robin");
+            TestServer n2 = nodes.start("n2", "round-robin");
+            TestServer n3 = nodes.start("n3", "round-robin");
+            eventually(() -> assertThat(n1.server().cluster().nodes()).hasSize(3));
+            eventually(() -> assertThat(n2.server().cluster().nodes()).hasSize(3));
+            eventually(() -> assertThat(n3.server().cluster().nodes()).hasSize(3));
+            List<String> landed = new ArrayList<>();
+            TestServer[] entry = {n1, n2, n3};
+            for (int i = 0; i < 9; i++) { // asking a different node each time: the turns are still shared
+                ChatClient client = nodes.client(new ChatListener() {}, entry[i % 3]);
+                await(client.connect());
+                landed.add(client.serverInfo().orElseThrow().nodeId());
+            }
+            assertThat(landed.stream().collect(Collectors.groupingBy(n -> n, Collectors.counting())))
+                    .containsOnly(Map.entry("n1", 3L), Map.entry("n2", 3L), Map.entry("n3", 3L));
+        }
+    }
+
+    @Test
+    void randomPicksLiveNodesAndAClientFallsBackToItsOtherAddressesWhenANodeIsDown() throws Exception {
+        try (Nodes nodes = new Nodes()) {
+            TestServer n1 = nodes.start("n1", "random");
+            TestServer n2 = nodes.start("n2", "random");
+            eventually(() -> assertThat(n1.server().cluster().nodes()).hasSize(2));
+            List<String> landed = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                ChatClient client = nodes.client(new ChatListener() {}, n1);
+                await(client.connect());
+                landed.add(client.serverInfo().orElseThrow().nodeId());
+            }
+            assertThat(landed).containsOnly("n1", "n2").contains("n2"); // all 20 on n1: one chance in a million
+            int n2Port = n2.port();
+            n2.close();
+            nodes.servers.remove(n2);
+            ChatClient fallback = nodes.client(new ChatListener() {}, n2, n1); // n2's address first: refused
+            await(fallback.connect());
+            assertThat(fallback.serverInfo().orElseThrow().nodeId()).isEqualTo("n1");
+            assertThat(n2Port).isPositive();
+        }
+    }
+}

@@ -1,0 +1,431 @@
+package dev.fastchat.server.cluster;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.fastchat.protocol.v1.ClusterPush;
+import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.protocol.v1.NodeInfo;
+import dev.fastchat.server.config.ClusterConfig;
+import dev.fastchat.server.config.ClusterConfig.BalancePolicy;
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.KeyValue;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.api.KeyValueConfiguration;
+import io.nats.client.api.KeyValueEntry;
+import io.nats.client.api.KeyValueOperation;
+import io.nats.client.api.KeyValueWatcher;
+import io.nats.client.api.StorageType;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.IntSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node of a cluster that shares one NATS server (with JetStream) and one PostgreSQL database.
+ *
+ * <ul>
+ *   <li><b>Routing.</b> For every account with a session here, the node subscribes to
+ *       {@code fastchat.<cluster>.user.<id>}. A push for an account is published there after commit and
+ *       delivered by whichever nodes hold its sessions. NATS is only the doorbell: a lost notification
+ *       delays delivery until the client's next sync and loses nothing.</li>
+ *   <li><b>Node registry.</b> Every node renews its {@link NodeInfo} in the key-value bucket
+ *       {@code <cluster>-nodes} every quarter of the node timeout; every node watches the bucket, and a node
+ *       not heard of for the node timeout is dead.</li>
+ *   <li><b>Presence.</b> Key {@code <account>.<node>} in {@code <cluster>-presence} while the account has a
+ *       session on that node. An account is online while one of its nodes is alive, so the users of a
+ *       killed node go offline within the node timeout, and the survivors report them offline.</li>
+ *   <li><b>Balancing.</b> {@link #redirectTarget()} applies the policy to the live nodes: the fewest
+ *       sessions, a random one, or the next in turn by a counter kept in {@code <cluster>-balance} and
+ *       advanced with compare-and-set, so that nodes never hand out the same turn twice.</li>
+ * </ul>
+ */
+public final class NatsCluster implements Cluster {
+    private static final Logger log = LoggerFactory.getLogger(NatsCluster.class);
+    private static final String COUNTER = "round-robin";
+
+    private final ClusterConfig config;
+    private final String nodeId;
+    private final String address;
+    private final IntSupplier sessions;
+    private final BiConsumer<Long, Envelope> deliverLocally;
+    private final Connection nats;
+    private final Dispatcher dispatcher;
+    private final KeyValue nodesBucket;
+    private final KeyValue presenceBucket;
+    private final KeyValue balanceBucket;
+    private final ScheduledExecutorService timers;
+    private final SecureRandom random = new SecureRandom();
+    /** Live nodes as last heard of, with when (System.nanoTime), this one included. */
+    private final Map<String, Heard> nodes = new ConcurrentHashMap<>();
+    /** Which nodes hold sessions of each account, as the presence bucket says. */
+    private final Map<Long, Set<String>> presence = new ConcurrentHashMap<>();
+    private final List<Consumer<Set<Long>>> nodeLostListeners = new CopyOnWriteArrayList<>();
+    private volatile boolean draining;
+
+    private record Heard(NodeInfo info, long atNanos) {}
+
+    private NatsCluster(ClusterConfig config, String nodeId, String address, IntSupplier sessions,
+                        BiConsumer<Long, Envelope> deliverLocally, Connection nats) throws IOException, JetStreamApiException,
+            InterruptedException {
+        this.config = config;
+        this.nodeId = nodeId;
+        this.address = address;
+        this.sessions = sessions;
+        this.deliverLocally = deliverLocally;
+        this.nats = nats;
+        this.dispatcher = nats.createDispatcher(this::onPush);
+        this.nodesBucket = bucket(nats, config.name() + "-nodes", config.nodeTimeout().multipliedBy(3));
+        this.presenceBucket = bucket(nats, config.name() + "-presence", Duration.ZERO);
+        this.balanceBucket = bucket(nats, config.name() + "-balance", Duration.ZERO);
+        for (String key : presenceBucket.keys()) { // what a previous life of this node left behind
+            if (key.endsWith("." + nodeId)) {
+                presenceBucket.delete(key);
+            }
+        }
+        heartbeat();
+        nodesBucket.watchAll(watcher(this::onNode));
+        presenceBucket.watchAll(watcher(this::onPresence));
+        this.timers = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("fastchat-cluster").daemon(true).factory());
+        long beat = Math.max(200, config.nodeTimeout().toMillis() / 4);
+        timers.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
+        timers.scheduleWithFixedDelay(this::findDeadNodes, 250, 250, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Connects to NATS, creates the buckets if needed, and joins the cluster.
+     *
+     * @param deliverLocally pushes an envelope to this node's sessions of an account
+     * @throws IOException if NATS cannot be reached or JetStream is not enabled on it
+     */
+    public static NatsCluster join(ClusterConfig config, String nodeId, String address, IntSupplier sessions,
+                                   BiConsumer<Long, Envelope> deliverLocally) throws IOException {
+        String url = config.natsUrl().orElseThrow();
+        Connection nats;
+        try {
+            nats = Nats.connect(new Options.Builder().server(url).connectionName("fastchat-" + nodeId)
+                    .maxReconnects(-1).reconnectWait(Duration.ofMillis(500)).connectionTimeout(Duration.ofSeconds(5))
+                    .connectionListener((connection, event) -> log.info("NATS: {}", event))
+                    .build());
+        } catch (IOException e) {
+            throw new IOException("cannot connect to NATS at " + url + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while connecting to NATS", e);
+        }
+        try {
+            NatsCluster cluster = new NatsCluster(config, nodeId, address, sessions, deliverLocally, nats);
+            log.info("node {} joined cluster {} on {} ({} live node(s), balance {})", nodeId, config.name(), url,
+                    cluster.nodes().size(), config.balance().label());
+            return cluster;
+        } catch (IOException | JetStreamApiException e) {
+            closeQuietly(nats);
+            throw new IOException("NATS at " + url + " has no usable JetStream (start nats-server with -js): " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            closeQuietly(nats);
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while joining the cluster", e);
+        }
+    }
+
+    private static KeyValue bucket(Connection nats, String name, Duration ttl) throws IOException, JetStreamApiException {
+        try {
+            nats.keyValueManagement().getStatus(name);
+        } catch (JetStreamApiException missing) {
+            KeyValueConfiguration.Builder bucket = KeyValueConfiguration.builder().name(name).storageType(StorageType.File)
+                    .maxHistoryPerKey(1);
+            if (!ttl.isZero()) {
+                bucket.ttl(ttl);
+            }
+            try {
+                nats.keyValueManagement().create(bucket.build());
+            } catch (JetStreamApiException raced) {
+                nats.keyValueManagement().getStatus(name); // another node created it meanwhile
+            }
+        }
+        return nats.keyValue(name);
+    }
+
+    private static KeyValueWatcher watcher(Consumer<KeyValueEntry> handler) {
+        return new KeyValueWatcher() {
+            @Override
+            public void watch(KeyValueEntry entry) {
+                try {
+                    handler.accept(entry);
+                } catch (RuntimeException e) {
+                    log.warn("cluster: bad entry {}: {}", entry.getKey(), e.getMessage());
+                }
+            }
+
+            @Override
+            public void endOfData() {}
+        };
+    }
+
+    // ---- routing
+
+    private String subject(long accountId) {
+        return "fastchat." + config.name() + ".user." + accountId;
+    }
+
+    @Override
+    public String nodeId() {
+        return nodeId;
+    }
+
+    @Override
+    public void sessionOpened(long accountId) {
+        dispatcher.subscribe(subject(accountId));
+        presence.computeIfAbsent(accountId, id -> ConcurrentHashMap.newKeySet()).add(nodeId);
+        kv(() -> presenceBucket.put(accountId + "." + nodeId, new byte[] {1}));
+    }
+
+    @Override
+    public void sessionClosed(long accountId) {
+        dispatcher.unsubscribe(subject(accountId));
+        presence.computeIfPresent(accountId, (id, holders) -> {
+            holders.remove(nodeId);
+            return holders.isEmpty() ? null : holders;
+        });
+        kv(() -> presenceBucket.delete(accountId + "." + nodeId));
+    }
+
+    @Override
+    public void publish(Collection<Long> accountIds, Envelope push) {
+        byte[] payload = ClusterPush.newBuilder().setOriginNode(nodeId).setEnvelope(push.toByteString()).build().toByteArray();
+        for (long accountId : accountIds) {
+            if (onlineElsewhere(accountId)) {
+                nats.publish(subject(accountId), payload);
+            }
+        }
+    }
+
+    private void onPush(io.nats.client.Message message) {
+        try {
+            ClusterPush push = ClusterPush.parseFrom(message.getData());
+            if (push.getOriginNode().equals(nodeId)) {
+                return; // this node pushed to its own sessions already
+            }
+            String subject = message.getSubject();
+            long accountId = Long.parseLong(subject.substring(subject.lastIndexOf('.') + 1));
+            deliverLocally.accept(accountId, Envelope.parseFrom(push.getEnvelope()));
+        } catch (InvalidProtocolBufferException | NumberFormatException e) {
+            log.warn("cluster: dropped a malformed push on {}: {}", message.getSubject(), e.getMessage());
+        }
+    }
+
+    // ---- presence and the node registry
+
+    @Override
+    public boolean onlineElsewhere(long accountId) {
+        Set<String> holders = presence.get(accountId);
+        if (holders == null) {
+            return false;
+        }
+        for (String holder : holders) {
+            if (!holder.equals(nodeId) && nodes.containsKey(holder)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void onPresence(KeyValueEntry entry) {
+        String key = entry.getKey();
+        int dot = key.indexOf('.');
+        long accountId = Long.parseLong(key.substring(0, dot));
+        String holder = key.substring(dot + 1);
+        if (entry.getOperation() == KeyValueOperation.PUT) {
+            presence.computeIfAbsent(accountId, id -> ConcurrentHashMap.newKeySet()).add(holder);
+        } else {
+            presence.computeIfPresent(accountId, (id, holders) -> {
+                holders.remove(holder);
+                return holders.isEmpty() ? null : holders;
+            });
+        }
+    }
+
+    private void onNode(KeyValueEntry entry) {
+        if (entry.getOperation() != KeyValueOperation.PUT) {
+            nodes.remove(entry.getKey());
+            return;
+        }
+        try {
+            NodeInfo info = NodeInfo.parseFrom(entry.getValue());
+            nodes.put(info.getNodeId(), new Heard(info, System.nanoTime()));
+        } catch (InvalidProtocolBufferException e) {
+            log.warn("cluster: malformed registry entry {}", entry.getKey());
+        }
+    }
+
+    private void heartbeat() {
+        NodeInfo me = self();
+        nodes.put(nodeId, new Heard(me, System.nanoTime()));
+        kv(() -> nodesBucket.put(nodeId, me.toByteArray()));
+    }
+
+    private NodeInfo self() {
+        return NodeInfo.newBuilder().setNodeId(nodeId).setAddress(address).setSessions(sessions.getAsInt())
+                .setUpdatedAtMs(System.currentTimeMillis()).setDraining(draining).build();
+    }
+
+    /** Forgets nodes not heard of for the node timeout, and reports their users offline. */
+    private void findDeadNodes() {
+        long now = System.nanoTime();
+        for (Heard heard : List.copyOf(nodes.values())) {
+            String node = heard.info().getNodeId();
+            if (node.equals(nodeId) || now - heard.atNanos() < config.nodeTimeout().toNanos()) {
+                continue;
+            }
+            if (!nodes.remove(node, heard)) {
+                continue;
+            }
+            Set<Long> lost = new HashSet<>();
+            presence.forEach((accountId, holders) -> {
+                if (holders.remove(node)) {
+                    kv(() -> presenceBucket.delete(accountId + "." + node));
+                    if (holders.stream().noneMatch(nodes::containsKey)) {
+                        lost.add(accountId);
+                    }
+                }
+            });
+            log.warn("node {} is gone (silent for over {}); {} user(s) offline", node, config.nodeTimeout(), lost.size());
+            if (!lost.isEmpty()) {
+                nodeLostListeners.forEach(listener -> listener.accept(Set.copyOf(lost)));
+            }
+        }
+    }
+
+    @Override
+    public void onNodeLost(Consumer<Set<Long>> listener) {
+        nodeLostListeners.add(listener);
+    }
+
+    @Override
+    public Collection<NodeInfo> nodes() {
+        List<NodeInfo> live = new ArrayList<>();
+        for (Heard heard : nodes.values()) {
+            live.add(heard.info().getNodeId().equals(nodeId) ? self() : heard.info());
+        }
+        live.sort(Comparator.comparing(NodeInfo::getNodeId));
+        return live;
+    }
+
+    // ---- balancing
+
+    @Override
+    public Optional<NodeInfo> redirectTarget() {
+        if (config.balance() == BalancePolicy.NONE || draining) {
+            return Optional.empty();
+        }
+        List<NodeInfo> candidates = nodes().stream().filter(n -> !n.getDraining()).toList();
+        if (candidates.size() < 2) {
+            return Optional.empty();
+        }
+        NodeInfo chosen = switch (config.balance()) {
+            case LEAST_LOADED -> candidates.stream()
+                    // fewest sessions; on a tie, this node (no redirect), then by id
+                    .min(Comparator.comparingInt(NodeInfo::getSessions).thenComparing(n -> !n.getNodeId().equals(nodeId))
+                            .thenComparing(NodeInfo::getNodeId))
+                    .orElseThrow();
+            case RANDOM -> candidates.get(random.nextInt(candidates.size()));
+            case ROUND_ROBIN -> candidates.get((int) Math.floorMod(nextTurn(), (long) candidates.size()));
+            case NONE -> throw new IllegalStateException();
+        };
+        return chosen.getNodeId().equals(nodeId) ? Optional.empty() : Optional.of(chosen);
+    }
+
+    /** The cluster's next turn: a shared counter advanced with compare-and-set (no two nodes get the same turn). */
+    private long nextTurn() {
+        for (int attempt = 0; attempt < 20; attempt++) {
+            try {
+                KeyValueEntry current = balanceBucket.get(COUNTER);
+                if (current == null || current.getOperation() != KeyValueOperation.PUT) {
+                    balanceBucket.create(COUNTER, ByteBuffer.allocate(8).putLong(1).array());
+                    return 0;
+                }
+                long turn = ByteBuffer.wrap(current.getValue()).getLong();
+                balanceBucket.update(COUNTER, ByteBuffer.allocate(8).putLong(turn + 1).array(), current.getRevision());
+                return turn;
+            } catch (JetStreamApiException conflict) {
+                // another node took this turn first: read again
+            } catch (IOException e) {
+                break;
+            }
+        }
+        log.warn("cluster: the round-robin counter is unavailable; picking at random");
+        return random.nextInt(1 << 20);
+    }
+
+    @Override
+    public Optional<NodeInfo> another() {
+        return nodes().stream().filter(n -> !n.getNodeId().equals(nodeId) && !n.getDraining())
+                .min(Comparator.comparingInt(NodeInfo::getSessions));
+    }
+
+    @Override
+    public void drain() {
+        draining = true;
+        heartbeat();
+    }
+
+    @Override
+    public Optional<String> problem() {
+        Connection.Status status = nats.getStatus();
+        return status == Connection.Status.CONNECTED ? Optional.empty() : Optional.of("NATS is " + status.name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    @FunctionalInterface
+    private interface KvCall {
+        void run() throws IOException, JetStreamApiException;
+    }
+
+    /** A key-value write that may fail while NATS is away: logged; renewed by the next heartbeat. */
+    private static void kv(KvCall call) {
+        try {
+            call.run();
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            log.debug("cluster: key-value write failed: {}", e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        timers.shutdownNow();
+        for (long accountId : List.copyOf(presence.keySet())) {
+            Set<String> holders = presence.get(accountId);
+            if (holders != null && holders.contains(nodeId)) {
+                kv(() -> presenceBucket.delete(accountId + "." + nodeId));
+            }
+        }
+        kv(() -> nodesBucket.delete(nodeId));
+        closeQuietly(nats);
+    }
+
+    private static void closeQuietly(Connection nats) {
+        try {
+            nats.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
