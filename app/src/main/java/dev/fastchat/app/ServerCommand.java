@@ -20,6 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code fastchat server}: runs a node until SIGTERM or SIGINT, then shuts down gracefully. */
 @Command(name = "server", mixinStandardHelpOptions = true,
         description = {"Runs a FastChat server node.", "With no options: 127.0.0.1:7420, SQLite under ./data.",
+                "A cluster: several nodes with one --db jdbc:postgresql://... and one --nats nats://... (see docs/deployment.md).",
                 "Settings come from (later wins) defaults, --config FILE, FASTCHAT_* environment variables, options."})
 final class ServerCommand implements Callable<Integer> {
     @Spec
@@ -39,6 +40,18 @@ final class ServerCommand implements Callable<Integer> {
 
     @Option(names = "--node-id", paramLabel = "ID", description = "this node's name (default node-1)")
     String nodeId;
+
+    @Option(names = "--nats", paramLabel = "URL", description = "NATS (with JetStream) of a cluster: nats://HOST:PORT; needs --db jdbc:postgresql:...")
+    String nats;
+
+    @Option(names = "--admin-listen", paramLabel = "HOST:PORT", description = "HTTP /health, /ready and /metrics (default off)")
+    String adminListen;
+
+    @Option(names = "--balance", paramLabel = "POLICY", description = "none, least-loaded, random or round-robin (default none)")
+    String balance;
+
+    @Option(names = "--advertise", paramLabel = "HOST:PORT", description = "the address clients use for this node (default: --listen)")
+    String advertise;
 
     @Option(names = "--tls-cert", paramLabel = "PEM", description = "certificate chain; TLS on the client port")
     String tlsCert;
@@ -75,6 +88,10 @@ final class ServerCommand implements Callable<Integer> {
         put(flags, "tls-key", tlsKey);
         put(flags, "max-frame-bytes", maxFrameBytes);
         put(flags, "idle-timeout", idleTimeout);
+        put(flags, "nats", nats);
+        put(flags, "admin-listen", adminListen);
+        put(flags, "balance", balance);
+        put(flags, "advertise", advertise);
         ServerConfig serverConfig;
         try {
             serverConfig = ConfigLoader.load(Optional.ofNullable(config), System.getenv(), flags);

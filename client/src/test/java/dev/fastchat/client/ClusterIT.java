@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.fastchat.client.ChatFixture.Recorder;
 import dev.fastchat.crypto.KdfParams;
+import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.server.testing.TestServer;
 import dev.fastchat.server.testing.WireClient;
 import dev.fastchat.testkit.PostgresExtension;
@@ -145,6 +146,56 @@ class ClusterIT {
             }
             assertThat(landed.stream().collect(Collectors.groupingBy(n -> n, Collectors.counting())))
                     .containsOnly(Map.entry("n1", 3L), Map.entry("n2", 3L), Map.entry("n3", 3L));
+        }
+    }
+
+    @Test
+    void adminEndpointsReportHealthReadinessAndMetricsAndANatsOutageRefusesSendsUntilItHeals() throws Exception {
+        java.net.URI nats = java.net.URI.create(TestServices.require(TestServices.NATS_URL));
+        try (Nodes nodes = new Nodes(); dev.fastchat.testkit.TcpProxy proxy = new dev.fastchat.testkit.TcpProxy(nats.getHost(), nats.getPort())) {
+            Map<String, String> settings = new HashMap<>(Map.of("db", postgres.url(), "nats", "nats://127.0.0.1:" + proxy.port(),
+                    "cluster", nodes.cluster, "node-id", "n1", "admin-listen", "127.0.0.1:0", "node-timeout", "3s"));
+            TestServer node = TestServer.start(dir.resolve("n1"), settings);
+            nodes.servers.add(node);
+            String admin = "http://" + node.server().adminAddress().orElseThrow();
+            String alice = WireClient.uniqueName("alice");
+            String bob = WireClient.uniqueName("bob");
+            ChatClient b = registered(nodes.client(new ChatListener() {}, node), bob);
+            ChatClient a = registered(nodes.client(new ChatListener() {}, node), alice);
+            await(a.send(Target.user(bob), "counted"));
+
+            assertThat(get(admin + "/health")).isEqualTo("200 ok");
+            assertThat(get(admin + "/ready")).isEqualTo("200 ready");
+            String metrics = get(admin + "/metrics");
+            assertThat(metrics).contains("fastchat_sessions 2.0", "fastchat_messages_in_total 1.0",
+                    "fastchat_send_to_ack_seconds_bucket", "fastchat_delivery_seconds_bucket", "fastchat_db_write_batch_size_bucket",
+                    "fastchat_nats_up 1.0", "fastchat_cluster_nodes 1.0");
+
+            try (ChatClient plain = ChatClient.builder().server("127.0.0.1", node.port()).keyStoreDirectory(dir.resolve("keys"))
+                    .build()) { // no auto-reconnect: refusals come back as they are
+                await(plain.connect());
+                await(plain.login(alice, "pw".toCharArray()));
+                proxy.cut(); // NATS goes away
+                eventually(() -> assertThat(get(admin + "/ready")).startsWith("503 not ready: NATS is"));
+                assertThat(ChatClientTest.codeOf(plain.send(Target.user(bob), "refused"))).isEqualTo(ErrorCode.UNAVAILABLE);
+                assertThat(get(admin + "/health")).isEqualTo("200 ok");
+                // A client with auto-reconnect keeps its send pending and delivers it once NATS is back.
+                java.util.concurrent.CompletableFuture<SentMessage> pending = a.send(Target.user(bob), "after the outage");
+                proxy.restore();
+                eventually(() -> assertThat(get(admin + "/ready")).isEqualTo("200 ready"));
+                assertThat(await(pending).seq()).isEqualTo(2);
+                assertThat(await(b.history(Target.user(alice), 0, 10))).extracting(ChatMessage::text)
+                        .containsExactly("after the outage", "counted"); // the refused one was never stored
+            }
+            assertThat(get(admin + "/metrics")).contains("fastchat_messages_in_total 2.0");
+        }
+    }
+
+    private static String get(String url) throws Exception {
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            java.net.http.HttpResponse<String> response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() + " " + response.body().strip();
         }
     }
 

@@ -7,6 +7,8 @@ import dev.fastchat.server.account.KeyDirectoryService;
 import dev.fastchat.server.group.GroupService;
 import dev.fastchat.server.message.MessageService;
 import dev.fastchat.server.presence.PresenceService;
+import dev.fastchat.server.admin.AdminServer;
+import dev.fastchat.server.admin.ServerMetrics;
 import dev.fastchat.server.file.FileService;
 import dev.fastchat.protocol.Envelopes;
 import dev.fastchat.protocol.v1.ErrorCode;
@@ -52,12 +54,17 @@ public final class FastChatServer implements AutoCloseable {
     private final SessionRegistry sessions;
     private final FileService files;
     private final Cluster cluster;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Null when the admin port is off. */
+    private final AdminServer admin;
+    /** Set when shutdown starts (also what /ready reports). */
+    private final java.util.concurrent.atomic.AtomicBoolean closed;
 
     private FastChatServer(ServerConfig config, Database database, ExecutorService requests, RequestDispatcher dispatcher,
                            TcpTransport transport, String serverId, SessionRegistry sessions, FileService files,
-                           Cluster cluster) {
+                           Cluster cluster, AdminServer admin, java.util.concurrent.atomic.AtomicBoolean closing) {
+        this.closed = closing;
         this.cluster = cluster;
+        this.admin = admin;
         this.sessions = sessions;
         this.files = files;
         this.config = config;
@@ -119,8 +126,31 @@ public final class FastChatServer implements AutoCloseable {
             sessions.useCluster(cluster);
             cluster.onNodeLost(services.presence()::nodeLost);
             dispatcher.useCluster(cluster, config.cluster().balance().label());
+            ServerMetrics metrics = new ServerMetrics();
+            sessions.useMetrics(metrics);
+            dispatcher.useMetrics(metrics);
+            services.messages().useMetrics(metrics);
+            database.writer().observeBatches(metrics::writeBatch);
+            Cluster joined = cluster;
+            java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+            metrics.gauge("fastchat.sessions", "logged-in sessions on this node", sessions::sessionCount);
+            metrics.gauge("fastchat.connections", "open client connections", transport::connectionCount);
+            metrics.gauge("fastchat.cluster.nodes", "live nodes in the cluster", () -> joined.nodes().size());
+            metrics.gauge("fastchat.nats.up", "1 while the cluster bus works", () -> joined.problem().isEmpty() ? 1 : 0);
+            AdminServer admin = null;
+            if (config.cluster().adminListen().isPresent()) {
+                try {
+                    admin = AdminServer.start(config.cluster().adminListen().get(), () -> closing.get() ? java.util.Optional.of("shutting down")
+                            : notReady(database, joined), metrics);
+                } catch (IOException e) {
+                    cluster.close();
+                    transport.close();
+                    throw new IOException("cannot listen for admin HTTP on " + config.cluster().adminListen().get() + ": " + e.getMessage(), e);
+                }
+                log.info("admin HTTP (/health, /ready, /metrics) on {}", admin.address());
+            }
             log.info("FastChat {} node {} ready on {} (server id {})", VERSION, config.nodeId(), transport.address(), serverId);
-            return new FastChatServer(config, database, requests, dispatcher, transport, serverId, sessions, files, cluster);
+            return new FastChatServer(config, database, requests, dispatcher, transport, serverId, sessions, files, cluster, admin, closing);
         } catch (IOException | RuntimeException e) {
             if (files != null) {
                 files.close();
@@ -164,6 +194,19 @@ public final class FastChatServer implements AutoCloseable {
         return sessions.sessionCount();
     }
 
+    /** Why a node cannot take clients now (for /ready), or empty when it can. */
+    private static java.util.Optional<String> notReady(Database database, Cluster cluster) {
+        if (!database.isReachable()) {
+            return java.util.Optional.of("the database is unreachable");
+        }
+        return cluster.problem();
+    }
+
+    /** Where the admin HTTP port listens, if it is on. */
+    public java.util.Optional<HostAndPort> adminAddress() {
+        return java.util.Optional.ofNullable(admin).map(AdminServer::address);
+    }
+
     /** The cluster this node is part of (a cluster of one without NATS). */
     public Cluster cluster() {
         return cluster;
@@ -204,6 +247,9 @@ public final class FastChatServer implements AutoCloseable {
                         .setAddress(node.getAddress()).setNodeId(node.getNodeId()).setReason("shutting down")).build())
                 .orElse(Envelopes.error(0, ErrorCode.UNAVAILABLE, "the server is shutting down; reconnect later")));
         cluster.close();
+        if (admin != null) {
+            admin.close();
+        }
         files.close();
         requests.shutdown();
         database.close();

@@ -1,5 +1,6 @@
 package dev.fastchat.server.message;
 
+import dev.fastchat.server.admin.ServerMetrics;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.fastchat.protocol.ConversationId;
@@ -76,8 +77,16 @@ public final class MessageService {
         this.clock = clock;
     }
 
+    private volatile ServerMetrics metrics;
+
+    /** Counts acknowledged messages and their send-to-ack time. */
+    public void useMetrics(ServerMetrics serverMetrics) {
+        this.metrics = serverMetrics;
+    }
+
     /** Stores a message, acknowledges it after commit, and pushes it to the members' sessions. */
     public CompletableFuture<Envelope.Builder> send(Connection connection, Send request) {
+        long started = System.nanoTime();
         LoggedIn user = connection.state().user();
         ConversationId conversation = conversation(request.getConversationId());
         String clientMsgId = request.getClientMsgId();
@@ -98,6 +107,10 @@ public final class MessageService {
             deliver(appended, connection);
             if (appended.duplicate()) {
                 log.debug("{} resent {} seq {}", connection.id(), stored.conversationId(), stored.seq());
+            }
+            ServerMetrics counted = metrics;
+            if (counted != null) {
+                counted.messageIn(java.time.Duration.ofNanos(System.nanoTime() - started));
             }
             return Envelope.newBuilder().setSendAck(SendAck.newBuilder()
                     .setConversationId(stored.conversationId())

@@ -1,5 +1,6 @@
 package dev.fastchat.server.session;
 
+import dev.fastchat.server.admin.ServerMetrics;
 import java.util.Optional;
 import dev.fastchat.protocol.v1.Redirect;
 import dev.fastchat.protocol.v1.NodeInfo;
@@ -145,6 +146,13 @@ public final class RequestDispatcher {
         connection.send(Envelope.newBuilder().setRequestId(id).setWelcome(welcome).build());
     }
 
+    private volatile ServerMetrics metrics;
+
+    /** Counts error answers by code. */
+    public void useMetrics(ServerMetrics serverMetrics) {
+        this.metrics = serverMetrics;
+    }
+
     /** Balances new clients across the cluster (from now on). */
     public void useCluster(Cluster shared, String policy) {
         this.balance = policy;
@@ -187,9 +195,12 @@ public final class RequestDispatcher {
                 }
                 result.whenComplete((response, failure) -> {
                     state.finishRequest();
-                    connection.send(failure == null
-                            ? response.setRequestId(id).build()
-                            : toError(connection, request, failure));
+                    Envelope answer = failure == null ? response.setRequestId(id).build() : toError(connection, request, failure);
+                    ServerMetrics counted = metrics;
+                    if (counted != null && answer.hasError()) {
+                        counted.error(answer.getError().getCode());
+                    }
+                    connection.send(answer);
                     inflight.finished();
                 });
             });

@@ -1,5 +1,6 @@
 package dev.fastchat.server.session;
 
+import dev.fastchat.server.admin.ServerMetrics;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.server.cluster.Cluster;
 import java.util.Collection;
@@ -18,6 +19,13 @@ public final class SessionRegistry {
     private final Map<Long, Set<Connection>> byAccount = new ConcurrentHashMap<>();
     private final Map<Connection, Long> accountOf = new ConcurrentHashMap<>();
     private final AtomicInteger sessions = new AtomicInteger();
+
+    private volatile ServerMetrics metrics;
+
+    /** Counts pushed messages and their delivery latency. */
+    public void useMetrics(ServerMetrics serverMetrics) {
+        this.metrics = serverMetrics;
+    }
 
     /** Shares sessions and pushes with the other nodes of a cluster (none until called). */
     public void useCluster(Cluster shared) {
@@ -135,6 +143,10 @@ public final class SessionRegistry {
             for (Connection connection : connections) {
                 if (connection != except) {
                     connection.send(push);
+                    ServerMetrics counted = metrics;
+                    if (counted != null && push.hasDeliver()) {
+                        counted.pushedMessage(push.getDeliver().getMessage().getServerTimeMs());
+                    }
                 }
             }
         }

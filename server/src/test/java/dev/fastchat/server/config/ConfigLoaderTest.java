@@ -55,6 +55,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aClusterIsRefusedOnSqliteAndItsSettingsAreChecked() {
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("nats", "nats://127.0.0.1:4222")))
+                .hasMessageContaining("a cluster of several nodes needs a shared PostgreSQL database");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("balance", "round-robin")))
+                .hasMessageContaining("balance: round-robin needs a cluster (set nats)");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("db", "jdbc:postgresql://127.0.0.1/x", "nats", "http://x",
+                "balance", "busiest", "admin-listen", "nowhere")))
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).hasSize(3))
+                .hasMessageContaining("nats: 'http://x' is not a NATS URL")
+                .hasMessageContaining("balance: 'busiest' is not a policy")
+                .hasMessageContaining("admin-listen:");
+        ServerConfig cluster = ConfigLoader.load(Map.of("db", "jdbc:postgresql://127.0.0.1/x", "nats", "nats://127.0.0.1:4222",
+                "balance", "least-loaded", "admin-listen", "127.0.0.1:9090", "advertise", "10.0.0.5:7420"));
+        assertThat(cluster.cluster().clustered()).isTrue();
+        assertThat(cluster.cluster().balance()).isEqualTo(ClusterConfig.BalancePolicy.LEAST_LOADED);
+        assertThat(cluster.clientAddress()).isEqualTo(new HostAndPort("10.0.0.5", 7420));
+    }
+
+    @Test
     void unknownKeyInTheFileIsNamed(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("bad.conf");
         Files.writeString(file, "lissen = 1\n");

@@ -49,6 +49,7 @@ public final class GroupCommitWriter implements AutoCloseable {
     private final LongAdder batches = new LongAdder();
     private final LongAdder commits = new LongAdder();
     private volatile boolean closing;
+    private volatile java.util.function.IntConsumer batchObserver = writes -> { };
     /** The writer thread's connection, kept across batches with its prepared statements; null until needed. */
     private Connection connection;
     private StatementCache statements;
@@ -86,6 +87,11 @@ public final class GroupCommitWriter implements AutoCloseable {
             future.completeExceptionally(new StorageException(what, new IllegalStateException("too many writes queued")));
         }
         return future;
+    }
+
+    /** Called on the writer thread with the size of every committed batch (for metrics); must be quick. */
+    public void observeBatches(java.util.function.IntConsumer observer) {
+        this.batchObserver = observer;
     }
 
     /** Batches committed (or failed) so far. */
@@ -152,6 +158,7 @@ public final class GroupCommitWriter implements AutoCloseable {
                 if (failed < 0) {
                     connection.commit();
                     commits.add(pending.size());
+                    batchObserver.accept(pending.size());
                     for (int i = 0; i < pending.size(); i++) {
                         pending.get(i).complete(results[i]);
                     }
