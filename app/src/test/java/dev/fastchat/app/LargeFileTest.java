@@ -5,13 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.fastchat.client.ChatClient;
 import dev.fastchat.crypto.KdfParams;
 import dev.fastchat.server.testing.WireClient;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -32,11 +29,8 @@ class LargeFileTest {
     @TempDir
     Path dir;
 
-    private List<String> java(String... args) {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), HEAP,
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        command.addAll(List.of(args));
-        return command;
+    private static List<String> java(String... args) {
+        return NodeProcess.java(List.of(HEAP), args);
     }
 
     private CommandLineTest.Run fastchat(String... args) throws Exception {
@@ -60,10 +54,9 @@ class LargeFileTest {
 
     @Test
     void a25MiBFileTravelsWithA64MiBHeapOnEverySide() throws Exception {
-        Process server = new ProcessBuilder(java("server", "--listen", "127.0.0.1:0", "--data", dir.resolve("data").toString(),
-                "--set", "min-kdf-memory-kib=8", "--set", "min-kdf-iterations=1")).redirectErrorStream(true).start();
-        try {
-            String address = awaitAddress(server);
+        try (NodeProcess server = NodeProcess.start(List.of(HEAP), "--listen", "127.0.0.1:0", "--data", dir.resolve("data").toString(),
+                "--set", "min-kdf-memory-kib=8", "--set", "min-kdf-iterations=1")) {
+            String address = server.address;
             String alice = WireClient.uniqueName("alice");
             String bob = WireClient.uniqueName("bob");
             for (String name : List.of(alice, bob)) {
@@ -98,10 +91,7 @@ class LargeFileTest {
             Path saved = dir.resolve("downloads").resolve("big video.mp4");
             assertThat(fetched.out()).contains("saved " + saved);
             assertThat(HexFormat.of().formatHex(digest(saved))).isEqualTo(HexFormat.of().formatHex(sha.digest()));
-            assertThat(server.isAlive()).isTrue();
-        } finally {
-            server.destroy();
-            assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(server.process.isAlive()).isTrue();
         }
     }
 
@@ -116,24 +106,4 @@ class LargeFileTest {
         return sha.digest();
     }
 
-    /** Reads the server's output until it says where it listens; keeps draining it afterwards. */
-    private static String awaitAddress(Process server) throws Exception {
-        BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-        Pattern ready = Pattern.compile("ready on (127\\.0\\.0\\.1:\\d+)");
-        CompletableFuture<String> address = new CompletableFuture<>();
-        Thread.ofVirtual().start(() -> {
-            try {
-                for (String line; (line = lines.readLine()) != null; ) {
-                    Matcher matcher = ready.matcher(line);
-                    if (matcher.find()) {
-                        address.complete(matcher.group(1));
-                    }
-                }
-                address.completeExceptionally(new IllegalStateException("the server ended before it was ready"));
-            } catch (java.io.IOException e) {
-                address.completeExceptionally(e);
-            }
-        });
-        return address.get(60, TimeUnit.SECONDS);
-    }
 }

@@ -99,6 +99,8 @@ public final class ChatClient implements AutoCloseable {
     /** Tried first: the node last connected to, or where a shutting-down node sent this client. */
     private volatile Endpoint preferred;
     private volatile boolean preferredByRedirect;
+    /** Whether the current connection carries the logged-in session (false from a disconnect to the resume). */
+    private volatile boolean sessionLive;
     private final Optional<SslContext> tls;
     private final EventLoopGroup group;
     private final boolean ownsGroup;
@@ -199,6 +201,7 @@ public final class ChatClient implements AutoCloseable {
                 if (closed.get() || retired[0] || (mine[0] != null && mine[0] != connection)) {
                     return; // closed on purpose, redirected, or replaced by a newer connection
                 }
+                sessionLive = false;
                 events.execute(() -> listener.disconnected(reason));
                 if (autoReconnect && session != null) {
                     Thread.ofVirtual().name("fastchat-reconnect").start(ChatClient.this::reconnectWithBackoff);
@@ -360,13 +363,24 @@ public final class ChatClient implements AutoCloseable {
                         throw new ChatException(ErrorCode.INTERNAL, "the server resumed another account");
                     }
                     session = new SessionInfo(s.getAccountId(), s.getUsername(), s.getToken(), Instant.ofEpochMilli(s.getExpiresAtMs()));
+                    sessionLive = true;
                     return session;
                 })
-                .thenCompose(resumed -> sync().thenApply(missed -> {
-                    events.execute(listener::reconnected);
-                    missed.forEach(message -> events.execute(() -> listener.message(message)));
-                    return resumed;
-                }));
+                .thenCompose(resumed -> {
+                    // On the event thread, so that pushes arriving on the new connection meanwhile are
+                    // reported after what was missed, in seq order.
+                    CompletableFuture<SessionInfo> caughtUp = new CompletableFuture<>();
+                    events.execute(() -> {
+                        try {
+                            listener.reconnected();
+                            syncNow(kept).forEach(listener::message);
+                            caughtUp.complete(resumed);
+                        } catch (RuntimeException e) {
+                            caughtUp.completeExceptionally(e);
+                        }
+                    });
+                    return caughtUp;
+                });
     }
 
     /** Tries {@link #reconnect()} until it works, the session is gone, or the client is closed. */
@@ -480,7 +494,7 @@ public final class ChatClient implements AutoCloseable {
     }
 
     private FileTransfer transfer() {
-        return new FileTransfer(request -> connection().request(request), this::isConnected, random);
+        return new FileTransfer(request -> connection().request(request), this::isSessionLive, random);
     }
 
     /**
@@ -517,18 +531,21 @@ public final class ChatClient implements AutoCloseable {
      * conversation; however many there are. The messages are returned, not passed to the listener.
      */
     public CompletableFuture<List<ChatMessage>> sync() {
-        return work(m -> {
-            List<ChatMessage> all = new ArrayList<>();
-            while (true) {
-                Sync.Builder request = Sync.newBuilder();
-                m.cursors().forEach((id, seq) -> request.addCursors(Cursor.newBuilder().setConversationId(id).setSeq(seq)));
-                SyncBatch batch = Messenger.await(connection().request(Envelope.newBuilder().setSync(request))).getSyncBatch();
-                all.addAll(m.openAll(batch.getMessagesList(), true));
-                if (!batch.getMore() || batch.getMessagesCount() == 0) {
-                    return all;
-                }
+        return work(this::syncNow);
+    }
+
+    /** Fetches what {@code m} has not seen, batch after batch (blocking). */
+    private List<ChatMessage> syncNow(Messenger m) {
+        List<ChatMessage> all = new ArrayList<>();
+        while (true) {
+            Sync.Builder request = Sync.newBuilder();
+            m.cursors().forEach((id, seq) -> request.addCursors(Cursor.newBuilder().setConversationId(id).setSeq(seq)));
+            SyncBatch batch = Messenger.await(connection().request(Envelope.newBuilder().setSync(request))).getSyncBatch();
+            all.addAll(m.openAll(batch.getMessagesList(), true));
+            if (!batch.getMore() || batch.getMessagesCount() == 0) {
+                return all;
             }
-        });
+        }
     }
 
     /** Marks the conversation read up to {@code seq}, for all of this user's devices. */
@@ -685,6 +702,11 @@ public final class ChatClient implements AutoCloseable {
         return current != null && current.isOpen();
     }
 
+    /** Connected, and the session is (again) logged in on this connection. */
+    private boolean isSessionLive() {
+        return sessionLive && isConnected();
+    }
+
     /** Where this client keeps the keys of {@code username} on this machine (once connected). */
     public Path keyStoreFile(String username) {
         return keyStore.file(requireConnected().serverId(), username);
@@ -717,9 +739,12 @@ public final class ChatClient implements AutoCloseable {
         identity = keys;
         messenger = new Messenger(request -> connection().request(request), s.getAccountId(), s.getUsername(),
                 s.getIdentity().getKeyId(), keys, serverInfo.serverId(), keyStore, random, Clock.systemUTC(), listener, events);
+        sessionLive = true;
         if (autoReconnect) {
-            messenger.retryAfterReconnect(this::isConnected);
+            messenger.retryAfterReconnect(this::isSessionLive);
         }
+        Messenger current = messenger;
+        current.fillGapsWith(() -> syncNow(current).forEach(listener::message));
         session = new SessionInfo(s.getAccountId(), s.getUsername(), s.getToken(), Instant.ofEpochMilli(s.getExpiresAtMs()));
         return session;
     }

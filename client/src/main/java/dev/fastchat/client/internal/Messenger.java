@@ -57,6 +57,7 @@ import java.util.function.Function;
  * de-duplication and replay detection. Methods block on the server; call them on virtual threads.
  */
 public final class Messenger {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Messenger.class);
     private static final int SEEN_LIMIT = 100_000;
     private static final int MAX_SEND_ATTEMPTS = 4;
 
@@ -78,6 +79,14 @@ public final class Messenger {
     private final Map<String, MemberList> groups = new ConcurrentHashMap<>();
     /** (conversation, seq) already reported, and where each (sender, client message id) was shown. */
     private final Map<String, Boolean> seen = bounded();
+    /** Fetches and reports (on the event thread) what this client missed; null until set. */
+    private volatile Runnable gapFiller;
+
+    /** What to run when a push shows that earlier messages of its conversation were missed. */
+    public void fillGapsWith(Runnable filler) {
+        this.gapFiller = filler;
+    }
+
     /** Whether the connection is back, when sends are retried across reconnects; null otherwise. */
     private volatile BooleanSupplier reconnects;
     /** The references (keys and hashes) of files in messages this client opened, by file id. */
@@ -327,6 +336,19 @@ public final class Messenger {
         switch (push.getBodyCase()) {
             case DELIVER -> events.execute(() -> {
                 Message message = push.getDeliver().getMessage();
+                Long cursor = cursors.get(message.getConversationId());
+                Runnable filler = gapFiller;
+                boolean gap = cursor == null ? message.getSeq() > 1 : message.getSeq() > cursor + 1;
+                if (gap && filler != null) {
+                    // An earlier message has not arrived (pushes from several nodes can overtake each other,
+                    // or one was lost), or this conversation is new to this session: fetch what is missing
+                    // first, so that the listener sees seq order.
+                    try {
+                        filler.run();
+                    } catch (RuntimeException e) {
+                        log.debug("gap before {} #{} not filled now: {}", message.getConversationId(), message.getSeq(), e.getMessage());
+                    }
+                }
                 try {
                     open(message, true).ifPresent(listener::message);
                 } catch (OpenException | ChatException e) {

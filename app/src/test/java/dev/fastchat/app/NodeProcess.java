@@ -1,0 +1,80 @@
+package dev.fastchat.app;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A {@code fastchat server} in a process of its own, on a free loopback port, as an operator runs it. */
+final class NodeProcess implements AutoCloseable {
+    private static final Pattern READY = Pattern.compile("ready on (127\\.0\\.0\\.1:(\\d+))");
+
+    final Process process;
+    final String address;
+    final int port;
+
+    private NodeProcess(Process process, String address) {
+        this.process = process;
+        this.address = address;
+        this.port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+    }
+
+    /** The java command that runs {@link Main} with this JVM's class path, {@code jvmOptions} first. */
+    static List<String> java(List<String> jvmOptions, String... args) {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    /** Starts {@code fastchat server ARGS} (add {@code --listen 127.0.0.1:0}) and waits until it listens. */
+    static NodeProcess start(List<String> jvmOptions, String... serverArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("server"));
+        args.addAll(List.of(serverArgs));
+        Process process = new ProcessBuilder(java(jvmOptions, args.toArray(String[]::new))).redirectErrorStream(true).start();
+        BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        CompletableFuture<String> address = new CompletableFuture<>();
+        StringBuilder output = new StringBuilder();
+        Thread.ofVirtual().start(() -> { // reads the output to its end, so the process never blocks on it
+            try {
+                for (String line; (line = lines.readLine()) != null; ) {
+                    Matcher matcher = READY.matcher(line);
+                    if (matcher.find()) {
+                        address.complete(matcher.group(1));
+                    } else if (!address.isDone()) {
+                        output.append(line).append('\n');
+                    }
+                }
+                address.completeExceptionally(new IllegalStateException("the server ended before it was ready:\n" + output));
+            } catch (java.io.IOException e) {
+                address.completeExceptionally(e);
+            }
+        });
+        try {
+            return new NodeProcess(process, address.get(60, TimeUnit.SECONDS));
+        } catch (Exception e) {
+            process.destroyForcibly();
+            throw e;
+        }
+    }
+
+    /** Ends it at once (SIGKILL): no shutdown hook, no goodbye to clients or the cluster. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+}
