@@ -200,6 +200,26 @@ class ClusterIT {
     }
 
     @Test
+    void aNodeShuttingDownSendsItsClientsToAnotherNodeAndReportsNotReady() throws Exception {
+        try (Nodes nodes = new Nodes()) {
+            TestServer n1 = nodes.start("n1", "none");
+            TestServer n2 = nodes.start("n2", "none");
+            eventually(() -> assertThat(n1.server().cluster().nodes()).hasSize(2));
+            Recorder events = new Recorder();
+            ChatClient alice = registered(nodes.client(events, n1), WireClient.uniqueName("alice")); // knows only n1
+            ChatClient bob = registered(nodes.client(new Recorder(), n2), WireClient.uniqueName("bob"));
+            assertThat(alice.serverInfo().orElseThrow().nodeId()).isEqualTo("n1");
+            n1.close(); // graceful: drains, and redirects its clients
+            nodes.servers.remove(n1);
+            eventually(() -> assertThat(alice.isConnected()).isTrue());
+            eventually(() -> assertThat(alice.serverInfo().orElseThrow().nodeId()).isEqualTo("n2"));
+            await(bob.send(Target.user(alice.session().orElseThrow().username()), "found you on n2"));
+            eventually(() -> assertThat(events.texts()).containsExactly("found you on n2"));
+            assertThat(n2.server().cluster().nodes()).extracting(dev.fastchat.protocol.v1.NodeInfo::getNodeId).containsExactly("n2");
+        }
+    }
+
+    @Test
     void randomPicksLiveNodesAndAClientFallsBackToItsOtherAddressesWhenANodeIsDown() throws Exception {
         try (Nodes nodes = new Nodes()) {
             TestServer n1 = nodes.start("n1", "random");
