@@ -10,7 +10,6 @@ import dev.fastchat.client.GroupMember;
 import dev.fastchat.client.KeyTrust;
 import dev.fastchat.client.KeyVerification;
 import dev.fastchat.client.MembershipEvent;
-import dev.fastchat.client.SentMessage;
 import dev.fastchat.client.Target;
 import dev.fastchat.client.UnreadSummary;
 import dev.fastchat.client.UserPresence;
@@ -70,6 +69,8 @@ final class ChatShell implements ChatListener {
     private ChatClient client;
     private String me;
     private volatile Target open;
+    /** The last message being sent: the next one goes after it. */
+    private CompletableFuture<?> sending = CompletableFuture.completedFuture(null);
     /** Where {@code /history} continues in the open conversation: before this seq (0: from the newest). */
     private long historyBefore;
 
@@ -293,16 +294,31 @@ final class ChatShell implements ChatListener {
         send(target(name), rest.substring(name.length()).strip());
     }
 
-    private void send(Target to, String text) throws Exception {
+    /**
+     * Sends in the background, one message after the other (so they keep the order they were typed in);
+     * the line is shown once the server has stored it. While the connection is down, the library holds the
+     * message and sends it when the connection is back.
+     */
+    private void send(Target to, String text) {
         int bytes = text.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > MessageLimits.MAX_TEXT_BYTES) {
             view.error(String.format("not sent: the message is %.1f KiB; the limit is %d KiB", bytes / 1024.0,
                     MessageLimits.MAX_TEXT_BYTES / 1024));
             return;
         }
-        SentMessage sent = await(client.send(to, text));
-        view.message(new ChatMessage(sent.conversationId(), to, sent.seq(), client.session().orElseThrow().accountId(), me, true,
-                text, sent.serverTime(), sent.serverTime(), KeyTrust.PINNED, null), open == null || !open.equals(to));
+        if (!client.isConnected()) {
+            view.info("not connected: the message is sent once the connection is back");
+        }
+        long me = client.session().orElseThrow().accountId();
+        sending = sending.handle((previous, failure) -> null).thenCompose(ignored -> client.send(to, text)
+                .whenComplete((sent, failure) -> {
+                    if (failure != null) {
+                        view.error("not sent to " + to.name() + ": " + describe(ExitCodes.unwrap(failure)));
+                    } else {
+                        view.message(new ChatMessage(sent.conversationId(), to, sent.seq(), me, this.me, true, text,
+                                sent.serverTime(), sent.serverTime(), KeyTrust.PINNED, null), open == null || !open.equals(to));
+                    }
+                }));
     }
 
     private void sendFile(String pathText) {

@@ -1,14 +1,13 @@
 package dev.fastchat.app;
 
-import java.util.concurrent.TimeUnit;
-import picocli.CommandLine.ScopeType;
-
 import dev.fastchat.client.ChatClient;
 import dev.fastchat.client.internal.LocalKeyStore;
 import dev.fastchat.server.config.HostAndPort;
 import java.io.Console;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** Options every client command shares: where the server is, how to trust it, who the user is. */
 final class ClientOptions {

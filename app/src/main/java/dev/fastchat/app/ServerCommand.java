@@ -13,9 +13,9 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code fastchat server}: runs a node until SIGTERM or SIGINT, then shuts down gracefully. */
 @Command(name = "server", mixinStandardHelpOptions = true,

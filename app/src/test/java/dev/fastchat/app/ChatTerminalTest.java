@@ -158,7 +158,7 @@ class ChatTerminalTest {
             server.close();
             tmux.waitFor("bob", "connection lost", "reconnecting in");
             tmux.enter("bob", "anyone there?");
-            tmux.waitFor("bob", "not connected");
+            tmux.waitFor("bob", "not connected: the message is sent once the connection is back");
             server = TestServer.start(dir.resolve("server"), Map.of("listen", "127.0.0.1:" + port,
                     "min-kdf-memory-kib", "8", "min-kdf-iterations", "1"));
             tmux.waitFor("bob", "-- reconnected");
@@ -167,7 +167,7 @@ class ChatTerminalTest {
                 sender.login(alice, "pw".toCharArray()).get(30, TimeUnit.SECONDS);
                 sender.send(Target.user(bob), "welcome back").get(30, TimeUnit.SECONDS);
             }
-            tmux.waitFor("bob", alice + ": welcome back");
+            tmux.waitFor("bob", alice + ": welcome back", "» " + bob + ": anyone there?"); // held, then sent
             tmux.enter("bob", "/quit");
             tmux.waitFor("bob", "bye");
         } finally {

@@ -41,8 +41,10 @@ import org.HdrHistogram.Histogram;
  * {@value #DEADLINE_SECONDS} s.
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.fastchat.server.MessageThroughput
- * [sqlite|postgresql] [pairs] [messages] [window]}; PostgreSQL runs use {@code FASTCHAT_BENCH_POSTGRES_URL}
- * and a schema of their own, dropped afterwards.
+ * [sqlite|postgresql] [pairs] [messages] [window] [nodes] [same|cross]}; PostgreSQL runs use
+ * {@code FASTCHAT_BENCH_POSTGRES_URL} and a schema of their own, dropped afterwards. With several nodes (in
+ * this JVM, one cluster on PostgreSQL and {@code FASTCHAT_BENCH_NATS_URL}) the pairs are spread over the
+ * nodes; {@code cross} puts each receiver on another node than its sender.
  */
 public final class MessageThroughput {
     private static final int DEADLINE_SECONDS = 300;
@@ -53,6 +55,8 @@ public final class MessageThroughput {
         int pairs = args.length > 1 ? Integer.parseInt(args[1]) : 50;
         int messages = args.length > 2 ? Integer.parseInt(args[2]) : 400;
         int window = args.length > 3 ? Integer.parseInt(args[3]) : 8;
+        int nodeCount = args.length > 4 ? Integer.parseInt(args[4]) : 1;
+        boolean cross = args.length > 5 && args[5].equals("cross");
         Path dir = Files.createTempDirectory("fastchat-message-bench");
         Map<String, String> settings = new HashMap<>(Map.of(
                 "send-rate", "1000000", "send-burst", "1000000", "max-login-failures-per-address", "1000000"));
@@ -69,9 +73,25 @@ public final class MessageThroughput {
         } else if (!database.equals("sqlite")) {
             throw new IllegalArgumentException("database must be sqlite or postgresql, not " + database);
         }
-        try (TestServer server = TestServer.start(dir, settings)) {
-            run(server, database, pairs, messages, window);
+        if (nodeCount > 1) {
+            String nats = System.getenv("FASTCHAT_BENCH_NATS_URL");
+            if (nats == null || nats.isBlank() || schema == null) {
+                throw new IllegalStateException("several nodes need postgresql and FASTCHAT_BENCH_NATS_URL (nats://127.0.0.1:4222)");
+            }
+            settings.put("nats", nats);
+            settings.put("cluster", "bench" + ProcessHandle.current().pid());
+        }
+        List<TestServer> nodes = new ArrayList<>();
+        try {
+            for (int i = 0; i < nodeCount; i++) {
+                Map<String, String> node = new HashMap<>(settings);
+                node.put("node-id", "n" + i);
+                nodes.add(TestServer.start(dir.resolve("n" + i), node));
+            }
+            run(nodes, database + (nodeCount > 1 ? ", " + nodeCount + " nodes" + (cross ? ", receivers on another node" : ", pairs on one node") : ""),
+                    pairs, messages, window, cross);
         } finally {
+            nodes.forEach(TestServer::close);
             if (schema != null) {
                 execute(baseUrl, "DROP SCHEMA " + schema + " CASCADE");
             }
@@ -81,11 +101,14 @@ public final class MessageThroughput {
         }
     }
 
-    private static void run(TestServer server, String database, int pairs, int messages, int window) throws Exception {
+    private static void run(List<TestServer> nodes, String database, int pairs, int messages, int window, boolean cross)
+            throws Exception {
         SecureRandom random = new SecureRandom();
         List<Pair> all = new ArrayList<>();
         for (int i = 0; i < pairs; i++) {
-            all.add(new Pair(server, random, messages));
+            TestServer senderNode = nodes.get(i % nodes.size());
+            TestServer receiverNode = nodes.get((i + (cross ? 1 : 0)) % nodes.size());
+            all.add(new Pair(senderNode, receiverNode, random, messages));
         }
         long sealStart = System.nanoTime();
         all.parallelStream().forEach(pair -> pair.seal(random));
@@ -116,9 +139,9 @@ public final class MessageThroughput {
             }
             System.out.printf("%s: %d pairs x %d messages, window %d: %d acked, %d delivered, %d errors in %.2f s: %.0f messages/s%n",
                     database, pairs, messages, window, acked.sum(), delivered.sum(), errors.sum(), seconds, acked.sum() / seconds);
-            var writer = server.server().database().writer();
-            System.out.printf("write batches: %d, %.1f writes each on average%n", writer.batchCount(),
-                    (double) writer.committedCount() / Math.max(1, writer.batchCount()));
+            long batches = nodes.stream().mapToLong(n -> n.server().database().writer().batchCount()).sum();
+            long writes = nodes.stream().mapToLong(n -> n.server().database().writer().committedCount()).sum();
+            System.out.printf("write batches: %d, %.1f writes each on average%n", batches, (double) writes / Math.max(1, batches));
             System.out.printf("send to ack:      p50 %.2f ms  p99 %.2f ms  max %.2f ms%n", millis(ackLatency, 50),
                     millis(ackLatency, 99), ackLatency.getMaxValue() / 1e6);
             System.out.printf("send to delivery: p50 %.2f ms  p99 %.2f ms  max %.2f ms%n", millis(deliveryLatency, 50),
@@ -151,9 +174,9 @@ public final class MessageThroughput {
         private final AtomicLongArray sentAt;
         private final Semaphore window = new Semaphore(0);
 
-        Pair(TestServer server, SecureRandom random, int messages) {
-            sender = server.connect();
-            receiver = server.connect();
+        Pair(TestServer senderNode, TestServer receiverNode, SecureRandom random, int messages) {
+            sender = senderNode.connect();
+            receiver = receiverNode.connect();
             sender.hello();
             receiver.hello();
             senderId = sender.register(WireClient.uniqueName("s"), WireClient.random(32)).getSession().getAccountId();

@@ -2,8 +2,8 @@ package dev.fastchat.client;
 
 import static dev.fastchat.client.ChatClientTest.await;
 import static dev.fastchat.client.ChatClientTest.codeOf;
-import static org.assertj.core.api.Assertions.assertThat;
 import static dev.fastchat.client.ChatFixture.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.fastchat.client.ChatFixture.User;
 import dev.fastchat.protocol.v1.ErrorCode;

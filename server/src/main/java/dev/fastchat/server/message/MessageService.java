@@ -1,6 +1,5 @@
 package dev.fastchat.server.message;
 
-import dev.fastchat.server.admin.ServerMetrics;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.fastchat.protocol.ConversationId;
@@ -27,6 +26,7 @@ import dev.fastchat.protocol.v1.SendAck;
 import dev.fastchat.protocol.v1.Sync;
 import dev.fastchat.protocol.v1.SyncBatch;
 import dev.fastchat.protocol.v1.UnreadSummary;
+import dev.fastchat.server.admin.ServerMetrics;
 import dev.fastchat.server.config.MessagingConfig;
 import dev.fastchat.server.session.Connection;
 import dev.fastchat.server.session.ConnectionState.LoggedIn;

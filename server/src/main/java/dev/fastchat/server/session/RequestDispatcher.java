@@ -1,21 +1,21 @@
 package dev.fastchat.server.session;
 
-import dev.fastchat.server.admin.ServerMetrics;
-import java.util.Optional;
-import dev.fastchat.protocol.v1.Redirect;
-import dev.fastchat.protocol.v1.NodeInfo;
-import dev.fastchat.server.cluster.Cluster;
 import dev.fastchat.protocol.Envelopes;
 import dev.fastchat.protocol.ProtocolVersion;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.protocol.v1.Hello;
+import dev.fastchat.protocol.v1.NodeInfo;
 import dev.fastchat.protocol.v1.Pong;
+import dev.fastchat.protocol.v1.Redirect;
 import dev.fastchat.protocol.v1.Welcome;
 import dev.fastchat.server.account.AccountService;
+import dev.fastchat.server.admin.ServerMetrics;
+import dev.fastchat.server.cluster.Cluster;
 import dev.fastchat.storage.ConversationRefusedException;
 import dev.fastchat.storage.NameTakenException;
 import dev.fastchat.storage.StorageException;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;

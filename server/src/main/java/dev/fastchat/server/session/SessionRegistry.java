@@ -1,7 +1,7 @@
 package dev.fastchat.server.session;
 
-import dev.fastchat.server.admin.ServerMetrics;
 import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.server.admin.ServerMetrics;
 import dev.fastchat.server.cluster.Cluster;
 import java.util.Collection;
 import java.util.Map;
