@@ -191,7 +191,8 @@ class ClusterIT {
         }
     }
 
-    private static String get(String url) throws Exception {
+    /** An HTTP GET: the status and the body, stripped ({@code 200 ready}). */
+    static String get(String url) throws Exception {
         try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
             java.net.http.HttpResponse<String> response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString());

@@ -31,20 +31,25 @@ class DatabaseOutageIT {
         try (TcpProxy proxy = new TcpProxy(target.getHost(), target.getPort() < 0 ? 5432 : target.getPort())) {
             String url = PostgresExtension.withSchema("jdbc:postgresql://127.0.0.1:" + proxy.port() + target.getRawPath()
                     + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery()), postgres.schema());
-            try (TestServer server = TestServer.start(dir, Map.of("db", url));
+            try (TestServer server = TestServer.start(dir, Map.of("db", url, "admin-listen", "127.0.0.1:0"));
                  ChatClient alice = client(server, "a");
                  ChatClient bob = client(server, "b")) {
                 String aliceName = WireClient.uniqueName("alice");
                 await(alice.connect());
                 await(alice.register(aliceName, "pw".toCharArray()));
 
+                String admin = "http://" + server.server().adminAddress().orElseThrow();
+                assertThat(ClusterIT.get(admin + "/ready")).isEqualTo("200 ready");
                 proxy.cut();
+                assertThat(ClusterIT.get(admin + "/ready")).isEqualTo("503 not ready: the database is unreachable");
+                assertThat(ClusterIT.get(admin + "/metrics")).contains("fastchat_database_up 0.0");
                 await(bob.connect()); // the server itself is up
                 assertThat(codeOf(bob.register(WireClient.uniqueName("bob"), "pw".toCharArray()))).isEqualTo(ErrorCode.UNAVAILABLE);
                 assertThat(codeOf(bob.login(aliceName, "pw".toCharArray()))).isEqualTo(ErrorCode.UNAVAILABLE);
 
                 proxy.restore();
                 assertThat(await(bob.login(aliceName, "pw".toCharArray())).username()).isEqualTo(aliceName);
+                assertThat(ClusterIT.get(admin + "/ready")).isEqualTo("200 ready");
                 String bobName = WireClient.uniqueName("bob");
                 try (ChatClient again = client(server, "c")) {
                     await(again.connect());

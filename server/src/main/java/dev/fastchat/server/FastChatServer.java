@@ -137,6 +137,7 @@ public final class FastChatServer implements AutoCloseable {
             metrics.gauge("fastchat.connections", "open client connections", transport::connectionCount);
             metrics.gauge("fastchat.cluster.nodes", "live nodes in the cluster", () -> joined.nodes().size());
             metrics.gauge("fastchat.nats.up", "1 while the cluster bus works", () -> joined.problem().isEmpty() ? 1 : 0);
+            metrics.gauge("fastchat.database.up", "1 while the database answers", () -> database.isReachable() ? 1 : 0);
             AdminServer admin = null;
             if (config.cluster().adminListen().isPresent()) {
                 try {
