@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         description = "FastChat: self-hosted, end-to-end encrypted chat.",
         subcommands = {ServerCommand.class, RegisterCommand.class, LoginCommand.class, ChatCommand.class, SendCommand.class,
                 SendFileCommand.class, FetchFileCommand.class, ReadCommand.class, GroupCommand.class, WhoCommand.class,
-                KeysCommand.class, CommandLine.HelpCommand.class},
+                KeysCommand.class, LoadgenCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 refused by the server, 2 bad usage or configuration, 3 server unreachable.",
                 "Run 'fastchat COMMAND --help' for the options of a command."})
 public final class Main {

@@ -33,23 +33,8 @@ class LargeFileTest {
         return NodeProcess.java(List.of(HEAP), args);
     }
 
-    private CommandLineTest.Run fastchat(String... args) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(java(args)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        builder.environment().put("FASTCHAT_PASSWORD", "pw");
-        Process process = builder.start();
-        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
-        byte[] out = process.getInputStream().readAllBytes();
-        assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        return new CommandLineTest.Run(process.exitValue(), new String(out, StandardCharsets.UTF_8),
-                new String(err.get(), StandardCharsets.UTF_8));
-    }
-
-    private static byte[] readAll(java.io.InputStream in) {
-        try {
-            return in.readAllBytes();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+    private static CommandLineTest.Run fastchat(String... args) throws Exception {
+        return NodeProcess.run(List.of(HEAP), "pw", args);
     }
 
     @Test

@@ -33,6 +33,34 @@ final class NodeProcess implements AutoCloseable {
         return command;
     }
 
+    /**
+     * Runs {@code fastchat ARGS} to its end (at most two minutes), reading its output and errors as they
+     * come, with {@code FASTCHAT_PASSWORD} set to {@code password} (when not null).
+     */
+    static CommandLineTest.Run run(List<String> jvmOptions, String password, String... args) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(java(jvmOptions, args))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.environment().remove("FASTCHAT_PASSWORD");
+        if (password != null) {
+            builder.environment().put("FASTCHAT_PASSWORD", password);
+        }
+        Process process = builder.start();
+        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> {
+            try {
+                return process.getErrorStream().readAllBytes();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        byte[] out = process.getInputStream().readAllBytes();
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("fastchat " + String.join(" ", args) + " did not end within two minutes");
+        }
+        return new CommandLineTest.Run(process.exitValue(), new String(out, StandardCharsets.UTF_8),
+                new String(err.get(), StandardCharsets.UTF_8));
+    }
+
     /** Starts {@code fastchat server ARGS} (add {@code --listen 127.0.0.1:0}) and waits until it listens. */
     static NodeProcess start(List<String> jvmOptions, String... serverArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("server"));

@@ -448,6 +448,22 @@ public final class ChatClient implements AutoCloseable {
     }
 
     /**
+     * Seals a text message now, to send later with {@link #sendPrepared}: the expensive part of sending
+     * (one HPKE encapsulation per recipient and a signature) done ahead, for outboxes and load tests.
+     */
+    public CompletableFuture<PreparedMessage> prepare(Target to, String text) {
+        return work(m -> m.prepare(to, text));
+    }
+
+    /**
+     * Sends a prepared message. Completes when the server has stored it; fails as {@link #send} does, and
+     * with {@code MEMBERS_CHANGED} when the group's members changed since it was prepared.
+     */
+    public CompletableFuture<SentMessage> sendPrepared(PreparedMessage message) {
+        return work(m -> m.sendPrepared(message));
+    }
+
+    /**
      * Sends a file: encrypts it with a fresh key, uploads it in chunks (resuming after a dropped
      * connection when auto-reconnect brings it back), then sends a sealed message that shares it. Neither
      * side holds the whole file in memory.

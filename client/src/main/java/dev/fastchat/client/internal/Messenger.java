@@ -7,6 +7,7 @@ import dev.fastchat.client.ChatListener;
 import dev.fastchat.client.ChatMessage;
 import dev.fastchat.client.KeyTrust;
 import dev.fastchat.client.MembershipEvent;
+import dev.fastchat.client.PreparedMessage;
 import dev.fastchat.client.SentMessage;
 import dev.fastchat.client.SharedFile;
 import dev.fastchat.client.Target;
@@ -177,6 +178,23 @@ public final class Messenger {
     /** Retry sends interrupted by a lost connection once {@code connected} holds again (auto-reconnect). */
     public void retryAfterReconnect(BooleanSupplier connected) {
         this.reconnects = connected;
+    }
+
+    /** Seals a text for the target's current members now, to send later with {@link #sendPrepared}. */
+    public PreparedMessage prepare(Target target, String text) {
+        if (text.getBytes(StandardCharsets.UTF_8).length > MessageLimits.MAX_TEXT_BYTES) {
+            throw new ChatException(ErrorCode.TOO_LARGE, "the message is over the limit of " + MessageLimits.MAX_TEXT_BYTES + " bytes");
+        }
+        String clientMsgId = UUID.randomUUID().toString();
+        Addressed addressed = address(target);
+        byte[] sealed = MessageSealer.seal(new MessageSealer.Sender(myId, myKeyId, identity), addressed.conversationId(),
+                clientMsgId, clock.instant(), Content.newBuilder().setText(text).build(), addressed.recipients(), random);
+        return new PreparedMessage(target, addressed.conversationId(), clientMsgId, sealed);
+    }
+
+    /** Sends a prepared message (fails with {@code MEMBERS_CHANGED} if its group changed since). */
+    public SentMessage sendPrepared(PreparedMessage message) {
+        return sendSealedRetrying(message.conversationId(), message.clientMsgId(), message.sealed(), List.of());
     }
 
     /** Sends an already sealed message; a retry with the same id and bytes is answered with the first ack. */
