@@ -80,6 +80,11 @@ public final class NatsCluster implements Cluster {
     /** Which nodes hold sessions of each account, as the presence bucket says. */
     private final Map<Long, Set<String>> presence = new ConcurrentHashMap<>();
     private final List<Consumer<Set<Long>>> nodeLostListeners = new CopyOnWriteArrayList<>();
+    /**
+     * Clients this node sent to each node since that node last renewed its entry: counted in at once, so a
+     * burst of log-ins between two renewals spreads instead of piling onto the node that looked emptiest.
+     */
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> sentSinceRenewal = new ConcurrentHashMap<>();
     private volatile boolean draining;
 
     private record Heard(NodeInfo info, long atNanos) {}
@@ -211,11 +216,12 @@ public final class NatsCluster implements Cluster {
 
     @Override
     public void publish(Collection<Long> accountIds, Envelope push) {
+        // To every account, not only those the presence view shows elsewhere: a session that has just
+        // opened on another node may not be in this node's view yet, and NATS drops a message nobody
+        // subscribed to at almost no cost.
         byte[] payload = ClusterPush.newBuilder().setOriginNode(nodeId).setEnvelope(push.toByteString()).build().toByteArray();
         for (long accountId : accountIds) {
-            if (onlineElsewhere(accountId)) {
-                nats.publish(subject(accountId), payload);
-            }
+            nats.publish(subject(accountId), payload);
         }
     }
 
@@ -272,6 +278,7 @@ public final class NatsCluster implements Cluster {
         try {
             NodeInfo info = NodeInfo.parseFrom(entry.getValue());
             nodes.put(info.getNodeId(), new Heard(info, System.nanoTime()));
+            sentSinceRenewal.remove(info.getNodeId()); // its own count includes them now
         } catch (InvalidProtocolBufferException e) {
             log.warn("cluster: malformed registry entry {}", entry.getKey());
         }
@@ -342,16 +349,28 @@ public final class NatsCluster implements Cluster {
             return Optional.empty();
         }
         NodeInfo chosen = switch (config.balance()) {
-            case LEAST_LOADED -> candidates.stream()
-                    // fewest sessions; on a tie, this node (no redirect), then by id
-                    .min(Comparator.comparingInt(NodeInfo::getSessions).thenComparing(n -> !n.getNodeId().equals(nodeId))
-                            .thenComparing(NodeInfo::getNodeId))
-                    .orElseThrow();
+            case LEAST_LOADED -> {
+                // fewest sessions (with the clients sent there since its last renewal); on a tie, this node
+                // (no redirect), then by id
+                NodeInfo least = candidates.stream()
+                        .min(Comparator.comparingInt(this::expectedSessions).thenComparing(n -> !n.getNodeId().equals(nodeId))
+                                .thenComparing(NodeInfo::getNodeId))
+                        .orElseThrow();
+                if (!least.getNodeId().equals(nodeId)) {
+                    sentSinceRenewal.computeIfAbsent(least.getNodeId(), n -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+                }
+                yield least;
+            }
             case RANDOM -> candidates.get(random.nextInt(candidates.size()));
             case ROUND_ROBIN -> candidates.get((int) Math.floorMod(nextTurn(), (long) candidates.size()));
             case NONE -> throw new IllegalStateException();
         };
         return chosen.getNodeId().equals(nodeId) ? Optional.empty() : Optional.of(chosen);
+    }
+
+    private int expectedSessions(NodeInfo node) {
+        java.util.concurrent.atomic.AtomicInteger sent = sentSinceRenewal.get(node.getNodeId());
+        return node.getSessions() + (sent == null ? 0 : sent.get());
     }
 
     /** The cluster's next turn: a shared counter advanced with compare-and-set (no two nodes get the same turn). */
