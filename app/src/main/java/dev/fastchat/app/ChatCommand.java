@@ -18,12 +18,12 @@ import picocli.CommandLine.Option;
 
 /** {@code fastchat chat}: the interactive terminal client. */
 @Command(name = "chat", mixinStandardHelpOptions = true,
-        description = {"Chat interactively: shows your unread messages (direct messages and groups apart), then opens a",
-                "line editor with history, emacs keys and Tab completion of commands and names. Messages, presence",
-                "and group changes print above the line you are typing. Type /help inside for the commands.",
-                "The password is asked without echo (or taken from FASTCHAT_PASSWORD). A lost connection is",
-                "reported and repaired by reconnecting with backoff. Colours are off when stdout is not a terminal",
-                "or NO_COLOR is set."})
+        header = "Chats interactively in the terminal (line editor, live messages, /help inside).",
+        description = "Chat interactively: shows your unread messages (direct messages and groups apart), then opens a line "
+                + "editor with history, emacs keys and Tab completion of commands and names. Messages, presence and "
+                + "group changes print above the line you are typing. Type /help inside for the commands. The password "
+                + "is asked without echo (or taken from FASTCHAT_PASSWORD). A lost connection is reported and repaired "
+                + "by reconnecting with backoff. Colours are off when stdout is not a terminal or NO_COLOR is set.")
 final class ChatCommand implements Callable<Integer> {
     @Mixin
     ClientOptions options;

@@ -14,9 +14,11 @@ import picocli.CommandLine.Spec;
 
 /** {@code fastchat fetch-file}. */
 @Command(name = "fetch-file", mixinStandardHelpOptions = true,
-        description = {"Downloads a file shared with you, decrypts it, checks its SHA-256, and saves it in the download",
-                "folder under the sender's name made safe (no directories or '..'; an existing file is never overwritten:",
-                "'name (1).ext' instead). Prints where it was saved. Nothing is saved if any check fails."})
+        header = "Downloads, decrypts, checks and saves a file shared with you.",
+        description = "Downloads a file shared with you, decrypts it, checks its SHA-256, and saves it in the download "
+                + "folder under the sender's name made safe (no directories or '..'; an existing file is never "
+                + "overwritten: 'name (1).ext' instead). Prints where it was saved. Nothing is saved if any check "
+                + "fails.")
 final class FetchFileCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code fastchat keys ...}. */
 @Command(name = "keys", mixinStandardHelpOptions = true,
+        header = "Shows safety numbers and accepts changed identity keys.",
         description = {"Checks contacts' identity keys. Keys are pinned the first time you talk to someone;",
                 "FastChat refuses to send to a contact whose key changed until you accept the new key."})
 final class KeysCommand {

@@ -33,12 +33,14 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code fastchat loadgen}. */
 @Command(name = "loadgen", mixinStandardHelpOptions = true,
-        description = {"Drives real clients (real sockets, real sealing and opening) against a server or a cluster on an",
-                "open-loop schedule: message k is due at start + k/rate whatever the latency, and latency counts from",
-                "the due time. Measures end-to-end latency (due time to decrypted delivery at every recipient), send-to-ack",
-                "latency, throughput, errors by code and lost messages (acknowledged, never delivered). Bounded by",
-                "--messages and --duration; stops by itself. Writes summary.json, timeline.csv and PNG plots to --out.",
-                "Load accounts are named lg<N> (password loadgen-lg<N>): registered on first use, reused after."})
+        header = "Measures latency and throughput with real clients on an open-loop schedule; draws the plots.",
+        description = "Drives real clients (real sockets, real sealing and opening) against a server or a cluster on an "
+                + "open-loop schedule: message k is due at start + k/rate whatever the latency, and latency counts from "
+                + "the due time. Measures end-to-end latency (due time to decrypted delivery at every recipient), "
+                + "send-to-ack latency, throughput, errors by code and lost messages (acknowledged, never delivered). "
+                + "Bounded by --messages and --duration; stops by itself. Writes summary.json, timeline.csv and PNG "
+                + "plots to --out. Load accounts are named lg<N> (password loadgen-lg<N>): registered on first use, "
+                + "reused after.")
 final class LoadgenCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
