@@ -422,6 +422,11 @@ public final class ChatClient implements AutoCloseable {
         } finally {
             reconnecting.set(false);
         }
+        // A connection lost again while this loop was finishing was not followed up (the loop was still
+        // running then): start over.
+        if (!closed.get() && session != null && !isSessionLive() && !Thread.currentThread().isInterrupted()) {
+            Thread.ofVirtual().name("fastchat-reconnect").start(this::reconnectWithBackoff);
+        }
     }
 
     /** Ends the session on the server and invalidates its resume token. */
