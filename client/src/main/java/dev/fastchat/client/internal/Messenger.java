@@ -206,7 +206,11 @@ public final class Messenger {
         String key = ack.getConversationId() + "#" + ack.getSeq();
         seen.put(key, Boolean.TRUE); // this session wrote it; a push of it is not news
         shownAt.putIfAbsent(myId + "/" + clientMsgId, key);
-        cursors.merge(ack.getConversationId(), ack.getSeq(), Math::max);
+        // The cursor moves past this client's own message only if nothing before it is missing: a message of
+        // someone else committed just before it may still be on its way, and must not be skipped.
+        cursors.compute(ack.getConversationId(), (id, cursor) ->
+                cursor == null ? (ack.getSeq() == 1 ? Long.valueOf(1) : null)
+                        : ack.getSeq() == cursor + 1 ? Long.valueOf(ack.getSeq()) : cursor);
         return new SentMessage(ack.getConversationId(), ack.getSeq(), ack.getClientMsgId(), Instant.ofEpochMilli(ack.getServerTimeMs()));
     }
 
