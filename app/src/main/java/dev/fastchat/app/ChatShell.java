@@ -309,13 +309,13 @@ final class ChatShell implements ChatListener {
         if (!client.isConnected()) {
             view.info("not connected: the message is sent once the connection is back");
         }
-        long me = client.session().orElseThrow().accountId();
+        long myId = client.session().orElseThrow().accountId();
         sending = sending.handle((previous, failure) -> null).thenCompose(ignored -> client.send(to, text)
                 .whenComplete((sent, failure) -> {
                     if (failure != null) {
                         view.error("not sent to " + to.name() + ": " + describe(ExitCodes.unwrap(failure)));
                     } else {
-                        view.message(new ChatMessage(sent.conversationId(), to, sent.seq(), me, this.me, true, text,
+                        view.message(new ChatMessage(sent.conversationId(), to, sent.seq(), myId, me, true, text,
                                 sent.serverTime(), sent.serverTime(), KeyTrust.PINNED, null), open == null || !open.equals(to));
                     }
                 }));
