@@ -2,6 +2,7 @@ package dev.fastchat.client;
 
 import com.google.protobuf.ByteString;
 import dev.fastchat.client.internal.ClientConnection;
+import dev.fastchat.client.internal.Dialer;
 import dev.fastchat.client.internal.FileTransfer;
 import dev.fastchat.client.internal.LocalKeyStore;
 import dev.fastchat.client.internal.Messenger;
@@ -13,7 +14,6 @@ import dev.fastchat.crypto.KeyBackup;
 import dev.fastchat.crypto.PasswordKeys;
 import dev.fastchat.protocol.ConversationId;
 import dev.fastchat.protocol.Names;
-import dev.fastchat.protocol.ProtocolVersion;
 import dev.fastchat.protocol.v1.AddMember;
 import dev.fastchat.protocol.v1.Content;
 import dev.fastchat.protocol.v1.ConversationKind;
@@ -27,7 +27,6 @@ import dev.fastchat.protocol.v1.FileLookup;
 import dev.fastchat.protocol.v1.FileReference;
 import dev.fastchat.protocol.v1.GetKdfParams;
 import dev.fastchat.protocol.v1.GetUnread;
-import dev.fastchat.protocol.v1.Hello;
 import dev.fastchat.protocol.v1.History;
 import dev.fastchat.protocol.v1.HistoryPage;
 import dev.fastchat.protocol.v1.IdentityKeys;
@@ -94,11 +93,7 @@ import javax.net.ssl.SSLException;
 public final class ChatClient implements AutoCloseable {
     private static final Executor KDF_EXECUTOR = command -> Thread.ofVirtual().name("fastchat-kdf").start(command);
 
-    /** Every address this client may use, in the order given. */
-    private final List<Endpoint> servers;
-    /** Tried first: the node last connected to, or where a shutting-down node sent this client. */
-    private volatile Endpoint preferred;
-    private volatile boolean preferredByRedirect;
+    private final Dialer dialer;
     /** Whether the current connection carries the logged-in session (false from a disconnect to the resume). */
     private volatile boolean sessionLive;
     private final Optional<SslContext> tls;
@@ -126,7 +121,6 @@ public final class ChatClient implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean reconnecting = new java.util.concurrent.atomic.AtomicBoolean();
 
     private ChatClient(Builder builder, Optional<SslContext> tls) {
-        this.servers = List.copyOf(builder.servers);
         this.tls = tls;
         this.ownsGroup = builder.group == null;
         this.group = ownsGroup ? newGroup() : builder.group;
@@ -134,6 +128,7 @@ public final class ChatClient implements AutoCloseable {
         this.registrationKdf = builder.registrationKdf;
         this.requestTimeout = builder.requestTimeout;
         this.clientName = builder.clientName;
+        this.dialer = new Dialer(builder.servers, group, tls, requestTimeout, clientName, closed::get);
         this.listener = builder.listener;
         this.autoReconnect = builder.autoReconnect;
     }
@@ -150,98 +145,30 @@ public final class ChatClient implements AutoCloseable {
      *     its TLS certificate is not trusted, {@code UNSUPPORTED_VERSION} if it speaks another protocol
      */
     public CompletableFuture<ServerInfo> connect() {
-        List<Endpoint> order = new ArrayList<>();
-        Endpoint first = preferred;
-        if (first != null) {
-            order.add(first);
-        }
-        servers.stream().filter(s -> !order.contains(s)).forEach(order::add);
-        return connectAny(order, 0, first != null && preferredByRedirect, null);
+        return dialer.dial(this::lost, push -> {
+            Messenger current = messenger;
+            if (current != null) {
+                current.onPush(push);
+            }
+        }).thenApply(dialed -> {
+            connection = dialed.connection();
+            Welcome welcome = dialed.welcome();
+            serverInfo = new ServerInfo(welcome.getServerVersion(), welcome.getNodeId(), welcome.getServerId(),
+                    welcome.getLimits().getMaxFrameBytes(), Duration.ofSeconds(welcome.getLimits().getIdleTimeoutSeconds()));
+            return serverInfo;
+        });
     }
 
-    /** Tries the servers in order: the first that answers (following one redirect) wins. */
-    private CompletableFuture<ServerInfo> connectAny(List<Endpoint> order, int index, boolean redirected, Throwable last) {
-        if (index >= order.size()) {
-            return CompletableFuture.failedFuture(last);
+    /** A connection ended: reported, and repaired with auto-reconnect, unless it was closed on purpose or replaced. */
+    private void lost(ClientConnection ended, String reason) {
+        if (closed.get() || (ended != null && ended != connection)) {
+            return;
         }
-        Endpoint endpoint = order.get(index);
-        return attempt(endpoint, redirected).handle((info, failure) -> {
-            if (failure == null) {
-                return CompletableFuture.completedFuture(info);
-            }
-            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-                    ? failure.getCause() : failure;
-            if (cause instanceof RedirectedException redirect && !redirected) {
-                return attempt(redirect.target, true).exceptionallyCompose(e -> connectAny(order, index + 1, false, e));
-            }
-            if (cause instanceof ChatException chat && chat.code() == ErrorCode.UNAVAILABLE && !closed.get()) {
-                return connectAny(order, index + 1, false, cause);
-            }
-            return CompletableFuture.<ServerInfo>failedFuture(cause);
-        }).thenCompose(next -> next);
-    }
-
-    /** The cluster sent this client elsewhere ({@code Redirect} answering {@code Hello}). */
-    private static final class RedirectedException extends RuntimeException {
-        final Endpoint target;
-
-        RedirectedException(Endpoint target) {
-            super("redirected to " + target, null, false, false);
-            this.target = target;
+        sessionLive = false;
+        events.execute(() -> listener.disconnected(reason));
+        if (autoReconnect && session != null) {
+            Thread.ofVirtual().name("fastchat-reconnect").start(this::reconnectWithBackoff);
         }
-    }
-
-    private CompletableFuture<ServerInfo> attempt(Endpoint endpoint, boolean redirected) {
-        Duration ping = Duration.ofSeconds(20);
-        ClientConnection[] mine = new ClientConnection[1];
-        boolean[] retired = {false};
-        ChatListener ordered = new ChatListener() {
-            @Override
-            public void disconnected(String reason) {
-                if (closed.get() || retired[0] || (mine[0] != null && mine[0] != connection)) {
-                    return; // closed on purpose, redirected, or replaced by a newer connection
-                }
-                sessionLive = false;
-                events.execute(() -> listener.disconnected(reason));
-                if (autoReconnect && session != null) {
-                    Thread.ofVirtual().name("fastchat-reconnect").start(ChatClient.this::reconnectWithBackoff);
-                }
-            }
-        };
-        return ClientConnection.open(group, endpoint.host(), endpoint.port(), tls, requestTimeout, ping, ordered, push -> {
-                    if (push.hasRedirect()) { // this node is going away: the next connection goes there
-                        preferred = Endpoint.parse(push.getRedirect().getAddress());
-                        preferredByRedirect = true;
-                        return;
-                    }
-                    Messenger current = messenger;
-                    if (current != null) {
-                        current.onPush(push);
-                    }
-                })
-                .thenCompose(opened -> {
-                    if (closed.get()) {
-                        opened.close();
-                        throw new ChatException(ErrorCode.UNAVAILABLE, "the client was closed");
-                    }
-                    mine[0] = opened;
-                    return opened.request(Envelope.newBuilder().setHello(Hello.newBuilder()
-                            .setProtocolVersion(ProtocolVersion.CURRENT).setClient(clientName).setRedirected(redirected)));
-                })
-                .thenApply(response -> {
-                    if (response.hasRedirect()) {
-                        retired[0] = true;
-                        mine[0].close();
-                        throw new RedirectedException(Endpoint.parse(response.getRedirect().getAddress()));
-                    }
-                    connection = mine[0];
-                    preferred = endpoint;
-                    preferredByRedirect = redirected;
-                    Welcome welcome = response.getWelcome();
-                    serverInfo = new ServerInfo(welcome.getServerVersion(), welcome.getNodeId(), welcome.getServerId(),
-                            welcome.getLimits().getMaxFrameBytes(), Duration.ofSeconds(welcome.getLimits().getIdleTimeoutSeconds()));
-                    return serverInfo;
-                });
     }
 
     /**

@@ -1,0 +1,143 @@
+package dev.fastchat.client.internal;
+
+import dev.fastchat.client.ChatException;
+import dev.fastchat.client.ChatListener;
+import dev.fastchat.client.Endpoint;
+import dev.fastchat.protocol.ProtocolVersion;
+import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.protocol.v1.Hello;
+import dev.fastchat.protocol.v1.Welcome;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * Finds a node to talk to: tries the known servers in order (the one last used, or the one a node going
+ * away pointed to, first), performs the handshake, follows one {@code Redirect} of the cluster's balancing,
+ * and moves on to the next server when one cannot be reached.
+ */
+public final class Dialer {
+    private static final Duration PING = Duration.ofSeconds(20);
+
+    /** A connection that completed the handshake, and what the node said about itself. */
+    public record Dialed(ClientConnection connection, Welcome welcome) {}
+
+    private final List<Endpoint> servers;
+    private final EventLoopGroup group;
+    private final Optional<SslContext> tls;
+    private final Duration requestTimeout;
+    private final String clientName;
+    private final BooleanSupplier closed;
+    /** Tried first: the node last connected to, or where a shutting-down node sent this client. */
+    private volatile Endpoint preferred;
+    private volatile boolean preferredByRedirect;
+
+    public Dialer(List<Endpoint> servers, EventLoopGroup group, Optional<SslContext> tls, Duration requestTimeout,
+                  String clientName, BooleanSupplier closed) {
+        this.servers = List.copyOf(servers);
+        this.group = group;
+        this.tls = tls;
+        this.requestTimeout = requestTimeout;
+        this.clientName = clientName;
+        this.closed = closed;
+    }
+
+    /**
+     * Connects to the first server that answers.
+     *
+     * @param lost called when a connection this returned ends, with it and the reason (never for
+     *     connections left because of a redirect)
+     * @param pushes receives the server's pushes ({@code Redirect} pushes are handled here)
+     * @return fails with {@code UNAVAILABLE} (the last server's reason) when none answers
+     */
+    public CompletableFuture<Dialed> dial(BiConsumer<ClientConnection, String> lost, Consumer<Envelope> pushes) {
+        List<Endpoint> order = new ArrayList<>();
+        Endpoint first = preferred;
+        if (first != null) {
+            order.add(first);
+        }
+        servers.stream().filter(s -> !order.contains(s)).forEach(order::add);
+        return dialAny(order, 0, first != null && preferredByRedirect, null, lost, pushes);
+    }
+
+    private CompletableFuture<Dialed> dialAny(List<Endpoint> order, int index, boolean redirected, Throwable last,
+                                              BiConsumer<ClientConnection, String> lost, Consumer<Envelope> pushes) {
+        if (index >= order.size()) {
+            return CompletableFuture.failedFuture(last);
+        }
+        return attempt(order.get(index), redirected, lost, pushes).handle((dialed, failure) -> {
+            if (failure == null) {
+                return CompletableFuture.completedFuture(dialed);
+            }
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            if (cause instanceof RedirectedException redirect && !redirected) {
+                return attempt(redirect.target, true, lost, pushes)
+                        .exceptionallyCompose(e -> dialAny(order, index + 1, false, e, lost, pushes));
+            }
+            if (cause instanceof ChatException chat && chat.code() == ErrorCode.UNAVAILABLE && !closed.getAsBoolean()) {
+                return dialAny(order, index + 1, false, cause, lost, pushes);
+            }
+            return CompletableFuture.<Dialed>failedFuture(cause);
+        }).thenCompose(next -> next);
+    }
+
+    /** The cluster sent this client elsewhere ({@code Redirect} answering {@code Hello}). */
+    private static final class RedirectedException extends RuntimeException {
+        final Endpoint target;
+
+        RedirectedException(Endpoint target) {
+            super("redirected to " + target, null, false, false);
+            this.target = target;
+        }
+    }
+
+    private CompletableFuture<Dialed> attempt(Endpoint endpoint, boolean redirected, BiConsumer<ClientConnection, String> lost,
+                                              Consumer<Envelope> pushes) {
+        ClientConnection[] mine = new ClientConnection[1];
+        boolean[] retired = {false};
+        ChatListener ends = new ChatListener() {
+            @Override
+            public void disconnected(String reason) {
+                if (!retired[0]) {
+                    lost.accept(mine[0], reason);
+                }
+            }
+        };
+        return ClientConnection.open(group, endpoint.host(), endpoint.port(), tls, requestTimeout, PING, ends, push -> {
+                    if (push.hasRedirect()) { // this node is going away: the next connection goes there
+                        preferred = Endpoint.parse(push.getRedirect().getAddress());
+                        preferredByRedirect = true;
+                        return;
+                    }
+                    pushes.accept(push);
+                })
+                .thenCompose(opened -> {
+                    if (closed.getAsBoolean()) {
+                        opened.close();
+                        throw new ChatException(ErrorCode.UNAVAILABLE, "the client was closed");
+                    }
+                    mine[0] = opened;
+                    return opened.request(Envelope.newBuilder().setHello(Hello.newBuilder()
+                            .setProtocolVersion(ProtocolVersion.CURRENT).setClient(clientName).setRedirected(redirected)));
+                })
+                .thenApply(response -> {
+                    if (response.hasRedirect()) {
+                        retired[0] = true;
+                        mine[0].close();
+                        throw new RedirectedException(Endpoint.parse(response.getRedirect().getAddress()));
+                    }
+                    preferred = endpoint;
+                    preferredByRedirect = redirected;
+                    return new Dialed(mine[0], response.getWelcome());
+                });
+    }
+}
