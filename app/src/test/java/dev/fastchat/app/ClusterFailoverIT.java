@@ -114,12 +114,17 @@ class ClusterFailoverIT {
             java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
             int total = USERS * (DIRECT_PER_USER + GROUP_PER_USER);
             List<Future<?>> senders = new ArrayList<>();
+            // Paced: every 20 ms a token per user, so that most of the load is still to come at the kill.
+            java.util.concurrent.Semaphore tokens = new java.util.concurrent.Semaphore(0);
+            java.util.concurrent.ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
+            pacer.scheduleAtFixedRate(() -> tokens.release(USERS), 20, 20, TimeUnit.MILLISECONDS);
             try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (int u = 0; u < USERS; u++) {
                     int me = u;
                     senders.add(pool.submit(() -> {
                         Target peer = Target.user(names.get((me + 1) % USERS));
                         for (int i = 0; i < DIRECT_PER_USER + GROUP_PER_USER; i++) {
+                            assertThat(tokens.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
                             boolean toGroup = i % ((DIRECT_PER_USER + GROUP_PER_USER) / GROUP_PER_USER) == 0;
                             Target to = toGroup ? Target.group(group.name()) : peer;
                             SentMessage ack = clients.get(me).send(to, names.get(me) + " #" + i).get(90, TimeUnit.SECONDS);
@@ -128,7 +133,6 @@ class ClusterFailoverIT {
                             if (sent.incrementAndGet() == total / 3) {
                                 halfway.complete(null);
                             }
-                            Thread.sleep(20);
                         }
                         return null;
                     }));
@@ -144,6 +148,8 @@ class ClusterFailoverIT {
                 assertThat(clients.get(1).serverInfo().orElseThrow().nodeId()).isNotEqualTo("n1");
                 assertThat(clients.get(4).serverInfo().orElseThrow().nodeId()).isNotEqualTo("n1");
                 System.out.printf("failover: every client connected again %.1f s after the kill%n", backWithin);
+            } finally {
+                pacer.shutdownNow();
             }
             assertThat(acked.values().stream().mapToInt(List::size).sum()).isEqualTo(total);
 
