@@ -36,6 +36,9 @@ public final class TcpProxy implements AutoCloseable {
     public synchronized void cut() throws IOException {
         server.close();
         for (Socket socket : sockets) {
+            // A reset, as a dead link gives: an orderly close would leave the proxy's side in FIN_WAIT until
+            // the peer closes too, and the port could not be bound again by restore().
+            socket.setSoLinger(true, 0);
             socket.close();
         }
         sockets.clear();
@@ -44,7 +47,23 @@ public final class TcpProxy implements AutoCloseable {
     /** Accepts connections again on the same port. */
     public synchronized void restore() throws IOException {
         if (server.isClosed()) {
-            server = listen(port);
+            // The kernel may hold the port for a moment after the cut connections are gone: retry briefly.
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    server = listen(port);
+                    return;
+                } catch (java.net.BindException busy) {
+                    if (attempt == 50) {
+                        throw busy;
+                    }
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw busy;
+                    }
+                }
+            }
         }
     }
 
@@ -55,8 +74,13 @@ public final class TcpProxy implements AutoCloseable {
 
     private ServerSocket listen(int localPort) throws IOException {
         ServerSocket socket = new ServerSocket();
-        socket.setReuseAddress(true);
-        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), localPort));
+        try {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), localPort));
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
         Thread.ofVirtual().name("proxy-accept-" + localPort).start(() -> acceptLoop(socket));
         return socket;
     }
