@@ -5,6 +5,7 @@ import static dev.fastchat.client.ChatClientTest.await;
 import dev.fastchat.crypto.KdfParams;
 import dev.fastchat.server.testing.TestServer;
 import dev.fastchat.server.testing.WireClient;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -12,30 +13,49 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A real server on an ephemeral port and users of the client library on it, each with a listener that
- * records what it is told. Key stores live under the fixture's directory: one per user and device, so that
- * logging in again on the same device keeps its pinned keys.
+ * A real server on an ephemeral port, per test class, and users of the client library on it, each with a
+ * listener that records what it is told. Register it with {@code @RegisterExtension} as a static field. Key
+ * stores live under the fixture's directory: one per user and device, so that logging in again on the same
+ * device keeps its pinned keys.
  */
-final class ChatFixture implements AutoCloseable {
-    private final Path dir;
-    private final TestServer server;
-
-    private ChatFixture(Path dir, TestServer server) {
-        this.dir = dir;
-        this.server = server;
-    }
+final class ChatFixture implements BeforeAllCallback, AfterAllCallback {
+    private final Map<String, String> settings;
+    private Path dir;
+    private TestServer server;
 
     /** A server with a high send rate (some tests send hundreds of messages at once; the limit has its own test). */
-    static ChatFixture start(Path dir) {
-        return start(dir, Map.of());
+    ChatFixture() {
+        this(Map.of());
     }
 
-    static ChatFixture start(Path dir, Map<String, String> settings) {
-        Map<String, String> all = new HashMap<>(Map.of("send-rate", "100000", "send-burst", "100000"));
-        all.putAll(settings);
-        return new ChatFixture(dir, TestServer.start(dir.resolve("server"), all));
+    /** The same, with these settings on top. */
+    ChatFixture(Map<String, String> overrides) {
+        settings = new HashMap<>(Map.of("send-rate", "100000", "send-burst", "100000"));
+        settings.putAll(overrides);
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        dir = Files.createTempDirectory("fastchat-" + context.getRequiredTestClass().getSimpleName());
+        server = TestServer.start(dir.resolve("server"), settings);
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        server.close();
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
+    }
+
+    /** A directory of this test class's own (removed afterwards). */
+    Path dir() {
+        return dir;
     }
 
     TestServer server() {
@@ -110,16 +130,12 @@ final class ChatFixture implements AutoCloseable {
         return new User(name, client, recorder);
     }
 
-    private Path keys(String name, String device) {
+    /** The key store of {@code name} on {@code device} ("first" is the device it registered on). */
+    Path keys(String name, String device) {
         return dir.resolve("keys-" + name + "-" + device);
     }
 
     static void eventually(org.awaitility.core.ThrowingRunnable assertion) {
         Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).untilAsserted(assertion);
-    }
-
-    @Override
-    public void close() {
-        server.close();
     }
 }

@@ -32,10 +32,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Encrypted files through the client library and a real server, and what the server does with bad uploads. */
 class FilesTest {
@@ -43,26 +41,15 @@ class FilesTest {
     static final int LIMIT = 600 * 1024;
     static final int CHUNK = 8 * 1024;
 
-    @TempDir
-    static Path dir;
-    static ChatFixture chats;
-    final SecureRandom random = new SecureRandom();
-
-    @BeforeAll
-    static void start() {
-        chats = ChatFixture.start(dir, Map.of("max-file-bytes", Integer.toString(LIMIT), "file-chunk-bytes", Integer.toString(CHUNK),
+    @RegisterExtension
+    static final ChatFixture chats = new ChatFixture(Map.of("max-file-bytes", Integer.toString(LIMIT), "file-chunk-bytes", Integer.toString(CHUNK),
                 "upload-timeout", "1s"));
-    }
-
-    @AfterAll
-    static void stop() {
-        chats.close();
-    }
+    final SecureRandom random = new SecureRandom();
 
     private Path file(String name, int size) throws Exception {
         byte[] bytes = new byte[size];
         random.nextBytes(bytes);
-        Path folder = Files.createTempDirectory(dir, "out");
+        Path folder = Files.createTempDirectory(chats.dir(), "out");
         return Files.write(folder.resolve(name), bytes);
     }
 
@@ -80,7 +67,7 @@ class FilesTest {
             assertThat(shared).extracting(SharedFile::name).containsExactly("report.bin", "report.bin", "empty.txt");
             assertThat(shared).extracting(SharedFile::size).containsExactly((long) LIMIT, 5L, 0L);
 
-            Path downloads = dir.resolve("bob-downloads");
+            Path downloads = chats.dir().resolve("bob-downloads");
             Path first = await(bob.client().fetchFile(shared.get(0).fileId(), downloads));
             Path second = await(bob.client().fetchFile(shared.get(1).fileId(), downloads));
             Path third = await(bob.client().fetchFile(shared.get(2).fileId(), downloads));
@@ -94,7 +81,7 @@ class FilesTest {
             }
             // A new device of bob's finds the key through the message that shared the file.
             try (User bobPhone = chats.login(bob.name(), "phone")) {
-                Path again = await(bobPhone.client().fetchFile(shared.get(0).fileId(), dir.resolve("phone")));
+                Path again = await(bobPhone.client().fetchFile(shared.get(0).fileId(), chats.dir().resolve("phone")));
                 assertThat(Files.readAllBytes(again)).isEqualTo(Files.readAllBytes(big));
             }
         }
@@ -103,7 +90,7 @@ class FilesTest {
     @Test
     void imagesCarryTheirTypeAndSize() throws Exception {
         try (User alice = chats.register("alice"); User bob = chats.register("bob")) {
-            Path png = Files.createTempDirectory(dir, "img").resolve("cat.png");
+            Path png = Files.createTempDirectory(chats.dir(), "img").resolve("cat.png");
             ImageIO.write(new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB), "png", png.toFile());
             await(alice.client().sendFile(Target.user(bob.name()), png));
             eventually(() -> assertThat(bob.events().messages).hasSize(1));
@@ -122,13 +109,13 @@ class FilesTest {
             await(alice.client().sendFile(Target.group(team.name()), file("plan.txt", 1000)));
             eventually(() -> assertThat(bob.events().messages).hasSize(1));
             String fileId = bob.events().messages.getFirst().file().fileId();
-            assertThat(codeOf(eve.client().fetchFile(fileId, dir.resolve("eve")))).isEqualTo(ErrorCode.UNKNOWN_FILE);
-            assertThat(dir.resolve("eve")).doesNotExist();
+            assertThat(codeOf(eve.client().fetchFile(fileId, chats.dir().resolve("eve")))).isEqualTo(ErrorCode.UNKNOWN_FILE);
+            assertThat(chats.dir().resolve("eve")).doesNotExist();
             await(alice.client().removeMember(team.name(), bob.name()));
-            assertThat(codeOf(bob.client().fetchFile(fileId, dir.resolve("bob-after")))).isEqualTo(ErrorCode.UNKNOWN_FILE);
+            assertThat(codeOf(bob.client().fetchFile(fileId, chats.dir().resolve("bob-after")))).isEqualTo(ErrorCode.UNKNOWN_FILE);
 
             assertThat(codeOf(alice.client().sendFile(Target.group(team.name()), file("huge.bin", LIMIT + 1)))).isEqualTo(ErrorCode.TOO_LARGE);
-            assertThat(codeOf(alice.client().sendFile(Target.group(team.name()), dir.resolve("no-such-file")))).isEqualTo(ErrorCode.BAD_REQUEST);
+            assertThat(codeOf(alice.client().sendFile(Target.group(team.name()), chats.dir().resolve("no-such-file")))).isEqualTo(ErrorCode.BAD_REQUEST);
         }
     }
 
@@ -220,7 +207,7 @@ class FilesTest {
                         .hasSendAck()).isTrue();
             }
             eventually(() -> assertThat(alice.events().messages).hasSize(3));
-            Path downloads = dir.resolve("alice-" + malloryName);
+            Path downloads = chats.dir().resolve("alice-" + malloryName);
             assertThat(Files.readAllBytes(await(alice.client().fetchFile(first.getFileId(), downloads)))).isEqualTo(plain);
             for (UploadState bad : List.of(replayed, tampered)) {
                 CompletableFuture<Path> fetch = alice.client().fetchFile(bad.getFileId(), downloads);
@@ -238,7 +225,7 @@ class FilesTest {
              TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
             aliceSetup.close();
             try (ChatClient alice = ChatClient.builder().server("127.0.0.1", proxy.port())
-                    .keyStoreDirectory(dir.resolve("keys-" + aliceSetup.name() + "-first"))
+                    .keyStoreDirectory(chats.dir().resolve("keys-" + aliceSetup.name() + "-first"))
                     .listener(new ChatListener() {}).autoReconnect(true).build()) {
                 await(alice.connect());
                 await(alice.login(aliceSetup.name(), "pw".toCharArray()));
@@ -255,7 +242,7 @@ class FilesTest {
                 await(sending);
                 assertThat(before).isLessThan(LIMIT / CHUNK); // it really was cut mid-upload
                 eventually(() -> assertThat(bob.events().messages).hasSize(1));
-                Path saved = await(bob.client().fetchFile(bob.events().messages.getFirst().file().fileId(), dir.resolve("bob-movie")));
+                Path saved = await(bob.client().fetchFile(bob.events().messages.getFirst().file().fileId(), chats.dir().resolve("bob-movie")));
                 assertThat(Files.readAllBytes(saved)).isEqualTo(Files.readAllBytes(big));
                 assertThat(files.find(bob.events().messages.getFirst().file().fileId()).orElseThrow().received()).isEqualTo(LIMIT / CHUNK);
             }
@@ -270,12 +257,12 @@ class FilesTest {
             Path big = file("album.bin", LIMIT);
             await(alice.client().sendFile(Target.user(bobSetup.name()), big));
             try (ChatClient bob = ChatClient.builder().server("127.0.0.1", proxy.port())
-                    .keyStoreDirectory(dir.resolve("keys-" + bobSetup.name() + "-first"))
+                    .keyStoreDirectory(chats.dir().resolve("keys-" + bobSetup.name() + "-first"))
                     .listener(new ChatListener() {}).autoReconnect(true).build()) {
                 await(bob.connect());
                 await(bob.login(bobSetup.name(), "pw".toCharArray()));
                 String fileId = await(bob.history(Target.user(alice.name()), 0, 1)).getFirst().file().fileId();
-                Path downloads = Files.createDirectories(dir.resolve("bob-album"));
+                Path downloads = Files.createDirectories(chats.dir().resolve("bob-album"));
                 CompletableFuture<Path> fetching = bob.fetchFile(fileId, downloads);
                 long cutAt = cutOnceThePartialFileHasGrown(downloads, proxy, 4 * CHUNK);
                 proxy.restore();

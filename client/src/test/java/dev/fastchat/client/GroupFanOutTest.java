@@ -13,16 +13,13 @@ import dev.fastchat.protocol.v1.Message;
 import dev.fastchat.protocol.v1.Sync;
 import dev.fastchat.protocol.v1.SyncBatch;
 import dev.fastchat.server.testing.WireClient;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.LongStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Large groups and recipients that go away while the server is pushing to them, over real sockets. Most
@@ -30,20 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
  * them can check that it really can open what the library sealed.
  */
 class GroupFanOutTest {
-    @TempDir
-    static Path dir;
-    static ChatFixture chats;
+    @RegisterExtension
+    static final ChatFixture chats = new ChatFixture();
     final SecureRandom random = new SecureRandom();
-
-    @BeforeAll
-    static void start() {
-        chats = ChatFixture.start(dir);
-    }
-
-    @AfterAll
-    static void stop() {
-        chats.close();
-    }
 
     /** A member on a raw connection, with the private keys it registered. */
     record RawMember(String name, long accountId, IdentityKeyPair keys, byte[] authKey, WireClient wire) implements AutoCloseable {

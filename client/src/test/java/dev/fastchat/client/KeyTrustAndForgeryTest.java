@@ -17,17 +17,14 @@ import dev.fastchat.protocol.v1.SealedBody;
 import dev.fastchat.protocol.v1.SealedMessage;
 import dev.fastchat.protocol.v1.Send;
 import dev.fastchat.server.testing.WireClient;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.time.Instant;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What the client does when the server, or someone through it, lies: a swapped identity key in the key
@@ -35,20 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * server (which cannot tell: it never opens a message).
  */
 class KeyTrustAndForgeryTest {
-    @TempDir
-    static Path dir;
-    static ChatFixture chats;
+    @RegisterExtension
+    static final ChatFixture chats = new ChatFixture();
     final SecureRandom random = new SecureRandom();
-
-    @BeforeAll
-    static void start() {
-        chats = ChatFixture.start(dir);
-    }
-
-    @AfterAll
-    static void stop() {
-        chats.close();
-    }
 
     @Test
     void aSwappedKeyInTheDirectoryBlocksSendingAndFlagsMessagesUntilTheUserAcceptsIt() throws Exception {

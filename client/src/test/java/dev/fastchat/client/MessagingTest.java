@@ -8,29 +8,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.fastchat.client.ChatFixture.User;
 import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.server.testing.WireClient;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Direct messages, groups, history, unread and presence through the client library and a real server. */
 class MessagingTest {
-    @TempDir
-    static Path dir;
-    static ChatFixture chats;
-
-    @BeforeAll
-    static void start() {
-        chats = ChatFixture.start(dir);
-    }
-
-    @AfterAll
-    static void stop() {
-        chats.close();
-    }
+    @RegisterExtension
+    static final ChatFixture chats = new ChatFixture();
 
     static User register(String prefix) throws Exception {
         return chats.register(prefix);

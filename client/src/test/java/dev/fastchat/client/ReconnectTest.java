@@ -8,30 +8,16 @@ import dev.fastchat.client.ChatFixture.Recorder;
 import dev.fastchat.client.ChatFixture.User;
 import dev.fastchat.crypto.KdfParams;
 import dev.fastchat.testkit.TcpProxy;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A client whose connection is cut (through a real TCP proxy) comes back by itself and misses nothing. */
 class ReconnectTest {
-    @TempDir
-    static Path dir;
-    static ChatFixture chats;
-
-    @BeforeAll
-    static void start() {
-        chats = ChatFixture.start(dir);
-    }
-
-    @AfterAll
-    static void stop() {
-        chats.close();
-    }
+    @RegisterExtension
+    static final ChatFixture chats = new ChatFixture();
 
     /** Records the connection events as words, in order. */
     static final class ConnectionEvents extends Recorder {
@@ -62,7 +48,7 @@ class ReconnectTest {
             bobSetup.close();
             ConnectionEvents events = new ConnectionEvents();
             try (ChatClient client = ChatClient.builder().server("127.0.0.1", proxy.port())
-                    .keyStoreDirectory(dir.resolve("keys-" + bob + "-first")).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
+                    .keyStoreDirectory(chats.keys(bob, "first")).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
                     .listener(events).autoReconnect(true).build()) {
                 await(client.connect());
                 await(client.login(bob, "pw".toCharArray()));
@@ -93,7 +79,7 @@ class ReconnectTest {
             alice.close();
             ConnectionEvents events = new ConnectionEvents();
             ChatClient client = ChatClient.builder().server("127.0.0.1", proxy.port())
-                    .keyStoreDirectory(dir.resolve("keys-" + alice.name() + "-first")).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
+                    .keyStoreDirectory(chats.dir().resolve("keys-" + alice.name() + "-first")).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
                     .listener(events).autoReconnect(true).build();
             await(client.connect());
             await(client.login(alice.name(), "pw".toCharArray()));
