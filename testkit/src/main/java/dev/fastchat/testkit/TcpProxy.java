@@ -38,7 +38,11 @@ public final class TcpProxy implements AutoCloseable {
         for (Socket socket : sockets) {
             // A reset, as a dead link gives: an orderly close would leave the proxy's side in FIN_WAIT until
             // the peer closes too, and the port could not be bound again by restore().
-            socket.setSoLinger(true, 0);
+            try {
+                socket.setSoLinger(true, 0);
+            } catch (java.net.SocketException alreadyClosed) {
+                // its other side closed it first
+            }
             socket.close();
         }
         sockets.clear();
