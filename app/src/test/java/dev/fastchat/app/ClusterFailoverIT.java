@@ -69,7 +69,7 @@ class ClusterFailoverIT {
 
     @Test
     void killingANodeMidLoadLosesNoAcknowledgedMessageAndItsClientsComeBack() throws Exception {
-        String nats = TestServices.require(TestServices.NATS_URL);
+        String nats = TestServices.require(TestServices.NATS);
         String cluster = WireClient.uniqueName("f");
         List<NodeProcess> nodes = new ArrayList<>();
         List<ChatClient> clients = new ArrayList<>();

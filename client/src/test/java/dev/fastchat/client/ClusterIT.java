@@ -40,7 +40,7 @@ class ClusterIT {
         final List<ChatClient> clients = new ArrayList<>();
 
         TestServer start(String nodeId, String balance) {
-            Map<String, String> settings = new HashMap<>(Map.of("db", postgres.url(), "nats", TestServices.require(TestServices.NATS_URL),
+            Map<String, String> settings = new HashMap<>(Map.of("db", postgres.url(), "nats", TestServices.require(TestServices.NATS),
                     "cluster", cluster, "node-id", nodeId, "balance", balance, "node-timeout", "3s",
                     "send-rate", "100000", "send-burst", "100000"));
             TestServer server = TestServer.start(dir.resolve(nodeId), settings);
@@ -151,7 +151,7 @@ class ClusterIT {
 
     @Test
     void adminEndpointsReportHealthReadinessAndMetricsAndANatsOutageRefusesSendsUntilItHeals() throws Exception {
-        java.net.URI nats = java.net.URI.create(TestServices.require(TestServices.NATS_URL));
+        java.net.URI nats = java.net.URI.create(TestServices.require(TestServices.NATS));
         try (Nodes nodes = new Nodes(); dev.fastchat.testkit.TcpProxy proxy = new dev.fastchat.testkit.TcpProxy(nats.getHost(), nats.getPort())) {
             Map<String, String> settings = new HashMap<>(Map.of("db", postgres.url(), "nats", "nats://127.0.0.1:" + proxy.port(),
                     "cluster", nodes.cluster, "node-id", "n1", "admin-listen", "127.0.0.1:0", "node-timeout", "3s"));

@@ -20,7 +20,7 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
 
     @Override
     public void beforeAll(ExtensionContext context) throws SQLException {
-        baseUrl = TestServices.require(TestServices.POSTGRES_URL);
+        baseUrl = TestServices.require(TestServices.POSTGRES);
         schema = "t_" + context.getRequiredTestClass().getSimpleName().toLowerCase(Locale.ROOT)
                 + "_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL);
         execute("CREATE SCHEMA " + schema);
