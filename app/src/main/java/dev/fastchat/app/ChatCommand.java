@@ -45,22 +45,25 @@ final class ChatCommand implements Callable<Integer> {
                     .variable(LineReader.BELL_STYLE, "none")
                     .build();
             shell.show(new ChatView(reader, colour, ZoneId.systemDefault()));
-            // A reader of its own, so that the password never enters the line history.
-            char[] password = password(LineReaderBuilder.builder().terminal(terminal).build());
             try (ChatClient client = options.builder().listener(shell).autoReconnect(true).build()) {
                 client.connect().get(60, TimeUnit.SECONDS);
-                if (register) {
-                    client.register(options.user, password).get(60, TimeUnit.SECONDS);
-                } else {
-                    client.login(options.user, password).get(60, TimeUnit.SECONDS);
+                if (register || client.resumeKept(options.user).get(60, TimeUnit.SECONDS).isEmpty()) {
+                    // A reader of its own, so that the password never enters the line history.
+                    char[] password = password(LineReaderBuilder.builder().terminal(terminal).build());
+                    try {
+                        if (register) {
+                            client.register(options.user, password).get(60, TimeUnit.SECONDS);
+                        } else {
+                            client.login(options.user, password).get(60, TimeUnit.SECONDS);
+                        }
+                    } finally {
+                        Arrays.fill(password, '\0');
+                    }
                 }
-                Arrays.fill(password, '\0');
                 shell.run(client, reader);
                 terminal.writer().println("bye");
                 terminal.flush();
                 return ExitCodes.OK;
-            } finally {
-                Arrays.fill(password, '\0');
             }
         }
     }

@@ -38,6 +38,7 @@ final class ClientOptions {
                 .server(address.host(), address.port())
                 .keyStoreDirectory(keys != null ? keys : LocalKeyStore.defaultDirectory())
                 .clientName("fastchat-cli")
+                .keepSession(true)
                 .tls(tls);
         if (serverCert != null) {
             builder.serverCertificate(serverCert);
@@ -45,19 +46,34 @@ final class ClientOptions {
         return builder;
     }
 
-    /** A client that is connected and logged in (password from {@code FASTCHAT_PASSWORD} or the terminal). */
+    /**
+     * A client that is connected and logged in: with the session this device kept from an earlier log-in, or
+     * else with the password (from {@code FASTCHAT_PASSWORD} or the terminal), keeping that session.
+     */
     ChatClient loggedIn() throws Exception {
-        char[] password = password(false);
+        return loggedIn(true);
+    }
+
+    /**
+     * A connected client, logged in with this device's kept session, or else with the password if
+     * {@code withPassword} (and not logged in at all otherwise).
+     */
+    ChatClient loggedIn(boolean withPassword) throws Exception {
         ChatClient client = newClient();
         try {
             client.connect().get(60, TimeUnit.SECONDS);
-            client.login(user, password).get(60, TimeUnit.SECONDS);
+            if (client.resumeKept(user).get(60, TimeUnit.SECONDS).isEmpty() && withPassword) {
+                char[] password = password(false);
+                try {
+                    client.login(user, password).get(60, TimeUnit.SECONDS);
+                } finally {
+                    java.util.Arrays.fill(password, '\0');
+                }
+            }
             return client;
         } catch (Exception e) {
             client.close();
             throw e;
-        } finally {
-            java.util.Arrays.fill(password, '\0');
         }
     }
 

@@ -1,5 +1,8 @@
 package dev.fastchat.app;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,12 +11,33 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "FastChat: self-hosted, end-to-end encrypted chat.",
-        subcommands = {ServerCommand.class, RegisterCommand.class, LoginCommand.class, ChatCommand.class, SendCommand.class,
-                SendFileCommand.class, FetchFileCommand.class, ReadCommand.class, GroupCommand.class, WhoCommand.class,
-                KeysCommand.class, LoadgenCommand.class, CommandLine.HelpCommand.class},
-        footer = {"", "Exit codes: 0 success, 1 refused by the server, 2 bad usage or configuration, 3 server unreachable.",
+        footer = {"", "Exit codes: 0 success, 1 refused by the server, 2 bad usage, configuration or input checked locally"
+                + " (size, name, missing file), 3 server unreachable.",
                 "Run 'fastchat COMMAND --help' for the options of a command."})
 public final class Main {
+    /**
+     * The subcommands in the order help lists them. Picocli builds a command's model by reflection, which costs
+     * a one-shot command more than its own work: only the command being run is built (all of them for help).
+     */
+    private static final Map<String, Supplier<Object>> COMMANDS = new LinkedHashMap<>();
+
+    static {
+        COMMANDS.put("server", ServerCommand::new);
+        COMMANDS.put("register", RegisterCommand::new);
+        COMMANDS.put("login", LoginCommand::new);
+        COMMANDS.put("logout", LogoutCommand::new);
+        COMMANDS.put("chat", ChatCommand::new);
+        COMMANDS.put("send", SendCommand::new);
+        COMMANDS.put("send-file", SendFileCommand::new);
+        COMMANDS.put("fetch-file", FetchFileCommand::new);
+        COMMANDS.put("read", ReadCommand::new);
+        COMMANDS.put("group", GroupCommand::new);
+        COMMANDS.put("who", WhoCommand::new);
+        COMMANDS.put("keys", KeysCommand::new);
+        COMMANDS.put("loadgen", LoadgenCommand::new);
+        COMMANDS.put("aot-training", AotTrainingCommand::new);
+    }
+
     public static void main(String[] args) {
         boolean server = args.length > 0 && args[0].equals("server");
         if (System.getProperty("fastchat.log.level") == null) {
@@ -25,8 +49,18 @@ public final class Main {
     /** Runs the command line and returns the exit code (for tests). */
     public static int run(String... args) {
         CommandLine commandLine = new CommandLine(new Main());
-        commandLine.getSubcommands().get("server").getCommandSpec().usageMessage()
-                .footer("", "Every setting: config-file key, environment variable, meaning (default):", ServerCommand.settingsTable());
+        String first = args.length > 0 ? args[0] : "";
+        if (COMMANDS.containsKey(first)) {
+            commandLine.addSubcommand(first, COMMANDS.get(first).get());
+        } else {
+            COMMANDS.forEach((name, command) -> commandLine.addSubcommand(name, command.get()));
+            commandLine.addSubcommand("help", new CommandLine.HelpCommand());
+        }
+        if (commandLine.getSubcommands().containsKey("server")
+                && java.util.Arrays.asList(args).contains("server")) { // only its help shows the table
+            commandLine.getSubcommands().get("server").getCommandSpec().usageMessage()
+                    .footer("", "Every setting: config-file key, environment variable, meaning (default):", ServerCommand.settingsTable());
+        }
         commandLine.setExitCodeExceptionMapper(ExitCodes::of);
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("fastchat: " + ExitCodes.message(e));

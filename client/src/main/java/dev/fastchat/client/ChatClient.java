@@ -105,6 +105,7 @@ public final class ChatClient implements AutoCloseable {
     private final String clientName;
     private final ChatListener listener;
     private final boolean autoReconnect;
+    private final boolean keepSession;
     private final SecureRandom random = new SecureRandom();
 
     private volatile ClientConnection connection;
@@ -131,6 +132,7 @@ public final class ChatClient implements AutoCloseable {
         this.dialer = new Dialer(builder.servers, group, tls, requestTimeout, clientName, closed::get);
         this.listener = builder.listener;
         this.autoReconnect = builder.autoReconnect;
+        this.keepSession = builder.keepSession;
     }
 
     /** A builder with the defaults: 127.0.0.1:7420, no TLS, keys under {@code ~/.config/fastchat/keys}. */
@@ -236,7 +238,8 @@ public final class ChatClient implements AutoCloseable {
                     }
                 }, KDF_EXECUTOR)
                 .thenCompose(keys -> connection().request(Envelope.newBuilder().setLogin(Login.newBuilder()
-                                .setUsername(name).setAuthKey(ByteString.copyFrom(keys.authKey())).setDevice(clientName)))
+                                .setUsername(name).setAuthKey(ByteString.copyFrom(keys.authKey())).setDevice(clientName)
+                                .setReplacesToken(keptToken(info.serverId(), name).orElse(""))))
                         .thenApply(response -> {
                             Session s = response.getSession();
                             IdentityKeyPair restored = restore(s, keys.backupKey());
@@ -260,6 +263,37 @@ public final class ChatClient implements AutoCloseable {
                                     "no identity keys for " + s.getUsername() + " on this machine: log in with the password"));
                     return started(s, local);
                 }));
+    }
+
+    /**
+     * With {@link Builder#keepSession(boolean)}: logs in with the session this device kept for
+     * {@code username} from an earlier log-in, without the password (the identity keys must be in the local
+     * key store, as they are after that log-in).
+     *
+     * @return the session, or empty when this device keeps none for the user, it expired, or the server no
+     *     longer knows it (ended elsewhere, or the server's data was reset); the stale one is then forgotten
+     */
+    public CompletableFuture<Optional<SessionInfo>> resumeKept(String username) {
+        return guard(() -> {
+            ServerInfo info = requireConnected();
+            String name = canonical(username);
+            Optional<String> token = keptToken(info.serverId(), name);
+            if (token.isEmpty() || keyStore.load(info.serverId(), name).isEmpty()) {
+                return CompletableFuture.completedFuture(Optional.<SessionInfo>empty());
+            }
+            return resume(token.get()).thenApply(Optional::of).exceptionallyCompose(failure -> {
+                Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
+                if (cause instanceof ChatException refused && refused.code() == ErrorCode.UNAUTHENTICATED) {
+                    keyStore.deleteSession(info.serverId(), name);
+                    return CompletableFuture.completedFuture(Optional.empty());
+                }
+                return CompletableFuture.failedFuture(cause);
+            });
+        });
+    }
+
+    private Optional<String> keptToken(String serverId, String name) {
+        return keepSession ? keyStore.loadSession(serverId, name, Instant.now()) : Optional.empty();
     }
 
     /**
@@ -333,6 +367,7 @@ public final class ChatClient implements AutoCloseable {
                     return;
                 } catch (ExecutionException e) {
                     if (e.getCause() instanceof ChatException refused && refused.code() == ErrorCode.UNAUTHENTICATED) {
+                        forgetKeptSession();
                         session = null;
                         messenger = null;
                         events.execute(() -> listener.disconnected("the session ended: " + refused.getMessage() + "; log in again"));
@@ -356,13 +391,30 @@ public final class ChatClient implements AutoCloseable {
         }
     }
 
-    /** Ends the session on the server and invalidates its resume token. */
+    /** Ends the session on the server and invalidates its resume token (and forgets it if it was kept). */
     public CompletableFuture<Void> logout() {
-        return guard(() -> connection().request(Envelope.newBuilder().setLogout(Logout.getDefaultInstance()))
+        return logout(false);
+    }
+
+    /**
+     * Ends the session on the server, or with {@code everywhere} every session of the account (other
+     * devices must then log in with the password again), and forgets the kept one.
+     */
+    public CompletableFuture<Void> logout(boolean everywhere) {
+        return guard(() -> connection().request(Envelope.newBuilder().setLogout(Logout.newBuilder().setEverywhere(everywhere)))
                 .thenAccept(response -> {
+                    forgetKeptSession();
                     session = null;
                     messenger = null;
                 }));
+    }
+
+    private void forgetKeptSession() {
+        SessionInfo current = session;
+        ServerInfo info = serverInfo;
+        if (keepSession && current != null && info != null) {
+            keyStore.deleteSession(info.serverId(), current.username());
+        }
     }
 
     // ---- messages
@@ -694,6 +746,9 @@ public final class ChatClient implements AutoCloseable {
         Messenger current = messenger;
         current.fillGapsWith(() -> syncNow(current).forEach(listener::message));
         session = new SessionInfo(s.getAccountId(), s.getUsername(), s.getToken(), Instant.ofEpochMilli(s.getExpiresAtMs()));
+        if (keepSession) {
+            keyStore.saveSession(serverInfo.serverId(), s.getUsername(), s.getToken(), session.expiresAt());
+        }
         return session;
     }
 
@@ -748,6 +803,7 @@ public final class ChatClient implements AutoCloseable {
         private String clientName = "fastchat-client";
         private ChatListener listener = new ChatListener() {};
         private boolean autoReconnect;
+        private boolean keepSession;
 
         private Builder() {}
 
@@ -824,6 +880,17 @@ public final class ChatClient implements AutoCloseable {
          */
         public Builder autoReconnect(boolean enabled) {
             this.autoReconnect = enabled;
+            return this;
+        }
+
+        /**
+         * Whether this device keeps its session: the resume token of a log-in is saved beside the identity
+         * keys (owner-only), {@link ChatClient#resumeKept} logs in with it without the password, a later
+         * password log-in replaces it (ending the old session on the server), and {@link ChatClient#logout}
+         * forgets it. For command-line tools that run once per command. Off by default.
+         */
+        public Builder keepSession(boolean enabled) {
+            this.keepSession = enabled;
             return this;
         }
 

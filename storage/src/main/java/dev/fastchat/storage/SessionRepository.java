@@ -16,6 +16,12 @@ public interface SessionRepository {
     /** Deletes a session; completes with whether it existed. */
     CompletableFuture<Boolean> delete(byte[] tokenHash);
 
+    /** Deletes the session with this token hash if it belongs to {@code accountId}; completes with whether it existed. */
+    CompletableFuture<Boolean> delete(byte[] tokenHash, long accountId);
+
+    /** Deletes every session of an account; completes with how many. */
+    CompletableFuture<Integer> deleteAll(long accountId);
+
     /** Deletes every session that expired before {@code now}; completes with how many. */
     CompletableFuture<Integer> deleteExpired(Instant now);
 }

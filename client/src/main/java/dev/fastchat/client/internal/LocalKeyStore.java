@@ -84,6 +84,51 @@ public final class LocalKeyStore {
         writePrivate(pinsFile(serverId, username), properties, "FastChat: contacts' identity keys pinned on first use");
     }
 
+    /** The file of the resume token this device keeps for {@code username}'s session. */
+    public Path sessionFile(String serverId, String username) {
+        return file(serverId, username).resolveSibling(username + ".session");
+    }
+
+    /** Keeps the resume token of this device's session (owner-only, replaced atomically). */
+    public void saveSession(String serverId, String username, String token, java.time.Instant expiresAt) {
+        Properties properties = new Properties();
+        properties.setProperty("token", token);
+        properties.setProperty("expires-at", expiresAt.toString());
+        writePrivate(sessionFile(serverId, username), properties, "FastChat: this device's session (a password equivalent until it expires)");
+    }
+
+    /** The kept resume token of {@code username}, unless there is none or it expired before {@code now}. */
+    public Optional<String> loadSession(String serverId, String username, java.time.Instant now) {
+        Path file = sessionFile(serverId, username);
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file)) {
+            properties.load(reader);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the kept session " + file, e);
+        }
+        String token = properties.getProperty("token", "");
+        try {
+            if (token.isEmpty() || !java.time.Instant.parse(properties.getProperty("expires-at", "")).isAfter(now)) {
+                return Optional.empty();
+            }
+        } catch (java.time.format.DateTimeParseException e) {
+            return Optional.empty();
+        }
+        return Optional.of(token);
+    }
+
+    /** Forgets the kept session of {@code username}. */
+    public void deleteSession(String serverId, String username) {
+        try {
+            Files.deleteIfExists(sessionFile(serverId, username));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + sessionFile(serverId, username), e);
+        }
+    }
+
     private static void writePrivate(Path file, Properties properties, String comment) {
         try {
             createPrivateDirectories(file.getParent());

@@ -7,6 +7,7 @@ import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.protocol.v1.GetKdfParams;
 import dev.fastchat.protocol.v1.KdfParams;
 import dev.fastchat.protocol.v1.Login;
+import dev.fastchat.protocol.v1.Logout;
 import dev.fastchat.protocol.v1.Ok;
 import dev.fastchat.protocol.v1.Register;
 import dev.fastchat.protocol.v1.Resume;
@@ -139,7 +140,10 @@ public final class AccountService {
             throw refused(ErrorCode.WRONG_CREDENTIALS, "wrong user name or password");
         }
         perAccount.succeeded(accountKey);
-        return startSession(connection, account.get(), device(request.getDevice()));
+        CompletableFuture<Boolean> replaced = request.getReplacesToken().isEmpty() || request.getReplacesToken().length() > 128
+                ? CompletableFuture.completedFuture(false)
+                : sessions.delete(Secrets.tokenHash(request.getReplacesToken()), account.get().id());
+        return replaced.thenCompose(ended -> startSession(connection, account.get(), device(request.getDevice())));
     }
 
     /** Logs the connection in with a resume token from an earlier session. */
@@ -157,11 +161,14 @@ public final class AccountService {
         return done(Envelope.newBuilder().setSession(session(account, token, stored.expiresAt())));
     }
 
-    /** Ends the connection's session and invalidates its resume token. */
-    public CompletableFuture<Envelope.Builder> logout(Connection connection) {
+    /** Ends the connection's session (or every session of its account) and invalidates the resume tokens. */
+    public CompletableFuture<Envelope.Builder> logout(Connection connection, Logout request) {
         LoggedIn loggedIn = connection.state().loggedIn()
                 .orElseThrow(() -> refused(ErrorCode.UNAUTHENTICATED, "not logged in"));
-        return sessions.delete(loggedIn.tokenHash()).thenApply(existed -> {
+        CompletableFuture<?> ended = request.getEverywhere()
+                ? sessions.deleteAll(loggedIn.accountId())
+                : sessions.delete(loggedIn.tokenHash());
+        return ended.thenApply(existed -> {
             connection.state().logOut();
             return Envelope.newBuilder().setOk(Ok.getDefaultInstance());
         });

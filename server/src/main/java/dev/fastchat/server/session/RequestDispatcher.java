@@ -70,7 +70,7 @@ public final class RequestDispatcher {
             case RESUME -> greeted(connection, request, r -> startsSession(connection, accounts.resume(connection, r.getResume())));
             case LOGOUT -> authenticated(connection, request, r -> {
                 ConnectionState.LoggedIn user = connection.state().user();
-                return accounts.logout(connection).thenApply(response -> {
+                return accounts.logout(connection, r.getLogout()).thenApply(response -> {
                     services.presence().loggedOut(connection, user);
                     return response;
                 });

@@ -52,6 +52,21 @@ public final class JdbcSessionRepository implements SessionRepository {
     }
 
     @Override
+    public CompletableFuture<Boolean> delete(byte[] tokenHash, long accountId) {
+        return writer.submit("delete session of account", connection ->
+                Jdbc.update(connection, "DELETE FROM sessions WHERE token_hash = ? AND account_id = ?", s -> {
+                    s.setBytes(1, tokenHash);
+                    s.setLong(2, accountId);
+                }) > 0);
+    }
+
+    @Override
+    public CompletableFuture<Integer> deleteAll(long accountId) {
+        return writer.submit("delete sessions of account", connection ->
+                Jdbc.update(connection, "DELETE FROM sessions WHERE account_id = ?", s -> s.setLong(1, accountId)));
+    }
+
+    @Override
     public CompletableFuture<Integer> deleteExpired(Instant now) {
         return writer.submit("delete expired sessions", connection ->
                 Jdbc.update(connection, "DELETE FROM sessions WHERE expires_at <= ?", s -> s.setLong(1, now.toEpochMilli())));
