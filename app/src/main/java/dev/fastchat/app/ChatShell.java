@@ -71,8 +71,18 @@ final class ChatShell implements ChatListener {
     private volatile Target open;
     /** The last message being sent: the next one goes after it. */
     private CompletableFuture<?> sending = CompletableFuture.completedFuture(null);
-    /** Where {@code /history} continues in the open conversation: before this seq (0: from the newest). */
-    private long historyBefore;
+    /**
+     * Where {@code /history} continues in the open conversation: before this seq (0: from the newest). A message
+     * shown live starts it over from the newest, so paging back covers what arrived in this session too.
+     */
+    private volatile long historyBefore;
+    private LineReader reader;
+    /** Shown after the prompt while the connection is being repaired (one line that updates, not one per try). */
+    private volatile String status = "";
+    /** The server no longer knows the session: the next line read asks for the password. */
+    private volatile boolean sessionEnded;
+    /** Membership changes this shell made and reported itself: the server's push of each is not shown again. */
+    private final Set<String> ownChanges = ConcurrentHashMap.newKeySet();
 
     ChatShell() {
         add("help", "", "list the commands", 0, (a, r) -> help());
@@ -124,21 +134,69 @@ final class ChatShell implements ChatListener {
     /** Runs the shell until {@code /quit}, Ctrl-D, or the end of input. */
     void run(ChatClient chatClient, LineReader reader) {
         this.client = chatClient;
+        this.reader = reader;
         this.me = chatClient.session().orElseThrow().username();
         attempt(this::welcome);
+        String typed = null;
         while (true) {
             String line;
             try {
-                line = reader.readLine(view.prompt(open == null ? null : (open.group() ? "#" : "") + open.name()));
+                line = reader.readLine(prompt(), null, typed);
+                typed = null;
             } catch (UserInterruptException e) {
                 continue; // Ctrl-C drops the line being typed, like a shell
             } catch (EndOfFileException e) {
                 return;
             }
             try {
+                if (sessionEnded) {
+                    typed = line.isBlank() ? null : line; // given back once logged in again
+                    logInAgain();
+                    continue;
+                }
                 handle(line.strip());
             } catch (EndOfFileException e) {
                 return;
+            }
+        }
+    }
+
+    private String prompt() {
+        return view.prompt(open == null ? null : (open.group() ? "#" : "") + open.name()) + status;
+    }
+
+    /** Shows the current prompt (and status) again, keeping what is being typed. */
+    private void refreshPrompt() {
+        LineReader current = reader;
+        if (current != null && current.isReading()) {
+            if (current instanceof org.jline.reader.impl.LineReaderImpl impl) {
+                impl.setPrompt(prompt());
+            }
+            current.callWidget(LineReader.REDRAW_LINE);
+            current.callWidget(LineReader.REDISPLAY);
+        }
+    }
+
+    /** Asks for the password until a log-in works (Ctrl-D leaves). */
+    private void logInAgain() {
+        while (true) {
+            String password;
+            try {
+                password = reader.readLine("Password for " + me + " (Ctrl-D to quit): ", '\0');
+            } catch (UserInterruptException e) {
+                continue;
+            }
+            if (password.isEmpty()) {
+                continue;
+            }
+            try {
+                await(client.login(me, password.toCharArray()));
+                sessionEnded = false;
+                status = "";
+                view.info("logged in again as " + me);
+                return;
+            } catch (Exception e) {
+                view.error(describe(ExitCodes.unwrap(e)));
             }
         }
     }
@@ -177,7 +235,12 @@ final class ChatShell implements ChatListener {
         } catch (EndOfFileException e) {
             throw e;
         } catch (Exception e) {
-            view.error(describe(ExitCodes.unwrap(e)));
+            Throwable cause = ExitCodes.unwrap(e);
+            if (cause instanceof ChatException chat && chat.code() == ErrorCode.UNAUTHENTICATED && !sessionEnded) {
+                sessionEnded("the session ended (logged out elsewhere, or expired)");
+                return;
+            }
+            view.error(describe(cause));
         }
     }
 
@@ -185,6 +248,7 @@ final class ChatShell implements ChatListener {
         if (failure instanceof ChatException chat) {
             return switch (chat.code()) {
                 case UNAVAILABLE -> "not connected (" + chat.getMessage() + "); reconnecting by itself";
+                case UNTRUSTED_KEY -> chat.getMessage().replaceAll("\\(fastchat keys (verify|accept) --user \\S+ (\\S+)\\)", "(/keys $1 $2)");
                 default -> chat.getMessage();
             };
         }
@@ -315,6 +379,9 @@ final class ChatShell implements ChatListener {
                     if (failure != null) {
                         view.error("not sent to " + to.name() + ": " + describe(ExitCodes.unwrap(failure)));
                     } else {
+                        if (to.equals(open)) {
+                            historyBefore = 0;
+                        }
                         view.message(new ChatMessage(sent.conversationId(), to, sent.seq(), myId, me, true, text,
                                 sent.serverTime(), sent.serverTime(), KeyTrust.PINNED, null), open == null || !open.equals(to));
                     }
@@ -351,7 +418,11 @@ final class ChatShell implements ChatListener {
     }
 
     private static Path expandHome(String path) {
-        return path.startsWith("~/") ? Path.of(System.getProperty("user.home"), path.substring(2)) : Path.of(path);
+        return path.startsWith("~/") ? FetchFileCommand.home().resolve(path.substring(2)) : Path.of(path);
+    }
+
+    private static String members(int count) {
+        return count == 1 ? "1 member" : count + " members";
     }
 
     private void unread() throws Exception {
@@ -392,7 +463,7 @@ final class ChatShell implements ChatListener {
         if (mine.isEmpty()) {
             view.plain("you are in no group; /group create NAME makes one");
         }
-        mine.forEach(g -> view.plain("  #" + g.name() + "  " + g.memberCount() + " members" + (g.admin() ? ", you are admin" : "")
+        mine.forEach(g -> view.plain("  #" + g.name() + "  " + members(g.memberCount()) + (g.admin() ? ", you are admin" : "")
                 + unreadSuffix(g.conversationId())));
     }
 
@@ -408,7 +479,7 @@ final class ChatShell implements ChatListener {
             case "add", "remove", "promote" -> 3;
             default -> -1;
         };
-        if (needed < 0 || args.size() < needed) {
+        if (needed < 0 || args.size() != needed) {
             view.error("usage: /group create GROUP | add GROUP USER | remove GROUP USER | promote GROUP USER | leave GROUP"
                     + " | members GROUP");
             return;
@@ -416,23 +487,28 @@ final class ChatShell implements ChatListener {
         String group = args.get(1);
         switch (action) {
             case "create" -> {
+                ownChanges.add("created " + group);
                 ChatGroup created = await(client.createGroup(group));
                 groups.add(created.name());
                 view.info("created #" + created.name() + "; you are its admin (/group add " + created.name() + " USER)");
             }
             case "add" -> {
+                ownChanges.add("added " + group + " " + args.get(2));
                 ChatGroup changed = refusedAs(client.addMember(group, args.get(2)), group, args.get(2));
-                view.info(args.get(2) + " added to #" + changed.name() + " (" + changed.memberCount() + " members)");
+                view.info(args.get(2) + " added to #" + changed.name() + " (" + members(changed.memberCount()) + ")");
             }
             case "remove" -> {
+                ownChanges.add("removed " + group + " " + args.get(2));
                 ChatGroup changed = refusedAs(client.removeMember(group, args.get(2)), group, args.get(2));
                 view.info(args.get(2) + " removed from #" + changed.name());
             }
             case "promote" -> {
+                ownChanges.add("promoted " + group + " " + args.get(2));
                 refusedAs(client.promoteMember(group, args.get(2)), group, args.get(2));
                 view.info(args.get(2) + " is now an admin of #" + group);
             }
             case "leave" -> {
+                ownChanges.add("left " + group + " " + me);
                 await(client.leaveGroup(group));
                 groups.remove(group);
                 if (open != null && open.equals(Target.group(group))) {
@@ -442,7 +518,7 @@ final class ChatShell implements ChatListener {
             }
             default -> {
                 List<GroupMember> members = await(client.members(group));
-                view.plain("#" + group + ": " + members.size() + " members");
+                view.plain("#" + group + ": " + members(members.size()));
                 members.forEach(m -> view.plain("  " + m.name() + (m.admin() ? " (admin)" : "") + (m.online() ? ", online" : "")));
             }
         }
@@ -461,6 +537,7 @@ final class ChatShell implements ChatListener {
                     case NOT_ADMIN -> throw new ChatException(chat.code(), "only an admin of " + group + " can do that");
                     case UNKNOWN_USER -> throw new ChatException(chat.code(), "there is no user " + user);
                     case UNKNOWN_CONVERSATION -> throw new ChatException(chat.code(), "there is no group " + group);
+                    case ALREADY_MEMBER -> throw new ChatException(chat.code(), user + " is already a member of " + group);
                     default -> throw e;
                 }
             }
@@ -497,6 +574,7 @@ final class ChatShell implements ChatListener {
         Target current = open;
         if (current != null && current.equals(message.conversation())) {
             view.message(message, false);
+            historyBefore = 0;
             client.markRead(message.conversationId(), message.seq()); // best effort: a failure only leaves it unread
         } else if (message.outgoing()) {
             view.message(message, true); // sent from this user's other device
@@ -532,6 +610,10 @@ final class ChatShell implements ChatListener {
         } else {
             groups.remove(group);
         }
+        String key = event.change() + " " + group + ("created".equals(event.change()) ? "" : " " + event.user());
+        if (event.by().equals(me) && ownChanges.remove(key)) {
+            return; // this shell made the change and said so already
+        }
         view.info(text);
     }
 
@@ -542,17 +624,28 @@ final class ChatShell implements ChatListener {
 
     @Override
     public void disconnected(String reason) {
-        view.error("connection lost: " + reason);
+        view.error("connection lost: " + reason + "; reconnecting by itself");
     }
 
     @Override
     public void reconnecting(int attempt, Duration wait, String lastError) {
         String millis = wait.toMillis() < 1000 ? wait.toMillis() + " ms" : (wait.toMillis() / 1000) + " s";
-        view.info("reconnecting in " + millis + (attempt > 1 ? " (attempt " + attempt + ": " + lastError + ")" : ""));
+        status = "(reconnecting in " + millis + (attempt > 1 ? ", attempt " + attempt + ": " + Terminal.escape(lastError) : "") + ") ";
+        refreshPrompt();
     }
 
     @Override
     public void reconnected() {
+        status = "";
+        refreshPrompt();
         view.info("reconnected");
+    }
+
+    @Override
+    public void sessionEnded(String reason) {
+        sessionEnded = true;
+        status = "(logged out: press Enter to log in again) ";
+        view.error("the server no longer knows this session: " + Terminal.escape(reason));
+        refreshPrompt();
     }
 }

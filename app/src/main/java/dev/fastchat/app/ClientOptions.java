@@ -11,20 +11,23 @@ import picocli.CommandLine.ScopeType;
 
 /** Options every client command shares: where the server is, how to trust it, who the user is. */
 final class ClientOptions {
-    @Option(names = "--server", scope = ScopeType.INHERIT, paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7420",
-            description = "the server (default ${DEFAULT-VALUE})")
+    @Option(names = "--server", scope = ScopeType.INHERIT, paramLabel = "HOST:PORT[,...]", defaultValue = "127.0.0.1:7420",
+            description = "the server, or the nodes of a cluster separated by commas (default ${DEFAULT-VALUE}; "
+                    + "or FASTCHAT_SERVER, or server= in the client config file)")
     String server;
 
-    @Option(names = "--user", scope = ScopeType.INHERIT, paramLabel = "NAME", required = true, description = "the user name")
+    @Option(names = "--user", scope = ScopeType.INHERIT, paramLabel = "NAME",
+            description = "the user name (or FASTCHAT_USER, or user= in the client config file)")
     String user;
 
-    @Option(names = "--tls", scope = ScopeType.INHERIT, description = "connect with TLS, trusting the system's certificates")
+    @Option(names = "--tls", scope = ScopeType.INHERIT,
+            description = "connect with TLS, trusting the system's certificates (or FASTCHAT_TLS=true, or tls=true in the file)")
     boolean tls;
 
-    @Option(names = "--server-cert", scope = ScopeType.INHERIT, paramLabel = "PEM", description = "connect with TLS, trusting exactly this certificate")
+    @Option(names = "--server-cert", scope = ScopeType.INHERIT, paramLabel = "PEM", description = "connect with TLS, trusting exactly this certificate (or FASTCHAT_SERVER_CERT, or server-cert= in the file)")
     Path serverCert;
 
-    @Option(names = "--keys", scope = ScopeType.INHERIT, paramLabel = "DIR", description = "key store directory (default ~/.config/fastchat/keys)")
+    @Option(names = "--keys", scope = ScopeType.INHERIT, paramLabel = "DIR", description = "key store directory (default ~/.config/fastchat/keys; or FASTCHAT_KEYS, or keys= in the file)")
     Path keys;
 
     ChatClient newClient() {
@@ -33,10 +36,16 @@ final class ClientOptions {
 
     /** A client builder for these options (server, TLS, key store). */
     ChatClient.Builder builder() {
-        HostAndPort address = HostAndPort.parse(server);
-        ChatClient.Builder builder = ChatClient.builder()
-                .server(address.host(), address.port())
-                .keyStoreDirectory(keys != null ? keys : LocalKeyStore.defaultDirectory())
+        if (user == null || user.isBlank()) {
+            throw new IllegalArgumentException("who are you? give --user NAME, set FASTCHAT_USER, or put user=NAME in "
+                    + ClientDefaults.file(System.getenv()));
+        }
+        ChatClient.Builder builder = ChatClient.builder();
+        for (String node : server.split(",")) {
+            HostAndPort address = HostAndPort.parse(node.strip());
+            builder.server(address.host(), address.port());
+        }
+        builder.keyStoreDirectory(keys != null ? keys : LocalKeyStore.defaultDirectory())
                 .clientName("fastchat-cli")
                 .keepSession(true)
                 .tls(tls);

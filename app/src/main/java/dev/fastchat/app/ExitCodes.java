@@ -6,7 +6,11 @@ import dev.fastchat.server.config.ConfigException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
-/** Exit codes of every command, and the one-line message for a failure. */
+/**
+ * Exit codes of every command, and the one-line message for a failure: 0 success, 1 refused by the server,
+ * 2 bad usage, configuration or input checked locally (size, name, missing file), 3 server unreachable (or
+ * not a FastChat server).
+ */
 final class ExitCodes {
     static final int OK = 0;
     static final int REFUSED = 1;
@@ -18,6 +22,9 @@ final class ExitCodes {
     static int of(Throwable failure) {
         Throwable cause = unwrap(failure);
         if (cause instanceof ChatException chat) {
+            if (chat.local()) {
+                return USAGE;
+            }
             return chat.code() == ErrorCode.UNAVAILABLE ? UNREACHABLE : REFUSED;
         }
         if (cause instanceof ConfigException || cause instanceof IllegalArgumentException

@@ -15,8 +15,7 @@ import picocli.CommandLine.Spec;
 /** {@code fastchat fetch-file}. */
 @Command(name = "fetch-file", mixinStandardHelpOptions = true,
         header = "Downloads, decrypts, checks and saves a file shared with you.",
-        description = "Downloads a file shared with you, decrypts it, checks its SHA-256, and saves it in the download "
-                + "folder under the sender's name made safe (no directories or '..'; an existing file is never "
+        description = "The file's SHA-256 is checked before it is saved in the download folder under the sender's name made safe (no directories or '..'; an existing file is never "
                 + "overwritten: 'name (1).ext' instead). Prints where it was saved. Nothing is saved if any check "
                 + "fails.")
 final class FetchFileCommand implements Callable<Integer> {
@@ -29,7 +28,7 @@ final class FetchFileCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE_ID", description = "the file's id (shown with the message that shared it)")
     String fileId;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "where to save it (default: ~/Downloads/fastchat)")
+    @Option(names = "--out", paramLabel = "DIR", description = "where to save it (default: $XDG_DOWNLOAD_DIR/fastchat, else ~/Downloads/fastchat)")
     Path out;
 
     @Override
@@ -42,7 +41,16 @@ final class FetchFileCommand implements Callable<Integer> {
         }
     }
 
+    /** {@code $XDG_DOWNLOAD_DIR/fastchat}, else {@code ~/Downloads/fastchat} (with {@code $HOME} as home). */
     static Path defaultDirectory() {
-        return Path.of(System.getProperty("user.home"), "Downloads", "fastchat");
+        String downloads = System.getenv("XDG_DOWNLOAD_DIR");
+        Path base = downloads != null && !downloads.isBlank() ? Path.of(downloads) : home().resolve("Downloads");
+        return base.resolve("fastchat");
+    }
+
+    /** The user's home: {@code $HOME}, else the JVM's idea of it. */
+    static Path home() {
+        String home = System.getenv("HOME");
+        return Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home"));
     }
 }

@@ -24,34 +24,34 @@ final class GroupCommand {
     ClientOptions options;
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Creates a group; you become its admin.")
-    int create(@Parameters(paramLabel = "GROUP") String group) throws Exception {
+    int create(@Parameters(paramLabel = "GROUP", description = "the new group's name: 3 to 32 of a-z, 0-9, _ . - (a letter or digit first)") String group) throws Exception {
         return change(c -> c.createGroup(group), "created");
     }
 
     @Command(name = "add", mixinStandardHelpOptions = true, description = "Adds a user to a group (admins only).")
-    int add(@Parameters(paramLabel = "GROUP") String group, @Parameters(paramLabel = "USER") String user) throws Exception {
+    int add(@Parameters(paramLabel = "GROUP", description = "the group's name") String group, @Parameters(paramLabel = "USER", description = "the user's name") String user) throws Exception {
         return change(c -> c.addMember(group, user), "added " + user + " to");
     }
 
     @Command(name = "remove", mixinStandardHelpOptions = true,
             description = "Removes a member (admins only); they keep what they had and receive nothing new.")
-    int remove(@Parameters(paramLabel = "GROUP") String group, @Parameters(paramLabel = "USER") String user) throws Exception {
+    int remove(@Parameters(paramLabel = "GROUP", description = "the group's name") String group, @Parameters(paramLabel = "USER", description = "the user's name") String user) throws Exception {
         return change(c -> c.removeMember(group, user), "removed " + user + " from");
     }
 
     @Command(name = "promote", mixinStandardHelpOptions = true, description = "Makes a member an admin (admins only).")
-    int promote(@Parameters(paramLabel = "GROUP") String group, @Parameters(paramLabel = "USER") String user) throws Exception {
+    int promote(@Parameters(paramLabel = "GROUP", description = "the group's name") String group, @Parameters(paramLabel = "USER", description = "the user's name") String user) throws Exception {
         return change(c -> c.promoteMember(group, user), "made " + user + " an admin of");
     }
 
     @Command(name = "leave", mixinStandardHelpOptions = true,
             description = "Leaves a group; if you were its last admin, the longest-standing member becomes admin.")
-    int leave(@Parameters(paramLabel = "GROUP") String group) throws Exception {
+    int leave(@Parameters(paramLabel = "GROUP", description = "the group's name") String group) throws Exception {
         return change(c -> c.leaveGroup(group), "left");
     }
 
     @Command(name = "members", mixinStandardHelpOptions = true, description = "Lists a group's members (members only).")
-    int members(@Parameters(paramLabel = "GROUP") String group) throws Exception {
+    int members(@Parameters(paramLabel = "GROUP", description = "the group's name") String group) throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         try (ChatClient client = options.loggedIn()) {
             for (GroupMember member : client.members(group).get(60, TimeUnit.SECONDS)) {
@@ -66,7 +66,7 @@ final class GroupCommand {
         PrintWriter out = spec.commandLine().getOut();
         try (ChatClient client = options.loggedIn()) {
             for (ChatGroup group : client.groups().get(60, TimeUnit.SECONDS)) {
-                out.printf("%-32s %4d members%s%n", group.name(), group.memberCount(), group.admin() ? "  (admin)" : "");
+                out.printf("%-32s %4d member%s%s%n", group.name(), group.memberCount(), group.memberCount() == 1 ? "" : "s", group.admin() ? "  (admin)" : "");
             }
             return ExitCodes.OK;
         }

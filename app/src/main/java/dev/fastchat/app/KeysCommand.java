@@ -14,8 +14,8 @@ import picocli.CommandLine.Spec;
 /** {@code fastchat keys ...}. */
 @Command(name = "keys", mixinStandardHelpOptions = true,
         header = "Shows safety numbers and accepts changed identity keys.",
-        description = {"Checks contacts' identity keys. Keys are pinned the first time you talk to someone;",
-                "FastChat refuses to send to a contact whose key changed until you accept the new key."})
+        description = "Checks contacts' identity keys. Keys are pinned the first time you talk to someone; FastChat "
+                + "refuses to send to a contact whose key changed until you compare safety numbers and accept the new key.")
 final class KeysCommand {
     @Spec
     CommandSpec spec;
@@ -24,9 +24,10 @@ final class KeysCommand {
     ClientOptions options;
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-            description = {"Prints the safety number of you and USER. Compare it with the one USER sees (in person or",
-                    "on a call): if both show the same 60 digits, nobody sits between you."})
-    int verify(@Parameters(paramLabel = "USER") String user) throws Exception {
+            header = "Prints the safety number of you and USER.",
+            description = "Compare it with the one USER sees (in person or on a call): if both show the same 60 digits, "
+                    + "nobody sits between you.")
+    int verify(@Parameters(paramLabel = "USER", description = "the contact whose key to check") String user) throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         try (ChatClient client = options.loggedIn()) {
             KeyVerification verification = client.verifyKey(user).get(60, TimeUnit.SECONDS);
@@ -35,15 +36,16 @@ final class KeysCommand {
                 case PINNED -> "The key matches the one pinned on this machine.";
                 case FIRST_USE -> "First contact: the key is pinned on this machine now.";
                 case KEY_CHANGED -> "WARNING: " + verification.user() + "'s key changed since it was pinned. If the numbers match,"
-                        + " run 'fastchat keys accept " + verification.user() + "'.";
+                        + " run 'fastchat keys accept --user " + options.user + " " + verification.user() + "'.";
             });
             return verification.trust() == KeyTrust.KEY_CHANGED ? ExitCodes.REFUSED : ExitCodes.OK;
         }
     }
 
     @Command(name = "accept", mixinStandardHelpOptions = true,
-            description = "Pins USER's current key after you compared safety numbers.")
-    int accept(@Parameters(paramLabel = "USER") String user) throws Exception {
+            header = "Pins USER's current key after you compared safety numbers.",
+            description = "Run it only when the safety numbers (fastchat keys verify) match on both sides.")
+    int accept(@Parameters(paramLabel = "USER", description = "the contact whose new key to accept") String user) throws Exception {
         try (ChatClient client = options.loggedIn()) {
             client.acceptKey(user).get(60, TimeUnit.SECONDS);
             spec.commandLine().getOut().printf("pinned the current key of %s%n", user);

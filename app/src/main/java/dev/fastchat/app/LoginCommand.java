@@ -11,8 +11,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code fastchat login}. */
 @Command(name = "login", mixinStandardHelpOptions = true,
-        description = {"Logs in and checks the password.",
-                "Restores the identity keys on this machine from the server's sealed backup if they are missing."})
+        header = "Logs in and checks the password.",
+        description = "Restores the identity keys on this machine from the server's sealed backup if they are missing, "
+                + "and keeps the session on this device for later commands (until 'fastchat logout').")
 final class LoginCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -12,8 +12,8 @@ import picocli.CommandLine.Spec;
 /** {@code fastchat logout}. */
 @Command(name = "logout", mixinStandardHelpOptions = true,
         header = "Ends this device's session (or every session of the account).",
-        description = {"Ends the session this device keeps on the server and forgets it here, so the next command asks",
-                "for the password again. With --all, every session of the account ends, on every device."})
+        description = "Ends the session this device keeps on the server and forgets it here, so the next command asks "
+                + "for the password again. With --all, every session of the account ends, on every device.")
 final class LogoutCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -11,8 +11,14 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "FastChat: self-hosted, end-to-end encrypted chat.",
-        footer = {"", "Exit codes: 0 success, 1 refused by the server, 2 bad usage, configuration or input checked locally"
-                + " (size, name, missing file), 3 server unreachable.",
+        footer = {"", "Exit codes:",
+                "  0  success",
+                "  1  refused by the server (wrong password, name taken, not a member, ...)",
+                "  2  bad usage, configuration, or input checked locally (name, size, empty message, missing file)",
+                "  3  unreachable: no server answered, or it does not speak the FastChat protocol",
+                "",
+                "Client options (--server, --user, --tls, --server-cert, --keys) default to FASTCHAT_SERVER, FASTCHAT_USER, ...,"
+                        + " else to ~/.config/fastchat/client.properties (keys server, user, tls, server-cert, keys).",
                 "Run 'fastchat COMMAND --help' for the options of a command."})
 public final class Main {
     /**
@@ -48,6 +54,11 @@ public final class Main {
 
     /** Runs the command line and returns the exit code (for tests). */
     public static int run(String... args) {
+        return commandLine(args).execute(args);
+    }
+
+    /** The command line for {@code args}: with only the subcommand they run, or all of them. */
+    static CommandLine commandLine(String... args) {
         CommandLine commandLine = new CommandLine(new Main());
         String first = args.length > 0 ? args[0] : "";
         if (COMMANDS.containsKey(first)) {
@@ -61,11 +72,12 @@ public final class Main {
             commandLine.getSubcommands().get("server").getCommandSpec().usageMessage()
                     .footer("", "Every setting: config-file key, environment variable, meaning (default):", ServerCommand.settingsTable());
         }
+        commandLine.setDefaultValueProvider(new ClientDefaults(System.getenv()));
         commandLine.setExitCodeExceptionMapper(ExitCodes::of);
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("fastchat: " + ExitCodes.message(e));
             return ExitCodes.of(e);
         });
-        return commandLine.execute(args);
+        return commandLine;
     }
 }

@@ -29,10 +29,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code fastchat read}. */
 @Command(name = "read", mixinStandardHelpOptions = true,
-        description = {"Prints decrypted messages, oldest first, one per line: time, conversation, sender and text.",
-                "With --with or --group: the newest messages of that conversation (--unread: only the unread ones).",
-                "Without: the unread messages of every conversation, direct messages and groups apart.",
-                "What is printed is marked read (for all of the user's devices) unless --keep-unread is given."})
+        header = "Prints decrypted messages, oldest first, one per line: time, conversation, sender and text.",
+        description = "With --with or --group: the newest messages of that conversation (--unread: only the unread ones). "
+                + "Without: the unread messages of every conversation, direct messages and groups apart. What is "
+                + "printed is marked read (for all of the user's devices) unless --keep-unread is given.")
 final class ReadCommand implements Callable<Integer> {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
 
@@ -105,15 +105,15 @@ final class ReadCommand implements Callable<Integer> {
 
     private void print(PrintWriter out, List<ChatMessage> messages) throws IOException {
         for (ChatMessage message : messages) {
-            out.println(json ? json(message) : line(message));
+            out.println(json ? json(message) : line(message, options.user));
         }
         out.flush();
     }
 
-    static String line(ChatMessage message) {
+    static String line(ChatMessage message, String me) {
         String where = message.conversation().group() ? "#" + message.conversation().name() + " " : "";
         String to = !message.conversation().group() && message.outgoing() ? " -> " + message.conversation().name() : "";
-        String warning = message.trust() == KeyTrust.KEY_CHANGED ? " [KEY CHANGED: verify with 'fastchat keys verify " + message.sender() + "']" : "";
+        String warning = message.trust() == KeyTrust.KEY_CHANGED ? " [KEY CHANGED: verify with 'fastchat keys verify --user " + me + " " + message.sender() + "']" : "";
         String body = message.hasFile() ? fileLine(message.file()) : Terminal.escape(message.text());
         return TIME.format(message.serverTime()) + "  " + where + message.sender() + to + ": " + body + warning;
     }

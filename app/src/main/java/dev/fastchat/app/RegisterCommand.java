@@ -11,9 +11,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code fastchat register}. */
 @Command(name = "register", mixinStandardHelpOptions = true,
-        description = {"Creates an account and its identity keys.",
-                "The password (FASTCHAT_PASSWORD, or asked without echo) never leaves this machine:",
-                "only a key derived from it with Argon2id is sent."})
+        header = "Creates an account and its identity keys.",
+        description = "The password (FASTCHAT_PASSWORD, or asked without echo) never leaves this machine: only a key "
+                + "derived from it with Argon2id is sent. The session is kept on this device for later commands.")
 final class RegisterCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

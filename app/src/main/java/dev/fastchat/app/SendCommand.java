@@ -14,8 +14,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code fastchat send}. */
 @Command(name = "send", mixinStandardHelpOptions = true,
-        description = {"Sends a text message, sealed end to end, to a user or a group.",
-                "Prints the message's place in the conversation once the server has stored it."})
+        header = "Sends a text message, sealed end to end, to a user or a group.",
+        description = "Prints the message's place in the conversation once the server has stored it. Uses the session "
+                + "this device keeps from an earlier log-in (see logout); the password is asked only when there is none.")
 final class SendCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code fastchat send-file}. */
 @Command(name = "send-file", mixinStandardHelpOptions = true,
-        description = "Sends a file (any type, up to the server's limit, 25 MiB by default) to a user or a group. It is "
-                + "encrypted on this machine with a fresh key, uploaded in chunks, and shared in a sealed message that "
+        header = "Sends a file (any type, up to the server's limit, 25 MiB by default) to a user or a group.",
+        description = "It is encrypted on this machine with a fresh key, uploaded in chunks, and shared in a sealed message that "
                 + "carries the key; the server stores ciphertext only. Prints the file id the recipients fetch it by.")
 final class SendFileCommand implements Callable<Integer> {
     @Spec

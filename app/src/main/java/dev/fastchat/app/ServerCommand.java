@@ -19,9 +19,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code fastchat server}: runs a node until SIGTERM or SIGINT, then shuts down gracefully. */
 @Command(name = "server", mixinStandardHelpOptions = true,
-        description = {"Runs a FastChat server node.", "With no options: 127.0.0.1:7420, SQLite under ./data.",
-                "A cluster: several nodes with one --db jdbc:postgresql://... and one --nats nats://... (see docs/deployment.md).",
-                "Settings come from (later wins) defaults, --config FILE, FASTCHAT_* environment variables, options."})
+        header = "Runs a FastChat server node.",
+        description = "With no options: 127.0.0.1:7420, SQLite under ./data. A cluster: several nodes with one "
+                + "--db jdbc:postgresql://... and one --nats nats://... (see docs/deployment.md). Settings come from "
+                + "(later wins) defaults, --config FILE, FASTCHAT_* environment variables, options.")
 final class ServerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -16,8 +16,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code fastchat who}. */
 @Command(name = "who", mixinStandardHelpOptions = true,
-        description = {"Shows who is online: the named users, or your contacts (people you share a conversation with).",
-                "--online lists every user online now; --all lists every registered user and group."})
+        header = "Shows who is online: the named users, or your contacts.",
+        description = "Without names: your contacts (people you share a conversation with). --online lists every user "
+                + "online now; --all lists every registered user and group.")
 final class WhoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

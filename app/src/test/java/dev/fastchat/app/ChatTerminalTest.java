@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -168,6 +169,113 @@ class ChatTerminalTest {
                 sender.send(Target.user(bob), "welcome back").get(30, TimeUnit.SECONDS);
             }
             tmux.waitFor("bob", alice + ": welcome back", "» " + bob + ": anyone there?"); // held, then sent
+            tmux.enter("bob", "/quit");
+            tmux.waitFor("bob", "bye");
+        } finally {
+            server.close();
+        }
+    }
+
+    @Test
+    void historyPagesBackOverLiveMessagesAndGroupCommandsSayWhatHappenedOnce() throws Exception {
+        String alice = WireClient.uniqueName("alice");
+        String bob = WireClient.uniqueName("bob");
+        String team = "team" + bob.substring(3);
+        try (TestServer server = TestServer.start(dir.resolve("server"), lowKdf()); Tmux tmux = new Tmux()) {
+            ChatClient sender = register(server, alice);
+            register(server, bob).close();
+            sender.send(Target.user(bob), "m1").get(30, TimeUnit.SECONDS);
+            tmux.start("bob", 150, 60, List.of("FASTCHAT_PASSWORD=pw", "NO_COLOR=1", "TERM=xterm-256color",
+                    "HOME=" + dir.resolve("home"), "XDG_DOWNLOAD_DIR=" + dir.resolve("xdg-downloads")), chat(server, bob));
+            tmux.waitFor("bob", "logged in as " + bob, "[fastchat]");
+            tmux.enter("bob", "/open " + alice);
+            tmux.waitFor("bob", "now talking with " + alice, alice + ": m1");
+            for (int i = 2; i <= 13; i++) {
+                sender.send(Target.user(bob), "m" + i).get(30, TimeUnit.SECONDS);
+            }
+            tmux.waitFor("bob", alice + ": m13");
+            tmux.enter("bob", "/history 5");
+            tmux.waitFor("bob", "-- earlier messages:");
+            tmux.enter("bob", "/history 5");
+            tmux.enter("bob", "/history 5");
+            tmux.enter("bob", "/history 5");
+            tmux.waitFor("bob", "-- that was the first message");
+            String screen = tmux.screen("bob");
+            String paged = screen.substring(screen.indexOf("-- earlier messages:"));
+            // three pages: m9..m13, m4..m8, m1..m3, each oldest first
+            assertThat(paged).containsSubsequence(alice + ": m9", alice + ": m13", alice + ": m4", alice + ": m8",
+                    alice + ": m1", alice + ": m3", "that was the first message");
+
+            // Blank lines are not sent; the group rules are checked; each change is reported once.
+            tmux.enter("bob", "   ");
+            tmux.enter("bob", "/group create foo bar");
+            tmux.waitFor("bob", "usage: /group create GROUP");
+            tmux.enter("bob", "/group create " + team);
+            tmux.waitFor("bob", "created #" + team);
+            tmux.enter("bob", "/group members " + team);
+            tmux.waitFor("bob", "#" + team + ": 1 member");
+            tmux.enter("bob", "/group add " + team + " " + alice);
+            tmux.waitFor("bob", alice + " added to #" + team + " (2 members)");
+            tmux.enter("bob", "/group add " + team + " " + alice);
+            tmux.waitFor("bob", alice + " is already a member of " + team);
+            tmux.enter("bob", "/groups");
+            tmux.waitFor("bob", "#" + team + "  2 members, you are admin");
+            screen = tmux.screen("bob");
+            assertThat(screen).doesNotContain("#foo").doesNotContain(alice + " joined #" + team);
+            assertThat(screen.split("created #" + team, -1)).hasSize(2); // said once
+            assertThat(screen).doesNotContain("» " + bob + ":   ");
+
+            // /save with no folder saves under XDG_DOWNLOAD_DIR.
+            java.nio.file.Path notes = java.nio.file.Files.writeString(dir.resolve("notes.txt"), "hello file");
+            sender.sendFile(Target.user(bob), notes).get(30, TimeUnit.SECONDS);
+            tmux.waitFor("bob", alice + ": [file] notes.txt");
+            java.util.regex.Matcher id = java.util.regex.Pattern.compile("/save ([0-9a-f]{32})").matcher(tmux.screen("bob"));
+            assertThat(id.find()).isTrue();
+            tmux.enter("bob", "/save " + id.group(1));
+            tmux.waitFor("bob", "saved " + dir.resolve("xdg-downloads").resolve("fastchat").resolve("notes.txt"));
+            sender.close();
+        }
+    }
+
+    @Test
+    void aSessionTheServerForgotIsReportedOnceAndTheUserLogsInAgain() throws Exception {
+        String alice = WireClient.uniqueName("alice");
+        String bob = WireClient.uniqueName("bob");
+        TestServer server = TestServer.start(dir.resolve("server"), lowKdf());
+        int port = server.port();
+        try (Tmux tmux = new Tmux()) {
+            register(server, alice).close();
+            register(server, bob).close();
+            // No FASTCHAT_PASSWORD: the password is typed, as a person would.
+            tmux.start("bob", 150, 40, List.of("NO_COLOR=1", "TERM=xterm-256color"), chat(server, bob));
+            tmux.waitFor("bob", "Password for " + bob);
+            tmux.enter("bob", "pw");
+            tmux.waitFor("bob", "logged in as " + bob, "[fastchat]");
+
+            // The server goes away for a while: the repair shows as one line that updates, not a line per try.
+            server.close();
+            tmux.waitFor("bob", "connection lost");
+            Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> tmux.screen("bob").contains("attempt 3"));
+            assertThat(tmux.screen("bob").lines().filter(l -> l.contains("(reconnecting in")).count()).isEqualTo(1);
+
+            // It comes back without its sessions (its data was reset, say): reported once; the password is asked.
+            try (java.sql.Connection db = java.sql.DriverManager.getConnection(
+                    "jdbc:sqlite:" + dir.resolve("server").resolve("fastchat.db"));
+                 java.sql.Statement statement = db.createStatement()) {
+                statement.executeUpdate("DELETE FROM sessions");
+            }
+            server = TestServer.start(dir.resolve("server"), Map.of("listen", "127.0.0.1:" + port,
+                    "min-kdf-memory-kib", "8", "min-kdf-iterations", "1"));
+            tmux.waitFor("bob", "the server no longer knows this session", "(logged out: press Enter to log in again)");
+            tmux.press("bob", "Enter");
+            tmux.waitFor("bob", "Password for " + bob + " (Ctrl-D to quit)");
+            tmux.enter("bob", "pw");
+            tmux.waitFor("bob", "-- logged in again as " + bob);
+            tmux.enter("bob", "/dm " + alice + " back again");
+            tmux.waitFor("bob", "» " + bob + " → " + alice + ": back again");
+            String screen = tmux.screen("bob");
+            assertThat(screen.split("no longer knows this session", -1)).hasSize(2);
+            assertThat(screen).doesNotContain("No value present").doesNotContain("log in first").doesNotContain("Exception");
             tmux.enter("bob", "/quit");
             tmux.waitFor("bob", "bye");
         } finally {

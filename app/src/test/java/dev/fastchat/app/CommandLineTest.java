@@ -37,6 +37,10 @@ class CommandLineTest {
     }
 
     static Run fastchat(String password, String... args) throws IOException, InterruptedException {
+        return fastchat(password, Map.of(), args);
+    }
+
+    static Run fastchat(String password, Map<String, String> environment, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
@@ -46,6 +50,7 @@ class CommandLineTest {
             builder.environment().put("FASTCHAT_PASSWORD", password);
         }
         builder.environment().put("XDG_CONFIG_HOME", dir.resolve("config").toString());
+        builder.environment().putAll(environment);
         Process process = builder.start();
         byte[] out = process.getInputStream().readAllBytes();
         byte[] err = process.getErrorStream().readAllBytes();
@@ -73,7 +78,7 @@ class CommandLineTest {
     void failuresHaveClearMessagesAndTheirExitCodes() throws Exception {
         String address = server.address().toString();
         Run invalid = fastchat("pw", "register", "--server", address, "--user", "no spaces");
-        assertThat(invalid.exitCode()).isEqualTo(ExitCodes.REFUSED);
+        assertThat(invalid.exitCode()).as("checked locally").isEqualTo(ExitCodes.USAGE);
         assertThat(invalid.err()).contains("is not a valid name");
 
         Run noPassword = fastchat(null, "login", "--server", address, "--user", "alice");
@@ -86,7 +91,7 @@ class CommandLineTest {
 
         Run missingUser = fastchat("pw", "login", "--server", address);
         assertThat(missingUser.exitCode()).isEqualTo(ExitCodes.USAGE);
-        assertThat(missingUser.err()).contains("Missing required option: '--user=NAME'");
+        assertThat(missingUser.err()).contains("give --user NAME, set FASTCHAT_USER, or put user=NAME in");
 
         Run badConfig = fastchat(null, "server", "--listen", "nowhere", "--max-frame-bytes", "3");
         assertThat(badConfig.exitCode()).isEqualTo(ExitCodes.USAGE);
@@ -103,5 +108,195 @@ class CommandLineTest {
         Run top = fastchat(null, "--help");
         assertThat(top.out()).contains("server").contains("register").contains("login").contains("Exit codes");
         assertThat(fastchat(null, "server", "--help").out()).contains("FASTCHAT_MAX_FRAME_BYTES");
+    }
+
+    @Test
+    void exitCodesSayWhoRefused() throws Exception {
+        String address = server.address().toString();
+        String alice = WireClient.uniqueName("codes");
+        String bob = WireClient.uniqueName("codes");
+        assertThat(fastchat("pw-a", "register", "--server", address, "--user", alice).exitCode()).isEqualTo(ExitCodes.OK);
+        assertThat(fastchat("pw-b", "register", "--server", address, "--user", bob).exitCode()).isEqualTo(ExitCodes.OK);
+
+        Run sent = fastchat(null, "send", "--server", address, "--user", alice, "--to", bob, "hello");
+        assertThat(sent.exitCode()).as(sent.err()).isEqualTo(ExitCodes.OK);
+        Run unknown = fastchat(null, "send", "--server", address, "--user", alice, "--to", "nobody-" + bob, "hello");
+        assertThat(unknown.exitCode()).as("refused by the server").isEqualTo(ExitCodes.REFUSED);
+        Run blank = fastchat(null, "send", "--server", address, "--user", alice, "--to", bob, "   ");
+        assertThat(blank.exitCode()).as("checked locally").isEqualTo(ExitCodes.USAGE);
+        assertThat(blank.err()).contains("the message is empty");
+        Run tooLong = fastchat(null, "send", "--server", address, "--user", alice, "--to", bob, "x".repeat(65 * 1024));
+        assertThat(tooLong.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(tooLong.err()).contains("over the limit");
+        Run badName = fastchat(null, "send", "--server", address, "--user", alice, "--to", "Not A Name", "hi");
+        assertThat(badName.exitCode()).isEqualTo(ExitCodes.USAGE);
+        Run missingFile = fastchat(null, "send-file", "--server", address, "--user", alice, "--to", bob, dir.resolve("nope").toString());
+        assertThat(missingFile.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(missingFile.err()).contains("is not a readable file");
+        Run unknownOption = fastchat(null, "send", "--frobnicate");
+        assertThat(unknownOption.exitCode()).isEqualTo(ExitCodes.USAGE);
+        Run unreachable = fastchat(null, "send", "--server", "127.0.0.1:1", "--user", alice, "--to", bob, "hi");
+        assertThat(unreachable.exitCode()).isEqualTo(ExitCodes.UNREACHABLE);
+    }
+
+    @Test
+    void somethingThatIsNotAFastChatServerIsNamedAsSuchWithinFiveSeconds() throws Exception {
+        // One peer answers in another protocol and hangs up (as PostgreSQL does), one reads and never answers
+        // (as Redis does with a line it has not finished).
+        try (java.net.ServerSocket talker = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+             java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                try (java.net.Socket peer = talker.accept()) {
+                    peer.getInputStream().read(new byte[64]);
+                    peer.getOutputStream().write("EFATAL: unsupported frontend protocol\0".getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    // the test sees it
+                }
+            });
+            java.util.List<java.net.Socket> held = java.util.Collections.synchronizedList(new ArrayList<>());
+            Thread.ofVirtual().start(() -> {
+                try {
+                    held.add(silent.accept());
+                } catch (IOException e) {
+                    // closed at the end
+                }
+            });
+            for (java.net.ServerSocket other : List.of(talker, silent)) {
+                String address = "127.0.0.1:" + other.getLocalPort();
+                long start = System.nanoTime();
+                Run run = fastchat("pw", "login", "--server", address, "--user", "alice");
+                double seconds = (System.nanoTime() - start) / 1e9;
+                assertThat(run.exitCode()).isEqualTo(ExitCodes.UNREACHABLE);
+                assertThat(run.err()).contains(address + " does not speak the FastChat protocol")
+                        .doesNotContain("Exception").doesNotContain("frame length").doesNotContain("0x");
+                assertThat(seconds).as("answered in %.1f s", seconds).isLessThan(12); // 5 s, plus a JVM start on a busy machine
+            }
+            for (java.net.Socket socket : held) {
+                socket.close();
+            }
+        }
+    }
+
+    @Test
+    void oneShotCommandsReuseTheDevicesSessionUntilLogout() throws Exception {
+        String address = server.address().toString();
+        String alice = WireClient.uniqueName("kept");
+        String bob = WireClient.uniqueName("kept");
+        Map<String, String> aliceLaptop = Map.of("XDG_CONFIG_HOME", dir.resolve("alice-laptop").toString());
+        Map<String, String> alicePhone = Map.of("XDG_CONFIG_HOME", dir.resolve("alice-phone").toString());
+        assertThat(fastchat("pw-b", "register", "--server", address, "--user", bob).exitCode()).isZero();
+        assertThat(fastchat("pw-a", aliceLaptop, "register", "--server", address, "--user", alice).exitCode()).isZero();
+        Path kept = dir.resolve("alice-laptop/fastchat/keys");
+        try (var files = java.nio.file.Files.walk(kept)) {
+            Path session = files.filter(p -> p.getFileName().toString().equals(alice + ".session")).findFirst().orElseThrow();
+            assertThat(java.nio.file.Files.getPosixFilePermissions(session))
+                    .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        }
+
+        // No password needed: the kept session is used, and no new session is made on the server.
+        int sessionsBefore = sessionCount(alice);
+        for (int i = 0; i < 3; i++) {
+            Run sent = fastchat(null, aliceLaptop, "send", "--server", address, "--user", alice, "--to", bob, "hi " + i);
+            assertThat(sent.exitCode()).as(sent.err()).isZero();
+        }
+        assertThat(sessionCount(alice)).isEqualTo(sessionsBefore);
+        assertThat(fastchat("pw-a", alicePhone, "login", "--server", address, "--user", alice).exitCode()).isZero();
+        assertThat(sessionCount(alice)).isEqualTo(sessionsBefore + 1);
+        assertThat(fastchat("pw-a", alicePhone, "login", "--server", address, "--user", alice).exitCode())
+                .as("a second log-in on the phone replaces its session").isZero();
+        assertThat(sessionCount(alice)).isEqualTo(sessionsBefore + 1);
+
+        Run out = fastchat(null, aliceLaptop, "logout", "--server", address, "--user", alice);
+        assertThat(out.exitCode()).as(out.err()).isZero();
+        assertThat(out.out()).contains("logged out");
+        assertThat(sessionCount(alice)).isEqualTo(sessionsBefore);
+        Run afterLogout = fastchat(null, aliceLaptop, "send", "--server", address, "--user", alice, "--to", bob, "again");
+        assertThat(afterLogout.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(afterLogout.err()).contains("no password");
+
+        Run everywhere = fastchat(null, alicePhone, "logout", "--all", "--server", address, "--user", alice);
+        assertThat(everywhere.exitCode()).as(everywhere.err()).isZero();
+        assertThat(sessionCount(alice)).isZero();
+    }
+
+    @Test
+    void theClientConfigFileAndEnvironmentSpareTheOptionsAndFlagsWin() throws Exception {
+        String address = server.address().toString();
+        String alice = WireClient.uniqueName("conf");
+        String bob = WireClient.uniqueName("conf");
+        Path home = dir.resolve("conf-home");
+        java.nio.file.Files.createDirectories(home.resolve("fastchat"));
+        java.nio.file.Files.writeString(home.resolve("fastchat/client.properties"), "server=127.0.0.1:1," + address + "\nuser=" + alice + "\n");
+        Map<String, String> environment = Map.of("XDG_CONFIG_HOME", home.toString());
+        assertThat(fastchat("pw-b", "register", "--server", address, "--user", bob).exitCode()).isZero();
+        Run registered = fastchat("pw-a", environment, "register");
+        assertThat(registered.exitCode()).as(registered.err()).isZero();
+        assertThat(registered.out()).contains("registered " + alice);
+        Run sent = fastchat(null, environment, "send", "--to", bob, "from the config");
+        assertThat(sent.exitCode()).as(sent.err()).isZero();
+
+        Map<String, String> unreachable = new java.util.HashMap<>(environment);
+        unreachable.put("FASTCHAT_SERVER", "127.0.0.1:1");
+        assertThat(fastchat(null, unreachable, "send", "--to", bob, "env wins over the file").exitCode())
+                .isEqualTo(ExitCodes.UNREACHABLE);
+        Run flag = fastchat(null, unreachable, "send", "--server", address, "--to", bob, "the flag wins over env");
+        assertThat(flag.exitCode()).as(flag.err()).isZero();
+
+        java.nio.file.Files.writeString(home.resolve("fastchat/client.properties"), "sever=" + address + "\n");
+        Run typo = fastchat(null, environment, "send", "--user", alice, "--to", bob, "x");
+        assertThat(typo.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(typo.err()).contains("unknown key 'sever'");
+    }
+
+    @Test
+    void helpTextsAreCompleteAndDescribeEveryArgument() throws Exception {
+        java.util.Deque<picocli.CommandLine> todo = new java.util.ArrayDeque<>(List.of(Main.commandLine()));
+        int checked = 0;
+        while (!todo.isEmpty()) {
+            picocli.CommandLine command = todo.pop();
+            todo.addAll(command.getSubcommands().values());
+            picocli.CommandLine.Model.CommandSpec spec = command.getCommandSpec();
+            String name = spec.qualifiedName();
+            if (spec.usageMessage().hidden() || name.endsWith(" help")) {
+                continue;
+            }
+            List<String> texts = new ArrayList<>(List.of(spec.usageMessage().header()));
+            texts.addAll(List.of(spec.usageMessage().description()));
+            assertThat(texts).as("%s says what it does", name).isNotEmpty();
+            for (String text : texts) {
+                // Each element is printed on lines of its own: one that stops mid-sentence is cut in the help.
+                assertThat(text.strip()).as("a sentence cut in the help of %s", name).matches("(?s).*[.:!)]$");
+            }
+            assertThat(texts).as("a line printed twice in the help of %s", name).doesNotHaveDuplicates();
+            if (texts.size() > 1) {
+                String header = texts.getFirst().strip();
+                assertThat(texts.get(1)).as("the description of %s repeats its header", name).doesNotStartWith(header);
+            }
+            for (picocli.CommandLine.Model.PositionalParamSpec positional : spec.positionalParameters()) {
+                assertThat(String.join(" ", positional.description())).as("%s %s has a description", name, positional.paramLabel())
+                        .isNotBlank();
+            }
+            for (picocli.CommandLine.Model.OptionSpec option : spec.options()) {
+                assertThat(String.join(" ", option.description())).as("%s %s has a description", name, option.longestName())
+                        .isNotBlank();
+            }
+            checked++;
+        }
+        assertThat(checked).isGreaterThan(20);
+        Run keys = fastchat(null, "keys", "--help");
+        assertThat(keys.out()).contains("verify  Prints the safety number of you and USER.");
+    }
+
+    /** Sessions of the account on the server, from its database. */
+    private static int sessionCount(String user) throws Exception {
+        try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("data").resolve("fastchat.db"));
+             var statement = db.prepareStatement("SELECT count(*) FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.name = ?")) {
+            statement.setString(1, user);
+            try (var rows = statement.executeQuery()) {
+                rows.next();
+                return rows.getInt(1);
+            }
+        }
     }
 }

@@ -370,7 +370,7 @@ public final class ChatClient implements AutoCloseable {
                         forgetKeptSession();
                         session = null;
                         messenger = null;
-                        events.execute(() -> listener.disconnected("the session ended: " + refused.getMessage() + "; log in again"));
+                        events.execute(() -> listener.sessionEnded(refused.getMessage()));
                         return;
                     }
                     lastError = e.getCause().getMessage();
@@ -642,7 +642,7 @@ public final class ChatClient implements AutoCloseable {
 
     private String conversationId(Messenger m, Target conversation) {
         if (!conversation.group()) {
-            long peer = m.user(Names.canonical(conversation.name()).orElseThrow(() -> new ChatException(ErrorCode.INVALID_NAME,
+            long peer = m.user(Names.canonical(conversation.name()).orElseThrow(() -> ChatException.local(ErrorCode.INVALID_NAME,
                     "'" + Names.printable(conversation.name()) + "' is not a valid name"))).getAccountId();
             return ConversationId.direct(session().orElseThrow().accountId(), peer).value();
         }
@@ -777,7 +777,7 @@ public final class ChatClient implements AutoCloseable {
     }
 
     private static String canonical(String username) {
-        return Names.canonical(username).orElseThrow(() -> new ChatException(ErrorCode.INVALID_NAME,
+        return Names.canonical(username).orElseThrow(() -> ChatException.local(ErrorCode.INVALID_NAME,
                 "'" + username + "' is not a valid name: " + Names.rule()));
     }
 
@@ -909,7 +909,7 @@ public final class ChatClient implements AutoCloseable {
                     }
                     context = Optional.of(builder.build());
                 } catch (SSLException | IllegalArgumentException e) {
-                    throw new ChatException(ErrorCode.BAD_REQUEST, "cannot use server certificate " + serverCertificate
+                    throw ChatException.local(ErrorCode.BAD_REQUEST, "cannot use server certificate " + serverCertificate
                             + ": " + e.getMessage(), e);
                 }
             }

@@ -53,6 +53,15 @@ public interface ChatListener {
     default void reconnecting(int attempt, java.time.Duration wait, String lastError) {}
 
     /**
+     * With auto-reconnect: the connection is back but the server no longer knows the session (it expired, was
+     * ended by a log-out elsewhere, or the server's data was reset). Reconnecting stops; requests fail with
+     * {@code UNAUTHENTICATED} until {@link ChatClient#login} on this client succeeds. Reported once.
+     *
+     * @param reason the server's words
+     */
+    default void sessionEnded(String reason) {}
+
+    /**
      * The connection is back and the session resumed. Messages that arrived meanwhile follow as
      * {@link #message} events.
      */

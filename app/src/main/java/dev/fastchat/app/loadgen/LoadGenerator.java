@@ -200,16 +200,20 @@ public final class LoadGenerator {
         return names;
     }
 
+    /**
+     * Registers the load account, or logs in when it exists from an earlier run: on a new server nothing is
+     * tried that fails, so no failed log-in counts against the server's throttles.
+     */
     private void logIn(ChatClient client, String name) {
         try {
             client.connect().get(60, TimeUnit.SECONDS);
             try {
-                client.login(name, password(name)).get(60, TimeUnit.SECONDS);
+                client.register(name, password(name)).get(60, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof ChatException chat) || chat.code() != ErrorCode.WRONG_CREDENTIALS) {
+                if (!(e.getCause() instanceof ChatException chat) || chat.code() != ErrorCode.ACCOUNT_EXISTS) {
                     throw e;
                 }
-                client.register(name, password(name)).get(60, TimeUnit.SECONDS); // a new load account
+                client.login(name, password(name)).get(60, TimeUnit.SECONDS); // a load account of an earlier run
             }
         } catch (Exception e) {
             throw new IllegalStateException("load client " + name + " could not log in: " + unwrap(e).getMessage(), e);
@@ -323,8 +327,12 @@ public final class LoadGenerator {
             if (options.pattern() == Pattern.LOGIN_STORM) {
                 ChatClient client = clients.get(step.sender());
                 String name = names.get(step.sender());
-                client.logout().get(60, TimeUnit.SECONDS);
-                client.login(name, password(name)).get(60, TimeUnit.SECONDS);
+                // One device logs out and in again in turn: a step due while the same client's previous one is
+                // still logging in waits for it (as a person would), instead of logging out a half-made session.
+                synchronized (client) {
+                    client.logout().get(60, TimeUnit.SECONDS);
+                    client.login(name, password(name)).get(60, TimeUnit.SECONDS);
+                }
             } else {
                 int recipients = step.toGroup() ? options.groupSize() - 1 : 1;
                 CompletableFuture<SentMessage> ack = prepared != null

@@ -45,6 +45,8 @@ public final class ClientConnection {
     private final AtomicLong ids = new AtomicLong();
     private final Duration requestTimeout;
     private volatile String closeReason;
+    /** Whether a well-formed frame came from the other side. */
+    private volatile boolean heard;
 
     private ClientConnection(Channel channel, Duration requestTimeout) {
         this.channel = channel;
@@ -97,6 +99,11 @@ public final class ClientConnection {
 
     /** Sends a request and completes with its response; an {@code Error} response completes exceptionally. */
     public CompletableFuture<Envelope> request(Envelope.Builder request) {
+        return request(request, requestTimeout);
+    }
+
+    /** {@link #request(Envelope.Builder)} with a timeout of its own. */
+    public CompletableFuture<Envelope> request(Envelope.Builder request, Duration requestTimeout) {
         long id = ids.incrementAndGet();
         CompletableFuture<Envelope> response = new CompletableFuture<>();
         if (closeReason != null || !channel.isActive()) {
@@ -118,6 +125,11 @@ public final class ClientConnection {
             }
         });
         return response;
+    }
+
+    /** Whether the other side ever sent a well-formed FastChat frame on this connection. */
+    public boolean heard() {
+        return heard;
     }
 
     /** Whether the connection is open. */
@@ -169,6 +181,7 @@ public final class ClientConnection {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, Envelope envelope) {
             ClientConnection connection = holder[0];
+            connection.heard = true;
             if (envelope.getRequestId() == 0) {
                 if (envelope.hasError()) {
                     lastServerError = envelope.getError().getReason();

@@ -27,6 +27,8 @@ import java.util.function.Consumer;
  */
 public final class Dialer {
     private static final Duration PING = Duration.ofSeconds(20);
+    /** How long a server may take to answer {@code Hello}: it answers at once, other protocols never do. */
+    private static final Duration HANDSHAKE = Duration.ofSeconds(5);
 
     /** A connection that completed the handshake, and what the node said about itself. */
     public record Dialed(ClientConnection connection, Welcome welcome) {}
@@ -90,6 +92,21 @@ public final class Dialer {
         }).thenCompose(next -> next);
     }
 
+    /**
+     * What a failed handshake means: a server that answered in the protocol keeps its own error (a refused
+     * version, say); one that sent something else, nothing, or hung up without a frame is not a FastChat server.
+     */
+    private static RuntimeException notFastChat(Endpoint endpoint, ClientConnection opened, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (opened.heard() || !(cause instanceof ChatException chat) || chat.code() != ErrorCode.UNAVAILABLE) {
+            return cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
+        }
+        String what = opened.isOpen() ? "no answer to the handshake within " + HANDSHAKE.toSeconds() + " s"
+                : "it closed the connection or answered in another protocol";
+        opened.close();
+        return new ChatException(ErrorCode.UNAVAILABLE, endpoint + " does not speak the FastChat protocol (" + what + ")");
+    }
+
     /** The cluster sent this client elsewhere ({@code Redirect} answering {@code Hello}). */
     private static final class RedirectedException extends RuntimeException {
         final Endpoint target;
@@ -127,7 +144,11 @@ public final class Dialer {
                     }
                     mine[0] = opened;
                     return opened.request(Envelope.newBuilder().setHello(Hello.newBuilder()
-                            .setProtocolVersion(ProtocolVersion.CURRENT).setClient(clientName).setRedirected(redirected)));
+                                    .setProtocolVersion(ProtocolVersion.CURRENT).setClient(clientName).setRedirected(redirected)),
+                                    requestTimeout.compareTo(HANDSHAKE) < 0 ? requestTimeout : HANDSHAKE)
+                            .exceptionally(failure -> {
+                                throw notFastChat(endpoint, opened, failure);
+                            });
                 })
                 .thenApply(response -> {
                     if (response.hasRedirect()) {

@@ -82,7 +82,7 @@ public final class FileTransfer {
                 awaitConnection(e);
                 next = call(Envelope.newBuilder().setUploadStart(UploadStart.newBuilder().setFileId(fileId))).getUploadState().getNextChunk();
             } catch (IOException e) {
-                throw new ChatException(ErrorCode.BAD_REQUEST, "cannot read " + path + ": " + e.getMessage(), e);
+                throw ChatException.local(ErrorCode.BAD_REQUEST, "cannot read " + path + ": " + e.getMessage(), e);
             }
         }
         if (size(path) != size || !Arrays.equals(digest(path), sha256)) {
@@ -115,7 +115,7 @@ public final class FileTransfer {
             Files.createDirectories(directory);
             temp = Files.createTempFile(directory, ".fastchat-", ".part");
         } catch (IOException e) {
-            throw new ChatException(ErrorCode.BAD_REQUEST, "cannot write in " + directory + ": " + e.getMessage(), e);
+            throw ChatException.local(ErrorCode.BAD_REQUEST, "cannot write in " + directory + ": " + e.getMessage(), e);
         }
         try {
             MessageDigest sha = sha256();
@@ -141,7 +141,7 @@ public final class FileTransfer {
         } catch (OpenException e) {
             throw new ChatException(ErrorCode.BAD_REQUEST, "file " + fileId + " was not saved: " + e.getMessage(), e);
         } catch (IOException e) {
-            throw new ChatException(ErrorCode.BAD_REQUEST, "cannot write in " + directory + ": " + e.getMessage(), e);
+            throw ChatException.local(ErrorCode.BAD_REQUEST, "cannot write in " + directory + ": " + e.getMessage(), e);
         } finally {
             deleteQuietly(temp);
         }
@@ -253,11 +253,11 @@ public final class FileTransfer {
     private static long size(Path path) {
         try {
             if (!Files.isRegularFile(path)) {
-                throw new ChatException(ErrorCode.BAD_REQUEST, path + " is not a file");
+                throw ChatException.local(ErrorCode.BAD_REQUEST, path + " is not a file");
             }
             return Files.size(path);
         } catch (IOException e) {
-            throw new ChatException(ErrorCode.BAD_REQUEST, "cannot read " + path + ": " + e.getMessage(), e);
+            throw ChatException.local(ErrorCode.BAD_REQUEST, "cannot read " + path + ": " + e.getMessage(), e);
         }
     }
 
@@ -270,7 +270,7 @@ public final class FileTransfer {
             }
             return sha.digest();
         } catch (IOException e) {
-            throw new ChatException(ErrorCode.BAD_REQUEST, "cannot read " + path + ": " + e.getMessage(), e);
+            throw ChatException.local(ErrorCode.BAD_REQUEST, "cannot read " + path + ": " + e.getMessage(), e);
         }
     }
 

@@ -127,11 +127,18 @@ public final class Messenger {
 
     /** Seals {@code text} for the target's members and sends it; retries when a group's members changed. */
     public SentMessage send(Target target, String text) {
+        requireText(text);
         if (text.getBytes(StandardCharsets.UTF_8).length > MessageLimits.MAX_TEXT_BYTES) {
-            throw new ChatException(ErrorCode.TOO_LARGE, "the message is over the limit of " + MessageLimits.MAX_TEXT_BYTES
+            throw ChatException.local(ErrorCode.TOO_LARGE, "the message is over the limit of " + MessageLimits.MAX_TEXT_BYTES
                     + " bytes (" + text.getBytes(StandardCharsets.UTF_8).length + ")");
         }
         return send(target, Content.newBuilder().setText(text).build(), List.of());
+    }
+
+    private static void requireText(String text) {
+        if (text.isBlank()) {
+            throw ChatException.local(ErrorCode.BAD_REQUEST, "the message is empty");
+        }
     }
 
     /**
@@ -182,8 +189,9 @@ public final class Messenger {
 
     /** Seals a text for the target's current members now, to send later with {@link #sendPrepared}. */
     public PreparedMessage prepare(Target target, String text) {
+        requireText(text);
         if (text.getBytes(StandardCharsets.UTF_8).length > MessageLimits.MAX_TEXT_BYTES) {
-            throw new ChatException(ErrorCode.TOO_LARGE, "the message is over the limit of " + MessageLimits.MAX_TEXT_BYTES + " bytes");
+            throw ChatException.local(ErrorCode.TOO_LARGE, "the message is over the limit of " + MessageLimits.MAX_TEXT_BYTES + " bytes");
         }
         String clientMsgId = UUID.randomUUID().toString();
         Addressed addressed = address(target);
@@ -224,7 +232,7 @@ public final class Messenger {
             UserKeys peer = user(name);
             requireTrusted(peer);
             if (peer.getAccountId() == myId) {
-                throw new ChatException(ErrorCode.BAD_REQUEST, "you cannot send a direct message to yourself");
+                throw ChatException.local(ErrorCode.BAD_REQUEST, "you cannot send a direct message to yourself");
             }
             return new Addressed(ConversationId.direct(myId, peer.getAccountId()).value(),
                     List.of(recipient(myId, myKeyId, identity.publicIdentity().x25519()), recipient(peer)));
@@ -442,8 +450,8 @@ public final class Messenger {
     private void requireTrusted(UserKeys user) {
         if (trust(user) == KeyTrust.KEY_CHANGED) {
             throw new ChatException(ErrorCode.UNTRUSTED_KEY, user.getUsername() + "'s identity key changed since it was pinned;"
-                    + " compare safety numbers (fastchat keys verify " + user.getUsername() + ") and then accept the new key"
-                    + " (fastchat keys accept " + user.getUsername() + ")");
+                    + " compare safety numbers (fastchat keys verify --user " + myName + " " + user.getUsername()
+                    + ") and then accept the new key (fastchat keys accept --user " + myName + " " + user.getUsername() + ")");
         }
     }
 
@@ -494,7 +502,7 @@ public final class Messenger {
     }
 
     private static String canonical(String name) {
-        return Names.canonical(name).orElseThrow(() -> new ChatException(ErrorCode.INVALID_NAME,
+        return Names.canonical(name).orElseThrow(() -> ChatException.local(ErrorCode.INVALID_NAME,
                 "'" + Names.printable(name) + "' is not a valid name: " + Names.rule()));
     }
 

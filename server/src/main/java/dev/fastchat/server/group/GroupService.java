@@ -76,7 +76,13 @@ public final class GroupService {
         Group group = group(request.getGroup());
         Account target = account(request.getUsername());
         return groups.add(group.id(), user.accountId(), target.id(), config.maxGroupMembers(), clock.instant())
-                .thenApply(change -> changed(change, Change.ADDED, target.name(), user, List.of()));
+                .thenApply(change -> {
+                    if (!change.changed()) {
+                        throw new RequestRefusedException(ErrorCode.ALREADY_MEMBER,
+                                target.name() + " is already a member of " + group.name());
+                    }
+                    return changed(change, Change.ADDED, target.name(), user, List.of());
+                });
     }
 
     public CompletableFuture<Envelope.Builder> remove(Connection connection, RemoveMember request) {
