@@ -42,6 +42,9 @@ final class ChatCommand implements Callable<Integer> {
             LineReader reader = LineReaderBuilder.builder().terminal(terminal).appName("fastchat").parser(parser)
                     .completer(shell.completer())
                     .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
+                    // An undo state per key copies the whole line: a paste of 70 KiB typed key by key (a terminal
+                    // without bracketed paste) took minutes and a gigabyte. Ctrl-C clears a line instead.
+                    .option(LineReader.Option.DISABLE_UNDO, true)
                     .variable(LineReader.BELL_STYLE, "none")
                     .build();
             shell.show(new ChatView(reader, colour, ZoneId.systemDefault()));

@@ -121,6 +121,21 @@ class ChatTerminalTest {
             tmux.paste("bob", "y".repeat(70 * 1024), dir.resolve("paste.txt"));
             tmux.press("bob", "Enter");
             tmux.waitFor("bob", "not sent: the message is 70.0 KiB; the limit is 64 KiB");
+            // The same paste from a terminal without bracketed paste arrives key by key: answered as quickly, and
+            // the client's memory stays bounded (it took minutes and a gigabyte when the editor redrew per key).
+            tmux.enter("bob", "/unread");
+            tmux.waitForLastLine("bob", "[" + alice + "]");
+            tmux.pasteAsKeys("bob", "z".repeat(70 * 1024), dir.resolve("keys.txt"));
+            tmux.press("bob", "Enter");
+            Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() -> {
+                List<String> lines = tmux.screen("bob").lines().filter(l -> !l.isBlank()).toList();
+                assertThat(lines.get(lines.size() - 2)).endsWith("not sent: the message is 70.0 KiB; the limit is 64 KiB");
+                assertThat(lines.getLast().strip()).isEqualTo("[" + alice + "]");
+            });
+            java.util.List<String> status = java.nio.file.Files.readAllLines(Path.of("/proc/" + tmux.pid("bob") + "/status"));
+            long rssKib = status.stream().filter(l -> l.startsWith("VmRSS:")).map(l -> l.replaceAll("\\D", ""))
+                    .mapToLong(Long::parseLong).findFirst().orElseThrow();
+            assertThat(rssKib).as("client RSS in KiB").isLessThan(512 * 1024);
             tmux.enter("bob", "/help");
             tmux.waitFor("bob", "/history [N]", "/group create|add|remove|leave|members|promote", "/keys verify|accept USER",
                     "/send-file PATH", "/save FILE_ID [DIR]", "/quit");

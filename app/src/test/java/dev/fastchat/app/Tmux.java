@@ -48,6 +48,21 @@ final class Tmux implements AutoCloseable {
         tmux("paste-buffer", "-p", "-d", "-b", "paste", "-t", name);
     }
 
+    /**
+     * Pastes {@code text} as keys, without bracketed paste (as a terminal that lacks it, or a paste over a
+     * serial line, delivers it).
+     */
+    void pasteAsKeys(String name, String text, Path scratch) throws IOException {
+        java.nio.file.Files.writeString(scratch, text);
+        tmux("load-buffer", "-b", "keys", scratch.toString());
+        tmux("paste-buffer", "-d", "-b", "keys", "-t", name);
+    }
+
+    /** The process id of the program running in the window. */
+    long pid(String name) {
+        return Long.parseLong(tmux("list-panes", "-t", name, "-F", "#{pane_pid}").strip());
+    }
+
     /** Types a line and presses Enter. */
     void enter(String name, String line) {
         type(name, line);
