@@ -638,6 +638,13 @@ final class ChatShell implements ChatListener {
     }
 
     @Override
+    public void contactKeyChanged(String username) {
+        String name = Terminal.escape(username);
+        view.error(name + "'s identity key changed: compare safety numbers (/keys verify " + name + "), then /keys accept "
+                + name + "; nothing is sent to " + name + " until then");
+    }
+
+    @Override
     public void presence(UserPresence presence) {
         users.add(presence.name());
         view.info(presence.name() + (presence.online() ? " is online" : " went offline"));

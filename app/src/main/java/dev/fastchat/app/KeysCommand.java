@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code fastchat keys ...}. */
 @Command(name = "keys", mixinStandardHelpOptions = true,
-        header = "Shows safety numbers and accepts changed identity keys.",
+        header = "Shows safety numbers, accepts changed identity keys, and replaces your own.",
         description = "Checks contacts' identity keys. Keys are pinned the first time you talk to someone; FastChat "
                 + "refuses to send to a contact whose key changed until you compare safety numbers and accept the new key.")
 final class KeysCommand {
@@ -39,6 +39,25 @@ final class KeysCommand {
                         + " run 'fastchat keys accept --user " + options.user + " " + verification.user() + "'.";
             });
             return verification.trust() == KeyTrust.KEY_CHANGED ? ExitCodes.REFUSED : ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "reset", mixinStandardHelpOptions = true,
+            header = "Replaces your identity keys with new ones (a device that held them was lost).",
+            description = "The password is asked (or taken from FASTCHAT_PASSWORD): a kept session alone cannot replace "
+                    + "keys. Your contacts are told at once and must compare safety numbers with you again before they "
+                    + "can send to you. Messages sealed to the old keys stay readable only where the old keys are.")
+    int reset() throws Exception {
+        try (ChatClient client = options.loggedIn()) {
+            char[] password = ClientOptions.password(false);
+            try {
+                client.replaceKeys(password).get(60, TimeUnit.SECONDS);
+            } finally {
+                java.util.Arrays.fill(password, '\0');
+            }
+            spec.commandLine().getOut().printf("new identity keys for %s; your contacts must compare safety numbers with you again%n",
+                    options.user);
+            return ExitCodes.OK;
         }
     }
 

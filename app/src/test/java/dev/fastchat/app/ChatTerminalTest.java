@@ -297,4 +297,43 @@ class ChatTerminalTest {
             server.close();
         }
     }
+
+    @Test
+    void aContactsKeyChangeReachesARunningChatAtOnceAndNothingIsSealedToTheNewKeyUntilAccepted() throws Exception {
+        String alice = WireClient.uniqueName("alice");
+        String bob = WireClient.uniqueName("bob");
+        try (TestServer server = TestServer.start(dir.resolve("server"), lowKdf()); Tmux tmux = new Tmux()) {
+            java.util.concurrent.BlockingQueue<dev.fastchat.client.ChatMessage> aliceInbox = new java.util.concurrent.LinkedBlockingQueue<>();
+            ChatClient aliceClient = ChatClient.builder().server("127.0.0.1", server.port()).keyStoreDirectory(dir.resolve("alice-keys"))
+                    .registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(new dev.fastchat.client.ChatListener() {
+                        @Override
+                        public void message(dev.fastchat.client.ChatMessage message) {
+                            aliceInbox.add(message);
+                        }
+                    }).build();
+            aliceClient.connect().get(30, TimeUnit.SECONDS);
+            aliceClient.register(alice, "pw".toCharArray()).get(30, TimeUnit.SECONDS);
+            register(server, bob).close();
+            tmux.start("bob", 150, 40, List.of("FASTCHAT_PASSWORD=pw", "NO_COLOR=1", "TERM=xterm-256color"), chat(server, bob));
+            tmux.waitFor("bob", "logged in as " + bob, "[fastchat]");
+            tmux.enter("bob", "/open " + alice);
+            tmux.enter("bob", "before the change");
+            assertThat(aliceInbox.poll(20, TimeUnit.SECONDS)).extracting(dev.fastchat.client.ChatMessage::text).isEqualTo("before the change");
+
+            aliceClient.replaceKeys("pw".toCharArray()).get(30, TimeUnit.SECONDS);
+            tmux.waitFor("bob", alice + "'s identity key changed: compare safety numbers (/keys verify " + alice + "), then /keys accept "
+                    + alice);
+            tmux.enter("bob", "sealed to which key?");
+            tmux.waitFor("bob", "(/keys verify " + alice + ") and then accept the new key (/keys accept " + alice + ")");
+            assertThat(aliceInbox.poll(1, TimeUnit.SECONDS)).as("nothing was sent to an unaccepted key").isNull();
+
+            tmux.enter("bob", "/keys accept " + alice);
+            tmux.waitFor("bob", alice + "'s current key is now trusted");
+            tmux.enter("bob", "after the change");
+            assertThat(aliceInbox.poll(20, TimeUnit.SECONDS)).as("sealed to the new key, which alice now holds")
+                    .extracting(dev.fastchat.client.ChatMessage::text).isEqualTo("after the change");
+            assertThat(tmux.screen("bob")).doesNotContain("fastchat keys").doesNotContain("Exception");
+            aliceClient.close();
+        }
+    }
 }

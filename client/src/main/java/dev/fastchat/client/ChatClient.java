@@ -316,6 +316,7 @@ public final class ChatClient implements AutoCloseable {
                     if (old != null) {
                         old.close(); // replaced: its end is not reported
                     }
+                    kept.forgetServedKeys(); // keys may have changed while this client was away
                     return connection().request(Envelope.newBuilder().setResume(Resume.newBuilder().setToken(current.resumeToken())));
                 })
                 .thenApply(response -> {
@@ -630,6 +631,61 @@ public final class ChatClient implements AutoCloseable {
             Messenger.Verification verification = m.verify(user);
             return new KeyVerification(Names.canonical(user).orElse(user), verification.safetyNumber(), verification.trust());
         });
+    }
+
+    /**
+     * Replaces this user's identity keys with new ones (after a device that held them was lost or
+     * compromised): the password proves it is the user (a session alone cannot), the new private keys are
+     * sealed with it for the server's backup and kept here. Contacts are told at once and see a key-change
+     * warning until they compare safety numbers again. Messages sealed to the old keys stay readable only
+     * where the old keys are.
+     */
+    public CompletableFuture<Void> replaceKeys(char[] password) {
+        ServerInfo info = requireConnectedOrFail();
+        SessionInfo current = session;
+        if (info == null || current == null) {
+            return CompletableFuture.failedFuture(new ChatException(ErrorCode.UNAUTHENTICATED, "log in first"));
+        }
+        char[] secret = password.clone();
+        String name = current.username();
+        return connection().request(Envelope.newBuilder().setGetKdfParams(GetKdfParams.newBuilder().setUsername(name)))
+                .thenApplyAsync(response -> {
+                    try {
+                        dev.fastchat.protocol.v1.KdfParams p = response.getKdfParams();
+                        PasswordKeys keys = PasswordKeys.derive(secret, info.serverId(), name,
+                                new KdfParams(p.getMemoryKib(), p.getIterations(), p.getParallelism()));
+                        IdentityKeyPair fresh = IdentityKeyPair.generate(random);
+                        byte[] backup = KeyBackup.seal(fresh, keys.backupKey(), name, random);
+                        dev.fastchat.protocol.v1.ReplaceKeys request = dev.fastchat.protocol.v1.ReplaceKeys.newBuilder()
+                                .setIdentity(IdentityKeys.newBuilder()
+                                        .setX25519Public(ByteString.copyFrom(fresh.publicIdentity().x25519()))
+                                        .setEd25519Public(ByteString.copyFrom(fresh.publicIdentity().ed25519())))
+                                .setKeyBackup(ByteString.copyFrom(backup))
+                                .setAuthKey(ByteString.copyFrom(keys.authKey()))
+                                .build();
+                        keys.destroy();
+                        return java.util.Map.entry(request, fresh);
+                    } finally {
+                        Arrays.fill(secret, '\0');
+                    }
+                }, KDF_EXECUTOR)
+                .thenCompose(pending -> connection().request(Envelope.newBuilder().setReplaceKeys(pending.getKey()))
+                        .thenAccept(response -> {
+                            var stored = response.getKeyBundle().getUsers(0);
+                            keyStore.save(info.serverId(), name, pending.getValue());
+                            identity = pending.getValue();
+                            Messenger replaced = messenger.withIdentity(stored.getIdentity().getKeyId(), pending.getValue());
+                            replaced.fillGapsWith(() -> syncNow(replaced).forEach(listener::message));
+                            messenger = replaced;
+                        }));
+    }
+
+    private ServerInfo requireConnectedOrFail() {
+        try {
+            return requireConnected();
+        } catch (ChatException e) {
+            return null;
+        }
     }
 
     /** Pins the key the server now hands out for {@code user}, after its safety number was compared. */

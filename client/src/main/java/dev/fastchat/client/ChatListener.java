@@ -26,6 +26,13 @@ public interface ChatListener {
      */
     default void rejected(String conversationId, long seq, String reason) {}
 
+    /**
+     * The server says a contact's identity keys changed (pushed when they replace them) and the new ones differ
+     * from the keys pinned here: nothing is sealed to them until the user compares safety numbers and accepts
+     * the new key ({@link ChatClient#acceptKey}).
+     */
+    default void contactKeyChanged(String username) {}
+
     /** A contact came online or went offline. */
     default void presence(UserPresence presence) {}
 

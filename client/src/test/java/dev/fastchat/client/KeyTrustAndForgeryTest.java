@@ -143,4 +143,21 @@ class KeyTrustAndForgeryTest {
             statement.execute();
         }
     }
+
+    @Test
+    void replacingKeysNeedsThePasswordAndANewDeviceRestoresTheNewKeys() throws Exception {
+        try (User alice = chats.register("alice")) {
+            IdentityKeyPair before = alice.client().identity().orElseThrow();
+            // A stolen session alone cannot replace the keys: the password is checked.
+            assertThat(codeOf(alice.client().replaceKeys("not the password".toCharArray()))).isEqualTo(ErrorCode.WRONG_CREDENTIALS);
+            assertThat(alice.client().identity().orElseThrow().publicIdentity()).isEqualTo(before.publicIdentity());
+
+            await(alice.client().replaceKeys("pw".toCharArray()));
+            IdentityKeyPair after = alice.client().identity().orElseThrow();
+            assertThat(after.publicIdentity()).isNotEqualTo(before.publicIdentity());
+            try (User laptop = chats.login(alice.name(), "laptop")) { // restored from the new sealed backup
+                assertThat(laptop.client().identity().orElseThrow().publicIdentity()).isEqualTo(after.publicIdentity());
+            }
+        }
+    }
 }

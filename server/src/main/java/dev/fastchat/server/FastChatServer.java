@@ -105,7 +105,7 @@ public final class FastChatServer implements AutoCloseable {
             files = new FileService(database.files(), config.messaging(), clock, random);
             Services services = new Services(
                     new AccountService(database.accounts(), database.sessions(), config.accounts(), random, clock),
-                    new KeyDirectoryService(database.accounts()),
+                    new KeyDirectoryService(database.accounts(), database.messages(), sessions),
                     new MessageService(database.messages(), sessions, config.messaging(), clock),
                     new GroupService(database.groups(), database.accounts(), sessions, config.messaging(), clock),
                     new PresenceService(sessions, database.accounts(), database.messages(), requests),

@@ -16,6 +16,15 @@ public interface AccountRepository {
      */
     CompletableFuture<Account> create(NewAccount account);
 
+    /**
+     * Stores new identity keys for an account under the next key id, with its new sealed key backup; earlier
+     * keys stay on record.
+     *
+     * @return the stored keys (with their key id), once committed
+     */
+    CompletableFuture<IdentityKeys> replaceKeys(long accountId, byte[] x25519Public, byte[] ed25519Public, byte[] keyBackup,
+                                                java.time.Instant now);
+
     /** The account with this canonical name. */
     Optional<Account> findByName(String name);
 

@@ -395,6 +395,18 @@ public final class Messenger {
                 events.execute(() -> listener.membership(new MembershipEvent(group(changed.getGroup()),
                         changed.getChange().name().toLowerCase(java.util.Locale.ROOT), changed.getUsername(), changed.getBy())));
             }
+            case KEYS_CHANGED -> {
+                UserKeys changed = push.getKeysChanged().getUser();
+                remember(changed);
+                groups.clear(); // member lists carry keys
+                if (changed.getAccountId() != myId) {
+                    events.execute(() -> {
+                        if (trust(changed) == KeyTrust.KEY_CHANGED) {
+                            listener.contactKeyChanged(changed.getUsername());
+                        }
+                    });
+                }
+            }
             case READ_MARKED -> events.execute(() -> listener.readElsewhere(push.getReadMarked().getConversationId(),
                     push.getReadMarked().getSeq()));
             default -> { } // pushes of newer servers
@@ -465,6 +477,25 @@ public final class Messenger {
     public void accept(String name) {
         UserKeys user = fresh(canonical(name));
         pin(user);
+        groups.clear(); // member lists carry keys: the next group message looks them up again
+    }
+
+    /** Forgets the keys the server handed out, so the next use asks again (after a reconnect, say). */
+    public void forgetServedKeys() {
+        served.clear();
+        idsByName.clear();
+        groups.clear();
+    }
+
+    /** This messenger with this user's new identity keys (replaced on this device), keeping what it has seen. */
+    public Messenger withIdentity(int keyId, IdentityKeyPair newIdentity) {
+        Messenger replaced = new Messenger(rpc, myId, myName, keyId, newIdentity, serverId, keyStore, random, clock, listener, events);
+        replaced.seen.putAll(seen);
+        replaced.shownAt.putAll(shownAt);
+        replaced.cursors.putAll(cursors);
+        replaced.files.putAll(files);
+        replaced.reconnects = reconnects;
+        return replaced;
     }
 
     /** Safety number of this user and {@code name}, and whether the server's key for them is the pinned one. */

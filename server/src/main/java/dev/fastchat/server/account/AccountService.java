@@ -10,6 +10,7 @@ import dev.fastchat.protocol.v1.Login;
 import dev.fastchat.protocol.v1.Logout;
 import dev.fastchat.protocol.v1.Ok;
 import dev.fastchat.protocol.v1.Register;
+import dev.fastchat.protocol.v1.ReplaceKeys;
 import dev.fastchat.protocol.v1.Resume;
 import dev.fastchat.protocol.v1.Session;
 import dev.fastchat.server.config.AccountsConfig;
@@ -124,15 +125,28 @@ public final class AccountService {
 
     /** Checks the auth key and logs the connection in. */
     public CompletableFuture<Envelope.Builder> login(Connection connection, Login request) {
+        Optional<Account> account = Optional.of(authenticate(connection, request.getUsername(), request.getAuthKey()));
+        CompletableFuture<Boolean> replaced = request.getReplacesToken().isEmpty() || request.getReplacesToken().length() > 128
+                ? CompletableFuture.completedFuture(false)
+                : sessions.delete(Secrets.tokenHash(request.getReplacesToken()), account.get().id());
+        return replaced.thenCompose(ended -> startSession(connection, account.get(), device(request.getDevice())));
+    }
+
+    /**
+     * The account whose auth key this is, checked in constant time and throttled like every password check.
+     *
+     * @throws RequestRefusedException {@code WRONG_CREDENTIALS} or {@code RATE_LIMITED}
+     */
+    private Account authenticate(Connection connection, String username, ByteString authKey) {
         String address = "addr:" + connection.remoteAddress();
-        Optional<String> name = Names.canonical(request.getUsername());
-        String accountKey = "name:" + name.orElse(request.getUsername());
+        Optional<String> name = Names.canonical(username);
+        String accountKey = "name:" + name.orElse(username);
         perAddress.retryAfter(address).or(() -> perAccount.retryAfter(accountKey)).ifPresent(wait -> {
             throw refused(ErrorCode.RATE_LIMITED, "too many failed log-ins; try again in " + Math.max(1, wait.toSeconds()) + " s");
         });
         Optional<Account> account = name.flatMap(accounts::findByName);
         Credential credential = account.map(Account::credential).orElse(decoy);
-        byte[] presented = Secrets.sha256(credential.salt(), request.getAuthKey().toByteArray());
+        byte[] presented = Secrets.sha256(credential.salt(), authKey.toByteArray());
         if (account.isEmpty() | !Secrets.equal(presented, credential.hash())) {
             perAccount.failed(accountKey);
             perAddress.failed(address);
@@ -140,10 +154,28 @@ public final class AccountService {
             throw refused(ErrorCode.WRONG_CREDENTIALS, "wrong user name or password");
         }
         perAccount.succeeded(accountKey);
-        CompletableFuture<Boolean> replaced = request.getReplacesToken().isEmpty() || request.getReplacesToken().length() > 128
-                ? CompletableFuture.completedFuture(false)
-                : sessions.delete(Secrets.tokenHash(request.getReplacesToken()), account.get().id());
-        return replaced.thenCompose(ended -> startSession(connection, account.get(), device(request.getDevice())));
+        return account.get();
+    }
+
+    /**
+     * Replaces the logged-in account's identity keys after checking its password (its auth key): a resume
+     * token alone cannot. Completes with the new keys, once stored.
+     */
+    public CompletableFuture<dev.fastchat.storage.IdentityKeys> replaceKeys(Connection connection, ReplaceKeys request) {
+        LoggedIn user = connection.state().loggedIn().orElseThrow(() -> refused(ErrorCode.UNAUTHENTICATED, "log in first"));
+        Account account = authenticate(connection, user.username(), request.getAuthKey());
+        requireKey(request.getIdentity().getX25519Public(), "identity.x25519_public");
+        requireKey(request.getIdentity().getEd25519Public(), "identity.ed25519_public");
+        if (request.getKeyBackup().isEmpty() || request.getKeyBackup().size() > MAX_KEY_BACKUP_BYTES) {
+            throw refused(ErrorCode.BAD_REQUEST, "key_backup must be 1 to " + MAX_KEY_BACKUP_BYTES + " bytes");
+        }
+        return accounts.replaceKeys(account.id(), request.getIdentity().getX25519Public().toByteArray(),
+                request.getIdentity().getEd25519Public().toByteArray(), request.getKeyBackup().toByteArray(), clock.instant())
+                .whenComplete((keys, failure) -> {
+                    if (failure == null) {
+                        log.info("account {} replaced its identity keys (key {})", account.id(), keys.keyId());
+                    }
+                });
     }
 
     /** Logs the connection in with a resume token from an earlier session. */

@@ -24,9 +24,29 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class KeyDirectoryService {
     private final AccountRepository accounts;
+    private final dev.fastchat.storage.MessageRepository messages;
+    private final dev.fastchat.server.session.SessionRegistry sessions;
 
-    public KeyDirectoryService(AccountRepository accounts) {
+    public KeyDirectoryService(AccountRepository accounts, dev.fastchat.storage.MessageRepository messages,
+                               dev.fastchat.server.session.SessionRegistry sessions) {
         this.accounts = accounts;
+        this.messages = messages;
+        this.sessions = sessions;
+    }
+
+    /**
+     * Tells the account's contacts (people it shares a conversation with) and its own other sessions that its
+     * keys changed, at once (best effort: a client that misses it sees the new keys at its next lookup).
+     *
+     * @return the answer to the replacing request: the new keys
+     */
+    public Envelope.Builder announce(dev.fastchat.server.session.Connection from, long accountId, String name, IdentityKeys keys) {
+        UserKeys user = userKeys(accountId, name, keys);
+        List<Long> recipients = new ArrayList<>(messages.contactsOf(accountId));
+        recipients.add(accountId);
+        sessions.push(recipients, Envelope.newBuilder().setKeysChanged(dev.fastchat.protocol.v1.KeysChanged.newBuilder()
+                .setUser(user)).build(), from);
+        return Envelope.newBuilder().setKeyBundle(KeyBundle.newBuilder().addUsers(user));
     }
 
     public CompletableFuture<Envelope.Builder> lookup(KeyLookup request) {

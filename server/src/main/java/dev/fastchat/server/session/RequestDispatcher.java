@@ -76,6 +76,9 @@ public final class RequestDispatcher {
                 });
             });
             case KEY_LOOKUP -> authenticated(connection, request, r -> services.keys().lookup(r.getKeyLookup()));
+            case REPLACE_KEYS -> authenticated(connection, request, r -> accounts.replaceKeys(connection, r.getReplaceKeys())
+                    .thenApply(keys -> services.keys().announce(connection, connection.state().user().accountId(),
+                            connection.state().user().username(), keys)));
             case SEND -> authenticated(connection, request, r -> services.messages().send(connection, r.getSend()).thenApply(ack -> {
                 services.files().attach(r.getSend().getFileIdsList(), ack.getSendAck().getConversationId(),
                         connection.state().user().accountId(), ack.getSendAck().getSeq());

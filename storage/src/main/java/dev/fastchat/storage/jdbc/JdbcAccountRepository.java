@@ -85,6 +85,30 @@ public final class JdbcAccountRepository implements AccountRepository {
     }
 
     @Override
+    public CompletableFuture<IdentityKeys> replaceKeys(long accountId, byte[] x25519Public, byte[] ed25519Public,
+                                                      byte[] keyBackup, Instant now) {
+        return writer.submit("replace identity keys", connection -> {
+            int keyId = Jdbc.query(connection, "SELECT MAX(key_id) FROM identity_keys WHERE account_id = ?",
+                    s -> s.setLong(1, accountId), row -> row.getInt(1)).stream().findFirst().orElse(0) + 1;
+            Jdbc.update(connection, """
+                    INSERT INTO identity_keys (account_id, key_id, x25519_public, ed25519_public, created_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    """, s -> {
+                        s.setLong(1, accountId);
+                        s.setInt(2, keyId);
+                        s.setBytes(3, x25519Public);
+                        s.setBytes(4, ed25519Public);
+                        s.setLong(5, now.toEpochMilli());
+                    });
+            Jdbc.update(connection, "UPDATE accounts SET key_backup = ? WHERE id = ?", s -> {
+                s.setBytes(1, keyBackup);
+                s.setLong(2, accountId);
+            });
+            return new IdentityKeys(keyId, x25519Public, ed25519Public);
+        });
+    }
+
+    @Override
     public Optional<Account> findByName(String name) {
         return jdbc.queryOne("find account by name", SELECT + " WHERE a.name = ?", s -> s.setString(1, name),
                 JdbcAccountRepository::map);
