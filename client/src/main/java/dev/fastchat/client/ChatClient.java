@@ -224,6 +224,23 @@ public final class ChatClient implements AutoCloseable {
     private CompletableFuture<SessionInfo> loginNow(String username, char[] password) {
         ServerInfo info = requireConnected();
         String name = Names.canonical(username).orElse(username);
+        return passwordKeys(info, name, password)
+                .thenCompose(keys -> connection().request(Envelope.newBuilder().setLogin(Login.newBuilder()
+                                .setUsername(name).setAuthKey(ByteString.copyFrom(keys.authKey())).setDevice(clientName)
+                                .setReplacesToken(keptToken(info.serverId(), name).orElse(""))))
+                        .thenApply(response -> {
+                            Session s = response.getSession();
+                            IdentityKeyPair restored = restore(s, keys.backupKey());
+                            keys.destroy();
+                            return started(s, restored);
+                        }));
+    }
+
+    /**
+     * The keys {@code password} gives for the account {@code name}, with the KDF parameters the server keeps for
+     * it, derived on a virtual thread (never the I/O thread).
+     */
+    private CompletableFuture<PasswordKeys> passwordKeys(ServerInfo info, String name, char[] password) {
         char[] secret = password.clone();
         return connection().request(Envelope.newBuilder().setGetKdfParams(GetKdfParams.newBuilder().setUsername(name)))
                 .thenApplyAsync(response -> {
@@ -236,16 +253,7 @@ public final class ChatClient implements AutoCloseable {
                     } finally {
                         Arrays.fill(secret, '\0');
                     }
-                }, KDF_EXECUTOR)
-                .thenCompose(keys -> connection().request(Envelope.newBuilder().setLogin(Login.newBuilder()
-                                .setUsername(name).setAuthKey(ByteString.copyFrom(keys.authKey())).setDevice(clientName)
-                                .setReplacesToken(keptToken(info.serverId(), name).orElse(""))))
-                        .thenApply(response -> {
-                            Session s = response.getSession();
-                            IdentityKeyPair restored = restore(s, keys.backupKey());
-                            keys.destroy();
-                            return started(s, restored);
-                        }));
+                }, KDF_EXECUTOR);
     }
 
     /**
@@ -641,51 +649,28 @@ public final class ChatClient implements AutoCloseable {
      * where the old keys are.
      */
     public CompletableFuture<Void> replaceKeys(char[] password) {
-        ServerInfo info = requireConnectedOrFail();
-        SessionInfo current = session;
-        if (info == null || current == null) {
-            return CompletableFuture.failedFuture(new ChatException(ErrorCode.UNAUTHENTICATED, "log in first"));
-        }
-        char[] secret = password.clone();
-        String name = current.username();
-        return connection().request(Envelope.newBuilder().setGetKdfParams(GetKdfParams.newBuilder().setUsername(name)))
-                .thenApplyAsync(response -> {
-                    try {
-                        dev.fastchat.protocol.v1.KdfParams p = response.getKdfParams();
-                        PasswordKeys keys = PasswordKeys.derive(secret, info.serverId(), name,
-                                new KdfParams(p.getMemoryKib(), p.getIterations(), p.getParallelism()));
-                        IdentityKeyPair fresh = IdentityKeyPair.generate(random);
-                        byte[] backup = KeyBackup.seal(fresh, keys.backupKey(), name, random);
-                        dev.fastchat.protocol.v1.ReplaceKeys request = dev.fastchat.protocol.v1.ReplaceKeys.newBuilder()
-                                .setIdentity(IdentityKeys.newBuilder()
-                                        .setX25519Public(ByteString.copyFrom(fresh.publicIdentity().x25519()))
-                                        .setEd25519Public(ByteString.copyFrom(fresh.publicIdentity().ed25519())))
-                                .setKeyBackup(ByteString.copyFrom(backup))
-                                .setAuthKey(ByteString.copyFrom(keys.authKey()))
-                                .build();
-                        keys.destroy();
-                        return java.util.Map.entry(request, fresh);
-                    } finally {
-                        Arrays.fill(secret, '\0');
-                    }
-                }, KDF_EXECUTOR)
-                .thenCompose(pending -> connection().request(Envelope.newBuilder().setReplaceKeys(pending.getKey()))
-                        .thenAccept(response -> {
-                            var stored = response.getKeyBundle().getUsers(0);
-                            keyStore.save(info.serverId(), name, pending.getValue());
-                            identity = pending.getValue();
-                            Messenger replaced = messenger.withIdentity(stored.getIdentity().getKeyId(), pending.getValue());
-                            replaced.fillGapsWith(() -> syncNow(replaced).forEach(listener::message));
-                            messenger = replaced;
-                        }));
-    }
-
-    private ServerInfo requireConnectedOrFail() {
-        try {
-            return requireConnected();
-        } catch (ChatException e) {
-            return null;
-        }
+        return guard(() -> {
+            ServerInfo info = requireConnected();
+            String name = session().orElseThrow(() -> new ChatException(ErrorCode.UNAUTHENTICATED, "log in first")).username();
+            IdentityKeyPair fresh = IdentityKeyPair.generate(random);
+            return passwordKeys(info, name, password).thenCompose(keys -> {
+                dev.fastchat.protocol.v1.ReplaceKeys request = dev.fastchat.protocol.v1.ReplaceKeys.newBuilder()
+                        .setIdentity(IdentityKeys.newBuilder()
+                                .setX25519Public(ByteString.copyFrom(fresh.publicIdentity().x25519()))
+                                .setEd25519Public(ByteString.copyFrom(fresh.publicIdentity().ed25519())))
+                        .setKeyBackup(ByteString.copyFrom(KeyBackup.seal(fresh, keys.backupKey(), name, random)))
+                        .setAuthKey(ByteString.copyFrom(keys.authKey()))
+                        .build();
+                keys.destroy();
+                return connection().request(Envelope.newBuilder().setReplaceKeys(request));
+            }).thenAccept(response -> {
+                keyStore.save(info.serverId(), name, fresh);
+                identity = fresh;
+                Messenger replaced = messenger.withIdentity(response.getKeyBundle().getUsers(0).getIdentity().getKeyId(), fresh);
+                replaced.fillGapsWith(() -> syncNow(replaced).forEach(listener::message));
+                messenger = replaced;
+            });
+        });
     }
 
     /** Pins the key the server now hands out for {@code user}, after its safety number was compared. */

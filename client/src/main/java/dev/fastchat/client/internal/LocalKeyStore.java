@@ -60,17 +60,8 @@ public final class LocalKeyStore {
 
     /** The pinned contact keys of {@code username}, by account id. */
     public java.util.Map<Long, PinnedKey> loadPins(String serverId, String username) {
-        Path file = pinsFile(serverId, username);
         java.util.Map<Long, PinnedKey> pins = new java.util.concurrent.ConcurrentHashMap<>();
-        if (!Files.exists(file)) {
-            return pins;
-        }
-        Properties properties = new Properties();
-        try (Reader reader = Files.newBufferedReader(file)) {
-            properties.load(reader);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the pinned keys " + file, e);
-        }
+        Properties properties = read(pinsFile(serverId, username), "the pinned keys").orElseGet(Properties::new);
         for (String key : properties.stringPropertyNames()) {
             PinnedKey.parse(Long.parseLong(key), properties.getProperty(key)).ifPresent(pin -> pins.put(pin.accountId(), pin));
         }
@@ -99,16 +90,11 @@ public final class LocalKeyStore {
 
     /** The kept resume token of {@code username}, unless there is none or it expired before {@code now}. */
     public Optional<String> loadSession(String serverId, String username, java.time.Instant now) {
-        Path file = sessionFile(serverId, username);
-        if (!Files.exists(file)) {
+        Optional<Properties> kept = read(sessionFile(serverId, username), "the kept session");
+        if (kept.isEmpty()) {
             return Optional.empty();
         }
-        Properties properties = new Properties();
-        try (Reader reader = Files.newBufferedReader(file)) {
-            properties.load(reader);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the kept session " + file, e);
-        }
+        Properties properties = kept.get();
         String token = properties.getProperty("token", "");
         try {
             if (token.isEmpty() || !java.time.Instant.parse(properties.getProperty("expires-at", "")).isAfter(now)) {
@@ -145,7 +131,13 @@ public final class LocalKeyStore {
 
     /** The stored keys, if any. */
     public Optional<IdentityKeyPair> load(String serverId, String username) {
-        Path file = file(serverId, username);
+        return read(file(serverId, username), "the key store").map(properties -> IdentityKeyPair.fromPrivateKeys(
+                Base64.getDecoder().decode(properties.getProperty("x25519-private", "")),
+                Base64.getDecoder().decode(properties.getProperty("ed25519-private", ""))));
+    }
+
+    /** The properties in {@code file}, or empty if it does not exist. */
+    private static Optional<Properties> read(Path file, String what) {
         if (!Files.exists(file)) {
             return Optional.empty();
         }
@@ -153,11 +145,9 @@ public final class LocalKeyStore {
         try (Reader reader = Files.newBufferedReader(file)) {
             properties.load(reader);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the key store " + file, e);
+            throw new UncheckedIOException("cannot read " + what + " " + file, e);
         }
-        return Optional.of(IdentityKeyPair.fromPrivateKeys(
-                Base64.getDecoder().decode(properties.getProperty("x25519-private", "")),
-                Base64.getDecoder().decode(properties.getProperty("ed25519-private", ""))));
+        return Optional.of(properties);
     }
 
     private static void createPrivateDirectories(Path dir) throws IOException {

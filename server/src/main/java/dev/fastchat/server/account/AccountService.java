@@ -125,11 +125,12 @@ public final class AccountService {
 
     /** Checks the auth key and logs the connection in. */
     public CompletableFuture<Envelope.Builder> login(Connection connection, Login request) {
-        Optional<Account> account = Optional.of(authenticate(connection, request.getUsername(), request.getAuthKey()));
+        Account account = authenticate(connection, request.getUsername(), request.getAuthKey());
+        // This device's earlier session ends: a device holds one session at a time.
         CompletableFuture<Boolean> replaced = request.getReplacesToken().isEmpty() || request.getReplacesToken().length() > 128
                 ? CompletableFuture.completedFuture(false)
-                : sessions.delete(Secrets.tokenHash(request.getReplacesToken()), account.get().id());
-        return replaced.thenCompose(ended -> startSession(connection, account.get(), device(request.getDevice())));
+                : sessions.delete(Secrets.tokenHash(request.getReplacesToken()), account.id());
+        return replaced.thenCompose(ended -> startSession(connection, account, device(request.getDevice())));
     }
 
     /**
