@@ -63,4 +63,40 @@ class SqliteStorageTest extends StorageContract {
             assertThat(second.accounts().findByName(name)).isPresent();
         }
     }
+
+    @Test
+    void theDataDirectoryAndTheDatabaseFilesArePrivateToTheServersUser() throws Exception {
+        Path directory = dir.resolve("private/data");
+        Path file = directory.resolve("fastchat.db");
+        try (Database opened = Database.open(DatabaseSettings.of("jdbc:sqlite:" + file))) {
+            await(opened.accounts().create(newAccount(uniqueName("perm")))); // a write: the WAL and SHM exist
+            assertThat(permissions(directory)).isEqualTo("rwx------");
+            for (String name : new String[] {"fastchat.db", "fastchat.db-wal", "fastchat.db-shm"}) {
+                assertThat(directory.resolve(name)).exists();
+                assertThat(permissions(directory.resolve(name))).as(name).isEqualTo("rw-------");
+            }
+        }
+    }
+
+    @Test
+    void aDataDirectoryOpenToOthersIsReportedAtStartUp() throws Exception {
+        Path directory = Files.createDirectories(dir.resolve("shared/data"));
+        Files.setPosixFilePermissions(directory, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                "dev.fastchat.storage.jdbc.PrivateFiles");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try (Database opened = Database.open(DatabaseSettings.of("jdbc:sqlite:" + directory.resolve("fastchat.db")))) {
+            assertThat(logged.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .anySatisfy(message -> assertThat(message).contains(directory.toString()).contains("rwxr-xr-x")
+                            .contains("chmod 700"));
+        } finally {
+            logger.detachAppender(logged);
+        }
+    }
+
+    private static String permissions(Path path) throws java.io.IOException {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
+    }
 }

@@ -9,9 +9,6 @@ import dev.fastchat.storage.MessageRepository;
 import dev.fastchat.storage.SessionRepository;
 import dev.fastchat.storage.SettingsRepository;
 import dev.fastchat.storage.StorageException;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import org.flywaydb.core.Flyway;
@@ -58,7 +55,7 @@ public final class Database implements AutoCloseable {
     public static Database open(DatabaseSettings settings) {
         SqlDialect dialect = SqlDialect.of(settings.url());
         if (dialect == SqlDialect.SQLITE) {
-            createParentDirectory(settings.url());
+            PrivateFiles.sqliteFile(settings.url()).ifPresent(PrivateFiles::prepare);
         }
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(settings.url());
@@ -97,23 +94,6 @@ public final class Database implements AutoCloseable {
             configuration.schemas(schema);
         }
         configuration.load().migrate();
-    }
-
-    private static void createParentDirectory(String url) {
-        String path = url.substring("jdbc:sqlite:".length());
-        int query = path.indexOf('?');
-        if (query >= 0) {
-            path = path.substring(0, query);
-        }
-        if (path.isEmpty() || path.startsWith(":memory:") || path.startsWith("file:")) {
-            return;
-        }
-        Path parent = Path.of(path).toAbsolutePath().getParent();
-        try {
-            Files.createDirectories(parent);
-        } catch (IOException e) {
-            throw new StorageException("cannot create the data directory " + parent, e);
-        }
     }
 
     private static Throwable rootCause(Throwable e) {
