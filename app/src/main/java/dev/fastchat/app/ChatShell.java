@@ -265,7 +265,7 @@ final class ChatShell implements ChatListener {
         String[] split = line.substring(1).split("\\s+", 2);
         Command command = commands.get(split[0].toLowerCase(Locale.ROOT));
         if (command == null) {
-            view.error("unknown command /" + Terminal.escape(split[0]) + "; /help lists the commands");
+            view.error("unknown command /" + split[0] + "; /help lists the commands");
             return;
         }
         String rest = split.length > 1 ? split[1] : "";
@@ -444,17 +444,17 @@ final class ChatShell implements ChatListener {
         }
         Path path = expandHome(pathText);
         if (!Files.isRegularFile(path)) {
-            view.error(Terminal.escape(pathText) + " is not a readable file");
+            view.error(pathText + " is not a readable file");
             return;
         }
         Target to = open;
         long size = path.toFile().length();
-        view.info("sending " + Terminal.escape(path.getFileName().toString()) + " (" + Sizes.human(size) + ") to " + to.name() + "...");
+        view.info("sending " + path.getFileName() + " (" + Sizes.human(size) + ") to " + to.name() + "...");
         client.sendFile(to, path).whenComplete((sent, failure) -> {
             if (failure != null) {
-                view.error(Terminal.escape(path.getFileName().toString()) + " was not sent: " + describe(ExitCodes.unwrap(failure)));
+                view.error(path.getFileName() + " was not sent: " + describe(ExitCodes.unwrap(failure)));
             } else {
-                view.info("sent " + Terminal.escape(path.getFileName().toString()) + " to " + to.name());
+                view.info("sent " + path.getFileName() + " to " + to.name());
             }
         });
     }
@@ -639,7 +639,7 @@ final class ChatShell implements ChatListener {
 
     @Override
     public void contactKeyChanged(String username) {
-        String name = Terminal.escape(username);
+        String name = username;
         view.error(name + "'s identity key changed: compare safety numbers (/keys verify " + name + "), then /keys accept "
                 + name + "; nothing is sent to " + name + " until then");
     }
@@ -701,7 +701,7 @@ final class ChatShell implements ChatListener {
     public void sessionEnded(String reason) {
         sessionEnded = true;
         status = "(logged out: press Enter to log in again) ";
-        view.error("the server no longer knows this session: " + Terminal.escape(reason));
+        view.error("the server no longer knows this session: " + reason);
         refreshPrompt();
     }
 }

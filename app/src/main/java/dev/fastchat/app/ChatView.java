@@ -40,28 +40,28 @@ final class ChatView {
         AttributedStringBuilder line = new AttributedStringBuilder();
         line.style(dim()).append(time(message.serverTime())).append(' ').style(AttributedStyle.DEFAULT);
         if (showConversation && message.conversation().group()) {
-            line.style(dim()).append('#').append(message.conversation().name()).append(' ').style(AttributedStyle.DEFAULT);
+            line.style(dim()).append('#').append(Terminal.escape(message.conversation().name())).append(' ').style(AttributedStyle.DEFAULT);
         }
         if (message.outgoing()) {
-            line.style(AttributedStyle.BOLD).append("» ").append(message.sender());
+            line.style(AttributedStyle.BOLD).append("» ").append(Terminal.escape(message.sender()));
             if (showConversation && !message.conversation().group()) {
-                line.append(" → ").append(message.conversation().name());
+                line.append(" → ").append(Terminal.escape(message.conversation().name()));
             }
             line.style(AttributedStyle.DEFAULT);
         } else {
-            line.style(nameStyle(message.sender())).append(message.sender()).style(AttributedStyle.DEFAULT);
+            line.style(nameStyle(message.sender())).append(Terminal.escape(message.sender())).style(AttributedStyle.DEFAULT);
         }
         line.append(": ");
         if (message.hasFile()) {
             line.style(AttributedStyle.DEFAULT.foreground(AttributedStyle.CYAN)).append(ReadCommand.fileLine(message.file()))
-                    .style(AttributedStyle.DEFAULT).style(dim()).append("  (/save " + message.file().fileId() + ")")
+                    .style(AttributedStyle.DEFAULT).style(dim()).append("  (/save " + Terminal.escape(message.file().fileId()) + ")")
                     .style(AttributedStyle.DEFAULT);
         } else {
             line.append(body(message.text()));
         }
         if (message.trust() == KeyTrust.KEY_CHANGED) {
             line.style(AttributedStyle.DEFAULT.foreground(AttributedStyle.RED).bold())
-                    .append("  [key changed: /keys verify ").append(message.sender()).append(']')
+                    .append("  [key changed: /keys verify ").append(Terminal.escape(message.sender())).append(']')
                     .style(AttributedStyle.DEFAULT);
         }
         print(line);
@@ -76,29 +76,33 @@ final class ChatView {
         }
         AttributedStringBuilder line = new AttributedStringBuilder();
         line.style(dim()).append(time(message.serverTime())).append(" · ").style(AttributedStyle.DEFAULT)
-                .style(nameStyle(message.sender())).append(message.sender()).style(AttributedStyle.DEFAULT);
+                .style(nameStyle(message.sender())).append(Terminal.escape(message.sender())).style(AttributedStyle.DEFAULT);
+        String conversation = Terminal.escape(message.conversation().name());
         if (message.conversation().group()) {
-            line.append(" in #").append(message.conversation().name());
+            line.append(" in #").append(conversation);
         }
-        line.style(dim()).append(" (" + unread + " unread, /open " + message.conversation().name() + "): ")
+        line.style(dim()).append(" (" + unread + " unread, /open " + conversation + "): ")
                 .style(AttributedStyle.DEFAULT).append(preview);
         print(line);
     }
 
-    /** Something that happened (presence, membership, connection), dimmed. */
+    /**
+     * Something that happened (presence, membership, connection), dimmed. Like {@link #plain} and {@link #error},
+     * the whole line is escaped: the names, ids and reasons in it come from other users or the server.
+     */
     void info(String text) {
-        print(new AttributedStringBuilder().style(dim()).append("-- ").append(text).style(AttributedStyle.DEFAULT));
+        print(new AttributedStringBuilder().style(dim()).append("-- ").append(Terminal.escape(text)).style(AttributedStyle.DEFAULT));
     }
 
-    /** A plain line (help, lists, results). */
+    /** A plain line (help, lists, results), escaped. */
     void plain(String text) {
-        print(new AttributedStringBuilder().append(text));
+        print(new AttributedStringBuilder().append(Terminal.escape(text)));
     }
 
-    /** A failure, as one clear line. */
+    /** A failure, as one clear line, escaped. */
     void error(String text) {
         print(new AttributedStringBuilder().style(AttributedStyle.DEFAULT.foreground(AttributedStyle.RED)).append("!! ")
-                .append(text).style(AttributedStyle.DEFAULT));
+                .append(Terminal.escape(text)).style(AttributedStyle.DEFAULT));
     }
 
     /** The prompt: the open conversation, or {@code fastchat} when none is. */

@@ -55,7 +55,7 @@ final class GroupCommand {
         PrintWriter out = spec.commandLine().getOut();
         try (ChatClient client = options.loggedIn()) {
             for (GroupMember member : client.members(group).get(60, TimeUnit.SECONDS)) {
-                out.printf("%-32s %-6s %s%n", member.name(), member.admin() ? "admin" : "member", member.online() ? "online" : "offline");
+                out.printf("%-32s %-6s %s%n", Terminal.escape(member.name()), member.admin() ? "admin" : "member", member.online() ? "online" : "offline");
             }
             return ExitCodes.OK;
         }
@@ -66,7 +66,7 @@ final class GroupCommand {
         PrintWriter out = spec.commandLine().getOut();
         try (ChatClient client = options.loggedIn()) {
             for (ChatGroup group : client.groups().get(60, TimeUnit.SECONDS)) {
-                out.printf("%-32s %4d member%s%s%n", group.name(), group.memberCount(), group.memberCount() == 1 ? "" : "s", group.admin() ? "  (admin)" : "");
+                out.printf("%-32s %4d member%s%s%n", Terminal.escape(group.name()), group.memberCount(), group.memberCount() == 1 ? "" : "s", group.admin() ? "  (admin)" : "");
             }
             return ExitCodes.OK;
         }
@@ -75,7 +75,7 @@ final class GroupCommand {
     private int change(Function<ChatClient, CompletableFuture<ChatGroup>> operation, String what) throws Exception {
         try (ChatClient client = options.loggedIn()) {
             ChatGroup group = operation.apply(client).get(60, TimeUnit.SECONDS);
-            spec.commandLine().getOut().printf("%s %s (%d members)%n", what, group.name(), group.memberCount());
+            spec.commandLine().getOut().printf("%s %s (%s)%n", what, Terminal.escape(group.name()), group.memberCount() == 1 ? "1 member" : group.memberCount() + " members");
             return ExitCodes.OK;
         }
     }

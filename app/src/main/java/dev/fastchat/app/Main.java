@@ -75,7 +75,7 @@ public final class Main {
         commandLine.setDefaultValueProvider(new ClientDefaults(System.getenv()));
         commandLine.setExitCodeExceptionMapper(ExitCodes::of);
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("fastchat: " + ExitCodes.message(e));
+            cmd.getErr().println("fastchat: " + Terminal.escape(ExitCodes.message(e))); // reasons may come from the server
             return ExitCodes.of(e);
         });
         return commandLine;

@@ -111,18 +111,20 @@ final class ReadCommand implements Callable<Integer> {
     }
 
     static String line(ChatMessage message, String me) {
-        String where = message.conversation().group() ? "#" + message.conversation().name() + " " : "";
-        String to = !message.conversation().group() && message.outgoing() ? " -> " + message.conversation().name() : "";
-        String warning = message.trust() == KeyTrust.KEY_CHANGED ? " [KEY CHANGED: verify with 'fastchat keys verify --user " + me + " " + message.sender() + "']" : "";
+        String sender = Terminal.escape(message.sender());
+        String conversation = Terminal.escape(message.conversation().name());
+        String where = message.conversation().group() ? "#" + conversation + " " : "";
+        String to = !message.conversation().group() && message.outgoing() ? " -> " + conversation : "";
+        String warning = message.trust() == KeyTrust.KEY_CHANGED ? " [KEY CHANGED: verify with 'fastchat keys verify --user " + me + " " + sender + "']" : "";
         String body = message.hasFile() ? fileLine(message.file()) : Terminal.escape(message.text());
-        return TIME.format(message.serverTime()) + "  " + where + message.sender() + to + ": " + body + warning;
+        return TIME.format(message.serverTime()) + "  " + where + sender + to + ": " + body + warning;
     }
 
     /** {@code [file] cat.png (image/png, 640x480, 41.2 KiB) id 3f...: fastchat fetch-file 3f...}. */
     static String fileLine(dev.fastchat.client.SharedFile file) {
         String dimensions = file.width() > 0 ? ", " + file.width() + "x" + file.height() : "";
         return "[file] " + Terminal.escape(file.name()) + " (" + Terminal.escape(file.mediaType()) + dimensions + ", "
-                + Sizes.human(file.size()) + ") id " + file.fileId();
+                + Sizes.human(file.size()) + ") id " + Terminal.escape(file.fileId());
     }
 
     static String json(ChatMessage message) throws IOException {

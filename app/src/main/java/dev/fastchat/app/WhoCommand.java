@@ -44,7 +44,7 @@ final class WhoCommand implements Callable<Integer> {
                 while (true) {
                     List<DirectoryEntry> page = client.directory(after, 500, online).get(60, TimeUnit.SECONDS);
                     for (DirectoryEntry entry : page) {
-                        out.printf("%-32s %s%n", entry.name(), entry.group() ? "group" : entry.online() ? "online" : "offline");
+                        out.printf("%-32s %s%n", Terminal.escape(entry.name()), entry.group() ? "group" : entry.online() ? "online" : "offline");
                     }
                     if (page.size() < 500) {
                         break;
@@ -53,7 +53,7 @@ final class WhoCommand implements Callable<Integer> {
                 }
             } else {
                 for (UserPresence user : client.whoIsOnline(users.toArray(String[]::new)).get(60, TimeUnit.SECONDS)) {
-                    out.printf("%-32s %s%n", user.name(), user.online() ? "online" : "offline");
+                    out.printf("%-32s %s%n", Terminal.escape(user.name()), user.online() ? "online" : "offline");
                 }
             }
             return ExitCodes.OK;

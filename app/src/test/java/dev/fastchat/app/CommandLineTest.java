@@ -49,7 +49,9 @@ class CommandLineTest {
         if (password != null) {
             builder.environment().put("FASTCHAT_PASSWORD", password);
         }
-        builder.environment().put("XDG_CONFIG_HOME", dir.resolve("config").toString());
+        if (dir != null) {
+            builder.environment().put("XDG_CONFIG_HOME", dir.resolve("config").toString());
+        }
         builder.environment().putAll(environment);
         Process process = builder.start();
         byte[] out = process.getInputStream().readAllBytes();

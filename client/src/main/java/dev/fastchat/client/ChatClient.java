@@ -483,6 +483,10 @@ public final class ChatClient implements AutoCloseable {
      *     not match: nothing is saved)
      */
     public CompletableFuture<Path> fetchFile(String fileId, Path directory) {
+        if (!dev.fastchat.protocol.FileIds.isValid(fileId)) {
+            return CompletableFuture.failedFuture(ChatException.local(ErrorCode.BAD_REQUEST,
+                    "'" + Names.printable(fileId) + "' is not a file id (32 hex digits, shown with the message that shared it)"));
+        }
         return work(m -> transfer().download(reference(m, fileId), directory));
     }
 

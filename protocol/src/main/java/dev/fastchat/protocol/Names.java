@@ -28,7 +28,7 @@ public final class Names {
     /** A name as it may be echoed in an error: at most 40 characters, control characters replaced. */
     public static String printable(String name) {
         String shortened = name.length() > 40 ? name.substring(0, 40) + "..." : name;
-        return shortened.replaceAll("\\p{Cntrl}", "?");
+        return shortened.replaceAll("[\\p{Cntrl}\\x{80}-\\x{9f}]", "?"); // C0, DEL and C1 (8-bit CSI)
     }
 
     /** A one-line explanation of the rule, for error messages. */

@@ -313,7 +313,8 @@ public final class Messenger {
         String text;
         if (opened.content().hasFile()) {
             FileReference reference = opened.content().getFile();
-            if (reference.getKey().size() != FileCipher.KEY_BYTES || reference.getSha256().size() != 32 || reference.getFileId().isEmpty()) {
+            if (reference.getKey().size() != FileCipher.KEY_BYTES || reference.getSha256().size() != 32
+                    || !dev.fastchat.protocol.FileIds.isValid(reference.getFileId())) {
                 throw new OpenException(OpenException.Reason.MALFORMED, "the file reference is incomplete");
             }
             files.put(reference.getFileId(), reference);
