@@ -14,6 +14,7 @@ import dev.fastchat.protocol.v1.UploadState;
 import dev.fastchat.server.config.MessagingConfig;
 import dev.fastchat.server.session.Connection;
 import dev.fastchat.server.session.ConnectionState.LoggedIn;
+import dev.fastchat.server.session.RequestBounds;
 import dev.fastchat.server.session.RequestRefusedException;
 import dev.fastchat.storage.ConversationRefusedException;
 import dev.fastchat.storage.FileRepository;
@@ -64,15 +65,16 @@ public final class FileService implements AutoCloseable {
         if (!request.getFileId().isEmpty()) {
             return done(state(own(request.getFileId(), user.accountId())));
         }
-        if (request.getSize() > config.maxFileBytes()) {
-            throw new RequestRefusedException(ErrorCode.TOO_LARGE, "the file is " + request.getSize() + " bytes; the limit is "
+        long size = RequestBounds.size(request.getSize(), "size");
+        if (size > config.maxFileBytes()) {
+            throw new RequestRefusedException(ErrorCode.TOO_LARGE, "the file is " + size + " bytes; the limit is "
                     + config.maxFileBytes() + " bytes");
         }
         int chunkSize = config.fileChunkBytes();
-        int chunkCount = (int) Math.max(1, (request.getSize() + chunkSize - 1) / chunkSize);
+        int chunkCount = (int) Math.max(1, (size + chunkSize - 1) / chunkSize);
         byte[] id = new byte[16];
         random.nextBytes(id);
-        return files.start(HexFormat.of().formatHex(id), request.getConversationId(), user.accountId(), request.getSize(),
+        return files.start(HexFormat.of().formatHex(id), request.getConversationId(), user.accountId(), size,
                         chunkSize, chunkCount, clock.instant())
                 .thenApply(FileService::state);
     }
@@ -82,7 +84,8 @@ public final class FileService implements AutoCloseable {
         LoggedIn user = connection.state().user();
         StoredFile file = own(request.getFileId(), user.accountId());
         long allowed = file.size() + (long) file.chunkCount() * CHUNK_OVERHEAD;
-        return files.appendChunk(file.id(), user.accountId(), request.getIndex(), request.getData().toByteArray(), allowed, clock.instant())
+        int index = RequestBounds.index(request.getIndex(), "chunk index");
+        return files.appendChunk(file.id(), user.accountId(), index, request.getData().toByteArray(), allowed, clock.instant())
                 .handle((stored, failure) -> {
                     if (failure == null) {
                         return state(stored);
@@ -120,13 +123,14 @@ public final class FileService implements AutoCloseable {
         if (!file.complete()) {
             throw new RequestRefusedException(ErrorCode.UNKNOWN_FILE, "the upload of " + file.id() + " is not finished");
         }
-        if (request.getIndex() >= file.chunkCount()) {
+        int index = RequestBounds.index(request.getIndex(), "chunk index");
+        if (index >= file.chunkCount()) {
             throw new RequestRefusedException(ErrorCode.BAD_REQUEST, "file " + file.id() + " has " + file.chunkCount() + " chunks");
         }
-        byte[] data = files.chunk(file.id(), request.getIndex())
+        byte[] data = files.chunk(file.id(), index)
                 .orElseThrow(() -> new RequestRefusedException(ErrorCode.UNKNOWN_FILE, "file " + file.id() + " was removed"));
         return done(Envelope.newBuilder().setFileChunk(FileChunk.newBuilder()
-                .setFileId(file.id()).setIndex(request.getIndex()).setData(ByteString.copyFrom(data)).setChunkCount(file.chunkCount())));
+                .setFileId(file.id()).setIndex(index).setData(ByteString.copyFrom(data)).setChunkCount(file.chunkCount())));
     }
 
     /** Records which message shared these files (after the message was stored). */

@@ -30,6 +30,7 @@ import dev.fastchat.server.admin.ServerMetrics;
 import dev.fastchat.server.config.MessagingConfig;
 import dev.fastchat.server.session.Connection;
 import dev.fastchat.server.session.ConnectionState.LoggedIn;
+import dev.fastchat.server.session.RequestBounds;
 import dev.fastchat.server.session.RequestRefusedException;
 import dev.fastchat.server.session.SessionRegistry;
 import dev.fastchat.storage.Appended;
@@ -173,9 +174,9 @@ public final class MessageService {
         LoggedIn user = connection.state().user();
         Map<String, Long> cursors = new HashMap<>();
         for (Cursor cursor : request.getCursorsList()) {
-            cursors.merge(cursor.getConversationId(), cursor.getSeq(), Math::max);
+            cursors.merge(cursor.getConversationId(), RequestBounds.seq(cursor.getSeq()), Math::max);
         }
-        int limit = request.getLimit() == 0 ? MessageLimits.MAX_SYNC_BATCH : Math.min(request.getLimit(), MessageLimits.MAX_SYNC_BATCH);
+        int limit = RequestBounds.limit(request.getLimit(), MessageLimits.MAX_SYNC_BATCH, MessageLimits.MAX_SYNC_BATCH);
         List<StoredMessage> found = messages.since(user.accountId(), cursors, limit + 1);
         SyncBatch.Builder batch = SyncBatch.newBuilder().setMore(found.size() > limit);
         found.stream().limit(limit).map(MessageService::toProto).forEach(batch::addMessages);
@@ -186,10 +187,10 @@ public final class MessageService {
     public CompletableFuture<Envelope.Builder> history(Connection connection, History request) {
         LoggedIn user = connection.state().user();
         ConversationId conversation = conversation(request.getConversationId());
-        int limit = request.getLimit() == 0 ? MessageLimits.DEFAULT_HISTORY_PAGE : Math.min(request.getLimit(), MessageLimits.MAX_HISTORY_PAGE);
+        int limit = RequestBounds.limit(request.getLimit(), MessageLimits.DEFAULT_HISTORY_PAGE, MessageLimits.MAX_HISTORY_PAGE);
         List<StoredMessage> page;
         try {
-            page = messages.history(conversation.value(), user.accountId(), request.getBeforeSeq(), limit + 1);
+            page = messages.history(conversation.value(), user.accountId(), RequestBounds.seq(request.getBeforeSeq()), limit + 1);
         } catch (ConversationRefusedException e) {
             if (!conversation.involves(user.accountId())) {
                 throw e;
@@ -228,7 +229,7 @@ public final class MessageService {
     public CompletableFuture<Envelope.Builder> markRead(Connection connection, MarkRead request) {
         LoggedIn user = connection.state().user();
         ConversationId conversation = conversation(request.getConversationId());
-        return messages.markRead(conversation.value(), user.accountId(), request.getSeq()).thenApply(seq -> {
+        return messages.markRead(conversation.value(), user.accountId(), RequestBounds.seq(request.getSeq())).thenApply(seq -> {
             sessions.push(user.accountId(), Envelope.newBuilder().setReadMarked(ReadMarked.newBuilder()
                     .setConversationId(conversation.value()).setSeq(seq)).build(), connection);
             return Envelope.newBuilder().setOk(Ok.getDefaultInstance());

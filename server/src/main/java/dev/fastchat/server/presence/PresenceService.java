@@ -123,8 +123,8 @@ public final class PresenceService {
 
     /** Registered users and groups by name, for discovery; optionally only users online now. */
     public CompletableFuture<Envelope.Builder> directory(ListDirectory request) {
-        int limit = request.getLimit() == 0 ? MessageLimits.DEFAULT_DIRECTORY_PAGE
-                : Math.min(request.getLimit(), MessageLimits.MAX_DIRECTORY_PAGE);
+        int limit = dev.fastchat.server.session.RequestBounds.limit(request.getLimit(), MessageLimits.DEFAULT_DIRECTORY_PAGE,
+                MessageLimits.MAX_DIRECTORY_PAGE);
         Directory.Builder page = Directory.newBuilder();
         String after = request.getAfter();
         while (page.getEntriesCount() < limit) {
