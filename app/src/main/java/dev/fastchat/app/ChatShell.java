@@ -422,11 +422,17 @@ final class ChatShell implements ChatListener {
         if (!client.isConnected()) {
             view.info("not connected: the message is sent once the connection is back");
         }
-        long myId = client.session().orElseThrow().accountId();
+        long myId = client.session().map(session -> session.accountId()).orElse(0L);
         sending = sending.handle((previous, failure) -> null).thenCompose(ignored -> client.send(to, text)
                 .whenComplete((sent, failure) -> {
-                    if (failure != null) {
-                        view.error("not sent to " + to.name() + ": " + describe(ExitCodes.unwrap(failure)));
+                    Throwable cause = failure == null ? null : ExitCodes.unwrap(failure);
+                    if (cause instanceof ChatException chat && chat.code() == ErrorCode.UNAUTHENTICATED) {
+                        if (!sessionEnded) {
+                            sessionEnded("the session ended (logged out elsewhere, or expired)");
+                        }
+                        view.error("not sent to " + to.name() + ": log in again, then send it again");
+                    } else if (cause != null) {
+                        view.error("not sent to " + to.name() + ": " + describe(cause));
                     } else {
                         if (to.equals(open)) {
                             historyBefore = 0;
