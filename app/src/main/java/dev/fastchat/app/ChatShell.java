@@ -96,6 +96,7 @@ final class ChatShell implements ChatListener {
         add("group", "create|add|remove|leave|members|promote ...", "manage groups (/group alone explains)", 1, this::group);
         add("send-file", "PATH", "send a file to the open conversation (encrypted; in the background)", 1, (a, r) -> sendFile(r));
         add("save", "FILE_ID [DIR]", "download a shared file, checked, into DIR (default ~/Downloads/fastchat)", 1, this::save);
+        add("sessions", "[end ID]", "your sessions (devices logged in); end one by its id", 0, this::sessions);
         add("keys", "verify|accept USER", "show the safety number to compare with USER, or accept USER's new key", 2, this::keys);
         add("quit", "", "leave (Ctrl-D does the same)", 0, (a, r) -> {
             throw new EndOfFileException();
@@ -598,6 +599,19 @@ final class ChatShell implements ChatListener {
             }
             throw e;
         }
+    }
+
+    private void sessions(List<String> args, String rest) throws Exception {
+        if (args.size() == 2 && args.getFirst().equalsIgnoreCase("end")) {
+            await(client.endSession(args.get(1)));
+            view.info("ended session " + args.get(1));
+            return;
+        }
+        if (!args.isEmpty()) {
+            view.error("usage: /sessions | /sessions end ID");
+            return;
+        }
+        await(client.sessions()).forEach(session -> view.plain(SessionsCommand.line(session)));
     }
 
     private void keys(List<String> args, String rest) throws Exception {

@@ -32,6 +32,7 @@ public final class Main {
         COMMANDS.put("register", RegisterCommand::new);
         COMMANDS.put("login", LoginCommand::new);
         COMMANDS.put("logout", LogoutCommand::new);
+        COMMANDS.put("sessions", SessionsCommand::new);
         COMMANDS.put("chat", ChatCommand::new);
         COMMANDS.put("send", SendCommand::new);
         COMMANDS.put("send-file", SendFileCommand::new);

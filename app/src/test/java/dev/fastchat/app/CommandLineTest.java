@@ -290,6 +290,30 @@ class CommandLineTest {
         assertThat(keys.out()).contains("verify  Prints the safety number of you and USER.");
     }
 
+    @Test
+    void sessionsListsTheDevicesAndEndsOne() throws Exception {
+        String address = server.address().toString();
+        String alice = WireClient.uniqueName("list");
+        Map<String, String> laptop = Map.of("XDG_CONFIG_HOME", dir.resolve("list-laptop").toString());
+        Map<String, String> phone = Map.of("XDG_CONFIG_HOME", dir.resolve("list-phone").toString());
+        assertThat(fastchat("pw-a", laptop, "register", "--server", address, "--user", alice).exitCode()).isZero();
+        assertThat(fastchat("pw-a", phone, "login", "--server", address, "--user", alice).exitCode()).isZero();
+
+        Run listed = fastchat(null, laptop, "sessions", "--server", address, "--user", alice);
+        assertThat(listed.exitCode()).as(listed.err()).isZero();
+        List<String> lines = listed.out().lines().toList();
+        assertThat(lines).hasSize(2).allMatch(line -> line.matches("[0-9a-f]{16}  fastchat-cli +since .* from .*127\\.0\\.0\\.1.*"));
+        assertThat(lines).filteredOn(line -> line.endsWith("(this device)")).hasSize(1);
+        String phoneId = lines.stream().filter(line -> !line.endsWith("(this device)")).findFirst().orElseThrow().substring(0, 16);
+
+        Run ended = fastchat(null, laptop, "sessions", "--server", address, "--user", alice, "--end", phoneId);
+        assertThat(ended.exitCode()).as(ended.err()).isZero();
+        Run phoneAfter = fastchat(null, phone, "who", "--server", address, "--user", alice);
+        assertThat(phoneAfter.exitCode()).as("the phone must log in again").isEqualTo(ExitCodes.USAGE);
+        assertThat(phoneAfter.err()).contains("no password");
+        assertThat(fastchat(null, laptop, "sessions", "--server", address, "--user", alice).out().lines()).hasSize(1);
+    }
+
     /** Sessions of the account on the server, from its database. */
     private static int sessionCount(String user) throws Exception {
         try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("data").resolve("fastchat.db"));

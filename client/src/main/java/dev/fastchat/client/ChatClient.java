@@ -418,6 +418,27 @@ public final class ChatClient implements AutoCloseable {
                 }));
     }
 
+    /** The user's sessions (devices) that have not expired, this one marked {@link DeviceSession#current()}. */
+    public CompletableFuture<List<DeviceSession>> sessions() {
+        return work(m -> Messenger.await(connection().request(Envelope.newBuilder().setListSessions(
+                        dev.fastchat.protocol.v1.ListSessions.getDefaultInstance()))).getSessionList().getSessionsList().stream()
+                .map(s -> new DeviceSession(s.getId(), s.getDevice(), Instant.ofEpochMilli(s.getCreatedAtMs()),
+                        Instant.ofEpochMilli(s.getLastSeenMs()), s.getAddress(), Instant.ofEpochMilli(s.getExpiresAtMs()), s.getCurrent()))
+                .toList());
+    }
+
+    /**
+     * Ends one of the user's sessions (a lost phone, say): its token stops working and its live connections are
+     * closed at once. Fails with {@code BAD_REQUEST} when the user has no session with that id.
+     */
+    public CompletableFuture<Void> endSession(String id) {
+        return work(m -> {
+            Messenger.await(connection().request(Envelope.newBuilder().setEndSession(
+                    dev.fastchat.protocol.v1.EndSession.newBuilder().setId(id))));
+            return null;
+        });
+    }
+
     private void forgetKeptSession() {
         SessionInfo current = session;
         ServerInfo info = serverInfo;

@@ -21,6 +21,7 @@ import dev.fastchat.server.message.MessageService;
 import dev.fastchat.server.presence.PresenceService;
 import dev.fastchat.server.session.RequestDispatcher;
 import dev.fastchat.server.session.Services;
+import dev.fastchat.server.session.SessionExpiry;
 import dev.fastchat.server.session.SessionRegistry;
 import dev.fastchat.server.transport.TcpTransport;
 import dev.fastchat.storage.StorageException;
@@ -53,6 +54,7 @@ public final class FastChatServer implements AutoCloseable {
     private final String serverId;
     private final SessionRegistry sessions;
     private final FileService files;
+    private final SessionExpiry expiry;
     private final Cluster cluster;
     /** Null when the admin port is off. */
     private final AdminServer admin;
@@ -61,7 +63,8 @@ public final class FastChatServer implements AutoCloseable {
 
     private FastChatServer(ServerConfig config, Database database, ExecutorService requests, RequestDispatcher dispatcher,
                            TcpTransport transport, String serverId, SessionRegistry sessions, FileService files,
-                           Cluster cluster, AdminServer admin, java.util.concurrent.atomic.AtomicBoolean closing) {
+                           Cluster cluster, AdminServer admin, java.util.concurrent.atomic.AtomicBoolean closing, SessionExpiry expiry) {
+        this.expiry = expiry;
         this.closed = closing;
         this.cluster = cluster;
         this.admin = admin;
@@ -104,7 +107,7 @@ public final class FastChatServer implements AutoCloseable {
             SessionRegistry sessions = new SessionRegistry();
             files = new FileService(database.files(), config.messaging(), clock, random);
             Services services = new Services(
-                    new AccountService(database.accounts(), database.sessions(), config.accounts(), random, clock),
+                    new AccountService(database.accounts(), database.sessions(), sessions, config.accounts(), random, clock),
                     new KeyDirectoryService(database.accounts(), database.messages(), sessions),
                     new MessageService(database.messages(), sessions, config.messaging(), clock),
                     new GroupService(database.groups(), database.accounts(), sessions, config.messaging(), clock),
@@ -151,7 +154,8 @@ public final class FastChatServer implements AutoCloseable {
                 log.info("admin HTTP (/health, /ready, /metrics) on {}", admin.address());
             }
             log.info("FastChat {} node {} ready on {} (server id {})", VERSION, config.nodeId(), transport.address(), serverId);
-            return new FastChatServer(config, database, requests, dispatcher, transport, serverId, sessions, files, cluster, admin, closing);
+            return new FastChatServer(config, database, requests, dispatcher, transport, serverId, sessions, files, cluster, admin, closing,
+                    new SessionExpiry(sessions, database.sessions(), clock));
         } catch (IOException | RuntimeException e) {
             if (files != null) {
                 files.close();
@@ -235,6 +239,7 @@ public final class FastChatServer implements AutoCloseable {
         }
         log.info("shutting down node {}", config.nodeId());
         cluster.drain();
+        expiry.close();
         transport.stopAccepting();
         try {
             if (!dispatcher.inflight().awaitNone(config.shutdownGrace())) {

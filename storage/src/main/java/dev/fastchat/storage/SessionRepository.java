@@ -22,6 +22,12 @@ public interface SessionRepository {
     /** Deletes every session of an account; completes with how many. */
     CompletableFuture<Integer> deleteAll(long accountId);
 
+    /** Records that a connection logged in with this session now, from {@code address}. */
+    CompletableFuture<Void> touch(byte[] tokenHash, Instant now, String address);
+
+    /** The account's sessions that have not expired, oldest first. */
+    java.util.List<SessionSummary> list(long accountId, Instant now);
+
     /** Deletes every session that expired before {@code now}; completes with how many. */
     CompletableFuture<Integer> deleteExpired(Instant now);
 }

@@ -183,7 +183,9 @@ public final class ClientConnection {
             ClientConnection connection = holder[0];
             connection.heard = true;
             if (envelope.getRequestId() == 0) {
-                if (envelope.hasError()) {
+                if (envelope.hasSessionEnded()) { // the server closes the connection next
+                    lastServerError = "the session ended: " + envelope.getSessionEnded().getReason();
+                } else if (envelope.hasError()) {
                     lastServerError = envelope.getError().getReason();
                 } else {
                     pushes.accept(envelope);

@@ -52,6 +52,7 @@ public final class AccountService {
 
     private final AccountRepository accounts;
     private final SessionRepository sessions;
+    private final dev.fastchat.server.session.SessionRegistry live;
     private final AccountsConfig config;
     private final LoginThrottle perAccount;
     private final LoginThrottle perAddress;
@@ -60,10 +61,11 @@ public final class AccountService {
     /** Compared against when the name is unknown, so that path costs the same as a wrong key. */
     private final Credential decoy;
 
-    public AccountService(AccountRepository accounts, SessionRepository sessions, AccountsConfig config,
-                          SecureRandom random, Clock clock) {
+    public AccountService(AccountRepository accounts, SessionRepository sessions, dev.fastchat.server.session.SessionRegistry live,
+                          AccountsConfig config, SecureRandom random, Clock clock) {
         this.accounts = accounts;
         this.sessions = sessions;
+        this.live = live;
         this.config = config;
         this.random = random;
         this.clock = clock;
@@ -190,8 +192,10 @@ public final class AccountService {
                 .orElseThrow(() -> refused(ErrorCode.UNAUTHENTICATED, "resume token unknown or expired; log in again"));
         Account account = accounts.findById(stored.accountId())
                 .orElseThrow(() -> refused(ErrorCode.UNAUTHENTICATED, "the account of this session no longer exists"));
-        connection.state().logIn(new LoggedIn(account.id(), account.name(), hash));
-        return done(Envelope.newBuilder().setSession(session(account, token, stored.expiresAt())));
+        return touch(connection, hash).thenApply(touched -> {
+            connection.state().logIn(new LoggedIn(account.id(), account.name(), hash, stored.expiresAt()));
+            return Envelope.newBuilder().setSession(session(account, token, stored.expiresAt()));
+        });
     }
 
     /** Ends the connection's session (or every session of its account) and invalidates the resume tokens. */
@@ -202,6 +206,8 @@ public final class AccountService {
                 ? sessions.deleteAll(loggedIn.accountId())
                 : sessions.delete(loggedIn.tokenHash());
         return ended.thenApply(existed -> {
+            live.endSessions(loggedIn.accountId(), request.getEverywhere() ? null : loggedIn.tokenHash(),
+                    request.getEverywhere() ? "logged out on every device" : "logged out", connection);
             connection.state().logOut();
             return Envelope.newBuilder().setOk(Ok.getDefaultInstance());
         });
@@ -212,10 +218,62 @@ public final class AccountService {
         byte[] hash = Secrets.tokenHash(token);
         Instant now = clock.instant();
         Instant expires = now.plus(config.tokenTtl());
-        return sessions.create(new StoredSession(hash, account.id(), device, now, expires)).thenApply(stored -> {
-            connection.state().logIn(new LoggedIn(account.id(), account.name(), hash));
-            return Envelope.newBuilder().setSession(session(account, token, expires));
+        return sessions.create(new StoredSession(hash, account.id(), device, now, expires))
+                .thenCompose(stored -> touch(connection, hash))
+                .thenApply(touched -> {
+                    connection.state().logIn(new LoggedIn(account.id(), account.name(), hash, expires));
+                    return Envelope.newBuilder().setSession(session(account, token, expires));
+                });
+    }
+
+    /**
+     * Notes when and from where the session was used, for the user's list of sessions; a failure to note it
+     * does not stop the log-in.
+     */
+    private CompletableFuture<Void> touch(Connection connection, byte[] hash) {
+        return sessions.touch(hash, clock.instant(), connection.remoteAddress()).exceptionally(failure -> {
+            log.debug("could not note the use of a session ({}): {}", connection.id(), failure.getMessage());
+            return null;
         });
+    }
+
+    /** The caller's sessions (devices) that have not expired, the current one marked. */
+    public CompletableFuture<Envelope.Builder> listSessions(Connection connection) {
+        LoggedIn user = connection.state().user();
+        dev.fastchat.protocol.v1.SessionList.Builder list = dev.fastchat.protocol.v1.SessionList.newBuilder();
+        for (dev.fastchat.storage.SessionSummary session : sessions.list(user.accountId(), clock.instant())) {
+            list.addSessions(dev.fastchat.protocol.v1.SessionEntry.newBuilder()
+                    .setId(sessionId(session.tokenHash()))
+                    .setDevice(session.device())
+                    .setCreatedAtMs(session.createdAt().toEpochMilli())
+                    .setLastSeenMs(session.lastSeenAt().toEpochMilli())
+                    .setAddress(session.lastAddress())
+                    .setExpiresAtMs(session.expiresAt().toEpochMilli())
+                    .setCurrent(java.util.Arrays.equals(session.tokenHash(), user.tokenHash())));
+        }
+        return done(Envelope.newBuilder().setSessionList(list));
+    }
+
+    /** Ends one of the caller's sessions by its listed id; its live connections close at once. */
+    public CompletableFuture<Envelope.Builder> endSession(Connection connection, dev.fastchat.protocol.v1.EndSession request) {
+        LoggedIn user = connection.state().user();
+        byte[] hash = sessions.list(user.accountId(), clock.instant()).stream()
+                .map(dev.fastchat.storage.SessionSummary::tokenHash)
+                .filter(candidate -> sessionId(candidate).equals(request.getId()))
+                .findFirst()
+                .orElseThrow(() -> refused(ErrorCode.BAD_REQUEST, "you have no session '" + Names.printable(request.getId()) + "'"));
+        return sessions.delete(hash, user.accountId()).thenApply(existed -> {
+            live.endSessions(user.accountId(), hash, "this session was ended from another device", connection);
+            if (java.util.Arrays.equals(hash, user.tokenHash())) {
+                connection.state().logOut();
+            }
+            return Envelope.newBuilder().setOk(Ok.getDefaultInstance());
+        });
+    }
+
+    /** A session's id in lists: a prefix of its token's hash (which does not give the token away). */
+    private static String sessionId(byte[] tokenHash) {
+        return java.util.HexFormat.of().formatHex(tokenHash, 0, 8);
     }
 
     private static Session.Builder session(Account account, String token, Instant expires) {

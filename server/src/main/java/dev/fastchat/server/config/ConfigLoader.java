@@ -151,7 +151,7 @@ public final class ConfigLoader {
                 reader.durationIn("idle-timeout", Duration.ofSeconds(1), Duration.ofDays(1)),
                 reader.intIn("max-inflight-requests", 1, 100_000));
         AccountsConfig accounts = new AccountsConfig(
-                reader.durationIn("token-ttl", Duration.ofMinutes(1), Duration.ofDays(365)),
+                reader.durationIn("token-ttl", Duration.ofSeconds(2), Duration.ofDays(365)),
                 reader.intIn("min-kdf-memory-kib", 8, 4 << 20),
                 reader.intIn("min-kdf-iterations", 1, 64),
                 reader.intIn("max-login-failures-per-account", 1, 1_000_000),

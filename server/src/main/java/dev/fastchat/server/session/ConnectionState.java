@@ -14,8 +14,9 @@ public final class ConnectionState {
      * @param accountId account id
      * @param username canonical name
      * @param tokenHash hash of this session's resume token
+     * @param expiresAt when the session's token stops working (its connections are closed then)
      */
-    public record LoggedIn(long accountId, String username, byte[] tokenHash) {}
+    public record LoggedIn(long accountId, String username, byte[] tokenHash, java.time.Instant expiresAt) {}
 
     private final Semaphore inflight;
     private volatile boolean greeted;

@@ -75,6 +75,8 @@ public final class RequestDispatcher {
                     return response;
                 });
             });
+            case LIST_SESSIONS -> authenticated(connection, request, r -> accounts.listSessions(connection));
+            case END_SESSION -> authenticated(connection, request, r -> accounts.endSession(connection, r.getEndSession()));
             case KEY_LOOKUP -> authenticated(connection, request, r -> services.keys().lookup(r.getKeyLookup()));
             case REPLACE_KEYS -> authenticated(connection, request, r -> accounts.replaceKeys(connection, r.getReplaceKeys())
                     .thenApply(keys -> services.keys().announce(connection, connection.state().user().accountId(),

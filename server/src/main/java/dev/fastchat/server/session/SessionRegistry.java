@@ -136,8 +136,54 @@ public final class SessionRegistry {
         push(java.util.List.of(accountId), push, except);
     }
 
+    /**
+     * Ends sessions of an account: every live connection of the session whose token hash this is (of every
+     * session, with {@code tokenHash} null) gets {@code SessionEnded} and is closed, here and on the other nodes
+     * of a cluster; {@code except} (the connection that asked, may be null) stays open.
+     */
+    public void endSessions(long accountId, byte[] tokenHash, String reason, Connection except) {
+        endHere(accountId, tokenHash, reason, except);
+        Cluster shared = cluster;
+        if (shared != null) {
+            shared.publish(java.util.List.of(accountId), Envelope.newBuilder().setSessionEnded(
+                    dev.fastchat.protocol.v1.SessionEnded.newBuilder().setReason(reason)
+                            .setTokenHash(com.google.protobuf.ByteString.copyFrom(tokenHash == null ? new byte[0] : tokenHash))).build());
+        }
+    }
+
+    /** Closes this node's connections whose session expired before {@code now}. */
+    public void endExpired(java.time.Instant now) {
+        for (Map.Entry<Connection, Long> entry : accountOf.entrySet()) {
+            entry.getKey().state().loggedIn().filter(session -> !session.expiresAt().isAfter(now)).ifPresent(session ->
+                    entry.getKey().close(ended("the session expired; log in again")));
+        }
+    }
+
+    private void endHere(long accountId, byte[] tokenHash, String reason, Connection except) {
+        Set<Connection> connections = byAccount.get(accountId);
+        if (connections == null) {
+            return;
+        }
+        for (Connection connection : connections) {
+            boolean matches = connection.state().loggedIn()
+                    .map(session -> tokenHash == null || java.util.Arrays.equals(session.tokenHash(), tokenHash)).orElse(false);
+            if (matches && connection != except) {
+                connection.close(ended(reason));
+            }
+        }
+    }
+
+    private static Envelope ended(String reason) {
+        return Envelope.newBuilder().setSessionEnded(dev.fastchat.protocol.v1.SessionEnded.newBuilder().setReason(reason)).build();
+    }
+
     /** Pushes to the sessions of one account on this node only, except {@code except} (may be null). */
     public void pushHere(long accountId, Envelope push, Connection except) {
+        if (push.hasSessionEnded()) { // from another node: close, do not forward
+            var ended = push.getSessionEnded();
+            endHere(accountId, ended.getTokenHash().isEmpty() ? null : ended.getTokenHash().toByteArray(), ended.getReason(), except);
+            return;
+        }
         Set<Connection> connections = byAccount.get(accountId);
         if (connections != null) {
             for (Connection connection : connections) {

@@ -67,6 +67,38 @@ public final class JdbcSessionRepository implements SessionRepository {
     }
 
     @Override
+    public CompletableFuture<Void> touch(byte[] tokenHash, Instant now, String address) {
+        String shortened = address.length() > 64 ? address.substring(0, 64) : address;
+        return writer.submit("touch session", connection -> {
+            Jdbc.update(connection, "UPDATE sessions SET last_seen_at = ?, last_address = ? WHERE token_hash = ?", s -> {
+                s.setLong(1, now.toEpochMilli());
+                s.setString(2, shortened);
+                s.setBytes(3, tokenHash);
+            });
+            return null;
+        });
+    }
+
+    @Override
+    public java.util.List<dev.fastchat.storage.SessionSummary> list(long accountId, Instant now) {
+        return jdbc.queryList("list sessions", """
+                SELECT token_hash, device, created_at, last_seen_at, last_address, expires_at FROM sessions
+                WHERE account_id = ? AND expires_at > ? ORDER BY created_at, token_hash
+                """, s -> {
+                    s.setLong(1, accountId);
+                    s.setLong(2, now.toEpochMilli());
+                }, row -> {
+                    long created = row.getLong(3);
+                    long seen = row.getLong(4);
+                    boolean neverSeen = row.wasNull();
+                    String address = row.getString(5);
+                    return new dev.fastchat.storage.SessionSummary(row.getBytes(1), row.getString(2), Instant.ofEpochMilli(created),
+                            Instant.ofEpochMilli(neverSeen ? created : seen), address == null ? "" : address,
+                            Instant.ofEpochMilli(row.getLong(6)));
+                });
+    }
+
+    @Override
     public CompletableFuture<Integer> deleteExpired(Instant now) {
         return writer.submit("delete expired sessions", connection ->
                 Jdbc.update(connection, "DELETE FROM sessions WHERE expires_at <= ?", s -> s.setLong(1, now.toEpochMilli())));
