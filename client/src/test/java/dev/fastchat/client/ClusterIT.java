@@ -115,6 +115,29 @@ class ClusterIT {
     }
 
     @Test
+    void loggingOutEverywhereOnOneNodeClosesTheAccountsConnectionsOnTheOthers() throws Exception {
+        try (Nodes nodes = new Nodes()) {
+            TestServer n1 = nodes.start("n1", "none");
+            TestServer n2 = nodes.start("n2", "none");
+            String name = WireClient.uniqueName("everywhere");
+            ChatClient laptop = registered(nodes.client(new ChatListener() {}, n1), name);
+            java.util.concurrent.CompletableFuture<String> ended = new java.util.concurrent.CompletableFuture<>();
+            ChatClient phone = nodes.client(new ChatListener() {
+                @Override
+                public void sessionEnded(String reason) {
+                    ended.complete(reason);
+                }
+            }, n2);
+            await(phone.connect());
+            await(phone.login(name, "pw".toCharArray()));
+
+            await(laptop.logout(true));
+            assertThat(ended.get(20, java.util.concurrent.TimeUnit.SECONDS)).as("the phone on the other node was closed and could not resume")
+                    .contains("log in again");
+        }
+    }
+
+    @Test
     void leastLoadedSendsNewClientsToTheEmptiestNodeAndRoundRobinTakesTurnsAcrossNodes() throws Exception {
         try (Nodes nodes = new Nodes()) {
             TestServer n1 = nodes.start("n1", "least-loaded");
