@@ -148,7 +148,7 @@ final class LoadgenCommand implements Callable<Integer> {
         settings.put("min-kdf-iterations", "1");
         settings.put("send-rate", "1000000");
         settings.put("send-burst", "1000000");
-        settings.put("max-login-failures-per-address", "1000000");
+        settings.put("login-failure-burst-per-address", "1000000");
         settings.put("max-inflight-requests", "100000");
         settings.put("max-group-members", "100000");
         return settings;

@@ -25,7 +25,7 @@ public final class LoginThroughput {
         int connections = args.length > 0 ? Integer.parseInt(args[0]) : 32;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 300;
         Path dir = Files.createTempDirectory("fastchat-login-bench");
-        try (TestServer server = TestServer.start(dir, Map.of("max-login-failures-per-address", "1000000"))) {
+        try (TestServer server = TestServer.start(dir, Map.of("login-failure-burst-per-address", "1000000"))) {
             List<String> names = new ArrayList<>();
             List<byte[]> keys = new ArrayList<>();
             try (WireClient setup = server.connect()) {

@@ -59,7 +59,7 @@ public final class MessageThroughput {
         boolean cross = args.length > 5 && args[5].equals("cross");
         Path dir = Files.createTempDirectory("fastchat-message-bench");
         Map<String, String> settings = new HashMap<>(Map.of(
-                "send-rate", "1000000", "send-burst", "1000000", "max-login-failures-per-address", "1000000"));
+                "send-rate", "1000000", "send-burst", "1000000", "login-failure-burst-per-address", "1000000"));
         String schema = null;
         String baseUrl = null;
         if (database.equals("postgresql")) {

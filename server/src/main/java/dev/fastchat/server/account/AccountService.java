@@ -54,8 +54,7 @@ public final class AccountService {
     private final SessionRepository sessions;
     private final dev.fastchat.server.session.SessionRegistry live;
     private final AccountsConfig config;
-    private final LoginThrottle perAccount;
-    private final LoginThrottle perAddress;
+    private final LoginGuard guard;
     private final SecureRandom random;
     private final Clock clock;
     /** Compared against when the name is unknown, so that path costs the same as a wrong key. */
@@ -69,8 +68,8 @@ public final class AccountService {
         this.config = config;
         this.random = random;
         this.clock = clock;
-        this.perAccount = new LoginThrottle(config.maxFailuresPerAccount(), config.failureWindow(), clock);
-        this.perAddress = new LoginThrottle(config.maxFailuresPerAddress(), config.failureWindow(), clock);
+        this.guard = new LoginGuard(config.loginDelayFirst(), config.loginDelayMax(), config.loginFailureRatePerAddress(),
+                config.loginFailureBurstPerAddress(), config.loginFailureRatePerAccount(), config.loginFailureBurstPerAccount(), clock);
         byte[] salt = Secrets.random(random, 16);
         this.decoy = new Credential(salt, Secrets.sha256(salt, Secrets.random(random, KEY_BYTES)));
     }
@@ -141,22 +140,22 @@ public final class AccountService {
      * @throws RequestRefusedException {@code WRONG_CREDENTIALS} or {@code RATE_LIMITED}
      */
     private Account authenticate(Connection connection, String username, ByteString authKey) {
-        String address = "addr:" + connection.remoteAddress();
+        String address = connection.remoteAddress();
         Optional<String> name = Names.canonical(username);
-        String accountKey = "name:" + name.orElse(username);
-        perAddress.retryAfter(address).or(() -> perAccount.retryAfter(accountKey)).ifPresent(wait -> {
-            throw refused(ErrorCode.RATE_LIMITED, "too many failed log-ins; try again in " + Math.max(1, wait.toSeconds()) + " s");
+        String accountKey = name.orElse(username);
+        guard.retryAfter(accountKey, address).ifPresent(wait -> {
+            throw new RequestRefusedException(ErrorCode.RATE_LIMITED, "too many wrong passwords; try again in "
+                    + Math.max(1, (wait.toMillis() + 999) / 1000) + " s", wait);
         });
         Optional<Account> account = name.flatMap(accounts::findByName);
         Credential credential = account.map(Account::credential).orElse(decoy);
         byte[] presented = Secrets.sha256(credential.salt(), authKey.toByteArray());
         if (account.isEmpty() | !Secrets.equal(presented, credential.hash())) {
-            perAccount.failed(accountKey);
-            perAddress.failed(address);
+            guard.failed(accountKey, address);
             log.info("failed log-in ({})", connection.id());
             throw refused(ErrorCode.WRONG_CREDENTIALS, "wrong user name or password");
         }
-        perAccount.succeeded(accountKey);
+        guard.succeeded(accountKey, address);
         return account.get();
     }
 

@@ -8,9 +8,13 @@ import java.time.Duration;
  * @param tokenTtl how long a resume token stays valid
  * @param minKdfMemoryKib weakest Argon2id memory a client may register with
  * @param minKdfIterations weakest Argon2id iteration count a client may register with
- * @param maxFailuresPerAccount failed log-ins of one account per window before RATE_LIMITED
- * @param maxFailuresPerAddress failed log-ins from one address per window before RATE_LIMITED
- * @param failureWindow the throttling window
+ * @param loginDelayFirst the wait after a first wrong password of an account from an address (it doubles per failure)
+ * @param loginDelayMax the longest such wait
+ * @param loginFailureRatePerAddress wrong passwords per second one address may make, in the long run
+ * @param loginFailureBurstPerAddress wrong passwords one address may make at once
+ * @param loginFailureRatePerAccount wrong passwords per second against one account (from addresses that failed on it)
+ * @param loginFailureBurstPerAccount wrong passwords against one account at once
  */
 public record AccountsConfig(Duration tokenTtl, int minKdfMemoryKib, int minKdfIterations,
-                             int maxFailuresPerAccount, int maxFailuresPerAddress, Duration failureWindow) {}
+                             Duration loginDelayFirst, Duration loginDelayMax, double loginFailureRatePerAddress,
+                             int loginFailureBurstPerAddress, double loginFailureRatePerAccount, int loginFailureBurstPerAccount) {}

@@ -36,12 +36,16 @@ public final class ConfigLoader {
             new Setting("max-frame-bytes", "1048576", "largest frame a client may send"),
             new Setting("idle-timeout", "60s", "close connections silent for this long"),
             new Setting("max-inflight-requests", "64", "requests of one connection served at once"),
+            new Setting("trusted-proxies", "", "IP addresses of load balancers that send a PROXY protocol header (v1 or v2) first"),
             new Setting("token-ttl", "30d", "how long a resume token stays valid"),
             new Setting("min-kdf-memory-kib", "19456", "weakest Argon2id memory (KiB) accepted at registration"),
             new Setting("min-kdf-iterations", "2", "weakest Argon2id iteration count accepted at registration"),
-            new Setting("max-login-failures-per-account", "5", "failed log-ins per account per window before throttling"),
-            new Setting("max-login-failures-per-address", "20", "failed log-ins per address per window before throttling"),
-            new Setting("login-failure-window", "15m", "the log-in throttling window"),
+            new Setting("login-delay-first", "1s", "wait after a wrong password of an account from an address (doubles per failure)"),
+            new Setting("login-delay-max", "30s", "longest wait after wrong passwords (never a lockout)"),
+            new Setting("login-failure-rate-per-address", "2", "wrong passwords per second one address may make in the long run"),
+            new Setting("login-failure-burst-per-address", "10", "wrong passwords one address may make at once"),
+            new Setting("login-failure-rate-per-account", "1", "wrong passwords per second against one account (addresses that failed on it)"),
+            new Setting("login-failure-burst-per-account", "30", "wrong passwords against one account at once"),
             new Setting("send-rate", "50", "messages per second one user may send; more get RATE_LIMITED"),
             new Setting("send-burst", "200", "messages one user may send at once before send-rate applies"),
             new Setting("max-group-members", "1024", "most members of one group"),
@@ -149,14 +153,18 @@ public final class ConfigLoader {
         LimitsConfig limits = new LimitsConfig(
                 reader.intIn("max-frame-bytes", 4096, 16 << 20),
                 reader.durationIn("idle-timeout", Duration.ofSeconds(1), Duration.ofDays(1)),
-                reader.intIn("max-inflight-requests", 1, 100_000));
+                reader.intIn("max-inflight-requests", 1, 100_000),
+                trustedProxies(reader));
         AccountsConfig accounts = new AccountsConfig(
                 reader.durationIn("token-ttl", Duration.ofSeconds(2), Duration.ofDays(365)),
                 reader.intIn("min-kdf-memory-kib", 8, 4 << 20),
                 reader.intIn("min-kdf-iterations", 1, 64),
-                reader.intIn("max-login-failures-per-account", 1, 1_000_000),
-                reader.intIn("max-login-failures-per-address", 1, 1_000_000),
-                reader.durationIn("login-failure-window", Duration.ofSeconds(1), Duration.ofDays(1)));
+                reader.durationIn("login-delay-first", Duration.ZERO, Duration.ofMinutes(1)),
+                reader.durationIn("login-delay-max", Duration.ZERO, Duration.ofHours(1)),
+                reader.intIn("login-failure-rate-per-address", 1, 1_000_000),
+                reader.intIn("login-failure-burst-per-address", 1, 1_000_000),
+                reader.intIn("login-failure-rate-per-account", 1, 1_000_000),
+                reader.intIn("login-failure-burst-per-account", 1, 1_000_000));
         MessagingConfig messaging = new MessagingConfig(
                 reader.intIn("send-rate", 1, 1_000_000),
                 reader.intIn("send-burst", 1, 1_000_000),
@@ -215,6 +223,27 @@ public final class ConfigLoader {
             reader.problems.add(key + ": " + e.getMessage());
             return Optional.empty();
         }
+    }
+
+    /** IP addresses (not names) whose connections start with a PROXY protocol header. */
+    private static java.util.Set<String> trustedProxies(Values reader) {
+        java.util.Set<String> addresses = new java.util.HashSet<>();
+        for (String item : reader.raw("trusted-proxies").split(",")) {
+            String address = item.strip();
+            if (address.isEmpty()) {
+                continue;
+            }
+            if (!address.matches("[0-9.]+|[0-9a-fA-F:]+")) {
+                reader.problems.add("trusted-proxies: '" + address + "' is not an IP address");
+                continue;
+            }
+            try {
+                addresses.add(java.net.InetAddress.getByName(address).getHostAddress());
+            } catch (java.net.UnknownHostException e) {
+                reader.problems.add("trusted-proxies: '" + address + "' is not an IP address");
+            }
+        }
+        return java.util.Set.copyOf(addresses);
     }
 
     private static Optional<TlsConfig> tls(Values reader) {

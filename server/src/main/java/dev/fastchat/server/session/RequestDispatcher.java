@@ -222,7 +222,9 @@ public final class RequestDispatcher {
         return switch (cause) {
             case RequestRefusedException refused -> {
                 log.debug("{} {} refused: {}", connection.id(), request.getBodyCase(), refused.code());
-                yield Envelopes.error(id, refused.code(), refused.getMessage());
+                Envelope error = Envelopes.error(id, refused.code(), refused.getMessage());
+                yield refused.retryAfter().isZero() ? error : error.toBuilder().setError(error.getError().toBuilder()
+                        .setRetryAfterMs(Math.max(1, (refused.retryAfter().toNanos() + 999_999) / 1_000_000))).build(); // rounded up
             }
             case ConversationRefusedException rule -> {
                 log.debug("{} {} refused: {}", connection.id(), request.getBodyCase(), rule.reason());

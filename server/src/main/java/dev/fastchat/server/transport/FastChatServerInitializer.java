@@ -11,7 +11,10 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import java.util.Optional;
 
-/** Assembles the pipeline of a client connection: [TLS] -> idle -> framing -> envelopes -> dispatcher -> tail. */
+/**
+ * Assembles the pipeline of a client connection: [PROXY header, from trusted proxies] -> [TLS] -> idle -> framing
+ * -> envelopes -> dispatcher -> tail.
+ */
 final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> {
     private static final EnvelopeEncoder ENCODER = new EnvelopeEncoder();
 
@@ -33,6 +36,10 @@ final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> 
     protected void initChannel(SocketChannel channel) {
         channels.add(channel);
         ChannelPipeline pipeline = channel.pipeline();
+        if (channel.remoteAddress() != null && limits.trustedProxies().contains(channel.remoteAddress().getAddress().getHostAddress())) {
+            pipeline.addLast("proxy-protocol", new io.netty.handler.codec.haproxy.HAProxyMessageDecoder());
+            pipeline.addLast("proxied-address", new ProxyProtocolHandler());
+        }
         tls.ifPresent(context -> pipeline.addLast("tls", context.newHandler(channel.alloc())));
         pipeline.addLast("idle", new IdleConnectionHandler(limits.idleTimeout()));
         pipeline.addLast("decoder", new EnvelopeDecoder(limits.maxFrameBytes()));

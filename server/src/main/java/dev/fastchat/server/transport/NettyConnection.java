@@ -34,6 +34,10 @@ final class NettyConnection implements Connection {
 
     @Override
     public String remoteAddress() {
+        String proxied = channel.attr(ProxyProtocolHandler.CLIENT_ADDRESS).get();
+        if (proxied != null) {
+            return proxied;
+        }
         SocketAddress address = channel.remoteAddress();
         return address instanceof InetSocketAddress inet ? inet.getAddress().getHostAddress() : String.valueOf(address);
     }

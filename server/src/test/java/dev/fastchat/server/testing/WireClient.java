@@ -68,6 +68,18 @@ public final class WireClient implements AutoCloseable {
         }
     }
 
+    /** Connects from a given local address (127.0.0.2, say: another client address on loopback). */
+    public static WireClient connectFrom(HostAndPort address, String localHost) {
+        try {
+            Socket socket = new Socket();
+            socket.bind(new java.net.InetSocketAddress(localHost, 0));
+            socket.connect(new java.net.InetSocketAddress(address.host(), address.port()), READ_TIMEOUT_MS);
+            return new WireClient(socket);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** A fresh request id. */
     public long nextId() {
         return ids.incrementAndGet();
