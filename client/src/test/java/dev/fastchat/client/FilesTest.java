@@ -43,7 +43,7 @@ class FilesTest {
 
     @RegisterExtension
     static final ChatFixture chats = new ChatFixture(Map.of("max-file-bytes", Integer.toString(LIMIT), "file-chunk-bytes", Integer.toString(CHUNK),
-                "upload-timeout", "1s"));
+                "upload-timeout", "3s"));
     final SecureRandom random = new SecureRandom();
 
     private Path file(String name, int size) throws Exception {

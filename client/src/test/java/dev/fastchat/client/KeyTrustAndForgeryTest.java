@@ -125,6 +125,18 @@ class KeyTrustAndForgeryTest {
         }
     }
 
+    /** The failure's code, or null when the future completed normally. */
+    private static ErrorCode codeOfOrNull(java.util.concurrent.CompletableFuture<?> future) {
+        try {
+            future.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            return null;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return e.getCause() instanceof ChatException chat ? chat.code() : ErrorCode.INTERNAL;
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
     private static Content text(String text) {
         return Content.newBuilder().setText(text).build();
     }
@@ -152,7 +164,9 @@ class KeyTrustAndForgeryTest {
             assertThat(codeOf(alice.client().replaceKeys("not the password".toCharArray()))).isEqualTo(ErrorCode.WRONG_CREDENTIALS);
             assertThat(alice.client().identity().orElseThrow().publicIdentity()).isEqualTo(before.publicIdentity());
 
-            await(alice.client().replaceKeys("pw".toCharArray()));
+            // A wrong password delays the next try from this address a moment (the log-in throttle): then it works.
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).pollInterval(java.time.Duration.ofMillis(250))
+                    .until(() -> codeOfOrNull(alice.client().replaceKeys("pw".toCharArray())) == null);
             IdentityKeyPair after = alice.client().identity().orElseThrow();
             assertThat(after.publicIdentity()).isNotEqualTo(before.publicIdentity());
             try (User laptop = chats.login(alice.name(), "laptop")) { // restored from the new sealed backup

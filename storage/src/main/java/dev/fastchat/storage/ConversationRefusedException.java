@@ -25,7 +25,9 @@ public final class ConversationRefusedException extends RuntimeException {
         /** A chunk other than the next one expected, or an upload finished before all chunks arrived. */
         OUT_OF_ORDER,
         /** A file over the size limit. */
-        TOO_LARGE
+        TOO_LARGE,
+        /** The uploader's files would take more than their storage quota. */
+        QUOTA_EXCEEDED
     }
 
     private final Reason reason;

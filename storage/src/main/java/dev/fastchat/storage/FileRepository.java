@@ -14,7 +14,7 @@ public interface FileRepository {
 
     /** Starts an upload to a conversation the uploader may write to (the peer of a direct one must exist). */
     CompletableFuture<StoredFile> start(String fileId, String conversationId, long uploaderId, long size, int chunkSize,
-                                        int chunkCount, Instant now);
+                                        int chunkCount, long quotaBytes, Instant now);
 
     Optional<StoredFile> find(String fileId);
 
@@ -25,8 +25,8 @@ public interface FileRepository {
     CompletableFuture<StoredFile> appendChunk(String fileId, long uploaderId, int index, byte[] data, long maxStoredBytes,
                                               Instant now);
 
-    /** Marks the uploader's file complete once every chunk is stored. */
-    CompletableFuture<StoredFile> complete(String fileId, long uploaderId);
+    /** Marks the uploader's file complete once every chunk is stored (at {@code now}: the message sharing it is due). */
+    CompletableFuture<StoredFile> complete(String fileId, long uploaderId, Instant now);
 
     /** One stored chunk. */
     Optional<byte[]> chunk(String fileId, int index);
@@ -40,6 +40,9 @@ public interface FileRepository {
     /** Removes a file and its chunks. */
     CompletableFuture<Boolean> delete(String fileId);
 
-    /** Removes the incomplete uploads last touched before {@code before}; returns how many. */
+    /**
+     * Removes the uploads last touched before {@code before} that are unfinished, or finished but shared in no
+     * message; returns how many.
+     */
     CompletableFuture<Integer> deleteAbandoned(Instant before);
 }

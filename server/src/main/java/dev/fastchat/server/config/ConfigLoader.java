@@ -51,7 +51,8 @@ public final class ConfigLoader {
             new Setting("max-group-members", "1024", "most members of one group"),
             new Setting("max-file-bytes", "26214400", "largest file a user may send (bytes; 25 MiB)"),
             new Setting("file-chunk-bytes", "262144", "bytes per encrypted upload chunk (at most max-frame-bytes - 1024)"),
-            new Setting("upload-timeout", "10m", "an unfinished upload idle this long is removed"),
+            new Setting("upload-timeout", "10m", "an unfinished upload idle this long is removed, and a finished one no message shares"),
+            new Setting("max-storage-bytes-per-account", "1073741824", "most bytes of files one account may have stored (1 GiB)"),
             new Setting("nats", "", "NATS URL of the cluster (nats://HOST:PORT); empty: one node, in-process bus"),
             new Setting("cluster", "fastchat", "cluster name: prefix of its NATS subjects and key-value buckets"),
             new Setting("advertise", "", "HOST:PORT clients use to reach this node (default: the listen address)"),
@@ -165,6 +166,13 @@ public final class ConfigLoader {
                 reader.intIn("login-failure-burst-per-address", 1, 1_000_000),
                 reader.intIn("login-failure-rate-per-account", 1, 1_000_000),
                 reader.intIn("login-failure-burst-per-account", 1, 1_000_000));
+        Long storageQuota = reader.get("max-storage-bytes-per-account", value -> {
+            long bytes = Long.parseLong(value.strip());
+            if (bytes < 0) {
+                throw new IllegalArgumentException("'" + value + "' must be a number of bytes, 0 or more");
+            }
+            return bytes;
+        });
         MessagingConfig messaging = new MessagingConfig(
                 reader.intIn("send-rate", 1, 1_000_000),
                 reader.intIn("send-burst", 1, 1_000_000),
@@ -172,7 +180,8 @@ public final class ConfigLoader {
                 reader.intIn("max-file-bytes", 0, Integer.MAX_VALUE),
                 // A chunk and its framing must fit in one frame: at most max-frame-bytes - 1 KiB.
                 Math.min(reader.intIn("file-chunk-bytes", 1024, 8 << 20), Math.max(1024, limits.maxFrameBytes() - 1024)),
-                reader.durationIn("upload-timeout", Duration.ofSeconds(1), Duration.ofDays(7)));
+                reader.durationIn("upload-timeout", Duration.ofSeconds(1), Duration.ofDays(7)),
+                storageQuota == null ? 0 : storageQuota);
         ClusterConfig cluster = cluster(reader, db);
         if (!reader.problems.isEmpty()) {
             throw new ConfigException(reader.problems);

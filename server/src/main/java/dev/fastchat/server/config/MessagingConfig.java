@@ -10,7 +10,9 @@ import java.time.Duration;
  * @param maxGroupMembers most members of one group
  * @param maxFileBytes largest file (plaintext bytes)
  * @param fileChunkBytes plaintext bytes per upload chunk
- * @param uploadTimeout how long an unfinished upload may sit idle before it is removed
+ * @param uploadTimeout how long an unfinished upload may sit idle before it is removed (and a finished one that no
+ *     message shares)
+ * @param maxStorageBytesPerAccount the most file bytes one account may have stored
  */
 public record MessagingConfig(int sendRate, int sendBurst, int maxGroupMembers, long maxFileBytes, int fileChunkBytes,
-                              Duration uploadTimeout) {}
+                              Duration uploadTimeout, long maxStorageBytesPerAccount) {}

@@ -75,7 +75,7 @@ public final class FileService implements AutoCloseable {
         byte[] id = new byte[16];
         random.nextBytes(id);
         return files.start(HexFormat.of().formatHex(id), request.getConversationId(), user.accountId(), size,
-                        chunkSize, chunkCount, clock.instant())
+                        chunkSize, chunkCount, config.maxStorageBytesPerAccount(), clock.instant())
                 .thenApply(FileService::state);
     }
 
@@ -102,7 +102,7 @@ public final class FileService implements AutoCloseable {
 
     public CompletableFuture<Envelope.Builder> finish(Connection connection, UploadDone request) {
         LoggedIn user = connection.state().user();
-        return files.complete(request.getFileId(), user.accountId()).thenApply(FileService::state);
+        return files.complete(request.getFileId(), user.accountId(), clock.instant()).thenApply(FileService::state);
     }
 
     /** What a member may know of a file: its conversation, the message that shared it, its size. */

@@ -238,6 +238,7 @@ public final class RequestDispatcher {
                     case GROUP_FULL, TOO_LARGE -> ErrorCode.TOO_LARGE;
                     case UNKNOWN_FILE -> ErrorCode.UNKNOWN_FILE;
                     case OUT_OF_ORDER -> ErrorCode.BAD_REQUEST;
+                    case QUOTA_EXCEEDED -> ErrorCode.QUOTA_EXCEEDED;
                 }, rule.getMessage());
             }
             case NameTakenException taken -> Envelopes.error(id, ErrorCode.ACCOUNT_EXISTS, "the name '" + taken.name() + "' is taken");

@@ -35,9 +35,16 @@ final class JdbcFileRepository implements FileRepository {
 
     @Override
     public CompletableFuture<StoredFile> start(String fileId, String conversationId, long uploaderId, long size, int chunkSize,
-                                               int chunkCount, Instant now) {
+                                               int chunkCount, long quotaBytes, Instant now) {
         return writer.submit("start upload", connection -> {
             requireAccess(connection, conversationId, uploaderId);
+            // In the transaction that adds the file, so that uploads started at once cannot pass the quota together.
+            long used = Jdbc.query(connection, "SELECT COALESCE(SUM(size), 0) FROM files WHERE uploader_id = ?",
+                    s -> s.setLong(1, uploaderId), row -> row.getLong(1)).getFirst();
+            if (used + size > quotaBytes) {
+                throw new ConversationRefusedException(Reason.QUOTA_EXCEEDED, "your files take " + used + " of your "
+                        + quotaBytes + " bytes; this one (" + size + " bytes) does not fit");
+            }
             Jdbc.update(connection, """
                     INSERT INTO files (id, conversation_id, uploader_id, size, chunk_size, chunk_count, received, stored_bytes,
                                        complete, message_seq, created_at, touched_at)
@@ -90,14 +97,17 @@ final class JdbcFileRepository implements FileRepository {
     }
 
     @Override
-    public CompletableFuture<StoredFile> complete(String fileId, long uploaderId) {
+    public CompletableFuture<StoredFile> complete(String fileId, long uploaderId, Instant now) {
         return writer.submit("complete upload", connection -> {
             StoredFile file = own(connection, fileId, uploaderId);
             if (file.received() != file.chunkCount()) {
                 throw new ConversationRefusedException(Reason.OUT_OF_ORDER,
                         "the upload of " + fileId + " has " + file.received() + " of " + file.chunkCount() + " chunks");
             }
-            Jdbc.update(connection, "UPDATE files SET complete = TRUE WHERE id = ?", s -> s.setString(1, fileId));
+            Jdbc.update(connection, "UPDATE files SET complete = TRUE, touched_at = ? WHERE id = ?", s -> {
+                s.setLong(1, now.toEpochMilli()); // the message sharing it has upload-timeout from now
+                s.setString(2, fileId);
+            });
             return load(connection, fileId).orElseThrow();
         });
     }
@@ -154,7 +164,9 @@ final class JdbcFileRepository implements FileRepository {
     @Override
     public CompletableFuture<Integer> deleteAbandoned(Instant before) {
         return writer.submit("delete abandoned uploads", connection -> {
-            List<String> abandoned = Jdbc.query(connection, "SELECT id FROM files WHERE NOT complete AND touched_at < ?",
+            // Unfinished uploads idle since before, and finished ones that no sent message shares.
+            List<String> abandoned = Jdbc.query(connection,
+                    "SELECT id FROM files WHERE (NOT complete OR message_seq IS NULL) AND touched_at < ?",
                     s -> s.setLong(1, before.toEpochMilli()), row -> row.getString(1));
             for (String id : abandoned) {
                 remove(connection, id);
