@@ -191,10 +191,9 @@ public final class AccountService {
                 .orElseThrow(() -> refused(ErrorCode.UNAUTHENTICATED, "resume token unknown or expired; log in again"));
         Account account = accounts.findById(stored.accountId())
                 .orElseThrow(() -> refused(ErrorCode.UNAUTHENTICATED, "the account of this session no longer exists"));
-        return touch(connection, hash).thenApply(touched -> {
-            connection.state().logIn(new LoggedIn(account.id(), account.name(), hash, stored.expiresAt()));
-            return Envelope.newBuilder().setSession(session(account, token, stored.expiresAt()));
-        });
+        connection.state().logIn(new LoggedIn(account.id(), account.name(), hash, stored.expiresAt()));
+        touch(connection, hash); // not waited for: a resume (every reconnect, every one-shot command) stays a read
+        return done(Envelope.newBuilder().setSession(session(account, token, stored.expiresAt())));
     }
 
     /** Ends the connection's session (or every session of its account) and invalidates the resume tokens. */
