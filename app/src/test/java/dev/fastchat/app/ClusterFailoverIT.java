@@ -55,6 +55,13 @@ class ClusterFailoverIT {
     static final class Inbox implements ChatListener {
         final List<ChatMessage> messages = new CopyOnWriteArrayList<>();
         final List<UserPresence> presence = new CopyOnWriteArrayList<>();
+        /** Messages the client refused, and why: named when the test fails. */
+        final List<String> rejected = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void rejected(String conversationId, long seq, String reason) {
+            rejected.add(conversationId + " #" + seq + ": " + reason);
+        }
 
         @Override
         public void message(ChatMessage message) {
@@ -171,7 +178,8 @@ class ClusterFailoverIT {
                         }
                         expected.sort(Long::compare);
                         assertThat(received.getOrDefault(conversation.getKey(), List.of()))
-                                .as("%s in %s", myName, conversation.getKey()).containsExactlyElementsOf(expected);
+                                .as("%s in %s (refused: %s)", myName, conversation.getKey(), inboxes.get(u).rejected)
+                                .containsExactlyElementsOf(expected);
                     }
                 }
             });
