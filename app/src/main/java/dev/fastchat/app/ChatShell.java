@@ -477,6 +477,11 @@ final class ChatShell implements ChatListener {
         return path.startsWith("~/") ? FetchFileCommand.home().resolve(path.substring(2)) : Path.of(path);
     }
 
+    /** A name as the server spells it in its events (case-folded), for matching them. */
+    private static String canonical(String name) {
+        return dev.fastchat.protocol.Names.canonical(name).orElse(name);
+    }
+
     private static String members(int count) {
         return count == 1 ? "1 member" : count + " members";
     }
@@ -543,28 +548,28 @@ final class ChatShell implements ChatListener {
         String group = args.get(1);
         switch (action) {
             case "create" -> {
-                ownChanges.add("created " + group);
+                ownChanges.add("created " + canonical(group));
                 ChatGroup created = await(client.createGroup(group));
                 groups.add(created.name());
                 view.info("created #" + created.name() + "; you are its admin (/group add " + created.name() + " USER)");
             }
             case "add" -> {
-                ownChanges.add("added " + group + " " + args.get(2));
+                ownChanges.add("added " + canonical(group) + " " + canonical(args.get(2)));
                 ChatGroup changed = refusedAs(client.addMember(group, args.get(2)), group, args.get(2));
                 view.info(args.get(2) + " added to #" + changed.name() + " (" + members(changed.memberCount()) + ")");
             }
             case "remove" -> {
-                ownChanges.add("removed " + group + " " + args.get(2));
+                ownChanges.add("removed " + canonical(group) + " " + canonical(args.get(2)));
                 ChatGroup changed = refusedAs(client.removeMember(group, args.get(2)), group, args.get(2));
                 view.info(args.get(2) + " removed from #" + changed.name());
             }
             case "promote" -> {
-                ownChanges.add("promoted " + group + " " + args.get(2));
+                ownChanges.add("promoted " + canonical(group) + " " + canonical(args.get(2)));
                 refusedAs(client.promoteMember(group, args.get(2)), group, args.get(2));
                 view.info(args.get(2) + " is now an admin of #" + group);
             }
             case "leave" -> {
-                ownChanges.add("left " + group + " " + me);
+                ownChanges.add("left " + canonical(group) + " " + me);
                 await(client.leaveGroup(group));
                 groups.remove(group);
                 if (open != null && open.equals(Target.group(group))) {
