@@ -1,5 +1,6 @@
 package dev.fastchat.server.account;
 
+import dev.fastchat.server.limits.TokenBucket;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,8 +33,8 @@ public final class LoginGuard {
     private final int accountBurst;
     private final Clock clock;
     private final Map<String, Failures> pairs = bounded();
-    private final Map<String, Bucket> addresses = bounded();
-    private final Map<String, Bucket> accounts = bounded();
+    private final Map<String, TokenBucket> addresses = bounded();
+    private final Map<String, TokenBucket> accounts = bounded();
 
     public LoginGuard(Duration firstDelay, Duration maxDelay, double addressRate, int addressBurst, double accountRate,
                       int accountBurst, Clock clock) {
@@ -54,13 +55,13 @@ public final class LoginGuard {
         if (pair != null && now.isBefore(pair.notBefore)) {
             wait = Duration.between(now, pair.notBefore);
         }
-        Bucket fromAddress = addresses.get(address);
+        TokenBucket fromAddress = addresses.get(address);
         if (fromAddress != null) {
-            wait = max(wait, fromAddress.waitForOne(now, addressRate, addressBurst));
+            wait = max(wait, fromAddress.waitForOne(nanos(now), addressRate, addressBurst));
         }
-        Bucket ofAccount = accounts.get(account);
+        TokenBucket ofAccount = accounts.get(account);
         if (ofAccount != null && pair != null) {
-            wait = max(wait, ofAccount.waitForOne(now, accountRate, accountBurst));
+            wait = max(wait, ofAccount.waitForOne(nanos(now), accountRate, accountBurst));
         }
         return wait.isZero() ? Optional.empty() : Optional.of(wait);
     }
@@ -73,13 +74,18 @@ public final class LoginGuard {
         long factor = 1L << Math.min(pair.count - 1, 30);
         Duration delay = firstDelay.multipliedBy(factor);
         pair.notBefore = now.plus(delay.compareTo(maxDelay) > 0 ? maxDelay : delay);
-        addresses.computeIfAbsent(address, key -> new Bucket(addressBurst, now)).spend(now, addressRate, addressBurst);
-        accounts.computeIfAbsent(account, key -> new Bucket(accountBurst, now)).spend(now, accountRate, accountBurst);
+        long nanos = nanos(now);
+        addresses.computeIfAbsent(address, key -> new TokenBucket(addressBurst, nanos)).spend(nanos, addressRate, addressBurst);
+        accounts.computeIfAbsent(account, key -> new TokenBucket(accountBurst, nanos)).spend(nanos, accountRate, accountBurst);
     }
 
     /** A right password: the pair's failures are forgotten (the buckets refill by themselves). */
     public synchronized void succeeded(String account, String address) {
         pairs.remove(account + "\n" + address);
+    }
+
+    private static long nanos(Instant instant) {
+        return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
     }
 
     private static Duration max(Duration a, Duration b) {
@@ -98,34 +104,5 @@ public final class LoginGuard {
     private static final class Failures {
         int count;
         Instant notBefore = Instant.MIN;
-    }
-
-    /** A token bucket that failures spend. */
-    private static final class Bucket {
-        private double tokens;
-        private Instant updated;
-
-        Bucket(double tokens, Instant now) {
-            this.tokens = tokens;
-            this.updated = now;
-        }
-
-        private void refill(Instant now, double rate, int burst) {
-            double seconds = Duration.between(updated, now).toNanos() / 1e9;
-            if (seconds > 0) {
-                tokens = Math.min(burst, tokens + seconds * rate);
-                updated = now;
-            }
-        }
-
-        Duration waitForOne(Instant now, double rate, int burst) {
-            refill(now, rate, burst);
-            return tokens >= 1 ? Duration.ZERO : Duration.ofNanos((long) Math.ceil((1 - tokens) / rate * 1e9));
-        }
-
-        void spend(Instant now, double rate, int burst) {
-            refill(now, rate, burst);
-            tokens -= 1;
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.fastchat.server.message;
 
+import dev.fastchat.server.limits.TokenBucket;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,12 +13,7 @@ final class SendRateLimiter {
     private final double rate;
     private final double burst;
     private final Clock clock;
-    private final Map<Long, Bucket> buckets = new ConcurrentHashMap<>();
-
-    private static final class Bucket {
-        double tokens;
-        long updatedNanos;
-    }
+    private final Map<Long, TokenBucket> buckets = new ConcurrentHashMap<>();
 
     SendRateLimiter(int rate, int burst, Clock clock) {
         this.rate = rate;
@@ -28,21 +24,12 @@ final class SendRateLimiter {
     /** Takes a token; false when the account is over its rate. */
     boolean tryAcquire(long accountId) {
         long now = clock.millis() * 1_000_000L;
-        Bucket bucket = buckets.computeIfAbsent(accountId, id -> {
-            Bucket fresh = new Bucket();
-            fresh.tokens = burst;
-            fresh.updatedNanos = now;
-            return fresh;
-        });
+        TokenBucket bucket = buckets.computeIfAbsent(accountId, id -> new TokenBucket(burst, now));
         synchronized (bucket) {
-            double elapsed = Math.max(0, now - bucket.updatedNanos) / 1e9;
-            bucket.tokens = Math.min(burst, bucket.tokens + elapsed * rate);
-            bucket.updatedNanos = now;
-            if (bucket.tokens < 1) {
+            if (!bucket.tryTake(now, rate, burst)) {
                 return false;
             }
-            bucket.tokens -= 1;
-            if (buckets.size() > 100_000 && bucket.tokens >= burst - 1) {
+            if (buckets.size() > 100_000 && bucket.nearlyFull(burst)) {
                 buckets.remove(accountId); // a full bucket carries no state worth keeping
             }
             return true;
