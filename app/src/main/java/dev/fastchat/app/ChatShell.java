@@ -83,6 +83,7 @@ final class ChatShell implements ChatListener {
     private volatile boolean sessionEnded;
     /** Membership changes this shell made and reported itself: the server's push of each is not shown again. */
     private final Set<String> ownChanges = ConcurrentHashMap.newKeySet();
+    private final LongLineGuard longLines = new LongLineGuard();
 
     ChatShell() {
         add("help", "", "list the commands", 0, (a, r) -> help());
@@ -137,7 +138,7 @@ final class ChatShell implements ChatListener {
         this.client = chatClient;
         this.reader = reader;
         this.me = chatClient.session().orElseThrow().username();
-        guardLongLines(reader);
+        longLines.install(reader);
         attempt(this::welcome);
         String typed = null;
         while (true) {
@@ -145,9 +146,8 @@ final class ChatShell implements ChatListener {
             try {
                 line = reader.readLine(prompt(), null, typed);
                 typed = null;
-                if (droppedBytes > 0) {
-                    long bytes = line.getBytes(StandardCharsets.UTF_8).length + droppedBytes;
-                    droppedBytes = 0;
+                long bytes = longLines.oversizedBytes(line);
+                if (bytes > 0) {
                     view.error(String.format("not sent: the message is %.1f KiB; the limit is %d KiB", bytes / 1024.0,
                             MessageLimits.MAX_TEXT_BYTES / 1024));
                     continue;
@@ -169,47 +169,6 @@ final class ChatShell implements ChatListener {
             }
         }
     }
-
-    /** Bytes typed past the longest line that can be sent; they were not kept. */
-    private volatile long droppedBytes;
-
-    /**
-     * Text pasted into a terminal without bracketed paste arrives key by key, and the line editor redraws the
-     * whole line after each: a 70 KiB paste took minutes. Here, printable text that is already waiting is taken
-     * in one go (one redraw per batch; a person typing is never that fast), and a line is kept no longer than
-     * the longest message (in characters; each is at least a byte): what comes after is counted, not kept, so
-     * memory stays bounded and the line is refused with its size when sent.
-     */
-    private void guardLongLines(LineReader lineReader) {
-        org.jline.reader.Widget insert = lineReader.getWidgets().get(LineReader.SELF_INSERT);
-        lineReader.getWidgets().put(LineReader.SELF_INSERT, () -> {
-            StringBuilder text = new StringBuilder(lineReader.getLastBinding());
-            org.jline.utils.NonBlockingReader input = lineReader.getTerminal().reader();
-            try {
-                while (text.length() < PASTE_BATCH || Character.isHighSurrogate(text.charAt(text.length() - 1))) {
-                    int next = input.peek(1);
-                    if (next < 0x20 || next == 0x7f) { // nothing waiting (a timeout or the end), or a key with a binding
-                        break;
-                    }
-                    text.append((char) input.read(1));
-                }
-            } catch (java.io.IOException e) {
-                // what was read so far is inserted; the editor sees the failure on its next read
-            }
-            org.jline.reader.Buffer buffer = lineReader.getBuffer();
-            int room = Math.max(0, MessageLimits.MAX_TEXT_BYTES - buffer.length());
-            String kept = text.length() <= room ? text.toString() : text.substring(0, room);
-            droppedBytes += text.substring(kept.length()).getBytes(StandardCharsets.UTF_8).length;
-            if (kept.equals(lineReader.getLastBinding())) {
-                return insert.apply(); // one key, typed: the editor's own insert (overwrite mode, and so on)
-            }
-            buffer.write(kept);
-            return true;
-        });
-    }
-
-    /** The most characters a paste inserts between two redraws. */
-    private static final int PASTE_BATCH = 8192;
 
     private String prompt() {
         return view.prompt(open == null ? null : (open.group() ? "#" : "") + open.name()) + status;
