@@ -74,6 +74,37 @@ class ReconnectTest {
     }
 
     @Test
+    void aSendWhoseAckIsLostInTheFailoverIsReportedByTheSendAloneNotAsAReceivedMessage() throws Exception {
+        try (User alice = chats.register("alice"); User bobSetup = chats.register("bob");
+             TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
+            String bob = bobSetup.name();
+            bobSetup.close();
+            ConnectionEvents events = new ConnectionEvents();
+            try (ChatClient client = ChatClient.builder().server("127.0.0.1", proxy.port())
+                    .keyStoreDirectory(chats.keys(bob, "first")).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
+                    .listener(events).autoReconnect(true).build()) {
+                await(client.connect());
+                await(client.login(bob, "pw".toCharArray()));
+                await(alice.client().send(Target.user(bob), "hello"));
+                eventually(() -> assertThat(events.texts()).containsExactly("hello"));
+
+                proxy.holdReplies(); // the server stores the message; its ack never reaches bob
+                var sending = client.send(Target.user(alice.name()), "mine");
+                eventually(() -> assertThat(alice.events().texts()).contains("mine"));
+                proxy.cut();
+                proxy.restore();
+
+                // After the reconnect, the catch-up sync finds "mine" before the retried send is answered.
+                assertThat(await(sending).seq()).isEqualTo(2);
+                eventually(() -> assertThat(events.events).contains("reconnected"));
+                await(alice.client().send(Target.user(bob), "after"));
+                eventually(() -> assertThat(events.texts()).containsExactly("hello", "after"));
+                assertThat(alice.events().texts()).containsExactly("mine");
+            }
+        }
+    }
+
+    @Test
     void closingTheClientStopsReconnecting() throws Exception {
         try (User alice = chats.register("alice"); TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
             alice.close();

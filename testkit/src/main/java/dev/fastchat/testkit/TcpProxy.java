@@ -19,6 +19,8 @@ public final class TcpProxy implements AutoCloseable {
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private volatile ServerSocket server;
     private final int port;
+    /** While true, what the service sends is read but not passed on (and dropped by a cut): a lost reply. */
+    private volatile boolean holdingReplies;
 
     /** Starts forwarding an ephemeral loopback port to {@code host:port}. */
     public TcpProxy(String host, int port) throws IOException {
@@ -48,8 +50,17 @@ public final class TcpProxy implements AutoCloseable {
         sockets.clear();
     }
 
-    /** Accepts connections again on the same port. */
+    /**
+     * Stops passing on what the service sends (until {@link #restore()}): requests still reach it, and its
+     * replies wait in the proxy, as they do on a link that died one way. A {@link #cut()} drops them.
+     */
+    public void holdReplies() {
+        holdingReplies = true;
+    }
+
+    /** Accepts connections again on the same port, and passes replies on again. */
     public synchronized void restore() throws IOException {
+        holdingReplies = false;
         if (server.isClosed()) {
             // The kernel may hold the port for a moment after the cut connections are gone: retry briefly.
             for (int attempt = 1; ; attempt++) {
@@ -102,18 +113,29 @@ public final class TcpProxy implements AutoCloseable {
                 }
                 sockets.add(client);
                 sockets.add(upstream);
-                pump(client, upstream);
-                pump(upstream, client);
+                pump(client, upstream, false);
+                pump(upstream, client, true);
             } catch (IOException e) {
                 return; // listener closed
             }
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean replies) {
         Thread.ofVirtual().start(() -> {
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                in.transferTo(out);
+                java.io.ByteArrayOutputStream held = new java.io.ByteArrayOutputStream();
+                byte[] buffer = new byte[8192];
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    if (replies && holdingReplies) {
+                        held.write(buffer, 0, n);
+                        continue;
+                    }
+                    held.writeTo(out);
+                    held.reset();
+                    out.write(buffer, 0, n);
+                    out.flush();
+                }
             } catch (IOException ignored) {
                 // one side closed or was cut
             } finally {

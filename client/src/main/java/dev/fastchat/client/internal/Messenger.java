@@ -93,6 +93,11 @@ public final class Messenger {
     /** The references (keys and hashes) of files in messages this client opened, by file id. */
     private final Map<String, FileReference> files = bounded();
     private final Map<String, String> shownAt = bounded();
+    /**
+     * The client message ids of the sends this device made: a push or sync of one of them (which can come
+     * before its ack, when the connection failed over mid-send) is this device's own echo, not news.
+     */
+    private final Map<String, Boolean> sentHere = bounded();
     /** The newest seq reported per conversation: the cursors of the next sync. */
     private final Map<String, Long> cursors = new ConcurrentHashMap<>();
 
@@ -207,6 +212,7 @@ public final class Messenger {
 
     /** Sends an already sealed message; a retry with the same id and bytes is answered with the first ack. */
     public SentMessage sendSealed(String conversationId, String clientMsgId, byte[] sealed, List<String> fileIds) {
+        sentHere.put(clientMsgId, Boolean.TRUE);
         SendAck ack = await(rpc.apply(Envelope.newBuilder().setSend(Send.newBuilder()
                 .setConversationId(conversationId).setClientMsgId(clientMsgId).setSealed(ByteString.copyFrom(sealed))
                 .addAllFileIds(fileIds))))
@@ -271,7 +277,7 @@ public final class Messenger {
             return Optional.empty();
         }
         try {
-            return Optional.of(verifyAndOpen(message, key));
+            return verifyAndOpen(message, key, onlyNew);
         } catch (OpenException e) {
             // Refused once is refused for good: do not report it again, and let syncs move past it. (A
             // ChatException, such as a failed key lookup, is not about the message: it may open later.)
@@ -281,7 +287,7 @@ public final class Messenger {
         }
     }
 
-    private ChatMessage verifyAndOpen(Message message, String key) {
+    private Optional<ChatMessage> verifyAndOpen(Message message, String key, boolean onlyNew) {
         UserKeys sender = user(message.getSenderId());
         KeyTrust trust = trust(sender);
         byte[] signingKey = trust == KeyTrust.KEY_CHANGED
@@ -329,14 +335,17 @@ public final class Messenger {
         if (text.getBytes(StandardCharsets.UTF_8).length > MessageLimits.MAX_TEXT_BYTES) {
             throw new OpenException(OpenException.Reason.TOO_LARGE, "the text is over the limit of " + MessageLimits.MAX_TEXT_BYTES + " bytes");
         }
+        if (onlyNew && message.getSenderId() == myId && sentHere.containsKey(opened.header().getClientMsgId())) {
+            return Optional.empty(); // sent from this device: its send call reports it, with the ack
+        }
         Target conversation = message.getGroupName().isEmpty()
                 ? Target.user(message.getSenderId() == myId
                         ? user(ConversationId.parse(message.getConversationId()).orElseThrow().peerOf(myId)).getUsername()
                         : sender.getUsername())
                 : Target.group(message.getGroupName());
-        return new ChatMessage(message.getConversationId(), conversation, message.getSeq(), message.getSenderId(),
+        return Optional.of(new ChatMessage(message.getConversationId(), conversation, message.getSeq(), message.getSenderId(),
                 sender.getUsername(), message.getSenderId() == myId, text, opened.sentAt(),
-                Instant.ofEpochMilli(message.getServerTimeMs()), trust, file);
+                Instant.ofEpochMilli(message.getServerTimeMs()), trust, file));
     }
 
     /** Opens a batch, reporting refused messages to the listener; keeps the order. */
@@ -493,6 +502,7 @@ public final class Messenger {
         Messenger replaced = new Messenger(rpc, myId, myName, keyId, newIdentity, serverId, keyStore, random, clock, listener, events);
         replaced.seen.putAll(seen);
         replaced.shownAt.putAll(shownAt);
+        replaced.sentHere.putAll(sentHere);
         replaced.cursors.putAll(cursors);
         replaced.files.putAll(files);
         replaced.reconnects = reconnects;
