@@ -151,6 +151,10 @@ final class LoadgenCommand implements Callable<Integer> {
         settings.put("login-failure-burst-per-address", "1000000");
         settings.put("max-inflight-requests", "100000");
         settings.put("max-group-members", "100000");
+        settings.put("exempt-addresses", "127.0.0.1");
+        settings.put("group-creations-per-minute", "1000000");
+        settings.put("member-additions-per-minute", "1000000");
+        settings.put("max-connections", "1000000");
         return settings;
     }
 

@@ -167,6 +167,9 @@ public final class ChatClient implements AutoCloseable {
             return;
         }
         sessionLive = false;
+        if (session == null) {
+            return; // not logged in (a server closes such connections after a while): log-in dials again
+        }
         events.execute(() -> listener.disconnected(reason));
         if (autoReconnect && session != null) {
             Thread.ofVirtual().name("fastchat-reconnect").start(this::reconnectWithBackoff);
@@ -184,7 +187,7 @@ public final class ChatClient implements AutoCloseable {
     }
 
     private CompletableFuture<SessionInfo> registerNow(String username, char[] password) {
-        ServerInfo info = requireConnected();
+        ServerInfo info = requireConnectedOnce();
         String name = canonical(username);
         char[] secret = password.clone();
         return CompletableFuture.supplyAsync(() -> {
@@ -207,8 +210,20 @@ public final class ChatClient implements AutoCloseable {
             } finally {
                 Arrays.fill(secret, '\0');
             }
-        }, KDF_EXECUTOR).thenCompose(pending -> connection().request(Envelope.newBuilder().setRegister(pending.request))
+        }, KDF_EXECUTOR).thenCompose(pending -> connectedAgain()
+                .thenCompose(again -> connection().request(Envelope.newBuilder().setRegister(pending.request)))
                 .thenApply(response -> started(response.getSession(), pending.identity)));
+    }
+
+    /**
+     * The open connection; or, when the server closed it before a log-in (it gives a connection that long to
+     * log in, and a password can take longer to type), a new one to the same servers.
+     */
+    private CompletableFuture<ServerInfo> connectedAgain() {
+        if (isConnected() || session != null) {
+            return CompletableFuture.completedFuture(requireConnected());
+        }
+        return connect();
     }
 
     /**
@@ -222,10 +237,11 @@ public final class ChatClient implements AutoCloseable {
     }
 
     private CompletableFuture<SessionInfo> loginNow(String username, char[] password) {
-        ServerInfo info = requireConnected();
+        requireConnectedOnce();
         String name = Names.canonical(username).orElse(username);
-        return passwordKeys(info, name, password)
-                .thenCompose(keys -> connection().request(Envelope.newBuilder().setLogin(Login.newBuilder()
+        char[] secret = password.clone();
+        return connectedAgain().thenCompose(info -> passwordKeys(info, name, secret))
+                .thenCompose(keys -> connectedAgain().thenCompose(info -> connection().request(Envelope.newBuilder().setLogin(Login.newBuilder()
                                 .setUsername(name).setAuthKey(ByteString.copyFrom(keys.authKey())).setDevice(clientName)
                                 .setReplacesToken(keptToken(info.serverId(), name).orElse(""))))
                         .thenApply(response -> {
@@ -233,7 +249,8 @@ public final class ChatClient implements AutoCloseable {
                             IdentityKeyPair restored = restore(s, keys.backupKey());
                             keys.destroy();
                             return started(s, restored);
-                        }));
+                        })))
+                .whenComplete((done, failure) -> Arrays.fill(secret, '\0'));
     }
 
     /**
@@ -829,6 +846,15 @@ public final class ChatClient implements AutoCloseable {
     private ServerInfo requireConnected() {
         ServerInfo info = serverInfo;
         if (info == null || !isConnected()) {
+            throw new ChatException(ErrorCode.UNAVAILABLE, "not connected: call connect() first");
+        }
+        return info;
+    }
+
+    /** What the server said at the handshake; fails if this client never connected. */
+    private ServerInfo requireConnectedOnce() {
+        ServerInfo info = serverInfo;
+        if (info == null) {
             throw new ChatException(ErrorCode.UNAVAILABLE, "not connected: call connect() first");
         }
         return info;

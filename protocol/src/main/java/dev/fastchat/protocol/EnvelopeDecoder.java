@@ -16,16 +16,34 @@ import io.netty.handler.codec.TooLongFrameException;
  * {@link CorruptedFrameException}. Both are fatal for the connection: the pipeline's exception handler
  * answers with an {@code Error} and closes.
  */
-public final class EnvelopeDecoder extends LengthFieldBasedFrameDecoder {
+public class EnvelopeDecoder extends LengthFieldBasedFrameDecoder {
+    private final int maxFrameBytes;
 
     /** @param maxFrameBytes the largest accepted frame body, without its length prefix */
     public EnvelopeDecoder(int maxFrameBytes) {
+        this.maxFrameBytes = maxFrameBytes;
         super(maxFrameBytes + FrameLimits.LENGTH_PREFIX_BYTES, 0, FrameLimits.LENGTH_PREFIX_BYTES, 0,
                 FrameLimits.LENGTH_PREFIX_BYTES, true);
     }
 
+    /**
+     * The largest frame body accepted now, at most the maximum given at construction: a peer may be held to
+     * a smaller limit for a while (a server does, until the client has logged in).
+     */
+    protected int frameLimit(ChannelHandlerContext ctx) {
+        return maxFrameBytes;
+    }
+
     @Override
     protected Object decode(ChannelHandlerContext ctx, ByteBuf in) throws Exception {
+        if (in.readableBytes() >= FrameLimits.LENGTH_PREFIX_BYTES) {
+            int limit = Math.min(frameLimit(ctx), maxFrameBytes);
+            long length = in.getUnsignedInt(in.readerIndex());
+            if (length > limit) {
+                in.skipBytes(in.readableBytes());
+                throw new TooLongFrameException("frame of " + length + " bytes over the limit of " + limit + " bytes");
+            }
+        }
         ByteBuf frame = (ByteBuf) super.decode(ctx, in);
         if (frame == null) {
             return null;

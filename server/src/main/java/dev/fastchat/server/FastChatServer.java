@@ -138,6 +138,8 @@ public final class FastChatServer implements AutoCloseable {
             java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
             metrics.gauge("fastchat.sessions", "logged-in sessions on this node", sessions::sessionCount);
             metrics.gauge("fastchat.connections", "open client connections", transport::connectionCount);
+            metrics.gauge("fastchat.queued.bytes", "bytes written to clients and not yet sent", transport::queuedBytes);
+            metrics.gauge("fastchat.netty.direct.bytes", "direct memory held by the network buffers", transport::directMemoryBytes);
             metrics.gauge("fastchat.cluster.nodes", "live nodes in the cluster", () -> joined.nodes().size());
             metrics.gauge("fastchat.nats.up", "1 while the cluster bus works", () -> joined.problem().isEmpty() ? 1 : 0);
             metrics.gauge("fastchat.database.up", "1 while the database answers", () -> database.isReachable() ? 1 : 0);
@@ -192,6 +194,11 @@ public final class FastChatServer implements AutoCloseable {
     /** Open client connections. */
     public int connectionCount() {
         return transport.connectionCount();
+    }
+
+    /** Bytes written to clients and not yet sent. */
+    public long queuedBytes() {
+        return transport.queuedBytes();
     }
 
     /** Logged-in sessions on this node. */

@@ -14,6 +14,7 @@ import dev.fastchat.protocol.v1.ReplaceKeys;
 import dev.fastchat.protocol.v1.Resume;
 import dev.fastchat.protocol.v1.Session;
 import dev.fastchat.server.config.AccountsConfig;
+import dev.fastchat.server.limits.RateLimiter;
 import dev.fastchat.server.session.Connection;
 import dev.fastchat.server.session.ConnectionState.LoggedIn;
 import dev.fastchat.server.session.RequestRefusedException;
@@ -55,6 +56,7 @@ public final class AccountService {
     private final dev.fastchat.server.session.SessionRegistry live;
     private final AccountsConfig config;
     private final LoginGuard guard;
+    private final RateLimiter<String> registrations;
     private final SecureRandom random;
     private final Clock clock;
     /** Compared against when the name is unknown, so that path costs the same as a wrong key. */
@@ -70,6 +72,7 @@ public final class AccountService {
         this.clock = clock;
         this.guard = new LoginGuard(config.loginDelayFirst(), config.loginDelayMax(), config.loginFailureRatePerAddress(),
                 config.loginFailureBurstPerAddress(), config.loginFailureRatePerAccount(), config.loginFailureBurstPerAccount(), clock);
+        this.registrations = RateLimiter.perPeriod(config.registrationsPerAddressPerHour(), java.time.Duration.ofHours(1), clock);
         byte[] salt = Secrets.random(random, 16);
         this.decoy = new Credential(salt, Secrets.sha256(salt, Secrets.random(random, KEY_BYTES)));
     }
@@ -102,6 +105,13 @@ public final class AccountService {
             throw refused(ErrorCode.BAD_REQUEST, "key_backup must be 1 to " + MAX_KEY_BACKUP_BYTES + " bytes");
         }
         String device = device(request.getDevice());
+        String address = connection.remoteAddress();
+        if (!config.exemptAddresses().contains(address)) {
+            registrations.tryTake(address).ifPresent(wait -> {
+                throw new RequestRefusedException(ErrorCode.RATE_LIMITED, "too many accounts registered from " + address
+                        + " (at most " + config.registrationsPerAddressPerHour() + " an hour); try again later", wait);
+            });
+        }
         byte[] salt = Secrets.random(random, 16);
         NewAccount account = new NewAccount(name,
                 new Credential(salt, Secrets.sha256(salt, request.getAuthKey().toByteArray())),

@@ -27,6 +27,7 @@ public final class ServerMetrics {
     private final Map<ErrorCode, Counter> errors = new ConcurrentHashMap<>();
 
     public ServerMetrics() {
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
         messagesIn = Counter.builder("fastchat.messages.in").description("messages stored and acknowledged").register(registry);
         pushesOut = Counter.builder("fastchat.messages.out").description("messages pushed to sessions of this node").register(registry);
         sendToAck = Timer.builder("fastchat.send.to.ack").description("from a Send received to its SendAck written")

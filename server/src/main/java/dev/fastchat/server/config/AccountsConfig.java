@@ -14,7 +14,10 @@ import java.time.Duration;
  * @param loginFailureBurstPerAddress wrong passwords one address may make at once
  * @param loginFailureRatePerAccount wrong passwords per second against one account (from addresses that failed on it)
  * @param loginFailureBurstPerAccount wrong passwords against one account at once
+ * @param registrationsPerAddressPerHour accounts one address may register per hour
+ * @param exemptAddresses addresses the registration limit does not apply to
  */
 public record AccountsConfig(Duration tokenTtl, int minKdfMemoryKib, int minKdfIterations,
                              Duration loginDelayFirst, Duration loginDelayMax, double loginFailureRatePerAddress,
-                             int loginFailureBurstPerAddress, double loginFailureRatePerAccount, int loginFailureBurstPerAccount) {}
+                             int loginFailureBurstPerAddress, double loginFailureRatePerAccount, int loginFailureBurstPerAccount,
+                             int registrationsPerAddressPerHour, java.util.Set<String> exemptAddresses) {}

@@ -33,9 +33,18 @@ public final class ConfigLoader {
             new Setting("shutdown-grace", "10s", "how long shutdown waits for requests in flight"),
             new Setting("tls-cert", "", "PEM certificate chain; with tls-key, clients must connect with TLS"),
             new Setting("tls-key", "", "PEM private key (PKCS#8) for tls-cert"),
-            new Setting("max-frame-bytes", "1048576", "largest frame a client may send"),
+            new Setting("max-frame-bytes", "1048576", "largest frame a logged-in client may send"),
+            new Setting("max-login-frame-bytes", "16384", "largest frame before log-in"),
             new Setting("idle-timeout", "60s", "close connections silent for this long"),
+            new Setting("login-timeout", "10s", "close connections not logged in this long after they opened"),
             new Setting("max-inflight-requests", "64", "requests of one connection served at once"),
+            new Setting("max-connections", "10000", "open client connections in all; more are refused"),
+            new Setting("max-connections-per-address", "64", "open client connections from one IP address; more are refused"),
+            new Setting("exempt-addresses", "", "IP addresses the per-address limits (connections, registrations) do not apply to"),
+            new Setting("write-buffer-low-bytes", "262144", "unread replies below which a paused client is read again"),
+            new Setting("write-buffer-high-bytes", "1048576", "unread replies above which a client is paused (its requests not read)"),
+            new Setting("slow-reader-timeout", "30s", "close a client paused this long because it does not read"),
+            new Setting("max-queued-bytes", "67108864", "unread replies of all clients above which paused clients are closed (64 MiB)"),
             new Setting("trusted-proxies", "", "IP addresses of load balancers that send a PROXY protocol header (v1 or v2) first"),
             new Setting("token-ttl", "30d", "how long a resume token stays valid"),
             new Setting("min-kdf-memory-kib", "19456", "weakest Argon2id memory (KiB) accepted at registration"),
@@ -46,6 +55,9 @@ public final class ConfigLoader {
             new Setting("login-failure-burst-per-address", "10", "wrong passwords one address may make at once"),
             new Setting("login-failure-rate-per-account", "1", "wrong passwords per second against one account (addresses that failed on it)"),
             new Setting("login-failure-burst-per-account", "30", "wrong passwords against one account at once"),
+            new Setting("registrations-per-address-per-hour", "20", "accounts one IP address may register per hour"),
+            new Setting("group-creations-per-minute", "10", "groups one account may create per minute"),
+            new Setting("member-additions-per-minute", "60", "members one account may add to groups per minute"),
             new Setting("send-rate", "50", "messages per second one user may send; more get RATE_LIMITED"),
             new Setting("send-burst", "200", "messages one user may send at once before send-rate applies"),
             new Setting("max-group-members", "1024", "most members of one group"),
@@ -151,11 +163,27 @@ public final class ConfigLoader {
         int ioThreads = reader.intIn("io-threads", 0, 256);
         Duration grace = reader.durationIn("shutdown-grace", Duration.ZERO, Duration.ofMinutes(10));
         Optional<TlsConfig> tls = tls(reader);
+        int maxFrameBytes = reader.intIn("max-frame-bytes", 4096, 16 << 20);
+        int writeBufferLow = reader.intIn("write-buffer-low-bytes", 1024, 1 << 30);
+        int writeBufferHigh = reader.intIn("write-buffer-high-bytes", 1024, 1 << 30);
+        if (writeBufferHigh < writeBufferLow) {
+            reader.problems.add("write-buffer-high-bytes: " + writeBufferHigh + " is below write-buffer-low-bytes (" + writeBufferLow + ")");
+        }
+        java.util.Set<String> exempt = addresses(reader, "exempt-addresses");
         LimitsConfig limits = new LimitsConfig(
-                reader.intIn("max-frame-bytes", 4096, 16 << 20),
+                maxFrameBytes,
+                Math.min(reader.intIn("max-login-frame-bytes", 1024, 16 << 20), maxFrameBytes),
                 reader.durationIn("idle-timeout", Duration.ofSeconds(1), Duration.ofDays(1)),
+                reader.durationIn("login-timeout", Duration.ofSeconds(1), Duration.ofHours(1)),
                 reader.intIn("max-inflight-requests", 1, 100_000),
-                trustedProxies(reader));
+                addresses(reader, "trusted-proxies"),
+                reader.intIn("max-connections", 1, 10_000_000),
+                reader.intIn("max-connections-per-address", 1, 10_000_000),
+                exempt,
+                writeBufferLow,
+                writeBufferHigh,
+                reader.durationIn("slow-reader-timeout", Duration.ofSeconds(1), Duration.ofHours(1)),
+                bytesAtLeast(reader, "max-queued-bytes", 1 << 20));
         AccountsConfig accounts = new AccountsConfig(
                 reader.durationIn("token-ttl", Duration.ofSeconds(2), Duration.ofDays(365)),
                 reader.intIn("min-kdf-memory-kib", 8, 4 << 20),
@@ -165,14 +193,10 @@ public final class ConfigLoader {
                 reader.intIn("login-failure-rate-per-address", 1, 1_000_000),
                 reader.intIn("login-failure-burst-per-address", 1, 1_000_000),
                 reader.intIn("login-failure-rate-per-account", 1, 1_000_000),
-                reader.intIn("login-failure-burst-per-account", 1, 1_000_000));
-        Long storageQuota = reader.get("max-storage-bytes-per-account", value -> {
-            long bytes = Long.parseLong(value.strip());
-            if (bytes < 0) {
-                throw new IllegalArgumentException("'" + value + "' must be a number of bytes, 0 or more");
-            }
-            return bytes;
-        });
+                reader.intIn("login-failure-burst-per-account", 1, 1_000_000),
+                reader.intIn("registrations-per-address-per-hour", 1, 1_000_000),
+                exempt);
+        long storageQuota = bytesAtLeast(reader, "max-storage-bytes-per-account", 0);
         MessagingConfig messaging = new MessagingConfig(
                 reader.intIn("send-rate", 1, 1_000_000),
                 reader.intIn("send-burst", 1, 1_000_000),
@@ -181,7 +205,9 @@ public final class ConfigLoader {
                 // A chunk and its framing must fit in one frame: at most max-frame-bytes - 1 KiB.
                 Math.min(reader.intIn("file-chunk-bytes", 1024, 8 << 20), Math.max(1024, limits.maxFrameBytes() - 1024)),
                 reader.durationIn("upload-timeout", Duration.ofSeconds(1), Duration.ofDays(7)),
-                storageQuota == null ? 0 : storageQuota);
+                storageQuota,
+                reader.intIn("group-creations-per-minute", 1, 1_000_000),
+                reader.intIn("member-additions-per-minute", 1, 1_000_000));
         ClusterConfig cluster = cluster(reader, db);
         if (!reader.problems.isEmpty()) {
             throw new ConfigException(reader.problems);
@@ -234,22 +260,34 @@ public final class ConfigLoader {
         }
     }
 
-    /** IP addresses (not names) whose connections start with a PROXY protocol header. */
-    private static java.util.Set<String> trustedProxies(Values reader) {
+    /** A number of bytes, at least {@code min} (0 when it is not one: the problem is reported). */
+    private static long bytesAtLeast(Values reader, String key, long min) {
+        Long bytes = reader.get(key, value -> {
+            long parsed = Long.parseLong(value.strip());
+            if (parsed < min) {
+                throw new IllegalArgumentException("'" + value + "' must be a number of bytes, " + min + " or more");
+            }
+            return parsed;
+        });
+        return bytes == null ? 0 : bytes;
+    }
+
+    /** A comma-separated list of IP addresses (not names), in their canonical form. */
+    private static java.util.Set<String> addresses(Values reader, String key) {
         java.util.Set<String> addresses = new java.util.HashSet<>();
-        for (String item : reader.raw("trusted-proxies").split(",")) {
+        for (String item : reader.raw(key).split(",")) {
             String address = item.strip();
             if (address.isEmpty()) {
                 continue;
             }
             if (!address.matches("[0-9.]+|[0-9a-fA-F:]+")) {
-                reader.problems.add("trusted-proxies: '" + address + "' is not an IP address");
+                reader.problems.add(key + ": '" + address + "' is not an IP address");
                 continue;
             }
             try {
                 addresses.add(java.net.InetAddress.getByName(address).getHostAddress());
             } catch (java.net.UnknownHostException e) {
-                reader.problems.add("trusted-proxies: '" + address + "' is not an IP address");
+                reader.problems.add(key + ": '" + address + "' is not an IP address");
             }
         }
         return java.util.Set.copyOf(addresses);

@@ -13,6 +13,9 @@ import java.time.Duration;
  * @param uploadTimeout how long an unfinished upload may sit idle before it is removed (and a finished one that no
  *     message shares)
  * @param maxStorageBytesPerAccount the most file bytes one account may have stored
+ * @param groupCreationsPerMinute groups one account may create per minute
+ * @param memberAdditionsPerMinute members one account may add to groups per minute
  */
 public record MessagingConfig(int sendRate, int sendBurst, int maxGroupMembers, long maxFileBytes, int fileChunkBytes,
-                              Duration uploadTimeout, long maxStorageBytesPerAccount) {}
+                              Duration uploadTimeout, long maxStorageBytesPerAccount, int groupCreationsPerMinute,
+                              int memberAdditionsPerMinute) {}

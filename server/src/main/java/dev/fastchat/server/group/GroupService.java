@@ -18,6 +18,7 @@ import dev.fastchat.protocol.v1.RemoveMember;
 import dev.fastchat.protocol.v1.Role;
 import dev.fastchat.server.account.KeyDirectoryService;
 import dev.fastchat.server.config.MessagingConfig;
+import dev.fastchat.server.limits.RateLimiter;
 import dev.fastchat.server.session.Connection;
 import dev.fastchat.server.session.ConnectionState.LoggedIn;
 import dev.fastchat.server.session.RequestRefusedException;
@@ -31,6 +32,7 @@ import dev.fastchat.storage.GroupRepository;
 import dev.fastchat.storage.MemberRole;
 import dev.fastchat.storage.MembershipChange;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -50,6 +52,8 @@ public final class GroupService {
     private final SessionRegistry sessions;
     private final MessagingConfig config;
     private final Clock clock;
+    private final RateLimiter<Long> creations;
+    private final RateLimiter<Long> additions;
 
     public GroupService(GroupRepository groups, AccountRepository accounts, SessionRegistry sessions, MessagingConfig config,
                         Clock clock) {
@@ -58,12 +62,23 @@ public final class GroupService {
         this.sessions = sessions;
         this.config = config;
         this.clock = clock;
+        this.creations = RateLimiter.perPeriod(config.groupCreationsPerMinute(), Duration.ofMinutes(1), clock);
+        this.additions = RateLimiter.perPeriod(config.memberAdditionsPerMinute(), Duration.ofMinutes(1), clock);
+    }
+
+    /** Takes one of the user's {@code per minute} tokens of {@code limiter}, or refuses with RATE_LIMITED. */
+    private static void limit(RateLimiter<Long> limiter, LoggedIn user, int perMinute, String what) {
+        limiter.tryTake(user.accountId()).ifPresent(wait -> {
+            throw new RequestRefusedException(ErrorCode.RATE_LIMITED,
+                    "too many " + what + " (at most " + perMinute + " a minute); try again later", wait);
+        });
     }
 
     public CompletableFuture<Envelope.Builder> create(Connection connection, CreateGroup request) {
         LoggedIn user = connection.state().user();
         String name = Names.canonical(request.getName()).orElseThrow(() -> new RequestRefusedException(ErrorCode.INVALID_NAME,
                 "'" + Names.printable(request.getName()) + "' is not a valid group name: " + Names.rule()));
+        limit(creations, user, config.groupCreationsPerMinute(), "groups created");
         return groups.create(name, user.accountId(), clock.instant()).thenApply(created -> {
             log.info("group {} created by account {}", created.group().id(), user.accountId());
             notify(List.of(user.accountId()), created, Change.CREATED, user.username(), user.username());
@@ -75,6 +90,7 @@ public final class GroupService {
         LoggedIn user = connection.state().user();
         Group group = group(request.getGroup());
         Account target = account(request.getUsername());
+        limit(additions, user, config.memberAdditionsPerMinute(), "members added");
         return groups.add(group.id(), user.accountId(), target.id(), config.maxGroupMembers(), clock.instant())
                 .thenApply(change -> {
                     if (!change.changed()) {

@@ -28,6 +28,7 @@ import dev.fastchat.protocol.v1.SyncBatch;
 import dev.fastchat.protocol.v1.UnreadSummary;
 import dev.fastchat.server.admin.ServerMetrics;
 import dev.fastchat.server.config.MessagingConfig;
+import dev.fastchat.server.limits.RateLimiter;
 import dev.fastchat.server.session.Connection;
 import dev.fastchat.server.session.ConnectionState.LoggedIn;
 import dev.fastchat.server.session.RequestBounds;
@@ -68,13 +69,13 @@ public final class MessageService {
 
     private final MessageRepository messages;
     private final SessionRegistry sessions;
-    private final SendRateLimiter rateLimiter;
+    private final RateLimiter<Long> rateLimiter;
     private final Clock clock;
 
     public MessageService(MessageRepository messages, SessionRegistry sessions, MessagingConfig config, Clock clock) {
         this.messages = messages;
         this.sessions = sessions;
-        this.rateLimiter = new SendRateLimiter(config.sendRate(), config.sendBurst(), clock);
+        this.rateLimiter = new RateLimiter<>(config.sendRate(), config.sendBurst(), clock);
         this.clock = clock;
     }
 
@@ -98,9 +99,10 @@ public final class MessageService {
         sessions.clusterProblem().ifPresent(problem -> {
             throw refused(ErrorCode.UNAVAILABLE, "the cluster cannot deliver now (" + problem + "); nothing was stored, retry");
         });
-        if (!rateLimiter.tryAcquire(user.accountId())) {
-            throw refused(ErrorCode.RATE_LIMITED, "sending too fast; slow down and retry (nothing acknowledged was lost)");
-        }
+        rateLimiter.tryTake(user.accountId()).ifPresent(wait -> {
+            throw new RequestRefusedException(ErrorCode.RATE_LIMITED,
+                    "sending too fast; slow down and retry (nothing acknowledged was lost)", wait);
+        });
         NewMessage message = new NewMessage(conversation, user.accountId(), clientMsgId, request.getSealed().toByteArray(),
                 recipients, clock.instant());
         return messages.append(message).thenApply(appended -> {

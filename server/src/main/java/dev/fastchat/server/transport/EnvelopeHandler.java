@@ -1,10 +1,14 @@
 package dev.fastchat.server.transport;
 
+import dev.fastchat.protocol.Envelopes;
 import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.server.session.RequestDispatcher;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,10 +19,14 @@ final class EnvelopeHandler extends SimpleChannelInboundHandler<Envelope> {
 
     private final RequestDispatcher dispatcher;
     private final int maxInflightRequests;
+    private final ConnectionLimiter limiter;
+    private final Duration loginTimeout;
 
-    EnvelopeHandler(RequestDispatcher dispatcher, int maxInflightRequests) {
+    EnvelopeHandler(RequestDispatcher dispatcher, int maxInflightRequests, ConnectionLimiter limiter, Duration loginTimeout) {
         this.dispatcher = dispatcher;
         this.maxInflightRequests = maxInflightRequests;
+        this.limiter = limiter;
+        this.loginTimeout = loginTimeout;
     }
 
     @Override
@@ -26,6 +34,17 @@ final class EnvelopeHandler extends SimpleChannelInboundHandler<Envelope> {
         NettyConnection connection = new NettyConnection(ctx.channel(), maxInflightRequests);
         ctx.channel().attr(NettyConnection.KEY).set(connection);
         log.debug("{} opened from {}", connection.id(), connection.remoteAddress());
+        // Behind a trusted proxy the client's address is known once the PROXY header is read: counted then.
+        if (ctx.pipeline().get(ProxyProtocolHandler.class) == null && !limiter.admit(ctx.channel(), connection.remoteAddress())) {
+            return;
+        }
+        ctx.executor().schedule(() -> {
+            if (ctx.channel().isActive() && connection.state().loggedIn().isEmpty()) {
+                log.debug("{} did not log in within {} s: closing", connection.id(), loginTimeout.toSeconds());
+                connection.close(Envelopes.error(0, ErrorCode.UNAUTHENTICATED,
+                        "not logged in within " + loginTimeout.toSeconds() + " s: closing"));
+            }
+        }, loginTimeout.toMillis(), TimeUnit.MILLISECONDS);
         super.channelActive(ctx);
     }
 

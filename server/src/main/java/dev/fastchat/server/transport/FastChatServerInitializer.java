@@ -1,6 +1,5 @@
 package dev.fastchat.server.transport;
 
-import dev.fastchat.protocol.EnvelopeDecoder;
 import dev.fastchat.protocol.EnvelopeEncoder;
 import dev.fastchat.server.config.LimitsConfig;
 import dev.fastchat.server.session.RequestDispatcher;
@@ -10,10 +9,11 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Assembles the pipeline of a client connection: [PROXY header, from trusted proxies] -> [TLS] -> idle -> framing
- * -> envelopes -> dispatcher -> tail.
+ * Assembles the pipeline of a client connection: [PROXY header, from trusted proxies] -> [TLS] -> idle -> outbound
+ * guard -> framing -> envelopes -> dispatcher -> tail.
  */
 final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> {
     private static final EnvelopeEncoder ENCODER = new EnvelopeEncoder();
@@ -24,12 +24,22 @@ final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> 
     private final TailExceptionHandler tail;
     private final ChannelGroup channels;
 
+    private final ConnectionLimiter limiter;
+    /** Reply bytes queued for all clients and not yet sent. */
+    private final AtomicLong queuedForAll = new AtomicLong();
+
     FastChatServerInitializer(Optional<SslContext> tls, LimitsConfig limits, RequestDispatcher dispatcher, ChannelGroup channels) {
         this.tls = tls;
         this.limits = limits;
-        this.envelopes = new EnvelopeHandler(dispatcher, limits.maxInflightRequests());
-        this.tail = new TailExceptionHandler(limits.maxFrameBytes());
+        this.limiter = new ConnectionLimiter(limits);
+        this.envelopes = new EnvelopeHandler(dispatcher, limits.maxInflightRequests(), limiter, limits.loginTimeout());
+        this.tail = new TailExceptionHandler();
         this.channels = channels;
+    }
+
+    /** Reply bytes queued for all clients and not yet sent. */
+    long queuedBytes() {
+        return queuedForAll.get();
     }
 
     @Override
@@ -38,11 +48,12 @@ final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> 
         ChannelPipeline pipeline = channel.pipeline();
         if (channel.remoteAddress() != null && limits.trustedProxies().contains(channel.remoteAddress().getAddress().getHostAddress())) {
             pipeline.addLast("proxy-protocol", new io.netty.handler.codec.haproxy.HAProxyMessageDecoder());
-            pipeline.addLast("proxied-address", new ProxyProtocolHandler());
+            pipeline.addLast("proxied-address", new ProxyProtocolHandler(limiter));
         }
         tls.ifPresent(context -> pipeline.addLast("tls", context.newHandler(channel.alloc())));
         pipeline.addLast("idle", new IdleConnectionHandler(limits.idleTimeout()));
-        pipeline.addLast("decoder", new EnvelopeDecoder(limits.maxFrameBytes()));
+        pipeline.addLast("outbound-guard", new OutboundGuard(queuedForAll, limits.maxQueuedBytes(), limits.slowReaderTimeout()));
+        pipeline.addLast("decoder", new ServerFrameDecoder(limits.maxFrameBytes(), limits.maxLoginFrameBytes()));
         pipeline.addLast("encoder", ENCODER);
         pipeline.addLast("envelopes", envelopes);
         pipeline.addLast("tail", tail);

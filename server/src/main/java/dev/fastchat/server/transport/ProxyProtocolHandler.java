@@ -17,6 +17,12 @@ final class ProxyProtocolHandler extends ChannelInboundHandlerAdapter {
     /** The client address the proxy reported, when there was one. */
     static final AttributeKey<String> CLIENT_ADDRESS = AttributeKey.valueOf("fastchat.proxied-address");
 
+    private final ConnectionLimiter limiter;
+
+    ProxyProtocolHandler(ConnectionLimiter limiter) {
+        this.limiter = limiter;
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object message) {
         if (message instanceof HAProxyMessage header) {
@@ -29,6 +35,9 @@ final class ProxyProtocolHandler extends ChannelInboundHandlerAdapter {
                 ReferenceCountUtil.release(header);
                 ctx.pipeline().remove(this);
             }
+            NettyConnection connection = NettyConnection.of(ctx.channel());
+            limiter.admit(ctx.channel(), connection != null ? connection.remoteAddress()
+                    : ((java.net.InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress());
             return;
         }
         ctx.fireChannelRead(message);

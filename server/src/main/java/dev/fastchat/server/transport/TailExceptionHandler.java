@@ -22,11 +22,6 @@ import org.slf4j.LoggerFactory;
 @Sharable
 final class TailExceptionHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(TailExceptionHandler.class);
-    private final int maxFrameBytes;
-
-    TailExceptionHandler(int maxFrameBytes) {
-        this.maxFrameBytes = maxFrameBytes;
-    }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
@@ -36,8 +31,8 @@ final class TailExceptionHandler extends ChannelDuplexHandler {
         String id = ctx.channel().id().asShortText();
         switch (cause) {
             case TooLongFrameException e -> {
-                log.debug("conn-{} sent a frame over {} bytes", id, maxFrameBytes);
-                closeWith(ctx, ErrorCode.TOO_LARGE, "frame larger than " + maxFrameBytes + " bytes: closing");
+                log.debug("conn-{} sent a frame too large: {}", id, e.getMessage());
+                closeWith(ctx, ErrorCode.TOO_LARGE, e.getMessage() + ": closing");
             }
             case CorruptedFrameException e -> {
                 log.debug("conn-{} sent a malformed frame: {}", id, e.getMessage());

@@ -14,6 +14,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -40,12 +41,15 @@ public final class TcpTransport implements AutoCloseable {
     private final EventLoopGroup workerGroup;
     private final ChannelGroup channels;
     private final Channel serverChannel;
+    private final FastChatServerInitializer initializer;
 
-    private TcpTransport(EventLoopGroup bossGroup, EventLoopGroup workerGroup, ChannelGroup channels, Channel serverChannel) {
+    private TcpTransport(EventLoopGroup bossGroup, EventLoopGroup workerGroup, ChannelGroup channels, Channel serverChannel,
+                         FastChatServerInitializer initializer) {
         this.bossGroup = bossGroup;
         this.workerGroup = workerGroup;
         this.channels = channels;
         this.serverChannel = serverChannel;
+        this.initializer = initializer;
     }
 
     /**
@@ -63,17 +67,20 @@ public final class TcpTransport implements AutoCloseable {
         try {
             DefaultChannelGroup channels = new DefaultChannelGroup("fastchat-clients", GlobalEventExecutor.INSTANCE);
             HostAndPort listen = config.listen();
+            FastChatServerInitializer initializer = new FastChatServerInitializer(tls, config.limits(), dispatcher, channels);
             Channel server = new ServerBootstrap()
                     .group(boss, workers)
                     .channel(channelType)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
-                    .childHandler(new FastChatServerInitializer(tls, config.limits(), dispatcher, channels))
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
+                            config.limits().writeBufferLowBytes(), config.limits().writeBufferHighBytes()))
+                    .childHandler(initializer)
                     .bind(new InetSocketAddress(listen.host(), listen.port()))
                     .syncUninterruptibly()
                     .channel();
-            TcpTransport transport = new TcpTransport(boss, workers, channels, server);
+            TcpTransport transport = new TcpTransport(boss, workers, channels, server, initializer);
             log.info("listening on {} ({}{})", transport.address(), epoll ? "epoll" : "nio", tls.isPresent() ? ", TLS" : "");
             return transport;
         } catch (RuntimeException e) {
@@ -101,6 +108,16 @@ public final class TcpTransport implements AutoCloseable {
     /** Open client connections. */
     public int connectionCount() {
         return channels.size();
+    }
+
+    /** Bytes of replies and pushes written to clients and not yet sent (bounded by {@code max-queued-bytes}). */
+    public long queuedBytes() {
+        return initializer.queuedBytes();
+    }
+
+    /** Direct memory Netty holds (its buffers are not counted by the JVM's buffer pools). */
+    public long directMemoryBytes() {
+        return io.netty.util.internal.PlatformDependent.usedDirectMemory();
     }
 
     /** Stops accepting new connections; existing ones stay open. */
