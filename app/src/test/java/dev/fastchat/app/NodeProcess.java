@@ -18,9 +18,13 @@ final class NodeProcess implements AutoCloseable {
     final String address;
     final int port;
 
-    private NodeProcess(Process process, String address) {
+    /** Every line the server printed so far (the first 100,000). */
+    final java.util.Queue<String> log;
+
+    private NodeProcess(Process process, String address, java.util.Queue<String> log) {
         this.process = process;
         this.address = address;
+        this.log = log;
         this.port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
     }
 
@@ -69,9 +73,13 @@ final class NodeProcess implements AutoCloseable {
         BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<String> address = new CompletableFuture<>();
         StringBuilder output = new StringBuilder();
+        java.util.Queue<String> log = new java.util.concurrent.ConcurrentLinkedQueue<>();
         Thread.ofVirtual().start(() -> { // reads the output to its end, so the process never blocks on it
             try {
                 for (String line; (line = lines.readLine()) != null; ) {
+                    if (log.size() < 100_000) {
+                        log.add(line);
+                    }
                     Matcher matcher = READY.matcher(line);
                     if (matcher.find()) {
                         address.complete(matcher.group(1));
@@ -85,7 +93,7 @@ final class NodeProcess implements AutoCloseable {
             }
         });
         try {
-            return new NodeProcess(process, address.get(60, TimeUnit.SECONDS));
+            return new NodeProcess(process, address.get(60, TimeUnit.SECONDS), log);
         } catch (Exception e) {
             process.destroyForcibly();
             throw e;

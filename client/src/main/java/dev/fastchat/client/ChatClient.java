@@ -183,7 +183,7 @@ public final class ChatClient implements AutoCloseable {
      * @return the new session; fails with {@code INVALID_NAME}, {@code ACCOUNT_EXISTS}, ...
      */
     public CompletableFuture<SessionInfo> register(String username, char[] password) {
-        return guard(() -> registerNow(username, password));
+        return beforeLogIn(() -> registerNow(username, password));
     }
 
     private CompletableFuture<SessionInfo> registerNow(String username, char[] password) {
@@ -233,7 +233,7 @@ public final class ChatClient implements AutoCloseable {
      * @return the session; fails with {@code WRONG_CREDENTIALS} or {@code RATE_LIMITED}
      */
     public CompletableFuture<SessionInfo> login(String username, char[] password) {
-        return guard(() -> loginNow(username, password));
+        return beforeLogIn(() -> loginNow(username, password));
     }
 
     private CompletableFuture<SessionInfo> loginNow(String username, char[] password) {
@@ -756,6 +756,24 @@ public final class ChatClient implements AutoCloseable {
     }
 
     /** Runs {@code operation}, turning a synchronous failure into a failed future. */
+    /**
+     * Runs a log-in step; if the server closed the connection while it was on its way (a server closes a
+     * connection that has not logged in after a while), runs it once more on a new connection.
+     */
+    private <T> CompletableFuture<T> beforeLogIn(java.util.function.Supplier<CompletableFuture<T>> operation) {
+        return guard(operation).handle((result, failure) -> {
+            if (failure == null) {
+                return CompletableFuture.completedFuture(result);
+            }
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : failure;
+            if (cause instanceof ChatException e && e.code() == ErrorCode.UNAVAILABLE && session == null && !isConnected()
+                    && serverInfo != null && !closed.get()) {
+                return guard(operation);
+            }
+            return CompletableFuture.<T>failedFuture(cause);
+        }).thenCompose(next -> next);
+    }
+
     private static <T> CompletableFuture<T> guard(java.util.function.Supplier<CompletableFuture<T>> operation) {
         try {
             return operation.get();

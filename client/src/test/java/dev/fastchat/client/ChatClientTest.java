@@ -193,4 +193,22 @@ class ChatClientTest {
             assertThat(codeOf(client.logout())).isEqualTo(ErrorCode.UNAVAILABLE);
         }
     }
+    @Test
+    void aPasswordTypedAfterTheServersLogInDeadlineStillLogsIn(@TempDir Path own) throws Exception {
+        try (TestServer strict = TestServer.start(own.resolve("server"), java.util.Map.of("login-timeout", "1s"))) {
+            String name = WireClient.uniqueName("slowtypist");
+            for (boolean register : new boolean[] {true, false}) {
+                try (ChatClient client = ChatClient.builder().server("127.0.0.1", strict.port())
+                        .keyStoreDirectory(own.resolve("keys")).registrationKdf(KdfParams.INSECURE_FOR_TESTS).build()) {
+                    await(client.connect());
+                    Thread.sleep(1_500); // the user types the password; the server closes the idle connection
+                    assertThat(client.isConnected()).isFalse();
+                    SessionInfo session = await(register ? client.register(name, "pw".toCharArray())
+                            : client.login(name, "pw".toCharArray()));
+                    assertThat(session.username()).isEqualTo(name);
+                    assertThat(client.isConnected()).isTrue();
+                }
+            }
+        }
+    }
 }

@@ -16,6 +16,11 @@ public final class MessageLimits {
     public static final int MAX_HISTORY_PAGE = 200;
     /** Sync batches: maximum size. */
     public static final int MAX_SYNC_BATCH = 500;
+    /**
+     * Sealed bytes after which a history page or sync batch ends early (with {@code more} set), so that no
+     * answer holds more than about this much, however large the messages.
+     */
+    public static final int PAGE_BYTES = 1 << 20;
     /** Directory pages: default and maximum size. */
     public static final int DEFAULT_DIRECTORY_PAGE = 100;
     public static final int MAX_DIRECTORY_PAGE = 500;

@@ -22,17 +22,29 @@ public interface MessageRepository {
 
     /**
      * A page of the conversation as {@code accountId} may see it, newest first: messages with
-     * {@code seq < beforeSeq} (any seq when {@code beforeSeq} is 0), at most {@code limit}.
+     * {@code seq < beforeSeq} (any seq when {@code beforeSeq} is 0), at most {@code limit}, and no more once the
+     * sealed bytes read reach {@code maxBytes} (the message that reaches it is the last; at least one is read).
      *
      * @throws ConversationRefusedException NOT_A_MEMBER if the user never belonged to the conversation
      */
-    List<StoredMessage> history(String conversationId, long accountId, long beforeSeq, int limit);
+    List<StoredMessage> history(String conversationId, long accountId, long beforeSeq, int limit, long maxBytes);
+
+    /** {@link #history(String, long, long, int, long)} without a byte budget. */
+    default List<StoredMessage> history(String conversationId, long accountId, long beforeSeq, int limit) {
+        return history(conversationId, accountId, beforeSeq, limit, Long.MAX_VALUE);
+    }
 
     /**
      * What {@code accountId} has not seen: per conversation, messages after {@code cursors.get(id)}, or after
-     * the read cursor for conversations not in the map; oldest first within a conversation; at most {@code limit}.
+     * the read cursor for conversations not in the map; oldest first within a conversation; at most {@code limit},
+     * and no more once the sealed bytes read reach {@code maxBytes} (at least one is read).
      */
-    List<StoredMessage> since(long accountId, Map<String, Long> cursors, int limit);
+    List<StoredMessage> since(long accountId, Map<String, Long> cursors, int limit, long maxBytes);
+
+    /** {@link #since(long, Map, int, long)} without a byte budget. */
+    default List<StoredMessage> since(long accountId, Map<String, Long> cursors, int limit) {
+        return since(accountId, cursors, limit, Long.MAX_VALUE);
+    }
 
     /** Every conversation of the user (current and former), with unread counts. */
     List<ConversationSummary> summaries(long accountId);

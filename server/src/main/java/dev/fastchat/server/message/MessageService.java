@@ -179,10 +179,19 @@ public final class MessageService {
             cursors.merge(cursor.getConversationId(), RequestBounds.seq(cursor.getSeq()), Math::max);
         }
         int limit = RequestBounds.limit(request.getLimit(), MessageLimits.MAX_SYNC_BATCH, MessageLimits.MAX_SYNC_BATCH);
-        List<StoredMessage> found = messages.since(user.accountId(), cursors, limit + 1);
-        SyncBatch.Builder batch = SyncBatch.newBuilder().setMore(found.size() > limit);
+        List<StoredMessage> found = messages.since(user.accountId(), cursors, limit + 1, MessageLimits.PAGE_BYTES);
+        SyncBatch.Builder batch = SyncBatch.newBuilder().setMore(found.size() > limit || full(found));
         found.stream().limit(limit).map(MessageService::toProto).forEach(batch::addMessages);
         return done(Envelope.newBuilder().setSyncBatch(batch));
+    }
+
+    /** Whether a page was cut at its byte budget (there may be more after it). */
+    private static boolean full(List<StoredMessage> page) {
+        long bytes = 0;
+        for (StoredMessage message : page) {
+            bytes += message.sealed().length;
+        }
+        return bytes >= MessageLimits.PAGE_BYTES;
     }
 
     /** A page of history, newest first. */
@@ -192,14 +201,15 @@ public final class MessageService {
         int limit = RequestBounds.limit(request.getLimit(), MessageLimits.DEFAULT_HISTORY_PAGE, MessageLimits.MAX_HISTORY_PAGE);
         List<StoredMessage> page;
         try {
-            page = messages.history(conversation.value(), user.accountId(), RequestBounds.seq(request.getBeforeSeq()), limit + 1);
+            page = messages.history(conversation.value(), user.accountId(), RequestBounds.seq(request.getBeforeSeq()), limit + 1,
+                    MessageLimits.PAGE_BYTES);
         } catch (ConversationRefusedException e) {
             if (!conversation.involves(user.accountId())) {
                 throw e;
             }
             page = List.of(); // a direct conversation of this user with no message yet
         }
-        HistoryPage.Builder result = HistoryPage.newBuilder().setMore(page.size() > limit);
+        HistoryPage.Builder result = HistoryPage.newBuilder().setMore(page.size() > limit || full(page));
         page.stream().limit(limit).map(MessageService::toProto).forEach(result::addMessages);
         return done(Envelope.newBuilder().setHistoryPage(result));
     }

@@ -19,11 +19,16 @@ public final class ConnectionState {
     public record LoggedIn(long accountId, String username, byte[] tokenHash, java.time.Instant expiresAt) {}
 
     private final Semaphore inflight;
+    /** Requests accepted and waiting for their turn ({@link FairScheduler}; guarded by its lock). */
+    final java.util.ArrayDeque<Object> waiting = new java.util.ArrayDeque<>();
+    private final int maxInflightRequests;
     private volatile boolean greeted;
+    private volatile boolean paused;
     private volatile LoggedIn loggedIn;
 
     public ConnectionState(int maxInflightRequests) {
         this.inflight = new Semaphore(maxInflightRequests);
+        this.maxInflightRequests = maxInflightRequests;
     }
 
     /** Whether the client sent an accepted {@code Hello}. */
@@ -54,6 +59,20 @@ public final class ConnectionState {
 
     public void logOut() {
         loggedIn = null;
+    }
+
+    /** Whether the client has stopped reading its replies (its send buffer is full): its requests wait. */
+    public boolean paused() {
+        return paused;
+    }
+
+    void pause(boolean paused) {
+        this.paused = paused;
+    }
+
+    /** Whether a request of this connection is being served now. */
+    public boolean serving() {
+        return inflight.availablePermits() < maxInflightRequests;
     }
 
     boolean tryStartRequest() {

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Order of checks: a connection must send {@code Hello} first ({@code BAD_REQUEST} otherwise); requests
  * other than account requests need a log-in ({@code UNAUTHENTICATED}); at most
- * {@code max-inflight-requests} run at once per connection ({@code RATE_LIMITED} beyond).
+ * {@code max-inflight-requests} are accepted at once per connection ({@code RATE_LIMITED} beyond), and they
+ * run in turn with every other connection's ({@link FairScheduler}).
  */
 public final class RequestDispatcher {
     private static final Logger log = LoggerFactory.getLogger(RequestDispatcher.class);
@@ -41,6 +42,12 @@ public final class RequestDispatcher {
     private final AccountService accounts;
     private final ExecutorService executor;
     private final InflightRequests inflight = new InflightRequests();
+    /**
+     * Requests served at once, all connections together: enough to keep the database pool and the write
+     * batches full; the rest wait their connection's turn.
+     */
+    private static final int CONCURRENT_REQUESTS = 256;
+    private final FairScheduler scheduler;
 
     private volatile Cluster cluster;
     private volatile String balance = "none";
@@ -50,6 +57,18 @@ public final class RequestDispatcher {
         this.services = services;
         this.accounts = services.accounts();
         this.executor = executor;
+        this.scheduler = new FairScheduler(executor, CONCURRENT_REQUESTS);
+    }
+
+    /**
+     * The transport's word that {@code connection} has stopped reading its replies ({@code readsReplies} false:
+     * its requests wait) or reads them again.
+     */
+    public void readsReplies(Connection connection, boolean readsReplies) {
+        connection.state().pause(!readsReplies);
+        if (readsReplies) {
+            scheduler.resume(connection.state());
+        }
     }
 
     /** The requests being served now, across connections. */
@@ -113,6 +132,7 @@ public final class RequestDispatcher {
 
     /** The connection closed: its session (if any) ends. Called on the transport's thread; never blocks. */
     public void closed(Connection connection) {
+        scheduler.forget(connection.state());
         connection.state().loggedIn().ifPresent(user -> services.presence().loggedOut(connection, user));
     }
 
@@ -190,15 +210,16 @@ public final class RequestDispatcher {
             return;
         }
         inflight.started();
-        try {
-            executor.execute(() -> {
+        scheduler.submit(state, new FairScheduler.Task() {
+            @Override
+            public CompletableFuture<?> get() {
                 CompletableFuture<Envelope.Builder> result;
                 try {
                     result = handler.apply(request);
                 } catch (RuntimeException e) {
                     result = CompletableFuture.failedFuture(e);
                 }
-                result.whenComplete((response, failure) -> {
+                return result.whenComplete((response, failure) -> {
                     state.finishRequest();
                     Envelope answer = failure == null ? response.setRequestId(id).build() : toError(connection, request, failure);
                     ServerMetrics counted = metrics;
@@ -208,12 +229,15 @@ public final class RequestDispatcher {
                     connection.send(answer);
                     inflight.finished();
                 });
-            });
-        } catch (RejectedExecutionException e) {
-            state.finishRequest();
-            inflight.finished();
-            connection.send(Envelopes.error(id, ErrorCode.UNAVAILABLE, "the server is shutting down"));
-        }
+            }
+
+            @Override
+            public void rejected() {
+                state.finishRequest();
+                inflight.finished();
+                connection.send(Envelopes.error(id, ErrorCode.UNAVAILABLE, "the server is shutting down"));
+            }
+        });
     }
 
     private static Envelope toError(Connection connection, Envelope request, Throwable failure) {

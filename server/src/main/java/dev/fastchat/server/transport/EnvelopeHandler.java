@@ -21,8 +21,11 @@ final class EnvelopeHandler extends SimpleChannelInboundHandler<Envelope> {
     private final int maxInflightRequests;
     private final ConnectionLimiter limiter;
     private final Duration loginTimeout;
+    private final ReplyBudget budget;
 
-    EnvelopeHandler(RequestDispatcher dispatcher, int maxInflightRequests, ConnectionLimiter limiter, Duration loginTimeout) {
+    EnvelopeHandler(RequestDispatcher dispatcher, int maxInflightRequests, ConnectionLimiter limiter, Duration loginTimeout,
+                    ReplyBudget budget) {
+        this.budget = budget;
         this.dispatcher = dispatcher;
         this.maxInflightRequests = maxInflightRequests;
         this.limiter = limiter;
@@ -31,21 +34,36 @@ final class EnvelopeHandler extends SimpleChannelInboundHandler<Envelope> {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        NettyConnection connection = new NettyConnection(ctx.channel(), maxInflightRequests);
+        NettyConnection connection = new NettyConnection(ctx.channel(), maxInflightRequests, budget);
         ctx.channel().attr(NettyConnection.KEY).set(connection);
         log.debug("{} opened from {}", connection.id(), connection.remoteAddress());
         // Behind a trusted proxy the client's address is known once the PROXY header is read: counted then.
         if (ctx.pipeline().get(ProxyProtocolHandler.class) == null && !limiter.admit(ctx.channel(), connection.remoteAddress())) {
             return;
         }
-        ctx.executor().schedule(() -> {
-            if (ctx.channel().isActive() && connection.state().loggedIn().isEmpty()) {
-                log.debug("{} did not log in within {} s: closing", connection.id(), loginTimeout.toSeconds());
-                connection.close(Envelopes.error(0, ErrorCode.UNAUTHENTICATED,
-                        "not logged in within " + loginTimeout.toSeconds() + " s: closing"));
-            }
-        }, loginTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        closeIfNotLoggedIn(ctx, connection, loginTimeout.toMillis());
         super.channelActive(ctx);
+    }
+
+    /**
+     * After {@code delay}, closes the connection unless it has logged in; a log-in being served then (a slow
+     * database) gets a second more, and again, so that it is not cut off half-done.
+     */
+    private void closeIfNotLoggedIn(ChannelHandlerContext ctx, NettyConnection connection, long delay) {
+        // Cancelled when the connection closes: a pending task would keep the closed channel in memory.
+        var deadline = ctx.executor().schedule(() -> {
+            if (!ctx.channel().isActive() || connection.state().loggedIn().isPresent()) {
+                return;
+            }
+            if (connection.state().serving()) {
+                closeIfNotLoggedIn(ctx, connection, 1_000);
+                return;
+            }
+            log.debug("{} did not log in within {} s: closing", connection.id(), loginTimeout.toSeconds());
+            connection.close(Envelopes.error(0, ErrorCode.UNAUTHENTICATED,
+                    "not logged in within " + loginTimeout.toSeconds() + " s: closing"));
+        }, delay, TimeUnit.MILLISECONDS);
+        ctx.channel().closeFuture().addListener(closed -> deadline.cancel(false));
     }
 
     @Override

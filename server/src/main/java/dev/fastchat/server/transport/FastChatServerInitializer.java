@@ -9,7 +9,6 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Assembles the pipeline of a client connection: [PROXY header, from trusted proxies] -> [TLS] -> idle -> outbound
@@ -25,21 +24,23 @@ final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> 
     private final ChannelGroup channels;
 
     private final ConnectionLimiter limiter;
-    /** Reply bytes queued for all clients and not yet sent. */
-    private final AtomicLong queuedForAll = new AtomicLong();
+    private final RequestDispatcher dispatcher;
+    private final ReplyBudget budget;
 
     FastChatServerInitializer(Optional<SslContext> tls, LimitsConfig limits, RequestDispatcher dispatcher, ChannelGroup channels) {
         this.tls = tls;
         this.limits = limits;
         this.limiter = new ConnectionLimiter(limits);
-        this.envelopes = new EnvelopeHandler(dispatcher, limits.maxInflightRequests(), limiter, limits.loginTimeout());
+        this.dispatcher = dispatcher;
+        this.budget = new ReplyBudget(limits.maxQueuedBytes());
+        this.envelopes = new EnvelopeHandler(dispatcher, limits.maxInflightRequests(), limiter, limits.loginTimeout(), budget);
         this.tail = new TailExceptionHandler();
         this.channels = channels;
     }
 
     /** Reply bytes queued for all clients and not yet sent. */
     long queuedBytes() {
-        return queuedForAll.get();
+        return budget.queued();
     }
 
     @Override
@@ -52,7 +53,7 @@ final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> 
         }
         tls.ifPresent(context -> pipeline.addLast("tls", context.newHandler(channel.alloc())));
         pipeline.addLast("idle", new IdleConnectionHandler(limits.idleTimeout()));
-        pipeline.addLast("outbound-guard", new OutboundGuard(queuedForAll, limits.maxQueuedBytes(), limits.slowReaderTimeout()));
+        pipeline.addLast("outbound-guard", new OutboundGuard(limits.slowReaderTimeout(), dispatcher));
         pipeline.addLast("decoder", new ServerFrameDecoder(limits.maxFrameBytes(), limits.maxLoginFrameBytes()));
         pipeline.addLast("encoder", ENCODER);
         pipeline.addLast("envelopes", envelopes);

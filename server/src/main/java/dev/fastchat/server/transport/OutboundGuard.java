@@ -1,66 +1,41 @@
 package dev.fastchat.server.transport;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelDuplexHandler;
+import dev.fastchat.server.session.RequestDispatcher;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
-import io.netty.util.ReferenceCountUtil;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Keeps a client that does not read from making the server buffer without bound. Past the channel's high
  * write-buffer watermark the client is paused: its requests are not read, so it cannot ask for more, until
- * it has read down to the low watermark. A client paused for {@code slow-reader-timeout} is closed, and so
- * is a paused client written to while the replies queued for all clients together are over
- * {@code max-queued-bytes}. Sits below the encoder, where replies are bytes.
+ * it has read down to the low watermark, and its requests already read wait their turn until then. A client
+ * paused for {@code slow-reader-timeout} is closed. (The bytes all clients have waiting are bounded by
+ * {@link ReplyBudget}.)
  */
-final class OutboundGuard extends ChannelDuplexHandler {
+final class OutboundGuard extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(OutboundGuard.class);
 
-    private final AtomicLong queuedForAll;
-    private final long maxQueuedBytes;
     private final Duration slowReaderTimeout;
+    private final RequestDispatcher dispatcher;
     private ScheduledFuture<?> closeIfStillPaused;
 
-    /** @param queuedForAll bytes written to any client and not yet sent, shared by every connection */
-    OutboundGuard(AtomicLong queuedForAll, long maxQueuedBytes, Duration slowReaderTimeout) {
-        this.queuedForAll = queuedForAll;
-        this.maxQueuedBytes = maxQueuedBytes;
+    OutboundGuard(Duration slowReaderTimeout, RequestDispatcher dispatcher) {
         this.slowReaderTimeout = slowReaderTimeout;
-    }
-
-    @Override
-    public void write(ChannelHandlerContext ctx, Object message, ChannelPromise promise) {
-        if (!(message instanceof ByteBuf bytes)) {
-            ctx.write(message, promise);
-            return;
-        }
-        long size = bytes.readableBytes();
-        if (!ctx.channel().isWritable() && queuedForAll.get() + size > maxQueuedBytes) {
-            ReferenceCountUtil.release(message);
-            promise.tryFailure(new java.nio.channels.ClosedChannelException());
-            if (ctx.channel().isOpen()) {
-                log.info("conn-{} closed: it does not read its replies and the server's send buffers are full ({} bytes)",
-                        ctx.channel().id().asShortText(), queuedForAll.get());
-                ctx.close();
-            }
-            return;
-        }
-        queuedForAll.addAndGet(size);
-        ChannelPromise counted = promise.unvoid();
-        counted.addListener(done -> queuedForAll.addAndGet(-size));
-        ctx.write(message, counted);
+        this.dispatcher = dispatcher;
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
         boolean writable = ctx.channel().isWritable();
         ctx.channel().config().setAutoRead(writable);
+        NettyConnection connection = NettyConnection.of(ctx.channel());
+        if (connection != null) {
+            dispatcher.readsReplies(connection, writable); // its waiting requests wait until it reads
+        }
         if (writable) {
             if (closeIfStillPaused != null) {
                 closeIfStillPaused.cancel(false);

@@ -71,9 +71,13 @@ public final class TcpTransport implements AutoCloseable {
             Channel server = new ServerBootstrap()
                     .group(boss, workers)
                     .channel(channelType)
-                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .option(ChannelOption.SO_BACKLOG, 4096) // the kernel caps it (net.core.somaxconn): room for bursts of connections
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
+                    // Unpooled: a buffer's memory goes back as soon as it is sent. Pooled chunks stay held while
+                    // any buffer in them waits for a client that does not read, which under attack multiplied
+                    // the memory behind the queued replies several times over.
+                    .childOption(ChannelOption.ALLOCATOR, io.netty.buffer.UnpooledByteBufAllocator.DEFAULT)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
                             config.limits().writeBufferLowBytes(), config.limits().writeBufferHighBytes()))
                     .childHandler(initializer)

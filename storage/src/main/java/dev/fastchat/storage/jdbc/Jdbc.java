@@ -38,27 +38,33 @@ final class Jdbc {
      * network cut healed) is tried once more on a fresh connection: reads are safe to repeat.
      */
     <T> List<T> queryList(String what, String sql, Binder binder, RowMapper<T> mapper) {
+        return queryList(what, sql, binder, mapper, read -> false);
+    }
+
+    /** Like {@link #queryList(String, String, Binder, RowMapper)}, but stops reading rows once {@code enough} holds. */
+    <T> List<T> queryList(String what, String sql, Binder binder, RowMapper<T> mapper, java.util.function.Predicate<List<T>> enough) {
         try {
-            return read(sql, binder, mapper);
+            return read(sql, binder, mapper, enough);
         } catch (SQLException first) {
             if (first.getSQLState() == null || !first.getSQLState().startsWith("08")) {
                 throw new StorageException(what, first);
             }
             try {
-                return read(sql, binder, mapper);
+                return read(sql, binder, mapper, enough);
             } catch (SQLException second) {
                 throw new StorageException(what, second);
             }
         }
     }
 
-    private <T> List<T> read(String sql, Binder binder, RowMapper<T> mapper) throws SQLException {
+    private <T> List<T> read(String sql, Binder binder, RowMapper<T> mapper, java.util.function.Predicate<List<T>> enough)
+            throws SQLException {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement statement = connection.prepareStatement(sql)) {
             binder.bind(statement);
             try (ResultSet rows = statement.executeQuery()) {
                 List<T> result = new ArrayList<>();
-                while (rows.next()) {
+                while (!enough.test(result) && rows.next()) {
                     result.add(mapper.map(rows));
                 }
                 return result;

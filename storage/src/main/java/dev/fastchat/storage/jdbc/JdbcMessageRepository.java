@@ -141,7 +141,7 @@ public final class JdbcMessageRepository implements MessageRepository {
     }
 
     @Override
-    public List<StoredMessage> history(String conversationId, long accountId, long beforeSeq, int limit) {
+    public List<StoredMessage> history(String conversationId, long accountId, long beforeSeq, int limit, long maxBytes) {
         Membership membership = membership(conversationId, accountId).orElseThrow(() -> notAMember(conversationId));
         long upper = Math.min(membership.visibleUpTo(), beforeSeq > 0 ? beforeSeq - 1 : Long.MAX_VALUE);
         return jdbc.queryList("read history", SELECT_MESSAGE
@@ -150,13 +150,24 @@ public final class JdbcMessageRepository implements MessageRepository {
                     s.setLong(2, membership.joinedSeq());
                     s.setLong(3, upper);
                     s.setInt(4, limit);
-                }, JdbcMessageRepository::mapMessage);
+                }, JdbcMessageRepository::mapMessage, read -> sealedBytes(read) >= maxBytes);
+    }
+
+    private static long sealedBytes(List<StoredMessage> messages) {
+        long bytes = 0;
+        for (StoredMessage message : messages) {
+            bytes += message.sealed().length;
+        }
+        return bytes;
     }
 
     @Override
-    public List<StoredMessage> since(long accountId, Map<String, Long> cursors, int limit) {
+    public List<StoredMessage> since(long accountId, Map<String, Long> cursors, int limit, long maxBytes) {
         List<StoredMessage> result = new ArrayList<>();
         for (Membership membership : memberships(accountId)) {
+            if (!result.isEmpty() && sealedBytes(result) >= maxBytes) {
+                break;
+            }
             long from = Math.max(membership.joinedSeq(), cursors.getOrDefault(membership.conversationId(), membership.readSeq()));
             long upTo = membership.visibleUpTo();
             if (from >= upTo) {
@@ -172,7 +183,7 @@ public final class JdbcMessageRepository implements MessageRepository {
                         s.setLong(2, from);
                         s.setLong(3, upTo);
                         s.setInt(4, room);
-                    }, JdbcMessageRepository::mapMessage));
+                    }, JdbcMessageRepository::mapMessage, read -> sealedBytes(result) + sealedBytes(read) >= maxBytes));
         }
         return result;
     }

@@ -1,0 +1,325 @@
+package dev.fastchat.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import dev.fastchat.crypto.IdentityKeyPair;
+import dev.fastchat.crypto.MessageSealer;
+import dev.fastchat.protocol.v1.Content;
+import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.protocol.v1.History;
+import dev.fastchat.protocol.v1.Send;
+import dev.fastchat.server.config.HostAndPort;
+import dev.fastchat.server.testing.WireClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One address attacks a server run with a small heap and little direct memory: 2,000 connections that hold
+ * half-sent frames (the largest they may send before log-in, and the largest there is) and 500 logged-in
+ * clients that ask for history again and again and never read. Meanwhile a user at another address logs in
+ * and gets a direct message acknowledged within 2 s, every second; the server logs no stack trace.
+ *
+ * <p>The per-address caps are lifted for the run, as if the attack came from as many addresses as it
+ * needed: what is tested is that the other bounds (frame limits, log-in deadline, paused and closed slow
+ * readers, the reply budget) hold by themselves.
+ */
+class AbusiveClientsIT {
+    private static final int HALF_SENDERS = 2_000;
+    private static final int NON_READERS = 500;
+    private static final long ATTACK_SECONDS = 25;
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** The attack's open connections, closed when it ends (a write the server stopped reading would wait). */
+    private static final java.util.Set<AutoCloseable> OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    @TempDir
+    Path dir;
+
+    /** A user with real identity keys, who can seal messages. */
+    record User(String name, long id, byte[] authKey, IdentityKeyPair keys) {}
+
+    @Test
+    void aLegitimateUserIsServedWithinTwoSecondsThroughoutAnAttackFromOneAddress() throws Exception {
+        int adminPort;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            adminPort = probe.getLocalPort();
+        }
+        try (NodeProcess server = NodeProcess.start(List.of("-Xmx256m", "-XX:MaxDirectMemorySize=256m"),
+                "--listen", "127.0.0.1:0", "--data", dir.resolve("data").toString(), "--admin-listen", "127.0.0.1:" + adminPort,
+                "--set", "min-kdf-memory-kib=8", "--set", "min-kdf-iterations=1",
+                "--set", "max-connections-per-address=10000", "--set", "registrations-per-address-per-hour=100000")) {
+            HostAndPort address = new HostAndPort("127.0.0.1", server.port);
+
+            // The legitimate pair, at 127.0.0.2.
+            User alice = register(address, "127.0.0.2", "alice");
+            User bob = register(address, "127.0.0.2", "bob");
+
+            // The non-readers, in pairs with a little history each (five 4 KiB messages).
+            List<User> attackers = new ArrayList<>();
+            for (int i = 0; i < NON_READERS; i++) {
+                attackers.add(register(address, "127.0.0.1", "nr"));
+            }
+            for (int i = 0; i < NON_READERS; i += 2) {
+                try (WireClient sender = logIn(address, "127.0.0.1", attackers.get(i))) {
+                    for (int k = 0; k < 5; k++) {
+                        assertThat(sender.call(dm(attackers.get(i), attackers.get(i + 1), "x".repeat(4096))).hasSendAck()).isTrue();
+                    }
+                }
+            }
+
+            AtomicBoolean attacking = new AtomicBoolean(true);
+            AtomicLong halfFramesSent = new AtomicLong();
+            AtomicLong historyRequests = new AtomicLong();
+            AtomicLong closedByServer = new AtomicLong();
+            List<long[]> samples = Collections.synchronizedList(new ArrayList<>()); // heap, direct, queued, rss
+            List<Long> loginMillis = Collections.synchronizedList(new ArrayList<>());
+            List<Long> sendMillis = Collections.synchronizedList(new ArrayList<>());
+            List<String> slow = Collections.synchronizedList(new ArrayList<>());
+            long pid = server.process.pid();
+            try (ExecutorService attack = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = 0; i < HALF_SENDERS; i++) {
+                    boolean largest = i % 2 == 0;
+                    attack.submit(() -> holdHalfFrames(address, largest, attacking, halfFramesSent, closedByServer));
+                }
+                for (int i = 0; i < NON_READERS; i++) {
+                    User me = attackers.get(i);
+                    User peer = attackers.get(i ^ 1);
+                    attack.submit(() -> askAndNeverRead(address, me, peer, attacking, historyRequests, closedByServer));
+                }
+                try {
+                    Thread.sleep(3_000); // let the attack build up
+                    HttpClient http = HttpClient.newHttpClient();
+                    List<java.util.concurrent.Future<?>> rounds = new ArrayList<>();
+                    long first = System.nanoTime();
+                    for (int round = 1; round <= ATTACK_SECONDS; round++) { // one a second, each on its own thread
+                        long due = first + TimeUnit.SECONDS.toNanos(round - 1);
+                        Thread.sleep(Math.max(0, (due - System.nanoTime()) / 1_000_000));
+                        int number = round;
+                        rounds.add(attack.submit(() -> {
+                            legitimateRound(address, alice, bob, number, loginMillis, sendMillis, slow);
+                            return null;
+                        }));
+                        samples.add(sample(http, adminPort, pid));
+                    }
+                    for (java.util.concurrent.Future<?> round : rounds) {
+                        round.get(30, TimeUnit.SECONDS);
+                    }
+                } finally {
+                    attacking.set(false);
+                    for (AutoCloseable connection : OPEN) {
+                        connection.close();
+                    }
+                }
+            }
+
+            long maxHeap = samples.stream().mapToLong(s -> s[0]).max().orElse(0);
+            long maxDirect = samples.stream().mapToLong(s -> s[1]).max().orElse(0);
+            long maxQueued = samples.stream().mapToLong(s -> s[2]).max().orElse(0);
+            long maxRss = samples.stream().mapToLong(s -> s[3]).max().orElse(0);
+            System.out.printf("attack: %d half-frame connections opened, %d history requests, %d connections closed by the server%n",
+                    halfFramesSent.get(), historyRequests.get(), closedByServer.get());
+            System.out.printf("server: heap max %d MiB, Netty direct max %d MiB, queued replies max %d MiB, RSS max %d MiB%n",
+                    maxHeap >> 20, maxDirect >> 20, maxQueued >> 20, maxRss >> 20);
+            System.out.printf("legitimate user, %d rounds: log-in p50 %d ms max %d ms; send to ack p50 %d ms max %d ms%n",
+                    loginMillis.size(), percentile(loginMillis, 50), percentile(loginMillis, 100),
+                    percentile(sendMillis, 50), percentile(sendMillis, 100));
+
+            System.out.printf("server log: %d lines; closed as slow readers %d, over the reply budget %d; refusal summaries %d%n",
+                    server.log.size(), server.log.stream().filter(l -> l.contains("has not read its replies")).count(),
+                    server.log.stream().filter(l -> l.contains("reply buffers are full")).count(),
+                    server.log.stream().filter(l -> l.contains("refused")).count());
+            assertThat(slow).as("rounds over 2 s").isEmpty();
+            assertThat(loginMillis).hasSize((int) ATTACK_SECONDS);
+            assertThat(halfFramesSent.get()).isGreaterThanOrEqualTo(HALF_SENDERS);
+            assertThat(closedByServer.get()).as("attackers the server closed").isGreaterThan(HALF_SENDERS / 2);
+            assertThat(maxQueued).isLessThan(128L << 20);
+            assertThat(server.process.isAlive()).isTrue();
+            assertThat(server.log).as("stack traces or errors in the server's log")
+                    .noneMatch(line -> line.startsWith("\tat ") || line.contains(" ERROR ") || line.contains("OutOfMemoryError"));
+        }
+    }
+
+    /** Connects from 127.0.0.2, logs in as {@code alice} and sends {@code bob} a message; records how long each step took. */
+    private static void legitimateRound(HostAndPort address, User alice, User bob, int round, List<Long> loginMillis,
+                                        List<Long> sendMillis, List<String> slow) {
+        long started = System.nanoTime();
+        try (WireClient client = WireClient.connectFrom(address, "127.0.0.2")) {
+            long connected = System.nanoTime();
+            client.hello();
+            long greeted = System.nanoTime();
+            assertThat(client.login(alice.name(), alice.authKey()).hasSession()).isTrue();
+            long loggedIn = System.nanoTime();
+            Envelope ack = client.call(dm(alice, bob, "round " + round));
+            assertThat(ack.hasSendAck()).as("round %d: %s", round, ack).isTrue();
+            long acked = System.nanoTime();
+            loginMillis.add((loggedIn - started) / 1_000_000);
+            sendMillis.add((acked - loggedIn) / 1_000_000);
+            if (acked - started > TimeUnit.SECONDS.toNanos(2)) {
+                slow.add("round " + round + ": " + (acked - started) / 1_000_000 + " ms (connect "
+                        + (connected - started) / 1_000_000 + ", hello " + (greeted - connected) / 1_000_000
+                        + ", log-in " + (loggedIn - greeted) / 1_000_000 + ", send " + (acked - loggedIn) / 1_000_000 + ")");
+            }
+        }
+    }
+
+    /** Opens a connection, sends part of a frame, holds it until the server closes it, and again. */
+    private static void holdHalfFrames(HostAndPort address, boolean largest, AtomicBoolean attacking, AtomicLong opened,
+                                       AtomicLong closed) {
+        int declared = largest ? 1 << 20 : 16_000; // the largest frame; or just under the limit before log-in
+        byte[] half = ByteBuffer.allocate(4 + declared / 2).putInt(declared).array();
+        while (attacking.get()) {
+            try (Socket socket = new Socket()) {
+                OPEN.add(socket);
+                socket.connect(new InetSocketAddress(address.host(), address.port()), 5_000);
+                opened.incrementAndGet();
+                OutputStream out = socket.getOutputStream();
+                out.write(half);
+                out.flush();
+                socket.setSoTimeout(1_000);
+                InputStream in = socket.getInputStream();
+                while (attacking.get()) {
+                    try {
+                        if (in.read() < 0) {
+                            closed.incrementAndGet();
+                            break;
+                        }
+                    } catch (java.net.SocketTimeoutException stillOpen) {
+                        // holding on
+                    }
+                }
+                OPEN.remove(socket);
+            } catch (IOException e) {
+                closed.incrementAndGet(); // reset or refused: try again
+            }
+            pause(1_000);
+        }
+    }
+
+    /** Logs in, asks for its history 200 times at once every half second, never reads; logs in again when closed. */
+    private static void askAndNeverRead(HostAndPort address, User me, User peer, AtomicBoolean attacking, AtomicLong requests,
+                                        AtomicLong closed) {
+        String conversation = "d:" + Math.min(me.id(), peer.id()) + ":" + Math.max(me.id(), peer.id());
+        ByteBuffer batch = ByteBuffer.allocate(200 * 64);
+        for (int i = 0; i < 200; i++) {
+            byte[] body = Envelope.newBuilder().setRequestId(1_000 + i)
+                    .setHistory(History.newBuilder().setConversationId(conversation).setLimit(200)).build().toByteArray();
+            batch.putInt(body.length).put(body);
+        }
+        byte[] requestsBytes = java.util.Arrays.copyOf(batch.array(), batch.position());
+        while (attacking.get()) {
+            try (WireClient client = WireClient.connect(address, 4096)) {
+                OPEN.add(client);
+                client.hello();
+                client.login(me.name(), me.authKey());
+                while (attacking.get()) {
+                    client.sendRaw(requestsBytes);
+                    requests.addAndGet(200);
+                    pause(500);
+                }
+            } catch (RuntimeException e) {
+                closed.incrementAndGet(); // closed by the server (as a slow reader): log in again
+                pause(1_000);
+            }
+        }
+    }
+
+    private static User register(HostAndPort address, String from, String prefix) {
+        IdentityKeyPair keys = IdentityKeyPair.generate(RANDOM);
+        byte[] authKey = WireClient.random(32);
+        String name = WireClient.uniqueName(prefix);
+        try (WireClient client = WireClient.connectFrom(address, from)) {
+            client.hello();
+            Envelope session = client.register(name, authKey, keys.publicIdentity().x25519(), keys.publicIdentity().ed25519());
+            assertThat(session.hasSession()).as("register %s: %s", name, session).isTrue();
+            return new User(name, session.getSession().getAccountId(), authKey, keys);
+        }
+    }
+
+    private static WireClient logIn(HostAndPort address, String from, User user) {
+        WireClient client = WireClient.connectFrom(address, from);
+        client.hello();
+        assertThat(client.login(user.name(), user.authKey()).hasSession()).isTrue();
+        return client;
+    }
+
+    /** A direct message from {@code from} to {@code to}, sealed for both. */
+    private static Envelope.Builder dm(User from, User to, String text) {
+        String conversation = "d:" + Math.min(from.id(), to.id()) + ":" + Math.max(from.id(), to.id());
+        String clientMsgId = UUID.randomUUID().toString();
+        byte[] sealed = MessageSealer.seal(new MessageSealer.Sender(from.id(), 1, from.keys()), conversation, clientMsgId,
+                Instant.now(), Content.newBuilder().setText(text).build(),
+                List.of(new MessageSealer.Recipient(from.id(), 1, from.keys().publicIdentity().x25519()),
+                        new MessageSealer.Recipient(to.id(), 1, to.keys().publicIdentity().x25519())),
+                RANDOM);
+        return Envelope.newBuilder().setSend(Send.newBuilder().setConversationId(conversation).setClientMsgId(clientMsgId)
+                .setSealed(ByteString.copyFrom(sealed)));
+    }
+
+    private static final Pattern METRIC = Pattern.compile("(?m)^(jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*}|fastchat_netty_direct_bytes|fastchat_queued_bytes)\\s+([0-9.E+-]+)$");
+
+    /** Heap used, Netty's direct memory, queued reply bytes (from /metrics) and resident set size (from /proc). */
+    private static long[] sample(HttpClient http, int adminPort, long pid) throws Exception {
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics"))
+                .timeout(java.time.Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        long heap = 0;
+        long direct = 0;
+        long queued = 0;
+        Matcher matcher = METRIC.matcher(metrics);
+        while (matcher.find()) {
+            long value = (long) Double.parseDouble(matcher.group(2));
+            switch (matcher.group(1)) {
+                case "fastchat_netty_direct_bytes" -> direct = value;
+                case "fastchat_queued_bytes" -> queued = value;
+                default -> heap += value;
+            }
+        }
+        long rss = 0;
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                rss = Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        return new long[] {heap, direct, queued, rss};
+    }
+
+    /** The nearest-rank percentile (100: the maximum). */
+    private static long percentile(List<Long> values, int percentile) {
+        List<Long> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int rank = (int) Math.ceil(percentile / 100.0 * sorted.size());
+        return sorted.isEmpty() ? 0 : sorted.get(Math.max(0, rank - 1));
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
