@@ -42,8 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * One address attacks a server run with a small heap and little direct memory: 2,000 connections that hold
  * half-sent frames (the largest they may send before log-in, and the largest there is) and 500 logged-in
- * clients that ask for history again and again and never read. Meanwhile a user at another address logs in
- * and gets a direct message acknowledged within 2 s, every second; the server logs no stack trace.
+ * clients that ask for history again and again and never read. Meanwhile, from 5 s after the attack opened
+ * its connections and for 25 s, a user at another address logs in and gets a direct message acknowledged
+ * within 2 s, every second; the server logs no stack trace.
  *
  * <p>The per-address caps are lifted for the run, as if the attack came from as many addresses as it
  * needed: what is tested is that the other bounds (frame limits, log-in deadline, paused and closed slow
@@ -112,7 +113,7 @@ class AbusiveClientsIT {
                     attack.submit(() -> askAndNeverRead(address, me, peer, attacking, historyRequests, closedByServer));
                 }
                 try {
-                    Thread.sleep(3_000); // let the attack build up
+                    Thread.sleep(5_000); // let the attack open its 2,500 connections and fill every buffer it can
                     HttpClient http = HttpClient.newHttpClient();
                     List<java.util.concurrent.Future<?>> rounds = new ArrayList<>();
                     long first = System.nanoTime();

@@ -37,14 +37,14 @@ public final class ConfigLoader {
             new Setting("max-login-frame-bytes", "16384", "largest frame before log-in"),
             new Setting("idle-timeout", "60s", "close connections silent for this long"),
             new Setting("login-timeout", "10s", "close connections not logged in this long after they opened"),
-            new Setting("max-inflight-requests", "64", "requests of one connection served at once"),
+            new Setting("max-inflight-requests", "64", "requests of one connection accepted at once; more wait unread in its socket"),
             new Setting("max-connections", "10000", "open client connections in all; more are refused"),
             new Setting("max-connections-per-address", "64", "open client connections from one IP address; more are refused"),
             new Setting("exempt-addresses", "", "IP addresses the per-address limits (connections, registrations) do not apply to"),
             new Setting("write-buffer-low-bytes", "16384", "unread replies below which a paused client is read again"),
             new Setting("write-buffer-high-bytes", "65536", "unread replies above which a client is paused (its requests not read)"),
             new Setting("slow-reader-timeout", "30s", "close a client paused this long because it does not read"),
-            new Setting("max-queued-bytes", "67108864", "unread replies of all clients above which paused clients are closed (64 MiB)"),
+            new Setting("max-queued-bytes", "", "unread replies of all clients above which clients behind on reading are closed (default: half the JVM's direct memory)"),
             new Setting("trusted-proxies", "", "IP addresses of load balancers that send a PROXY protocol header (v1 or v2) first"),
             new Setting("token-ttl", "30d", "how long a resume token stays valid"),
             new Setting("min-kdf-memory-kib", "19456", "weakest Argon2id memory (KiB) accepted at registration"),
@@ -183,7 +183,8 @@ public final class ConfigLoader {
                 writeBufferLow,
                 writeBufferHigh,
                 reader.durationIn("slow-reader-timeout", Duration.ofSeconds(1), Duration.ofHours(1)),
-                bytesAtLeast(reader, "max-queued-bytes", 1 << 20));
+                reader.raw("max-queued-bytes").isEmpty() ? Math.max(16L << 20, maxDirectMemory() / 2)
+                        : bytesAtLeast(reader, "max-queued-bytes", 1 << 20));
         AccountsConfig accounts = new AccountsConfig(
                 reader.durationIn("token-ttl", Duration.ofSeconds(2), Duration.ofDays(365)),
                 reader.intIn("min-kdf-memory-kib", 8, 4 << 20),
@@ -258,6 +259,32 @@ public final class ConfigLoader {
             reader.problems.add(key + ": " + e.getMessage());
             return Optional.empty();
         }
+    }
+
+    /** The direct memory this JVM may use ({@code -XX:MaxDirectMemorySize}, by default as much as the heap). */
+    private static long maxDirectMemory() {
+        for (String option : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (option.startsWith("-XX:MaxDirectMemorySize=")) {
+                try {
+                    return parseBytes(option.substring("-XX:MaxDirectMemorySize=".length()));
+                } catch (NumberFormatException e) {
+                    break;
+                }
+            }
+        }
+        return Runtime.getRuntime().maxMemory();
+    }
+
+    /** 256m, 1g, 65536: a JVM size option. */
+    private static long parseBytes(String size) {
+        String lower = size.toLowerCase(Locale.ROOT);
+        long unit = switch (lower.charAt(lower.length() - 1)) {
+            case 'k' -> 1L << 10;
+            case 'm' -> 1L << 20;
+            case 'g' -> 1L << 30;
+            default -> 1;
+        };
+        return Long.parseLong(unit == 1 ? lower : lower.substring(0, lower.length() - 1)) * unit;
     }
 
     /** A number of bytes, at least {@code min} (0 when it is not one: the problem is reported). */

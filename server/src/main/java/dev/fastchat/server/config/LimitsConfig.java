@@ -10,7 +10,7 @@ import java.util.Set;
  * @param maxLoginFrameBytes largest frame before log-in (Hello, Register and Login are small)
  * @param idleTimeout a connection that sends nothing for this long is closed
  * @param loginTimeout a connection not logged in this long after it opened is closed
- * @param maxInflightRequests requests of one connection being served at once; more get RATE_LIMITED
+ * @param maxInflightRequests requests of one connection accepted at once; more wait unread in its socket
  * @param trustedProxies IP addresses of load balancers whose connections start with a PROXY protocol header
  * @param maxConnections open client connections in all; more are refused at once
  * @param maxConnectionsPerAddress open client connections from one address; more are refused at once

@@ -18,6 +18,12 @@ public interface Connection {
     /** Sends {@code last} (if not null), then closes the connection. */
     void close(Envelope last);
 
+    /**
+     * Stops reading the client's requests ({@code false}: they wait in its socket, and it waits with them) or
+     * reads them again. Used when a connection has as many requests accepted as it may.
+     */
+    void readRequests(boolean read);
+
     /** What this connection has established so far. */
     ConnectionState state();
 }

@@ -1,7 +1,6 @@
 package dev.fastchat.server.session;
 
 import java.util.Optional;
-import java.util.concurrent.Semaphore;
 
 /**
  * The handshake and log-in state of one connection. Fields are written by the request that changes them
@@ -18,16 +17,19 @@ public final class ConnectionState {
      */
     public record LoggedIn(long accountId, String username, byte[] tokenHash, java.time.Instant expiresAt) {}
 
-    private final Semaphore inflight;
+    /** Requests accepted and not yet answered: running or waiting their turn. */
+    private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
     /** Requests accepted and waiting for their turn ({@link FairScheduler}; guarded by its lock). */
     final java.util.ArrayDeque<Object> waiting = new java.util.ArrayDeque<>();
+    /** Requests of this connection running now, and whether it is in the scheduler's turns (guarded by its lock). */
+    int running;
+    boolean inTurns;
     private final int maxInflightRequests;
     private volatile boolean greeted;
     private volatile boolean paused;
     private volatile LoggedIn loggedIn;
 
     public ConnectionState(int maxInflightRequests) {
-        this.inflight = new Semaphore(maxInflightRequests);
         this.maxInflightRequests = maxInflightRequests;
     }
 
@@ -72,14 +74,16 @@ public final class ConnectionState {
 
     /** Whether a request of this connection is being served now. */
     public boolean serving() {
-        return inflight.availablePermits() < maxInflightRequests;
+        return accepted.get() > 0;
     }
 
-    boolean tryStartRequest() {
-        return inflight.tryAcquire();
+    /** Counts a request in; returns whether the connection now has as many as it may (stop reading it). */
+    boolean startRequest() {
+        return accepted.incrementAndGet() == maxInflightRequests;
     }
 
-    void finishRequest() {
-        inflight.release();
+    /** Counts a request out; returns whether the connection was full and has room again (read it again). */
+    boolean finishRequest() {
+        return accepted.decrementAndGet() == maxInflightRequests - 1;
     }
 }

@@ -1,6 +1,8 @@
 package dev.fastchat.server.session;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -8,11 +10,12 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
- * Runs the requests of all connections, at most {@code slots} at once, taking them from the connections in
- * turn: one connection that queues dozens of expensive requests (a history page, again and again) waits for
- * its next turn behind every other connection's one, instead of standing in front of everyone's log-in.
- * Within a connection, requests start in the order they came. A connection that does not read its replies
- * (paused by the transport) gets no turns until it reads again.
+ * Runs the requests of all connections, at most {@code slots} at once and a few per connection, taking them
+ * from the connections in turn: one connection that queues dozens of expensive requests (a history page,
+ * again and again) waits for its next turn behind every other connection's one, instead of standing in front
+ * of everyone's log-in. Within a connection, requests start in the order they came. A connection that does
+ * not read its replies (paused by the transport) gets no turns until it reads again, so that the server
+ * does no work whose answer could only wait.
  */
 public final class FairScheduler {
     /** A request to run: starts its work and returns when that work is done; or is told it cannot run. */
@@ -21,13 +24,14 @@ public final class FairScheduler {
         void rejected();
     }
 
+    /** Requests of one connection running at once. */
+    static final int PER_CONNECTION = 4;
+
     private final Executor executor;
     private final int slots;
     private final ReentrantLock lock = new ReentrantLock();
-    /** Connections with requests waiting, in turn order (guarded by lock). */
+    /** Connections that may start a request, in turn order (guarded by lock; each at most once). */
     private final ArrayDeque<ConnectionState> turns = new ArrayDeque<>();
-    /** Connections with requests waiting that do not read their replies now: no turns until they do. */
-    private final java.util.Set<ConnectionState> parked = new java.util.HashSet<>();
     private int running;
 
     public FairScheduler(Executor executor, int slots) {
@@ -40,55 +44,18 @@ public final class FairScheduler {
         lock.lock();
         try {
             state.waiting.addLast(task);
-            if (state.waiting.size() == 1) {
-                if (state.paused()) {
-                    parked.add(state);
-                } else {
-                    turns.addLast(state);
-                }
-            }
+            queueIfEligible(state);
         } finally {
             lock.unlock();
         }
         startWhatCan();
     }
 
-    private void startWhatCan() {
-        while (true) {
-            Task next;
-            lock.lock();
-            try {
-                ConnectionState state = null;
-                while (running < slots && !turns.isEmpty()) {
-                    ConnectionState candidate = turns.pollFirst();
-                    if (!candidate.paused()) {
-                        state = candidate;
-                        break;
-                    }
-                    parked.add(candidate); // its replies would only wait: serve it when it reads again
-                }
-                if (state == null) {
-                    return;
-                }
-                next = (Task) state.waiting.pollFirst();
-                if (!state.waiting.isEmpty()) {
-                    turns.addLast(state); // its next request waits for everyone else's turn
-                }
-                running++;
-            } finally {
-                lock.unlock();
-            }
-            start(next);
-        }
-    }
-
     /** The connection of {@code state} reads its replies again: its waiting requests get their turns back. */
     public void resume(ConnectionState state) {
         lock.lock();
         try {
-            if (parked.remove(state)) {
-                turns.addLast(state);
-            }
+            queueIfEligible(state);
         } finally {
             lock.unlock();
         }
@@ -97,12 +64,14 @@ public final class FairScheduler {
 
     /** The connection of {@code state} closed: its waiting requests are dropped (told {@link Task#rejected()}). */
     public void forget(ConnectionState state) {
-        java.util.List<Object> dropped;
+        List<Object> dropped;
         lock.lock();
         try {
-            parked.remove(state);
-            turns.remove(state);
-            dropped = new java.util.ArrayList<>(state.waiting);
+            if (state.inTurns) {
+                turns.remove(state);
+                state.inTurns = false;
+            }
+            dropped = new ArrayList<>(state.waiting);
             state.waiting.clear();
         } finally {
             lock.unlock();
@@ -110,7 +79,45 @@ public final class FairScheduler {
         dropped.forEach(task -> ((Task) task).rejected());
     }
 
-    private void start(Task task) {
+    /** Puts {@code state} at the back of the turns if it has a request that may start (lock held). */
+    private void queueIfEligible(ConnectionState state) {
+        if (!state.inTurns && !state.waiting.isEmpty() && state.running < PER_CONNECTION && !state.paused()) {
+            state.inTurns = true;
+            turns.addLast(state);
+        }
+    }
+
+    private void startWhatCan() {
+        while (true) {
+            Task next;
+            ConnectionState owner;
+            lock.lock();
+            try {
+                owner = null;
+                while (running < slots && !turns.isEmpty()) {
+                    ConnectionState candidate = turns.pollFirst();
+                    candidate.inTurns = false;
+                    if (!candidate.paused() && candidate.running < PER_CONNECTION && !candidate.waiting.isEmpty()) {
+                        owner = candidate;
+                        break;
+                    }
+                    // Paused, or running its share: it comes back when it reads again or a request of it ends.
+                }
+                if (owner == null) {
+                    return;
+                }
+                next = (Task) owner.waiting.pollFirst();
+                owner.running++;
+                running++;
+                queueIfEligible(owner); // its next request waits for everyone else's turn
+            } finally {
+                lock.unlock();
+            }
+            start(owner, next);
+        }
+    }
+
+    private void start(ConnectionState owner, Task task) {
         try {
             executor.execute(() -> {
                 CompletableFuture<?> done;
@@ -119,18 +126,20 @@ public final class FairScheduler {
                 } catch (RuntimeException e) {
                     done = CompletableFuture.completedFuture(null); // the task reports its own failures
                 }
-                done.whenComplete((result, failure) -> finished());
+                done.whenComplete((result, failure) -> finished(owner));
             });
         } catch (RejectedExecutionException e) {
-            finished();
+            finished(owner);
             task.rejected();
         }
     }
 
-    private void finished() {
+    private void finished(ConnectionState owner) {
         lock.lock();
         try {
             running--;
+            owner.running--;
+            queueIfEligible(owner);
         } finally {
             lock.unlock();
         }

@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Order of checks: a connection must send {@code Hello} first ({@code BAD_REQUEST} otherwise); requests
  * other than account requests need a log-in ({@code UNAUTHENTICATED}); at most
- * {@code max-inflight-requests} are accepted at once per connection ({@code RATE_LIMITED} beyond), and they
- * run in turn with every other connection's ({@link FairScheduler}).
+ * {@code max-inflight-requests} are accepted at once per connection (then its socket is not read until one
+ * is answered: the client waits, no request is refused), and they run in turn with every other
+ * connection's ({@link FairScheduler}).
  */
 public final class RequestDispatcher {
     private static final Logger log = LoggerFactory.getLogger(RequestDispatcher.class);
@@ -205,9 +206,8 @@ public final class RequestDispatcher {
     private void run(Connection connection, Envelope request, Function<Envelope, CompletableFuture<Envelope.Builder>> handler) {
         long id = request.getRequestId();
         ConnectionState state = connection.state();
-        if (!state.tryStartRequest()) {
-            connection.send(Envelopes.error(id, ErrorCode.RATE_LIMITED, "too many requests in flight on this connection"));
-            return;
+        if (state.startRequest()) {
+            connection.readRequests(false); // as many as it may have: its next requests wait in its socket
         }
         inflight.started();
         scheduler.submit(state, new FairScheduler.Task() {
@@ -220,7 +220,7 @@ public final class RequestDispatcher {
                     result = CompletableFuture.failedFuture(e);
                 }
                 return result.whenComplete((response, failure) -> {
-                    state.finishRequest();
+                    finish(connection);
                     Envelope answer = failure == null ? response.setRequestId(id).build() : toError(connection, request, failure);
                     ServerMetrics counted = metrics;
                     if (counted != null && answer.hasError()) {
@@ -233,11 +233,17 @@ public final class RequestDispatcher {
 
             @Override
             public void rejected() {
-                state.finishRequest();
+                finish(connection);
                 inflight.finished();
                 connection.send(Envelopes.error(id, ErrorCode.UNAVAILABLE, "the server is shutting down"));
             }
         });
+    }
+
+    private static void finish(Connection connection) {
+        if (connection.state().finishRequest()) {
+            connection.readRequests(true);
+        }
     }
 
     private static Envelope toError(Connection connection, Envelope request, Throwable failure) {

@@ -3,6 +3,7 @@ package dev.fastchat.server.transport;
 import dev.fastchat.protocol.Envelopes;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.server.config.LimitsConfig;
 import dev.fastchat.server.session.RequestDispatcher;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -18,23 +19,23 @@ final class EnvelopeHandler extends SimpleChannelInboundHandler<Envelope> {
     private static final Logger log = LoggerFactory.getLogger(EnvelopeHandler.class);
 
     private final RequestDispatcher dispatcher;
-    private final int maxInflightRequests;
+    private final LimitsConfig limits;
     private final ConnectionLimiter limiter;
     private final Duration loginTimeout;
     private final ReplyBudget budget;
 
-    EnvelopeHandler(RequestDispatcher dispatcher, int maxInflightRequests, ConnectionLimiter limiter, Duration loginTimeout,
-                    ReplyBudget budget) {
-        this.budget = budget;
+    EnvelopeHandler(RequestDispatcher dispatcher, LimitsConfig limits, ConnectionLimiter limiter, ReplyBudget budget) {
         this.dispatcher = dispatcher;
-        this.maxInflightRequests = maxInflightRequests;
+        this.limits = limits;
         this.limiter = limiter;
-        this.loginTimeout = loginTimeout;
+        this.loginTimeout = limits.loginTimeout();
+        this.budget = budget;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        NettyConnection connection = new NettyConnection(ctx.channel(), maxInflightRequests, budget);
+        NettyConnection connection = new NettyConnection(ctx.channel(), limits.maxInflightRequests(), budget, dispatcher,
+                limits.writeBufferHighBytes(), limits.writeBufferLowBytes());
         ctx.channel().attr(NettyConnection.KEY).set(connection);
         log.debug("{} opened from {}", connection.id(), connection.remoteAddress());
         // Behind a trusted proxy the client's address is known once the PROXY header is read: counted then.

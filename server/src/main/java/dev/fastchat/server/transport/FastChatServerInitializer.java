@@ -33,7 +33,7 @@ final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> 
         this.limiter = new ConnectionLimiter(limits);
         this.dispatcher = dispatcher;
         this.budget = new ReplyBudget(limits.maxQueuedBytes());
-        this.envelopes = new EnvelopeHandler(dispatcher, limits.maxInflightRequests(), limiter, limits.loginTimeout(), budget);
+        this.envelopes = new EnvelopeHandler(dispatcher, limits, limiter, budget);
         this.tail = new TailExceptionHandler();
         this.channels = channels;
     }
@@ -53,7 +53,7 @@ final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> 
         }
         tls.ifPresent(context -> pipeline.addLast("tls", context.newHandler(channel.alloc())));
         pipeline.addLast("idle", new IdleConnectionHandler(limits.idleTimeout()));
-        pipeline.addLast("outbound-guard", new OutboundGuard(limits.slowReaderTimeout(), dispatcher));
+        pipeline.addLast("outbound-guard", new OutboundGuard(limits.slowReaderTimeout()));
         pipeline.addLast("decoder", new ServerFrameDecoder(limits.maxFrameBytes(), limits.maxLoginFrameBytes()));
         pipeline.addLast("encoder", ENCODER);
         pipeline.addLast("envelopes", envelopes);

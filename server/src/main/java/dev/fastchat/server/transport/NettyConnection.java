@@ -3,6 +3,7 @@ package dev.fastchat.server.transport;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.server.session.Connection;
 import dev.fastchat.server.session.ConnectionState;
+import dev.fastchat.server.session.RequestDispatcher;
 import dev.fastchat.protocol.FrameLimits;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -26,11 +27,25 @@ final class NettyConnection implements Connection {
     /** Bytes handed to this connection and not yet sent. */
     private final AtomicLong queued = new AtomicLong();
 
-    NettyConnection(Channel channel, int maxInflightRequests, ReplyBudget budget) {
+    private final RequestDispatcher dispatcher;
+    private final int pauseAbove;
+    private final int resumeBelow;
+    /** Whether its waiting requests are held because it has too many bytes of replies unsent. */
+    private final java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * @param pauseAbove unsent reply bytes above which the connection's requests wait (its high watermark)
+     * @param resumeBelow unsent reply bytes below which they run again (its low watermark)
+     */
+    NettyConnection(Channel channel, int maxInflightRequests, ReplyBudget budget, RequestDispatcher dispatcher, int pauseAbove,
+                    int resumeBelow) {
         this.channel = channel;
         this.state = new ConnectionState(maxInflightRequests);
         this.id = "conn-" + channel.id().asShortText();
         this.budget = budget;
+        this.dispatcher = dispatcher;
+        this.pauseAbove = pauseAbove;
+        this.resumeBelow = resumeBelow;
     }
 
     static NettyConnection of(Channel channel) {
@@ -65,11 +80,17 @@ final class NettyConnection implements Connection {
             channel.close();
             return;
         }
-        queued.addAndGet(size);
+        // Counted from here, not from the socket: a busy event loop may hold writes for a while, and until
+        // they reach the socket the channel still looks writable.
+        if (queued.addAndGet(size) > pauseAbove && held.compareAndSet(false, true)) {
+            dispatcher.readsReplies(this, false);
+        }
         budget.add(size);
         channel.writeAndFlush(envelope).addListener(done -> {
-            queued.addAndGet(-size);
             budget.add(-size);
+            if (queued.addAndGet(-size) < resumeBelow && held.compareAndSet(true, false)) {
+                dispatcher.readsReplies(this, true);
+            }
         });
     }
 
@@ -80,6 +101,24 @@ final class NettyConnection implements Connection {
         } else {
             channel.close();
         }
+    }
+
+    /** Reading stops while the connection has as many requests as it may, or while it does not read replies. */
+    private boolean pausedForRequests;
+    private boolean pausedForReplies;
+
+    @Override
+    public void readRequests(boolean read) {
+        channel.eventLoop().execute(() -> {
+            pausedForRequests = !read;
+            channel.config().setAutoRead(!pausedForRequests && !pausedForReplies);
+        });
+    }
+
+    /** The client reads its replies (its send buffer drained to the low watermark) or does not (over the high one). */
+    void readsReplies(boolean reads) {
+        pausedForReplies = !reads; // on the event loop
+        channel.config().setAutoRead(!pausedForRequests && !pausedForReplies);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.fastchat.server.transport;
 
-import dev.fastchat.server.session.RequestDispatcher;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -12,7 +11,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps a client that does not read from making the server buffer without bound. Past the channel's high
  * write-buffer watermark the client is paused: its requests are not read, so it cannot ask for more, until
- * it has read down to the low watermark, and its requests already read wait their turn until then. A client
+ * it has read down to the low watermark. (Its requests already read wait too: {@link NettyConnection}.) A client
  * paused for {@code slow-reader-timeout} is closed. (The bytes all clients have waiting are bounded by
  * {@link ReplyBudget}.)
  */
@@ -20,21 +19,18 @@ final class OutboundGuard extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(OutboundGuard.class);
 
     private final Duration slowReaderTimeout;
-    private final RequestDispatcher dispatcher;
     private ScheduledFuture<?> closeIfStillPaused;
 
-    OutboundGuard(Duration slowReaderTimeout, RequestDispatcher dispatcher) {
+    OutboundGuard(Duration slowReaderTimeout) {
         this.slowReaderTimeout = slowReaderTimeout;
-        this.dispatcher = dispatcher;
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
         boolean writable = ctx.channel().isWritable();
-        ctx.channel().config().setAutoRead(writable);
         NettyConnection connection = NettyConnection.of(ctx.channel());
         if (connection != null) {
-            dispatcher.readsReplies(connection, writable); // its waiting requests wait until it reads
+            connection.readsReplies(writable); // not read while it does not read
         }
         if (writable) {
             if (closeIfStillPaused != null) {
