@@ -107,6 +107,7 @@ public final class ChatClient implements AutoCloseable {
     private final boolean autoReconnect;
     private final boolean keepSession;
     private final SecureRandom random = new SecureRandom();
+    private final Contacts contacts = new Contacts(this::loggedInRequest);
 
     private volatile ClientConnection connection;
     private volatile ServerInfo serverInfo;
@@ -433,6 +434,16 @@ public final class ChatClient implements AutoCloseable {
                     session = null;
                     messenger = null;
                 }));
+    }
+
+    /** Blocking and unblocking other users. */
+    public Contacts contacts() {
+        return contacts;
+    }
+
+    /** Sends a request of a logged-in user and waits for its answer (off the caller's thread). */
+    private CompletableFuture<Envelope> loggedInRequest(Envelope.Builder request) {
+        return work(m -> Messenger.await(connection().request(request)));
     }
 
     /** The user's sessions (devices) that have not expired, this one marked {@link DeviceSession#current()}. */

@@ -146,6 +146,25 @@ class MessagingTest {
     }
 
     @Test
+    void aBlockedUserGetsBlockedForDirectMessagesAndGroupAdditionsUntilUnblocked() throws Exception {
+        try (User alice = register("alice"); User mallory = register("mallory")) {
+            await(mallory.client().send(Target.user(alice.name()), "hi"));
+            await(alice.client().contacts().block(mallory.name()));
+            assertThat(await(alice.client().contacts().blocked())).containsExactly(mallory.name());
+            assertThat(codeOf(mallory.client().send(Target.user(alice.name()), "let me in"))).isEqualTo(ErrorCode.BLOCKED);
+            ChatGroup trap = await(mallory.client().createGroup(WireClient.uniqueName("trap")));
+            assertThat(codeOf(mallory.client().addMember(trap.name(), alice.name()))).isEqualTo(ErrorCode.BLOCKED);
+            await(alice.client().send(Target.user(mallory.name()), "blocking is one way")); // alice can still write
+
+            await(alice.client().contacts().unblock(mallory.name()));
+            assertThat(await(alice.client().contacts().blocked())).isEmpty();
+            await(mallory.client().send(Target.user(alice.name()), "thanks"));
+            eventually(() -> assertThat(alice.events().texts()).containsExactly("hi", "thanks"));
+            assertThat(codeOf(alice.client().contacts().block("no such name!"))).isEqualTo(ErrorCode.INVALID_NAME);
+        }
+    }
+
+    @Test
     void presenceIsPushedToContactsAndAListedUserGoesOfflineWhenTheSessionEnds() throws Exception {
         try (User alice = register("alice"); User bob = register("bob")) {
             await(alice.client().send(Target.user(bob.name()), "hi")); // now they are contacts

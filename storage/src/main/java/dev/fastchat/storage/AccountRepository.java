@@ -25,6 +25,17 @@ public interface AccountRepository {
     CompletableFuture<IdentityKeys> replaceKeys(long accountId, byte[] x25519Public, byte[] ed25519Public, byte[] keyBackup,
                                                 java.time.Instant now);
 
+    /**
+     * Blocks ({@code blocked} true) or unblocks {@code otherId} for {@code accountId}: a blocked account can
+     * neither send direct messages to the account nor add it to groups.
+     *
+     * @return whether anything changed, once committed
+     */
+    CompletableFuture<Boolean> setBlocked(long accountId, long otherId, boolean blocked, java.time.Instant now);
+
+    /** The names of the accounts {@code accountId} has blocked, in name order. */
+    List<String> blockedBy(long accountId);
+
     /** The account with this canonical name. */
     Optional<Account> findByName(String name);
 

@@ -27,7 +27,9 @@ public final class ConversationRefusedException extends RuntimeException {
         /** A file over the size limit. */
         TOO_LARGE,
         /** The uploader's files would take more than their storage quota. */
-        QUOTA_EXCEEDED
+        QUOTA_EXCEEDED,
+        /** The other user has blocked this one (no direct messages, no group additions). */
+        BLOCKED
     }
 
     private final Reason reason;

@@ -262,6 +262,28 @@ public final class AccountService {
         return done(Envelope.newBuilder().setSessionList(list));
     }
 
+    /** Blocks or unblocks a user for the caller. */
+    public CompletableFuture<Envelope.Builder> block(Connection connection, dev.fastchat.protocol.v1.BlockUser request) {
+        LoggedIn user = connection.state().user();
+        Account other = Names.canonical(request.getUsername()).flatMap(accounts::findByName).orElseThrow(() ->
+                refused(ErrorCode.UNKNOWN_USER, "no user named '" + Names.printable(request.getUsername()) + "'"));
+        if (other.id() == user.accountId()) {
+            throw refused(ErrorCode.BAD_REQUEST, "you cannot block yourself");
+        }
+        return accounts.setBlocked(user.accountId(), other.id(), !request.getUnblock(), clock.instant()).thenApply(changed -> {
+            if (changed) {
+                log.info("account {} {} account {}", user.accountId(), request.getUnblock() ? "unblocked" : "blocked", other.id());
+            }
+            return Envelope.newBuilder().setOk(Ok.getDefaultInstance());
+        });
+    }
+
+    /** The users the caller has blocked. */
+    public CompletableFuture<Envelope.Builder> listBlocked(Connection connection) {
+        return done(Envelope.newBuilder().setBlockedUsers(dev.fastchat.protocol.v1.BlockedUsers.newBuilder()
+                .addAllUsernames(accounts.blockedBy(connection.state().user().accountId()))));
+    }
+
     /** Ends one of the caller's sessions by its listed id; its live connections close at once. */
     public CompletableFuture<Envelope.Builder> endSession(Connection connection, dev.fastchat.protocol.v1.EndSession request) {
         LoggedIn user = connection.state().user();

@@ -97,6 +97,8 @@ public final class RequestDispatcher {
             });
             case LIST_SESSIONS -> authenticated(connection, request, r -> accounts.listSessions(connection));
             case END_SESSION -> authenticated(connection, request, r -> accounts.endSession(connection, r.getEndSession()));
+            case BLOCK_USER -> authenticated(connection, request, r -> accounts.block(connection, r.getBlockUser()));
+            case LIST_BLOCKED -> authenticated(connection, request, r -> accounts.listBlocked(connection));
             case KEY_LOOKUP -> authenticated(connection, request, r -> services.keys().lookup(r.getKeyLookup()));
             case REPLACE_KEYS -> authenticated(connection, request, r -> accounts.replaceKeys(connection, r.getReplaceKeys())
                     .thenApply(keys -> services.keys().announce(connection, connection.state().user().accountId(),
@@ -269,6 +271,7 @@ public final class RequestDispatcher {
                     case UNKNOWN_FILE -> ErrorCode.UNKNOWN_FILE;
                     case OUT_OF_ORDER -> ErrorCode.BAD_REQUEST;
                     case QUOTA_EXCEEDED -> ErrorCode.QUOTA_EXCEEDED;
+                    case BLOCKED -> ErrorCode.BLOCKED;
                 }, rule.getMessage());
             }
             case NameTakenException taken -> Envelopes.error(id, ErrorCode.ACCOUNT_EXISTS, "the name '" + taken.name() + "' is taken");

@@ -109,6 +109,43 @@ public final class JdbcAccountRepository implements AccountRepository {
     }
 
     @Override
+    public CompletableFuture<Boolean> setBlocked(long accountId, long otherId, boolean blocked, Instant now) {
+        return writer.submit(blocked ? "block account" : "unblock account", connection -> {
+            if (isBlocked(connection, accountId, otherId) == blocked) {
+                return false;
+            }
+            if (blocked) {
+                Jdbc.update(connection, "INSERT INTO blocks (account_id, blocked_id, created_at) VALUES (?, ?, ?)", s -> {
+                    s.setLong(1, accountId);
+                    s.setLong(2, otherId);
+                    s.setLong(3, now.toEpochMilli());
+                });
+            } else {
+                Jdbc.update(connection, "DELETE FROM blocks WHERE account_id = ? AND blocked_id = ?", s -> {
+                    s.setLong(1, accountId);
+                    s.setLong(2, otherId);
+                });
+            }
+            return true;
+        });
+    }
+
+    /** Whether {@code accountId} has blocked {@code otherId} (inside a write transaction). */
+    static boolean isBlocked(java.sql.Connection connection, long accountId, long otherId) throws java.sql.SQLException {
+        return !Jdbc.query(connection, "SELECT 1 FROM blocks WHERE account_id = ? AND blocked_id = ?", s -> {
+            s.setLong(1, accountId);
+            s.setLong(2, otherId);
+        }, row -> 1).isEmpty();
+    }
+
+    @Override
+    public List<String> blockedBy(long accountId) {
+        return jdbc.queryList("list blocked accounts", """
+                SELECT a.name FROM blocks b JOIN accounts a ON a.id = b.blocked_id WHERE b.account_id = ? ORDER BY a.name
+                """, s -> s.setLong(1, accountId), row -> row.getString(1));
+    }
+
+    @Override
     public Optional<Account> findByName(String name) {
         return jdbc.queryOne("find account by name", SELECT + " WHERE a.name = ?", s -> s.setString(1, name),
                 JdbcAccountRepository::map);

@@ -82,6 +82,9 @@ public final class JdbcGroupRepository implements GroupRepository {
             requireAdmin(connection, locked.group(), actorId);
             Optional<Row> existing = row(connection, locked.group(), accountId);
             boolean changed = existing.map(Row::left).orElse(true);
+            if (changed && JdbcAccountRepository.isBlocked(connection, accountId, actorId)) {
+                throw new ConversationRefusedException(Reason.BLOCKED, "this user does not accept group invitations from you");
+            }
             if (changed && activeMembers(connection, locked.group()) >= maxMembers) {
                 throw new ConversationRefusedException(Reason.GROUP_FULL,
                         locked.group().name() + " has the most members a group may have (" + maxMembers + ")");

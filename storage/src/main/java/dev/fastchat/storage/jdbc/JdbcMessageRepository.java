@@ -72,6 +72,10 @@ public final class JdbcMessageRepository implements MessageRepository {
         if (!members.contains(message.senderId())) {
             throw new ConversationRefusedException(Reason.NOT_A_MEMBER, "not a member of this conversation");
         }
+        if (message.conversation().isDirect()
+                && JdbcAccountRepository.isBlocked(connection, message.conversation().peerOf(message.senderId()), message.senderId())) {
+            throw new ConversationRefusedException(Reason.BLOCKED, "this user does not accept messages from you");
+        }
         if (!new HashSet<>(members).equals(message.recipients())) {
             throw new ConversationRefusedException(Reason.MEMBERS_CHANGED,
                     "the message is sealed to " + message.recipients().size() + " accounts but the conversation has "
