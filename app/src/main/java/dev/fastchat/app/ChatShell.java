@@ -97,6 +97,8 @@ final class ChatShell implements ChatListener {
         add("group", "create|add|remove|leave|members|promote ...", "manage groups (/group alone explains)", 1, this::group);
         add("send-file", "PATH", "send a file to the open conversation (encrypted; in the background)", 1, (a, r) -> sendFile(r));
         add("save", "FILE_ID [DIR]", "download a shared file, checked, into DIR (default ~/Downloads/fastchat)", 1, this::save);
+        add("block", "[USER]", "block USER: no direct messages or group additions from them; alone: whom you blocked", 0, this::block);
+        add("unblock", "USER", "let USER send you direct messages and add you to groups again", 1, (a, r) -> unblock(a.getFirst()));
         add("sessions", "[end ID]", "your sessions (devices logged in); end one by its id", 0, this::sessions);
         add("keys", "verify|accept USER", "show the safety number to compare with USER, or accept USER's new key", 2, this::keys);
         add("quit", "", "leave (Ctrl-D does the same)", 0, (a, r) -> {
@@ -563,6 +565,26 @@ final class ChatShell implements ChatListener {
             }
             throw e;
         }
+    }
+
+    private void block(List<String> args, String rest) throws Exception {
+        if (args.isEmpty()) {
+            List<String> blocked = await(client.contacts().blocked());
+            if (blocked.isEmpty()) {
+                view.info("you have blocked nobody");
+            }
+            blocked.forEach(view::plain);
+            return;
+        }
+        for (String user : args) {
+            await(client.contacts().block(user));
+            view.info("blocked " + user + ": no direct messages or group additions from them (/unblock " + user + " undoes it)");
+        }
+    }
+
+    private void unblock(String user) throws Exception {
+        await(client.contacts().unblock(user));
+        view.info("unblocked " + user);
     }
 
     private void sessions(List<String> args, String rest) throws Exception {

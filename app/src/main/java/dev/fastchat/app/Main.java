@@ -40,6 +40,8 @@ public final class Main {
         COMMANDS.put("read", ReadCommand::new);
         COMMANDS.put("group", GroupCommand::new);
         COMMANDS.put("who", WhoCommand::new);
+        COMMANDS.put("block", BlockCommand::new);
+        COMMANDS.put("unblock", UnblockCommand::new);
         COMMANDS.put("keys", KeysCommand::new);
         COMMANDS.put("loadgen", LoadgenCommand::new);
         COMMANDS.put("aot-training", AotTrainingCommand::new);

@@ -314,6 +314,32 @@ class CommandLineTest {
         assertThat(fastchat(null, laptop, "sessions", "--server", address, "--user", alice).out().lines()).hasSize(1);
     }
 
+    @Test
+    void blockStopsAUsersDirectMessagesUntilUnblock() throws Exception {
+        String address = server.address().toString();
+        String alice = WireClient.uniqueName("blk-a");
+        String mallory = WireClient.uniqueName("blk-m");
+        Map<String, String> aliceHome = Map.of("XDG_CONFIG_HOME", dir.resolve("block-alice").toString());
+        Map<String, String> malloryHome = Map.of("XDG_CONFIG_HOME", dir.resolve("block-mallory").toString());
+        assertThat(fastchat("pw-a", aliceHome, "register", "--server", address, "--user", alice).exitCode()).isZero();
+        assertThat(fastchat("pw-m", malloryHome, "register", "--server", address, "--user", mallory).exitCode()).isZero();
+
+        assertThat(fastchat(null, aliceHome, "block", "--server", address, "--user", alice).out()).isEqualTo("you have blocked nobody\n");
+        Run blocked = fastchat(null, aliceHome, "block", "--server", address, "--user", alice, mallory);
+        assertThat(blocked.exitCode()).as(blocked.err()).isZero();
+        assertThat(blocked.out()).isEqualTo("blocked " + mallory + "\n");
+        assertThat(fastchat(null, aliceHome, "block", "--server", address, "--user", alice).out()).isEqualTo(mallory + "\n");
+
+        Run refused = fastchat(null, malloryHome, "send", "--server", address, "--user", mallory, "--to", alice, "hello?");
+        assertThat(refused.exitCode()).isEqualTo(ExitCodes.REFUSED);
+        assertThat(refused.err()).contains("does not accept messages from you");
+
+        assertThat(fastchat(null, aliceHome, "unblock", "--server", address, "--user", alice, mallory).out())
+                .isEqualTo("unblocked " + mallory + "\n");
+        Run sent = fastchat(null, malloryHome, "send", "--server", address, "--user", mallory, "--to", alice, "sorry");
+        assertThat(sent.exitCode()).as(sent.err()).isZero();
+    }
+
     /** Sessions of the account on the server, from its database. */
     private static int sessionCount(String user) throws Exception {
         try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("data").resolve("fastchat.db"));
