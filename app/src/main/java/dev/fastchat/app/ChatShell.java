@@ -6,6 +6,7 @@ import dev.fastchat.client.ChatGroup;
 import dev.fastchat.client.ChatListener;
 import dev.fastchat.client.ChatMessage;
 import dev.fastchat.client.DirectoryEntry;
+import dev.fastchat.client.GroupInvitation;
 import dev.fastchat.client.GroupMember;
 import dev.fastchat.client.KeyTrust;
 import dev.fastchat.client.KeyVerification;
@@ -97,6 +98,9 @@ final class ChatShell implements ChatListener {
         add("group", "create|add|remove|leave|members|promote ...", "manage groups (/group alone explains)", 1, this::group);
         add("send-file", "PATH", "send a file to the open conversation (encrypted; in the background)", 1, (a, r) -> sendFile(r));
         add("save", "FILE_ID [DIR]", "download a shared file, checked, into DIR (default ~/Downloads/fastchat)", 1, this::save);
+        add("invites", "", "your invitations to groups", 0, (a, r) -> invitations());
+        add("accept", "GROUP", "join a group you were invited to", 1, (a, r) -> accept(a.getFirst()));
+        add("decline", "GROUP", "decline an invitation to a group", 1, (a, r) -> decline(a.getFirst()));
         add("block", "[USER]", "block USER: no direct messages or group additions from them; alone: whom you blocked", 0, this::block);
         add("unblock", "USER", "let USER send you direct messages and add you to groups again", 1, (a, r) -> unblock(a.getFirst()));
         add("sessions", "[end ID]", "your sessions (devices logged in); end one by its id", 0, this::sessions);
@@ -509,29 +513,27 @@ final class ChatShell implements ChatListener {
         String group = args.get(1);
         switch (action) {
             case "create" -> {
-                ownChanges.add("created " + canonical(group));
-                ChatGroup created = await(client.createGroup(group));
+                ChatGroup created = own("created " + canonical(group), () -> await(client.createGroup(group)));
                 groups.add(created.name());
                 view.info("created #" + created.name() + "; you are its admin (/group add " + created.name() + " USER)");
             }
             case "add" -> {
-                ownChanges.add("added " + canonical(group) + " " + canonical(args.get(2)));
-                ChatGroup changed = refusedAs(client.addMember(group, args.get(2)), group, args.get(2));
-                view.info(args.get(2) + " added to #" + changed.name() + " (" + members(changed.memberCount()) + ")");
+                ChatGroup changed = own("invited " + canonical(group) + " " + canonical(args.get(2)),
+                        () -> refusedAs(client.addMember(group, args.get(2)), group, args.get(2)));
+                view.info(args.get(2) + " invited to #" + changed.name() + "; they join when they accept");
             }
             case "remove" -> {
-                ownChanges.add("removed " + canonical(group) + " " + canonical(args.get(2)));
-                ChatGroup changed = refusedAs(client.removeMember(group, args.get(2)), group, args.get(2));
+                ChatGroup changed = own("removed " + canonical(group) + " " + canonical(args.get(2)),
+                        () -> refusedAs(client.removeMember(group, args.get(2)), group, args.get(2)));
                 view.info(args.get(2) + " removed from #" + changed.name());
             }
             case "promote" -> {
-                ownChanges.add("promoted " + canonical(group) + " " + canonical(args.get(2)));
-                refusedAs(client.promoteMember(group, args.get(2)), group, args.get(2));
+                own("promoted " + canonical(group) + " " + canonical(args.get(2)),
+                        () -> refusedAs(client.promoteMember(group, args.get(2)), group, args.get(2)));
                 view.info(args.get(2) + " is now an admin of #" + group);
             }
             case "leave" -> {
-                ownChanges.add("left " + canonical(group) + " " + me);
-                await(client.leaveGroup(group));
+                own("left " + canonical(group) + " " + me, () -> await(client.leaveGroup(group)));
                 groups.remove(group);
                 if (open != null && open.equals(Target.group(group))) {
                     open = null;
@@ -543,6 +545,25 @@ final class ChatShell implements ChatListener {
                 view.plain("#" + group + ": " + members(members.size()));
                 members.forEach(m -> view.plain("  " + m.name() + (m.admin() ? " (admin)" : "") + (m.online() ? ", online" : "")));
             }
+        }
+    }
+
+    /** A step that can fail, in a form {@link #own} takes. */
+    private interface Step<T> {
+        T run() throws Exception;
+    }
+
+    /**
+     * Runs a membership change of this shell's, noting it first so that the server's event about it is not
+     * shown a second time; a change that fails is forgotten (else the next real event like it would be hidden).
+     */
+    private <T> T own(String change, Step<T> step) throws Exception {
+        ownChanges.add(change);
+        try {
+            return step.run();
+        } catch (Exception e) {
+            ownChanges.remove(change);
+            throw e;
         }
     }
 
@@ -560,11 +581,32 @@ final class ChatShell implements ChatListener {
                     case UNKNOWN_USER -> throw new ChatException(chat.code(), "there is no user " + user);
                     case UNKNOWN_CONVERSATION -> throw new ChatException(chat.code(), "there is no group " + group);
                     case ALREADY_MEMBER -> throw new ChatException(chat.code(), user + " is already a member of " + group);
+                    case BLOCKED -> throw new ChatException(chat.code(), user + " does not accept invitations from you");
                     default -> throw e;
                 }
             }
             throw e;
         }
+    }
+
+    private void invitations() throws Exception {
+        List<GroupInvitation> invitations = await(client.invitations().list());
+        if (invitations.isEmpty()) {
+            view.info("no invitations");
+        }
+        invitations.forEach(i -> view.plain("#" + i.group().name() + " from " + i.invitedBy() + " (" + members(i.group().memberCount())
+                + "): /accept " + i.group().name() + " or /decline " + i.group().name()));
+    }
+
+    private void accept(String group) throws Exception {
+        ChatGroup joined = own("added " + canonical(group) + " " + me, () -> await(client.invitations().accept(group)));
+        groups.add(joined.name());
+        view.info("you joined #" + joined.name() + " (" + members(joined.memberCount()) + ")");
+    }
+
+    private void decline(String group) throws Exception {
+        own("declined " + canonical(group) + " " + me, () -> await(client.invitations().decline(group)));
+        view.info("you declined the invitation to #" + group);
     }
 
     private void block(List<String> args, String rest) throws Exception {
@@ -660,7 +702,10 @@ final class ChatShell implements ChatListener {
     public void membership(MembershipEvent event) {
         String group = event.group().name();
         String text = switch (event.change()) {
-            case "added" -> event.user().equals(me) ? event.by() + " added you to #" + group : event.user() + " joined #" + group;
+            case "invited" -> event.user().equals(me) ? event.by() + " invited you to #" + group + ": /accept " + group + " or /decline " + group
+                    : event.by() + " invited " + event.user() + " to #" + group;
+            case "declined" -> event.user() + " declined the invitation to #" + group;
+            case "added" -> event.user().equals(me) ? "you joined #" + group : event.user() + " joined #" + group;
             case "removed" -> event.user().equals(me) ? event.by() + " removed you from #" + group : event.user() + " was removed from #" + group;
             case "left" -> event.user() + " left #" + group;
             case "promoted" -> event.user() + " is now an admin of #" + group;
@@ -673,7 +718,8 @@ final class ChatShell implements ChatListener {
             groups.remove(group);
         }
         String key = event.change() + " " + group + ("created".equals(event.change()) ? "" : " " + event.user());
-        if (event.by().equals(me) && ownChanges.remove(key)) {
+        boolean mine = event.by().equals(me) || (event.user().equals(me) && Set.of("added", "declined").contains(event.change()));
+        if (mine && ownChanges.remove(key)) {
             return; // this shell made the change and said so already
         }
         view.info(text);

@@ -2,8 +2,10 @@ package dev.fastchat.app;
 
 import dev.fastchat.client.ChatClient;
 import dev.fastchat.client.ChatGroup;
+import dev.fastchat.client.GroupInvitation;
 import dev.fastchat.client.GroupMember;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -15,8 +17,11 @@ import picocli.CommandLine.Spec;
 
 /** {@code fastchat group ...}. */
 @Command(name = "group", mixinStandardHelpOptions = true,
-        description = "Creates groups and manages their members. Group names share the namespace of user names.")
+        description = "Creates groups and manages their members. Group names share the namespace of user names. "
+                + "Adding someone invites them: they join when they accept.")
 final class GroupCommand {
+    private static final java.time.format.DateTimeFormatter TIME = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")
+            .withZone(java.time.ZoneId.systemDefault());
     @Spec
     CommandSpec spec;
 
@@ -28,9 +33,43 @@ final class GroupCommand {
         return change(c -> c.createGroup(group), "created");
     }
 
-    @Command(name = "add", mixinStandardHelpOptions = true, description = "Adds a user to a group (admins only).")
+    @Command(name = "add", mixinStandardHelpOptions = true,
+            description = "Invites a user to a group (admins only): they become a member when they accept "
+                    + "('fastchat group accept GROUP'); until then nothing of the group reaches them.")
     int add(@Parameters(paramLabel = "GROUP", description = "the group's name") String group, @Parameters(paramLabel = "USER", description = "the user's name") String user) throws Exception {
-        return change(c -> c.addMember(group, user), "added " + user + " to");
+        return change(c -> c.addMember(group, user), "invited " + user + " to");
+    }
+
+    @Command(name = "invitations", mixinStandardHelpOptions = true, description = "Lists your invitations to groups.")
+    int invitations() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        try (ChatClient client = options.loggedIn()) {
+            List<GroupInvitation> invitations = client.invitations().list().get(60, TimeUnit.SECONDS);
+            if (invitations.isEmpty()) {
+                out.println("no invitations");
+            }
+            for (GroupInvitation invitation : invitations) {
+                out.printf("%-32s invited by %s, %s (%s)%n", Terminal.escape(invitation.group().name()), Terminal.escape(invitation.invitedBy()),
+                        TIME.format(invitation.invitedAt()), invitation.group().memberCount() == 1 ? "1 member"
+                                : invitation.group().memberCount() + " members");
+            }
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "accept", mixinStandardHelpOptions = true,
+            description = "Accepts an invitation: you join the group and see its messages from now on.")
+    int accept(@Parameters(paramLabel = "GROUP", description = "the group's name") String group) throws Exception {
+        return change(c -> c.invitations().accept(group), "joined");
+    }
+
+    @Command(name = "decline", mixinStandardHelpOptions = true, description = "Declines an invitation.")
+    int decline(@Parameters(paramLabel = "GROUP", description = "the group's name") String group) throws Exception {
+        try (ChatClient client = options.loggedIn()) {
+            client.invitations().decline(group).get(60, TimeUnit.SECONDS);
+            spec.commandLine().getOut().println("declined the invitation to " + Terminal.escape(group));
+            return ExitCodes.OK;
+        }
     }
 
     @Command(name = "remove", mixinStandardHelpOptions = true,

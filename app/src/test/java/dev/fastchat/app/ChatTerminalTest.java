@@ -108,7 +108,10 @@ class ChatTerminalTest {
             tmux.enter("alice", "/group add team" + bob.substring(3) + " " + alice);
             tmux.waitFor("alice", "you are not a member of team" + bob.substring(3));
             tmux.enter("bob", "/group add team" + bob.substring(3) + " " + alice);
-            tmux.waitFor("alice", bob + " added you to #team" + bob.substring(3));
+            tmux.waitFor("alice", bob + " invited you to #team" + bob.substring(3) + ": /accept team" + bob.substring(3));
+            tmux.enter("alice", "/accept team" + bob.substring(3));
+            tmux.waitFor("alice", "you joined #team" + bob.substring(3) + " (2 members)");
+            tmux.waitFor("bob", alice + " joined #team" + bob.substring(3));
             tmux.enter("alice", "/dm team" + bob.substring(3) + " news for the team");
             // bob has alice's conversation open: the group message is a one-line notice with a count
             tmux.waitFor("bob", alice + " in #team" + bob.substring(3) + " (1 unread, /open team" + bob.substring(3) + "): news for the team");
@@ -230,13 +233,15 @@ class ChatTerminalTest {
             tmux.enter("bob", "/group members " + team);
             tmux.waitFor("bob", "#" + team + ": 1 member");
             tmux.enter("bob", "/group add " + team + " " + alice);
-            tmux.waitFor("bob", alice + " added to #" + team + " (2 members)");
+            tmux.waitFor("bob", alice + " invited to #" + team + "; they join when they accept");
+            sender.invitations().accept(team).get(30, TimeUnit.SECONDS);
+            tmux.waitFor("bob", alice + " joined #" + team);
             tmux.enter("bob", "/group add " + team + " " + alice);
             tmux.waitFor("bob", alice + " is already a member of " + team);
             tmux.enter("bob", "/groups");
             tmux.waitFor("bob", "#" + team + "  2 members, you are admin");
             screen = tmux.screen("bob");
-            assertThat(screen).doesNotContain("#foo").doesNotContain(alice + " joined #" + team);
+            assertThat(screen).doesNotContain("#foo").doesNotContain(bob + " invited " + alice);
             assertThat(screen.split("created #" + team, -1)).hasSize(2); // said once
             assertThat(screen).doesNotContain("» " + bob + ":   ");
 

@@ -107,6 +107,7 @@ class ClusterFailoverIT {
             ChatGroup group = clients.getFirst().createGroup(WireClient.uniqueName("all")).get(30, TimeUnit.SECONDS);
             for (int u = 1; u < USERS; u++) {
                 clients.getFirst().addMember(group.name(), names.get(u)).get(30, TimeUnit.SECONDS);
+                clients.get(u).invitations().accept(group.name()).get(30, TimeUnit.SECONDS);
             }
             // A raw session on n1 only, which will not come back: it must fall offline.
             WireClient lonely = WireClient.connect(new dev.fastchat.server.config.HostAndPort("127.0.0.1", nodes.get(1).port));

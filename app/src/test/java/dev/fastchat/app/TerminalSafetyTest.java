@@ -66,6 +66,14 @@ class TerminalSafetyTest {
                     .setName(groupName))).getGroupInfo();
             mallory.call(Envelope.newBuilder().setAddMember(dev.fastchat.protocol.v1.AddMember.newBuilder()
                     .setGroup(groupName).setUsername(bob)));
+            CommandLineTest.Run accepted = fastchat(null, home, "group", "accept", "--server", address, "--user", bob, groupName);
+            assertThat(accepted.exitCode()).as(accepted.err()).isZero();
+            // A second invitation, left open: its group's name and its inviter's name are shown in the list.
+            String pendingName = WireClient.uniqueName("pend");
+            var pending = mallory.call(Envelope.newBuilder().setCreateGroup(dev.fastchat.protocol.v1.CreateGroup.newBuilder()
+                    .setName(pendingName))).getGroupInfo();
+            mallory.call(Envelope.newBuilder().setAddMember(dev.fastchat.protocol.v1.AddMember.newBuilder()
+                    .setGroup(pendingName).setUsername(bob)));
             send(mallory, malloryId, malloryKeys, group.getConversationId(), "g1", recipients,
                     Content.newBuilder().setText("to the group").build());
 
@@ -74,6 +82,8 @@ class TerminalSafetyTest {
                 execute(db, "UPDATE names SET name = ? WHERE name = ?", "mal" + HOSTILE, malloryName);
                 execute(db, "UPDATE chat_groups SET name = ? WHERE id = ?", "grp" + HOSTILE, group.getGroupId());
                 execute(db, "UPDATE names SET name = ? WHERE name = ?", "grp" + HOSTILE, groupName);
+                execute(db, "UPDATE chat_groups SET name = ? WHERE id = ?", "pnd" + HOSTILE, pending.getGroupId());
+                execute(db, "UPDATE names SET name = ? WHERE name = ?", "pnd" + HOSTILE, pendingName);
             }
 
             CommandLineTest.Run read = fastchat(null, home, "read", "--server", address, "--user", bob);
@@ -90,6 +100,9 @@ class TerminalSafetyTest {
             CommandLineTest.Run groups = fastchat(null, home, "group", "list", "--server", address, "--user", bob);
             assertNoRawControls(groups.out() + groups.err());
             assertThat(groups.out()).contains("grp\\x{1b}[32mOK");
+            CommandLineTest.Run invitations = fastchat(null, home, "group", "invitations", "--server", address, "--user", bob);
+            assertNoRawControls(invitations.out() + invitations.err());
+            assertThat(invitations.out()).contains("pnd\\x{1b}[32mOK").contains("invited by mal\\x{1b}[32mOK");
             CommandLineTest.Run fetch = fetchFile(home, address, bob, HOSTILE);
             assertThat(fetch.exitCode()).as("checked locally").isEqualTo(ExitCodes.USAGE);
             assertNoRawControls(fetch.out() + fetch.err());

@@ -108,6 +108,7 @@ public final class ChatClient implements AutoCloseable {
     private final boolean keepSession;
     private final SecureRandom random = new SecureRandom();
     private final Contacts contacts = new Contacts(this::loggedInRequest);
+    private final Invitations invitations = new Invitations(this::loggedInRequest);
 
     private volatile ClientConnection connection;
     private volatile ServerInfo serverInfo;
@@ -441,6 +442,11 @@ public final class ChatClient implements AutoCloseable {
         return contacts;
     }
 
+    /** This user's invitations to groups: list, accept, decline. */
+    public Invitations invitations() {
+        return invitations;
+    }
+
     /** Sends a request of a logged-in user and waits for its answer (off the caller's thread). */
     private CompletableFuture<Envelope> loggedInRequest(Envelope.Builder request) {
         return work(m -> Messenger.await(connection().request(request)));
@@ -626,7 +632,11 @@ public final class ChatClient implements AutoCloseable {
         return groupChange(Envelope.newBuilder().setCreateGroup(CreateGroup.newBuilder().setName(name)));
     }
 
-    /** Adds a user to a group (admins only: {@code NOT_ADMIN}). */
+    /**
+     * Invites a user to a group (admins only: {@code NOT_ADMIN}): they become a member when they accept
+     * ({@link Invitations#accept}). Fails with {@code ALREADY_MEMBER} for a member, {@code BLOCKED} if the user
+     * has blocked this one; inviting twice is not an error.
+     */
     public CompletableFuture<ChatGroup> addMember(String group, String user) {
         return groupChange(Envelope.newBuilder().setAddMember(AddMember.newBuilder().setGroup(group).setUsername(user)));
     }

@@ -99,7 +99,9 @@ class ClusterIT {
 
             ChatGroup team = await(a.createGroup(WireClient.uniqueName("team")));
             await(a.addMember(team.name(), bob));
+            await(b.invitations().accept(team.name()));
             await(a.addMember(team.name(), carol));
+            await(c.invitations().accept(team.name()));
             eventually(() -> assertThat(carolEvents.membership).isNotEmpty()); // a push across nodes
             await(c.send(Target.group(team.name()), "from n3"));
             await(b.send(Target.group(team.name()), "from n2"));

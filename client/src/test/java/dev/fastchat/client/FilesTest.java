@@ -106,6 +106,7 @@ class FilesTest {
         try (User alice = chats.register("alice"); User bob = chats.register("bob"); User eve = chats.register("eve")) {
             ChatGroup team = await(alice.client().createGroup(WireClient.uniqueName("team")));
             await(alice.client().addMember(team.name(), bob.name()));
+            await(bob.client().invitations().accept(team.name()));
             await(alice.client().sendFile(Target.group(team.name()), file("plan.txt", 1000)));
             eventually(() -> assertThat(bob.events().messages).hasSize(1));
             String fileId = bob.events().messages.getFirst().file().fileId();

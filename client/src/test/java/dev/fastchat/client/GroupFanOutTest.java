@@ -38,6 +38,15 @@ class GroupFanOutTest {
             wire.close();
         }
 
+        /** Accepts the invitation to {@code group}. */
+        void accept(String group) {
+            Envelope answer = wire.call(Envelope.newBuilder().setAnswerInvitation(
+                    dev.fastchat.protocol.v1.AnswerInvitation.newBuilder().setGroup(group).setAccept(true)));
+            if (!answer.hasGroupInfo()) {
+                throw new AssertionError(name + " could not accept: " + answer);
+            }
+        }
+
         /** Reads pushes until the next delivered message. */
         Message nextDelivered() {
             while (true) {
@@ -68,8 +77,10 @@ class GroupFanOutTest {
             }
             ChatGroup big = await(alice.client().createGroup(WireClient.uniqueName("big")));
             await(alice.client().addMember(big.name(), bob.name()));
+            await(bob.client().invitations().accept(big.name()));
             for (RawMember member : raw) {
                 await(alice.client().addMember(big.name(), member.name()));
+                member.accept(big.name());
             }
             assertThat(await(alice.client().members(big.name()))).hasSize(256);
 
@@ -101,7 +112,9 @@ class GroupFanOutTest {
              RawMember carol = rawMember(WireClient.connect(chats.server().address(), 4096))) {
             ChatGroup team = await(alice.client().createGroup(WireClient.uniqueName("team")));
             await(alice.client().addMember(team.name(), bob.name()));
+            await(bob.client().invitations().accept(team.name()));
             await(alice.client().addMember(team.name(), carol.name()));
+            carol.accept(team.name());
 
             // carol reads nothing: her socket buffer fills and the server's pushes to her back up.
             List<CompletableFuture<SentMessage>> sends = new ArrayList<>();

@@ -72,6 +72,9 @@ class MessagingTest {
             }
             ChatGroup team = await(carol.client().createGroup(WireClient.uniqueName("team")));
             await(carol.client().addMember(team.name(), bobName));
+            try (User bobAtHisDesk = login(bobName, "desk")) { // bob accepts elsewhere, then is away again
+                await(bobAtHisDesk.client().invitations().accept(team.name()));
+            }
             await(carol.client().send(Target.group(team.name()), "group hello"));
 
             try (User bob = login(bobName, "phone")) {
@@ -119,11 +122,13 @@ class MessagingTest {
             ChatGroup team = await(alice.client().createGroup(WireClient.uniqueName("team")));
             assertThat(team.admin()).isTrue();
             await(alice.client().addMember(team.name(), bob.name()));
+            await(bob.client().invitations().accept(team.name()));
             assertThat(codeOf(bob.client().addMember(team.name(), carol.name()))).isEqualTo(ErrorCode.NOT_ADMIN);
             assertThat(codeOf(eve.client().send(Target.group(team.name()), "let me in"))).isEqualTo(ErrorCode.NOT_A_MEMBER);
             assertThat(codeOf(eve.client().history(Target.group(team.name()), 0, 10))).isEqualTo(ErrorCode.NOT_A_MEMBER);
             assertThat(codeOf(alice.client().createGroup(bob.name()))).isEqualTo(ErrorCode.ACCOUNT_EXISTS);
             await(alice.client().addMember(team.name(), carol.name()));
+            await(carol.client().invitations().accept(team.name()));
             eventually(() -> assertThat(bob.events().membership).extracting(MembershipEvent::change).contains("added"));
 
             await(alice.client().send(Target.group(team.name()), "welcome all"));
@@ -142,6 +147,42 @@ class MessagingTest {
             assertThat(members).extracting(GroupMember::name).containsExactly(bob.name());
             assertThat(members.getFirst().admin()).isTrue(); // the last admin left: the oldest member took over
             assertThat(await(bob.client().groups())).extracting(ChatGroup::name).containsExactly(team.name());
+        }
+    }
+
+    @Test
+    void beingAddedToAGroupIsAnInvitationNothingOfTheGroupReachesTheUserUntilTheyAccept() throws Exception {
+        try (User alice = register("alice"); User bob = register("bob"); User carol = register("carol")) {
+            ChatGroup team = await(alice.client().createGroup(WireClient.uniqueName("team")));
+            assertThat(await(alice.client().addMember(team.name(), bob.name())).memberCount()).isEqualTo(1);
+            await(alice.client().addMember(team.name(), bob.name())); // inviting twice is not an error
+            eventually(() -> assertThat(bob.events().membership).extracting(MembershipEvent::change, MembershipEvent::user,
+                    MembershipEvent::by).containsExactly(org.assertj.core.groups.Tuple.tuple("invited", bob.name(), alice.name())));
+            List<GroupInvitation> open = await(bob.client().invitations().list());
+            assertThat(open).extracting(i -> i.group().name(), GroupInvitation::invitedBy).containsExactly(
+                    org.assertj.core.groups.Tuple.tuple(team.name(), alice.name()));
+            assertThat(open.getFirst().group().member()).isFalse();
+
+            // Invited is not a member: not a recipient, no history, no sending, not in the member list.
+            await(alice.client().send(Target.group(team.name()), "before you joined"));
+            assertThat(await(alice.client().members(team.name()))).extracting(GroupMember::name).containsExactly(alice.name());
+            assertThat(codeOf(bob.client().history(Target.group(team.name()), 0, 10))).isEqualTo(ErrorCode.NOT_A_MEMBER);
+            assertThat(codeOf(bob.client().send(Target.group(team.name()), "hi"))).isEqualTo(ErrorCode.NOT_A_MEMBER);
+
+            assertThat(await(bob.client().invitations().accept(team.name())).member()).isTrue();
+            assertThat(await(bob.client().invitations().list())).isEmpty();
+            await(alice.client().send(Target.group(team.name()), "welcome"));
+            eventually(() -> assertThat(bob.events().texts()).containsExactly("welcome"));
+            assertThat(await(bob.client().history(Target.group(team.name()), 0, 10))).extracting(ChatMessage::text)
+                    .containsExactly("welcome");
+            eventually(() -> assertThat(alice.events().membership).extracting(MembershipEvent::change).contains("added"));
+
+            await(alice.client().addMember(team.name(), carol.name()));
+            await(carol.client().invitations().decline(team.name()));
+            eventually(() -> assertThat(alice.events().membership).extracting(MembershipEvent::change, MembershipEvent::user)
+                    .contains(org.assertj.core.groups.Tuple.tuple("declined", carol.name())));
+            assertThat(codeOf(carol.client().invitations().accept(team.name()))).isEqualTo(ErrorCode.NOT_A_MEMBER);
+            assertThat(await(alice.client().members(team.name()))).hasSize(2);
         }
     }
 

@@ -65,6 +65,7 @@ abstract class ServerNeverSeesPlaintextContract {
                 await(a.send(Target.user(bob), directText));
                 ChatGroup team = await(a.createGroup(WireClient.uniqueName("team")));
                 await(a.addMember(team.name(), bob));
+                await(b.invitations().accept(team.name()));
                 await(a.send(Target.group(team.name()), groupText));
                 assertThat(await(b.history(Target.user(alice), 0, 10))).extracting(ChatMessage::text).containsExactly(directText);
                 assertThat(await(b.history(Target.group(team.name()), 0, 10))).extracting(ChatMessage::text).containsExactly(groupText);

@@ -29,7 +29,9 @@ public final class ConversationRefusedException extends RuntimeException {
         /** The uploader's files would take more than their storage quota. */
         QUOTA_EXCEEDED,
         /** The other user has blocked this one (no direct messages, no group additions). */
-        BLOCKED
+        BLOCKED,
+        /** Accepting or declining an invitation the user does not have. */
+        NOT_INVITED
     }
 
     private final Reason reason;

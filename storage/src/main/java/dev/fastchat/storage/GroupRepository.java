@@ -26,6 +26,26 @@ public interface GroupRepository {
      */
     CompletableFuture<MembershipChange> add(long groupId, long actorId, long accountId, int maxMembers, Instant now);
 
+    /**
+     * Invites a user (admin only): they become a member when they accept. Fails with {@code BLOCKED} if the
+     * user has blocked the inviter.
+     */
+    CompletableFuture<InviteOutcome> invite(long groupId, long actorId, long accountId, Instant now);
+
+    /**
+     * Accepts the user's invitation: they become a member (seeing messages from now on). Fails with
+     * {@code NOT_INVITED} without one, {@code GROUP_FULL} if the group has {@code maxMembers} already.
+     *
+     * @return the change, with {@link MembershipChange#promoted()} holding who had invited them
+     */
+    CompletableFuture<MembershipChange> accept(long groupId, long accountId, int maxMembers, Instant now);
+
+    /** Declines the user's invitation. Fails with {@code NOT_INVITED} without one; returns who had invited them. */
+    CompletableFuture<Long> decline(long groupId, long accountId);
+
+    /** The user's open invitations, oldest first. */
+    List<GroupInvitation> invitations(long accountId);
+
     /** Removes a member (admin only). They keep what they had and see nothing new. */
     CompletableFuture<MembershipChange> remove(long groupId, long actorId, long accountId);
 

@@ -245,6 +245,7 @@ public final class LoadGenerator {
         for (int i = 1; i < options.groupSize(); i++) {
             if (!members.contains(names.get(i))) {
                 admin.addMember(group.name(), names.get(i)).get(60, TimeUnit.SECONDS);
+                clients.get(i).invitations().accept(group.name()).get(60, TimeUnit.SECONDS); // the member consents
             }
         }
         return Target.group(group.name());

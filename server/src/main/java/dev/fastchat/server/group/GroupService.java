@@ -18,7 +18,11 @@ import dev.fastchat.protocol.v1.RemoveMember;
 import dev.fastchat.protocol.v1.Role;
 import dev.fastchat.server.account.KeyDirectoryService;
 import dev.fastchat.server.config.MessagingConfig;
+import dev.fastchat.protocol.v1.AnswerInvitation;
+import dev.fastchat.protocol.v1.Invitation;
+import dev.fastchat.protocol.v1.InvitationList;
 import dev.fastchat.server.limits.RateLimiter;
+import dev.fastchat.storage.GroupInvitation;
 import dev.fastchat.server.session.Connection;
 import dev.fastchat.server.session.ConnectionState.LoggedIn;
 import dev.fastchat.server.session.RequestRefusedException;
@@ -86,19 +90,60 @@ public final class GroupService {
         });
     }
 
+    /** Invites a user; they become a member when they accept. */
     public CompletableFuture<Envelope.Builder> add(Connection connection, AddMember request) {
         LoggedIn user = connection.state().user();
         Group group = group(request.getGroup());
         Account target = account(request.getUsername());
         limit(additions, user, config.memberAdditionsPerMinute(), "members added");
-        return groups.add(group.id(), user.accountId(), target.id(), config.maxGroupMembers(), clock.instant())
-                .thenApply(change -> {
-                    if (!change.changed()) {
-                        throw new RequestRefusedException(ErrorCode.ALREADY_MEMBER,
-                                target.name() + " is already a member of " + group.name());
-                    }
-                    return changed(change, Change.ADDED, target.name(), user, List.of());
-                });
+        return groups.invite(group.id(), user.accountId(), target.id(), clock.instant()).thenApply(invited -> {
+            switch (invited.outcome()) {
+                case ALREADY_MEMBER -> throw new RequestRefusedException(ErrorCode.ALREADY_MEMBER,
+                        target.name() + " is already a member of " + group.name());
+                case INVITED -> {
+                    List<Long> recipients = new ArrayList<>(invited.members());
+                    recipients.add(target.id());
+                    notify(recipients, invited.group(), Change.INVITED, target.name(), user.username());
+                }
+                case ALREADY_INVITED -> { } // they were told the first time
+            }
+            return Envelope.newBuilder().setGroupInfo(info(invited.group()));
+        });
+    }
+
+    /** The caller's open invitations. */
+    public CompletableFuture<Envelope.Builder> invitations(Connection connection) {
+        LoggedIn user = connection.state().user();
+        InvitationList.Builder list = InvitationList.newBuilder();
+        for (GroupInvitation invitation : groups.invitations(user.accountId())) {
+            GroupMembership group = groups.membership(invitation.group().id(), user.accountId()).orElseThrow();
+            list.addInvitations(Invitation.newBuilder().setGroup(info(group)).setInvitedBy(invitation.invitedBy())
+                    .setCreatedAtMs(invitation.createdAt().toEpochMilli()));
+        }
+        return CompletableFuture.completedFuture(Envelope.newBuilder().setInvitationList(list));
+    }
+
+    /** Accepts (joining the group) or declines an invitation; the members are told either way. */
+    public CompletableFuture<Envelope.Builder> answer(Connection connection, AnswerInvitation request) {
+        LoggedIn user = connection.state().user();
+        Group group = group(request.getGroup());
+        if (request.getAccept()) {
+            return groups.accept(group.id(), user.accountId(), config.maxGroupMembers(), clock.instant()).thenApply(change -> {
+                String inviter = accounts.findById(change.promoted()).map(Account::name).orElse(user.username());
+                if (change.changed()) {
+                    notify(change.members(), change.group(), Change.ADDED, user.username(), inviter);
+                }
+                return Envelope.newBuilder().setGroupInfo(info(change.group()));
+            });
+        }
+        return groups.decline(group.id(), user.accountId()).thenApply(inviter -> {
+            GroupMembership state = groups.membership(group.id(), user.accountId()).orElseThrow();
+            List<Long> recipients = new ArrayList<>(groups.members(group.id()).stream().map(GroupMember::accountId).toList());
+            recipients.add(user.accountId());
+            notify(recipients, state, Change.DECLINED, user.username(),
+                    accounts.findById(inviter).map(Account::name).orElse(""));
+            return Envelope.newBuilder().setOk(dev.fastchat.protocol.v1.Ok.getDefaultInstance());
+        });
     }
 
     public CompletableFuture<Envelope.Builder> remove(Connection connection, RemoveMember request) {

@@ -114,6 +114,8 @@ public final class RequestDispatcher {
             case MARK_READ -> authenticated(connection, request, r -> services.messages().markRead(connection, r.getMarkRead()));
             case CREATE_GROUP -> authenticated(connection, request, r -> services.groups().create(connection, r.getCreateGroup()));
             case ADD_MEMBER -> authenticated(connection, request, r -> services.groups().add(connection, r.getAddMember()));
+            case LIST_INVITATIONS -> authenticated(connection, request, r -> services.groups().invitations(connection));
+            case ANSWER_INVITATION -> authenticated(connection, request, r -> services.groups().answer(connection, r.getAnswerInvitation()));
             case REMOVE_MEMBER -> authenticated(connection, request, r -> services.groups().remove(connection, r.getRemoveMember()));
             case PROMOTE_MEMBER -> authenticated(connection, request, r -> services.groups().promote(connection, r.getPromoteMember()));
             case LEAVE_GROUP -> authenticated(connection, request, r -> services.groups().leave(connection, r.getLeaveGroup()));
@@ -272,6 +274,7 @@ public final class RequestDispatcher {
                     case OUT_OF_ORDER -> ErrorCode.BAD_REQUEST;
                     case QUOTA_EXCEEDED -> ErrorCode.QUOTA_EXCEEDED;
                     case BLOCKED -> ErrorCode.BLOCKED;
+                    case NOT_INVITED -> ErrorCode.NOT_A_MEMBER;
                 }, rule.getMessage());
             }
             case NameTakenException taken -> Envelopes.error(id, ErrorCode.ACCOUNT_EXISTS, "the name '" + taken.name() + "' is taken");

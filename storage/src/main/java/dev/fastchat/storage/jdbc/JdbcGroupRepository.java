@@ -3,10 +3,12 @@ package dev.fastchat.storage.jdbc;
 import dev.fastchat.storage.ConversationRefusedException;
 import dev.fastchat.storage.ConversationRefusedException.Reason;
 import dev.fastchat.storage.Group;
+import dev.fastchat.storage.GroupInvitation;
 import dev.fastchat.storage.GroupMember;
 import dev.fastchat.storage.GroupMembership;
 import dev.fastchat.storage.GroupRepository;
 import dev.fastchat.storage.IdentityKeys;
+import dev.fastchat.storage.InviteOutcome;
 import dev.fastchat.storage.MemberRole;
 import dev.fastchat.storage.MembershipChange;
 import dev.fastchat.storage.NameTakenException;
@@ -80,31 +82,112 @@ public final class JdbcGroupRepository implements GroupRepository {
         return writer.submit("add group member", connection -> {
             Locked locked = lock(connection, groupId);
             requireAdmin(connection, locked.group(), actorId);
-            Optional<Row> existing = row(connection, locked.group(), accountId);
-            boolean changed = existing.map(Row::left).orElse(true);
-            if (changed && JdbcAccountRepository.isBlocked(connection, accountId, actorId)) {
+            if (row(connection, locked.group(), accountId).map(Row::left).orElse(true)
+                    && JdbcAccountRepository.isBlocked(connection, accountId, actorId)) {
                 throw new ConversationRefusedException(Reason.BLOCKED, "this user does not accept group invitations from you");
             }
-            if (changed && activeMembers(connection, locked.group()) >= maxMembers) {
-                throw new ConversationRefusedException(Reason.GROUP_FULL,
-                        locked.group().name() + " has the most members a group may have (" + maxMembers + ")");
-            }
-            if (existing.isPresent() && existing.get().left()) {
-                Jdbc.update(connection, """
-                        UPDATE members SET role = 'member', joined_at = ?, joined_seq = ?, left_seq = NULL, read_seq = ?
-                        WHERE conversation_id = ? AND account_id = ?
-                        """, s -> {
-                            s.setLong(1, now.toEpochMilli());
-                            s.setLong(2, locked.lastSeq());
-                            s.setLong(3, locked.lastSeq());
-                            s.setString(4, locked.group().conversation().value());
-                            s.setLong(5, accountId);
-                        });
-            } else if (existing.isEmpty()) {
-                insertMember(connection, locked.group(), accountId, MemberRole.MEMBER, now, locked.lastSeq());
-            }
-            return result(connection, locked.group(), actorId, changed, 0);
+            MembershipChange joined = join(connection, locked, accountId, maxMembers, now);
+            return result(connection, locked.group(), actorId, joined.changed(), 0);
         });
+    }
+
+    /** Makes {@code accountId} a member (again) from the group's next message on; a current member changes nothing. */
+    private static MembershipChange join(Connection connection, Locked locked, long accountId, int maxMembers, Instant now)
+            throws SQLException {
+        Optional<Row> existing = row(connection, locked.group(), accountId);
+        boolean changed = existing.map(Row::left).orElse(true);
+        if (changed && activeMembers(connection, locked.group()) >= maxMembers) {
+            throw new ConversationRefusedException(Reason.GROUP_FULL,
+                    locked.group().name() + " has the most members a group may have (" + maxMembers + ")");
+        }
+        if (existing.isPresent() && existing.get().left()) {
+            Jdbc.update(connection, """
+                    UPDATE members SET role = 'member', joined_at = ?, joined_seq = ?, left_seq = NULL, read_seq = ?
+                    WHERE conversation_id = ? AND account_id = ?
+                    """, s -> {
+                        s.setLong(1, now.toEpochMilli());
+                        s.setLong(2, locked.lastSeq());
+                        s.setLong(3, locked.lastSeq());
+                        s.setString(4, locked.group().conversation().value());
+                        s.setLong(5, accountId);
+                    });
+        } else if (existing.isEmpty()) {
+            insertMember(connection, locked.group(), accountId, MemberRole.MEMBER, now, locked.lastSeq());
+        }
+        return result(connection, locked.group(), accountId, changed, 0);
+    }
+
+    @Override
+    public CompletableFuture<InviteOutcome> invite(long groupId, long actorId, long accountId, Instant now) {
+        return writer.submit("invite to group", connection -> {
+            Locked locked = lock(connection, groupId);
+            requireAdmin(connection, locked.group(), actorId);
+            InviteOutcome.Outcome outcome;
+            if (row(connection, locked.group(), accountId).filter(r -> !r.left()).isPresent()) {
+                outcome = InviteOutcome.Outcome.ALREADY_MEMBER;
+            } else if (JdbcAccountRepository.isBlocked(connection, accountId, actorId)) {
+                throw new ConversationRefusedException(Reason.BLOCKED, "this user does not accept group invitations from you");
+            } else if (invitedBy(connection, groupId, accountId).isPresent()) {
+                outcome = InviteOutcome.Outcome.ALREADY_INVITED;
+            } else {
+                Jdbc.update(connection, "INSERT INTO invitations (group_id, account_id, invited_by, created_at) VALUES (?, ?, ?, ?)",
+                        s -> {
+                            s.setLong(1, groupId);
+                            s.setLong(2, accountId);
+                            s.setLong(3, actorId);
+                            s.setLong(4, now.toEpochMilli());
+                        });
+                outcome = InviteOutcome.Outcome.INVITED;
+            }
+            MembershipChange state = result(connection, locked.group(), actorId, false, 0);
+            return new InviteOutcome(state.group(), state.members(), outcome);
+        });
+    }
+
+    @Override
+    public CompletableFuture<MembershipChange> accept(long groupId, long accountId, int maxMembers, Instant now) {
+        return writer.submit("accept group invitation", connection -> {
+            Locked locked = lock(connection, groupId);
+            long inviter = takeInvitation(connection, locked.group(), accountId);
+            MembershipChange change = join(connection, locked, accountId, maxMembers, now);
+            return new MembershipChange(change.group(), change.members(), change.changed(), inviter);
+        });
+    }
+
+    @Override
+    public CompletableFuture<Long> decline(long groupId, long accountId) {
+        return writer.submit("decline group invitation", connection -> {
+            Locked locked = lock(connection, groupId);
+            return takeInvitation(connection, locked.group(), accountId);
+        });
+    }
+
+    @Override
+    public List<GroupInvitation> invitations(long accountId) {
+        return jdbc.queryList("list invitations", """
+                SELECT g.id, g.name, g.created_at, i.invited_by, a.name AS inviter, i.created_at AS invited_at
+                FROM invitations i JOIN chat_groups g ON g.id = i.group_id JOIN accounts a ON a.id = i.invited_by
+                WHERE i.account_id = ? ORDER BY i.created_at, g.name
+                """, s -> s.setLong(1, accountId), row -> new GroupInvitation(mapGroup(row), row.getLong("invited_by"),
+                        row.getString("inviter"), Instant.ofEpochMilli(row.getLong("invited_at"))));
+    }
+
+    private static Optional<Long> invitedBy(Connection connection, long groupId, long accountId) throws SQLException {
+        return Jdbc.query(connection, "SELECT invited_by FROM invitations WHERE group_id = ? AND account_id = ?", s -> {
+            s.setLong(1, groupId);
+            s.setLong(2, accountId);
+        }, row -> row.getLong(1)).stream().findFirst();
+    }
+
+    /** Deletes the user's invitation to {@code group} and returns who had invited them; NOT_INVITED without one. */
+    private static long takeInvitation(Connection connection, Group group, long accountId) throws SQLException {
+        long inviter = invitedBy(connection, group.id(), accountId).orElseThrow(() ->
+                new ConversationRefusedException(Reason.NOT_INVITED, "you have no invitation to " + group.name()));
+        Jdbc.update(connection, "DELETE FROM invitations WHERE group_id = ? AND account_id = ?", s -> {
+            s.setLong(1, group.id());
+            s.setLong(2, accountId);
+        });
+        return inviter;
     }
 
     @Override
