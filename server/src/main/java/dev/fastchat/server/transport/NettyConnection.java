@@ -32,6 +32,9 @@ final class NettyConnection implements Connection {
     private final int resumeBelow;
     /** Whether its waiting requests are held because it has too many bytes of replies unsent. */
     private final java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Reading stops while the connection has as many requests as it may, or while it does not read replies (event loop). */
+    private boolean pausedForRequests;
+    private boolean pausedForReplies;
 
     /**
      * @param pauseAbove unsent reply bytes above which the connection's requests wait (its high watermark)
@@ -102,10 +105,6 @@ final class NettyConnection implements Connection {
             channel.close();
         }
     }
-
-    /** Reading stops while the connection has as many requests as it may, or while it does not read replies. */
-    private boolean pausedForRequests;
-    private boolean pausedForReplies;
 
     @Override
     public void readRequests(boolean read) {
