@@ -42,8 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * One address attacks a server run with a small heap and little direct memory: 2,000 connections that hold
  * half-sent frames (the largest they may send before log-in, and the largest there is) and 500 logged-in
- * clients that ask for history again and again and never read. Meanwhile, from 5 s after the attack opened
- * its connections and for 25 s, a user at another address logs in and gets a direct message acknowledged
+ * clients that ask for history again and again and never read. Meanwhile, from 8 s after the attack opened
+ * its connections and for 30 s, a user at another address logs in and gets a direct message acknowledged
  * within 2 s, every second; the server logs no stack trace.
  *
  * <p>The per-address caps are lifted for the run, as if the attack came from as many addresses as it
@@ -53,7 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
 class AbusiveClientsIT {
     private static final int HALF_SENDERS = 2_000;
     private static final int NON_READERS = 500;
-    private static final long ATTACK_SECONDS = 25;
+    private static final long ATTACK_SECONDS = 30;
     private static final SecureRandom RANDOM = new SecureRandom();
     /** The attack's open connections, closed when it ends (a write the server stopped reading would wait). */
     private static final java.util.Set<AutoCloseable> OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -116,7 +116,10 @@ class AbusiveClientsIT {
                     attack.submit(() -> askAndNeverRead(address, me, peer, attacking, historyRequests, closedByServer));
                 }
                 try {
-                    Thread.sleep(5_000); // let the attack open its 2,500 connections and fill every buffer it can
+                    // Let the attack open its 2,500 connections and fill every buffer it can (and the server compile
+                    // its paths); the rounds then span the attack's second wave: the half-frames closed at the
+                    // log-in deadline coming back, the non-readers closed as slow readers logging in again.
+                    Thread.sleep(8_000);
                     HttpClient http = HttpClient.newHttpClient();
                     List<java.util.concurrent.Future<?>> rounds = new ArrayList<>();
                     long first = System.nanoTime();
