@@ -20,7 +20,8 @@ public interface Connection {
 
     /**
      * Stops reading the client's requests ({@code false}: they wait in its socket, and it waits with them) or
-     * reads them again. Used when a connection has as many requests accepted as it may.
+     * reads them again, when the connection has as many requests accepted as it may or has room again. Calls
+     * may arrive out of order: the transport decides from {@link ConnectionState#full()} when it acts.
      */
     void readRequests(boolean read);
 

@@ -77,6 +77,11 @@ public final class ConnectionState {
         return accepted.get() > 0;
     }
 
+    /** Whether the connection has as many requests accepted as it may (it is not read until one is answered). */
+    public boolean full() {
+        return accepted.get() >= maxInflightRequests;
+    }
+
     /** Counts a request in; returns whether the connection now has as many as it may (stop reading it). */
     boolean startRequest() {
         return accepted.incrementAndGet() == maxInflightRequests;

@@ -31,7 +31,7 @@ final class NettyConnection implements Connection {
     private final int pauseAbove;
     private final int resumeBelow;
     /** Whether its waiting requests are held because it has too many bytes of replies unsent. */
-    private final java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+    private boolean held; // guarded by this
     /** Reading stops while the connection has as many requests as it may, or while it does not read replies (event loop). */
     private boolean pausedForRequests;
     private boolean pausedForReplies;
@@ -85,16 +85,28 @@ final class NettyConnection implements Connection {
         }
         // Counted from here, not from the socket: a busy event loop may hold writes for a while, and until
         // they reach the socket the channel still looks writable.
-        if (queued.addAndGet(size) > pauseAbove && held.compareAndSet(false, true)) {
-            dispatcher.readsReplies(this, false);
-        }
+        queued.addAndGet(size);
+        updateHeld();
         budget.add(size);
         channel.writeAndFlush(envelope).addListener(done -> {
             budget.add(-size);
-            if (queued.addAndGet(-size) < resumeBelow && held.compareAndSet(true, false)) {
-                dispatcher.readsReplies(this, true);
-            }
+            queued.addAndGet(-size);
+            updateHeld();
         });
+    }
+
+    /**
+     * Holds the connection's waiting requests while more than the high watermark of its replies is unsent,
+     * until it is under the low one. Decided from the count at the time, under a lock, so that a late call
+     * cannot undo a newer one.
+     */
+    private synchronized void updateHeld() {
+        long unsent = queued.get();
+        boolean hold = held ? unsent >= resumeBelow : unsent > pauseAbove;
+        if (hold != held) {
+            held = hold;
+            dispatcher.readsReplies(this, !hold);
+        }
     }
 
     @Override
@@ -108,8 +120,10 @@ final class NettyConnection implements Connection {
 
     @Override
     public void readRequests(boolean read) {
+        // Decided on the event loop from the count then, not from {@code read}: two calls from different
+        // threads may arrive in either order, and the later count is the true one.
         channel.eventLoop().execute(() -> {
-            pausedForRequests = !read;
+            pausedForRequests = state.full();
             channel.config().setAutoRead(!pausedForRequests && !pausedForReplies);
         });
     }
