@@ -776,7 +776,6 @@ public final class ChatClient implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> operation.apply(current), WORK);
     }
 
-    /** Runs {@code operation}, turning a synchronous failure into a failed future. */
     /**
      * Runs a log-in step; if the server closed the connection while it was on its way (a server closes a
      * connection that has not logged in after a while), runs it once more on a new connection.
@@ -795,6 +794,7 @@ public final class ChatClient implements AutoCloseable {
         }).thenCompose(next -> next);
     }
 
+    /** Runs {@code operation}, turning a synchronous failure into a failed future. */
     private static <T> CompletableFuture<T> guard(java.util.function.Supplier<CompletableFuture<T>> operation) {
         try {
             return operation.get();
