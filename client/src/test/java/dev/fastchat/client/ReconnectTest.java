@@ -40,6 +40,21 @@ class ReconnectTest {
         }
     }
 
+    /** A client with auto-reconnect, connected through {@code proxy} and logged in as {@code user}. */
+    private static ChatClient loggedInThrough(TcpProxy proxy, String user, java.nio.file.Path keys, ConnectionEvents events)
+            throws Exception {
+        ChatClient client = ChatClient.builder().server("127.0.0.1", proxy.port()).keyStoreDirectory(keys)
+                .registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(events).autoReconnect(true).build();
+        try {
+            await(client.connect());
+            await(client.login(user, "pw".toCharArray()));
+            return client;
+        } catch (Exception e) {
+            client.close();
+            throw e;
+        }
+    }
+
     @Test
     void aCutConnectionIsRepairedWithBackoffAndWhatWasSentMeanwhileArrivesOnce() throws Exception {
         try (User alice = chats.register("alice"); User bobSetup = chats.register("bob");
@@ -47,11 +62,7 @@ class ReconnectTest {
             String bob = bobSetup.name();
             bobSetup.close();
             ConnectionEvents events = new ConnectionEvents();
-            try (ChatClient client = ChatClient.builder().server("127.0.0.1", proxy.port())
-                    .keyStoreDirectory(chats.keys(bob, "first")).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
-                    .listener(events).autoReconnect(true).build()) {
-                await(client.connect());
-                await(client.login(bob, "pw".toCharArray()));
+            try (ChatClient client = loggedInThrough(proxy, bob, chats.keys(bob, "first"), events)) {
                 await(alice.client().send(Target.user(bob), "before the cut"));
                 eventually(() -> assertThat(events.texts()).containsExactly("before the cut"));
 
@@ -80,11 +91,7 @@ class ReconnectTest {
             String bob = bobSetup.name();
             bobSetup.close();
             ConnectionEvents events = new ConnectionEvents();
-            try (ChatClient client = ChatClient.builder().server("127.0.0.1", proxy.port())
-                    .keyStoreDirectory(chats.keys(bob, "first")).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
-                    .listener(events).autoReconnect(true).build()) {
-                await(client.connect());
-                await(client.login(bob, "pw".toCharArray()));
+            try (ChatClient client = loggedInThrough(proxy, bob, chats.keys(bob, "first"), events)) {
                 await(alice.client().send(Target.user(bob), "hello"));
                 eventually(() -> assertThat(events.texts()).containsExactly("hello"));
 
@@ -109,11 +116,7 @@ class ReconnectTest {
         try (User alice = chats.register("alice"); TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
             alice.close();
             ConnectionEvents events = new ConnectionEvents();
-            ChatClient client = ChatClient.builder().server("127.0.0.1", proxy.port())
-                    .keyStoreDirectory(chats.dir().resolve("keys-" + alice.name() + "-first")).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
-                    .listener(events).autoReconnect(true).build();
-            await(client.connect());
-            await(client.login(alice.name(), "pw".toCharArray()));
+            ChatClient client = loggedInThrough(proxy, alice.name(), chats.dir().resolve("keys-" + alice.name() + "-first"), events);
             proxy.cut();
             eventually(() -> assertThat(events.events).contains("reconnecting 1"));
             client.close();
