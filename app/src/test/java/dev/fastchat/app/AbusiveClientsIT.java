@@ -29,10 +29,12 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -93,7 +95,7 @@ class AbusiveClientsIT {
                 }
             }
 
-            AtomicBoolean attacking = new AtomicBoolean(true);
+            CountDownLatch over = new CountDownLatch(1); // counted down when the attack is to end
             AtomicLong halfFramesSent = new AtomicLong();
             AtomicLong historyRequests = new AtomicLong();
             AtomicLong closedByServer = new AtomicLong();
@@ -104,40 +106,41 @@ class AbusiveClientsIT {
             long pid = server.process.pid();
             // The user's rounds run on platform threads of their own: on the attack's virtual threads they would
             // wait for a carrier thread behind 2,500 attackers, and the wait would count as the server's.
-            try (ExecutorService attack = Executors.newVirtualThreadPerTaskExecutor();
-                 ExecutorService legitimate = Executors.newThreadPerTaskExecutor(Thread.ofPlatform().name("legitimate-", 0).factory())) {
+            ScheduledExecutorService legitimate = Executors.newScheduledThreadPool((int) ATTACK_SECONDS,
+                    Thread.ofPlatform().name("legitimate-", 0).factory());
+            ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+            try (ExecutorService attack = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (int i = 0; i < HALF_SENDERS; i++) {
                     boolean largest = i % 2 == 0;
-                    attack.submit(() -> holdHalfFrames(address, largest, attacking, halfFramesSent, closedByServer));
+                    attack.submit(() -> holdHalfFrames(address, largest, over, halfFramesSent, closedByServer));
                 }
                 for (int i = 0; i < NON_READERS; i++) {
                     User me = attackers.get(i);
                     User peer = attackers.get(i ^ 1);
-                    attack.submit(() -> askAndNeverRead(address, me, peer, attacking, historyRequests, closedByServer));
+                    attack.submit(() -> askAndNeverRead(address, me, peer, over, historyRequests, closedByServer));
                 }
                 try {
-                    // Let the attack open its 2,500 connections and fill every buffer it can (and the server compile
-                    // its paths); the rounds then span the attack's second wave: the half-frames closed at the
-                    // log-in deadline coming back, the non-readers closed as slow readers logging in again.
-                    Thread.sleep(8_000);
+                    // The first round 8 s in: the attack has opened its 2,500 connections and filled every buffer it
+                    // can (and the server compiled its paths); the rounds then span the attack's second wave: the
+                    // half-frames closed at the log-in deadline coming back, the non-readers closed as slow readers
+                    // logging in again. One round a second, each on its own thread, each followed by a sample.
                     HttpClient http = HttpClient.newHttpClient();
-                    List<java.util.concurrent.Future<?>> rounds = new ArrayList<>();
-                    long first = System.nanoTime();
-                    for (int round = 1; round <= ATTACK_SECONDS; round++) { // one a second, each on its own thread
-                        long due = first + TimeUnit.SECONDS.toNanos(round - 1);
-                        Thread.sleep(Math.max(0, (due - System.nanoTime()) / 1_000_000));
+                    List<ScheduledFuture<?>> rounds = new ArrayList<>();
+                    for (int round = 1; round <= ATTACK_SECONDS; round++) {
                         int number = round;
-                        rounds.add(legitimate.submit(() -> {
+                        rounds.add(legitimate.schedule(() -> {
                             legitimateRound(address, alice, bob, number, loginMillis, sendMillis, slow);
                             return null;
-                        }));
-                        samples.add(sample(http, adminPort, pid));
+                        }, 8 + round - 1, TimeUnit.SECONDS));
+                        rounds.add(sampler.schedule(() -> samples.add(sample(http, adminPort, pid)), 8 + round - 1, TimeUnit.SECONDS));
                     }
-                    for (java.util.concurrent.Future<?> round : rounds) {
-                        round.get(30, TimeUnit.SECONDS);
+                    for (ScheduledFuture<?> round : rounds) {
+                        round.get(8 + ATTACK_SECONDS + 30, TimeUnit.SECONDS);
                     }
                 } finally {
-                    attacking.set(false);
+                    over.countDown();
+                    legitimate.shutdownNow();
+                    sampler.shutdownNow();
                     for (AutoCloseable connection : OPEN) {
                         connection.close();
                     }
@@ -196,11 +199,11 @@ class AbusiveClientsIT {
     }
 
     /** Opens a connection, sends part of a frame, holds it until the server closes it, and again. */
-    private static void holdHalfFrames(HostAndPort address, boolean largest, AtomicBoolean attacking, AtomicLong opened,
+    private static void holdHalfFrames(HostAndPort address, boolean largest, CountDownLatch over, AtomicLong opened,
                                        AtomicLong closed) {
         int declared = largest ? 1 << 20 : 16_000; // the largest frame; or just under the limit before log-in
         byte[] half = ByteBuffer.allocate(4 + declared / 2).putInt(declared).array();
-        while (attacking.get()) {
+        while (over.getCount() > 0) {
             try (Socket socket = new Socket()) {
                 OPEN.add(socket);
                 socket.connect(new InetSocketAddress(address.host(), address.port()), 5_000);
@@ -210,7 +213,7 @@ class AbusiveClientsIT {
                 out.flush();
                 socket.setSoTimeout(1_000);
                 InputStream in = socket.getInputStream();
-                while (attacking.get()) {
+                while (over.getCount() > 0) {
                     try {
                         if (in.read() < 0) {
                             closed.incrementAndGet();
@@ -224,12 +227,12 @@ class AbusiveClientsIT {
             } catch (IOException e) {
                 closed.incrementAndGet(); // reset or refused: try again
             }
-            pause(1_000);
+            pause(over, 1_000);
         }
     }
 
     /** Logs in, asks for its history 200 times at once every half second, never reads; logs in again when closed. */
-    private static void askAndNeverRead(HostAndPort address, User me, User peer, AtomicBoolean attacking, AtomicLong requests,
+    private static void askAndNeverRead(HostAndPort address, User me, User peer, CountDownLatch over, AtomicLong requests,
                                         AtomicLong closed) {
         String conversation = "d:" + Math.min(me.id(), peer.id()) + ":" + Math.max(me.id(), peer.id());
         ByteBuffer batch = ByteBuffer.allocate(200 * 64);
@@ -239,19 +242,19 @@ class AbusiveClientsIT {
             batch.putInt(body.length).put(body);
         }
         byte[] requestsBytes = java.util.Arrays.copyOf(batch.array(), batch.position());
-        while (attacking.get()) {
+        while (over.getCount() > 0) {
             try (WireClient client = WireClient.connect(address, 4096)) {
                 OPEN.add(client);
                 client.hello();
                 client.login(me.name(), me.authKey());
-                while (attacking.get()) {
+                while (over.getCount() > 0) {
                     client.sendRaw(requestsBytes);
                     requests.addAndGet(200);
-                    pause(500);
+                    pause(over, 500);
                 }
             } catch (RuntimeException e) {
                 closed.incrementAndGet(); // closed by the server (as a slow reader): log in again
-                pause(1_000);
+                pause(over, 1_000);
             }
         }
     }
@@ -323,9 +326,10 @@ class AbusiveClientsIT {
         return sorted.isEmpty() ? 0 : sorted.get(Math.max(0, rank - 1));
     }
 
-    private static void pause(long millis) {
+    /** Waits {@code millis}, or less if the attack ends meanwhile (the attackers' pace). */
+    private static void pause(CountDownLatch over, long millis) {
         try {
-            Thread.sleep(millis);
+            over.await(millis, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -138,16 +138,16 @@ class PeerLimitsTest {
                     // the server closed it mid-flood: expected
                 }
             });
-            long mostQueued = 0;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!sending.isDone() && System.nanoTime() < deadline) {
-                mostQueued = Math.max(mostQueued, server.server().queuedBytes());
-                Thread.sleep(10);
-            }
-            sending.get(1, TimeUnit.SECONDS); // the flood ended: the server closed the connection, never read it all
+            java.util.concurrent.atomic.AtomicLong mostQueued = new java.util.concurrent.atomic.AtomicLong();
+            // Sampled every 10 ms until the flood ends: the server closes the connection, never having read it all.
+            Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).pollInterval(java.time.Duration.ofMillis(10)).until(() -> {
+                mostQueued.accumulateAndGet(server.server().queuedBytes(), Math::max);
+                return sending.isDone();
+            });
+            sending.get(1, TimeUnit.SECONDS);
             assertThat(attacker.closedByServer()).isTrue();
             // Paused at 64 KiB: what was queued is the watermark and the replies to one read's worth of requests.
-            assertThat(mostQueued).isLessThan(4L << 20);
+            assertThat(mostQueued.get()).isLessThan(4L << 20);
             // What was queued for it is let go with it (its write listeners run on its event loop, soon after).
             Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> server.server().queuedBytes() == 0);
             reader.hello();
