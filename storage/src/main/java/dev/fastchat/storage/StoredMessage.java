@@ -15,4 +15,15 @@ import java.time.Instant;
  * @param groupName the group's name, or empty for a direct message
  */
 public record StoredMessage(String conversationId, long seq, long senderId, String senderName, String clientMsgId,
-                            byte[] sealed, Instant createdAt, String groupName) {}
+                            byte[] sealed, Instant createdAt, String groupName) {
+
+    /** The bytes of its sealed form (what a page of messages is budgeted by). */
+    public long sealedSize() {
+        return sealed.length;
+    }
+
+    /** The bytes of the sealed forms of {@code messages} together. */
+    public static long sealedSize(java.util.Collection<StoredMessage> messages) {
+        return messages.stream().mapToLong(StoredMessage::sealedSize).sum();
+    }
+}

@@ -187,11 +187,7 @@ public final class MessageService {
 
     /** Whether a page was cut at its byte budget (there may be more after it). */
     private static boolean full(List<StoredMessage> page) {
-        long bytes = 0;
-        for (StoredMessage message : page) {
-            bytes += message.sealed().length;
-        }
-        return bytes >= MessageLimits.PAGE_BYTES;
+        return StoredMessage.sealedSize(page) >= MessageLimits.PAGE_BYTES;
     }
 
     /** A page of history, newest first. */

@@ -38,34 +38,41 @@ final class Jdbc {
      * network cut healed) is tried once more on a fresh connection: reads are safe to repeat.
      */
     <T> List<T> queryList(String what, String sql, Binder binder, RowMapper<T> mapper) {
-        return queryList(what, sql, binder, mapper, read -> false);
+        return queryList(what, sql, binder, mapper, row -> 0, Long.MAX_VALUE);
     }
 
-    /** Like {@link #queryList(String, String, Binder, RowMapper)}, but stops reading rows once {@code enough} holds. */
-    <T> List<T> queryList(String what, String sql, Binder binder, RowMapper<T> mapper, java.util.function.Predicate<List<T>> enough) {
+    /**
+     * Like {@link #queryList(String, String, Binder, RowMapper)}, but stops reading rows once their
+     * {@code weight}s add up to {@code budget} (the row that reaches it is the last one read).
+     */
+    <T> List<T> queryList(String what, String sql, Binder binder, RowMapper<T> mapper, java.util.function.ToLongFunction<T> weight,
+                          long budget) {
         try {
-            return read(sql, binder, mapper, enough);
+            return read(sql, binder, mapper, weight, budget);
         } catch (SQLException first) {
             if (first.getSQLState() == null || !first.getSQLState().startsWith("08")) {
                 throw new StorageException(what, first);
             }
             try {
-                return read(sql, binder, mapper, enough);
+                return read(sql, binder, mapper, weight, budget);
             } catch (SQLException second) {
                 throw new StorageException(what, second);
             }
         }
     }
 
-    private <T> List<T> read(String sql, Binder binder, RowMapper<T> mapper, java.util.function.Predicate<List<T>> enough)
-            throws SQLException {
+    private <T> List<T> read(String sql, Binder binder, RowMapper<T> mapper, java.util.function.ToLongFunction<T> weight,
+                             long budget) throws SQLException {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement statement = connection.prepareStatement(sql)) {
             binder.bind(statement);
             try (ResultSet rows = statement.executeQuery()) {
                 List<T> result = new ArrayList<>();
-                while (!enough.test(result) && rows.next()) {
-                    result.add(mapper.map(rows));
+                long spent = 0;
+                while (spent < budget && rows.next()) {
+                    T row = mapper.map(rows);
+                    result.add(row);
+                    spent += weight.applyAsLong(row);
                 }
                 return result;
             }

@@ -154,22 +154,15 @@ public final class JdbcMessageRepository implements MessageRepository {
                     s.setLong(2, membership.joinedSeq());
                     s.setLong(3, upper);
                     s.setInt(4, limit);
-                }, JdbcMessageRepository::mapMessage, read -> sealedBytes(read) >= maxBytes);
-    }
-
-    private static long sealedBytes(List<StoredMessage> messages) {
-        long bytes = 0;
-        for (StoredMessage message : messages) {
-            bytes += message.sealed().length;
-        }
-        return bytes;
+                }, JdbcMessageRepository::mapMessage, StoredMessage::sealedSize, maxBytes);
     }
 
     @Override
     public List<StoredMessage> since(long accountId, Map<String, Long> cursors, int limit, long maxBytes) {
         List<StoredMessage> result = new ArrayList<>();
+        long spent = 0;
         for (Membership membership : memberships(accountId)) {
-            if (!result.isEmpty() && sealedBytes(result) >= maxBytes) {
+            if (spent >= maxBytes) {
                 break;
             }
             long from = Math.max(membership.joinedSeq(), cursors.getOrDefault(membership.conversationId(), membership.readSeq()));
@@ -181,13 +174,16 @@ public final class JdbcMessageRepository implements MessageRepository {
             if (room <= 0) {
                 break;
             }
-            result.addAll(jdbc.queryList("sync messages", SELECT_MESSAGE
+            long left = maxBytes - spent;
+            List<StoredMessage> batch = jdbc.queryList("sync messages", SELECT_MESSAGE
                     + " WHERE m.conversation_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq LIMIT ?", s -> {
                         s.setString(1, membership.conversationId());
                         s.setLong(2, from);
                         s.setLong(3, upTo);
                         s.setInt(4, room);
-                    }, JdbcMessageRepository::mapMessage, read -> sealedBytes(result) + sealedBytes(read) >= maxBytes));
+                    }, JdbcMessageRepository::mapMessage, StoredMessage::sealedSize, left);
+            result.addAll(batch);
+            spent += StoredMessage.sealedSize(batch);
         }
         return result;
     }
