@@ -173,7 +173,7 @@ public final class ChatClient implements AutoCloseable {
             return; // not logged in (a server closes such connections after a while): log-in dials again
         }
         events.execute(() -> listener.disconnected(reason));
-        if (autoReconnect && session != null) {
+        if (autoReconnect) {
             Thread.ofVirtual().name("fastchat-reconnect").start(this::reconnectWithBackoff);
         }
     }

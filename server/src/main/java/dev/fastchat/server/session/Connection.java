@@ -19,11 +19,11 @@ public interface Connection {
     void close(Envelope last);
 
     /**
-     * Stops reading the client's requests ({@code false}: they wait in its socket, and it waits with them) or
-     * reads them again, when the connection has as many requests accepted as it may or has room again. Calls
-     * may arrive out of order: the transport decides from {@link ConnectionState#full()} when it acts.
+     * The connection has just become {@link ConnectionState#full() full} of accepted requests, or has room
+     * again: the transport stops reading the client (its requests wait in its socket, and it waits with them)
+     * or reads it again. Calls may arrive out of order: the transport decides from {@code full()} when it acts.
      */
-    void readRequests(boolean read);
+    void acceptedRequestsChanged();
 
     /** What this connection has established so far. */
     ConnectionState state();

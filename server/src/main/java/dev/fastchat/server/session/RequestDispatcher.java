@@ -211,7 +211,7 @@ public final class RequestDispatcher {
         long id = request.getRequestId();
         ConnectionState state = connection.state();
         if (state.startRequest()) {
-            connection.readRequests(false); // as many as it may have: its next requests wait in its socket
+            connection.acceptedRequestsChanged(); // as many as it may have: its next requests wait in its socket
         }
         inflight.started();
         scheduler.submit(state, new FairScheduler.Task() {
@@ -246,7 +246,7 @@ public final class RequestDispatcher {
 
     private static void finish(Connection connection) {
         if (connection.state().finishRequest()) {
-            connection.readRequests(true);
+            connection.acceptedRequestsChanged();
         }
     }
 

@@ -119,9 +119,9 @@ final class NettyConnection implements Connection {
     }
 
     @Override
-    public void readRequests(boolean read) {
-        // Decided on the event loop from the count then, not from {@code read}: two calls from different
-        // threads may arrive in either order, and the later count is the true one.
+    public void acceptedRequestsChanged() {
+        // Decided on the event loop from the count then: two calls from different threads may arrive in
+        // either order, and the later count is the true one.
         channel.eventLoop().execute(() -> {
             pausedForRequests = state.full();
             channel.config().setAutoRead(!pausedForRequests && !pausedForReplies);
