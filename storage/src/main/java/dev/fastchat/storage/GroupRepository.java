@@ -35,10 +35,8 @@ public interface GroupRepository {
     /**
      * Accepts the user's invitation: they become a member (seeing messages from now on). Fails with
      * {@code NOT_INVITED} without one, {@code GROUP_FULL} if the group has {@code maxMembers} already.
-     *
-     * @return the change, with {@link MembershipChange#promoted()} holding who had invited them
      */
-    CompletableFuture<MembershipChange> accept(long groupId, long accountId, int maxMembers, Instant now);
+    CompletableFuture<AcceptedInvitation> accept(long groupId, long accountId, int maxMembers, Instant now);
 
     /** Declines the user's invitation. Fails with {@code NOT_INVITED} without one; returns who had invited them. */
     CompletableFuture<Long> decline(long groupId, long accountId);

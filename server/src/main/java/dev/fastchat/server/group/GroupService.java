@@ -128,8 +128,9 @@ public final class GroupService {
         LoggedIn user = connection.state().user();
         Group group = group(request.getGroup());
         if (request.getAccept()) {
-            return groups.accept(group.id(), user.accountId(), config.maxGroupMembers(), clock.instant()).thenApply(change -> {
-                String inviter = accounts.findById(change.promoted()).map(Account::name).orElse(user.username());
+            return groups.accept(group.id(), user.accountId(), config.maxGroupMembers(), clock.instant()).thenApply(accepted -> {
+                MembershipChange change = accepted.change();
+                String inviter = accounts.findById(accepted.invitedBy()).map(Account::name).orElse(user.username());
                 if (change.changed()) {
                     notify(change.members(), change.group(), Change.ADDED, user.username(), inviter);
                 }

@@ -1,5 +1,6 @@
 package dev.fastchat.storage.jdbc;
 
+import dev.fastchat.storage.AcceptedInvitation;
 import dev.fastchat.storage.ConversationRefusedException;
 import dev.fastchat.storage.ConversationRefusedException.Reason;
 import dev.fastchat.storage.Group;
@@ -145,12 +146,11 @@ public final class JdbcGroupRepository implements GroupRepository {
     }
 
     @Override
-    public CompletableFuture<MembershipChange> accept(long groupId, long accountId, int maxMembers, Instant now) {
+    public CompletableFuture<AcceptedInvitation> accept(long groupId, long accountId, int maxMembers, Instant now) {
         return writer.submit("accept group invitation", connection -> {
             Locked locked = lock(connection, groupId);
             long inviter = takeInvitation(connection, locked.group(), accountId);
-            MembershipChange change = join(connection, locked, accountId, maxMembers, now);
-            return new MembershipChange(change.group(), change.members(), change.changed(), inviter);
+            return new AcceptedInvitation(join(connection, locked, accountId, maxMembers, now), inviter);
         });
     }
 
