@@ -101,6 +101,7 @@ public final class ChatClient implements AutoCloseable {
     private final boolean ownsGroup;
     private final LocalKeyStore keyStore;
     private final KdfParams registrationKdf;
+    private final KdfParams kdfFloor;
     private final Duration requestTimeout;
     private final String clientName;
     private final ChatListener listener;
@@ -129,6 +130,7 @@ public final class ChatClient implements AutoCloseable {
         this.group = ownsGroup ? newGroup() : builder.group;
         this.keyStore = new LocalKeyStore(builder.keyStoreDirectory);
         this.registrationKdf = builder.registrationKdf;
+        this.kdfFloor = builder.kdfFloor != null ? builder.kdfFloor : KdfParams.DEFAULT.lowest(builder.registrationKdf);
         this.requestTimeout = builder.requestTimeout;
         this.clientName = builder.clientName;
         this.dialer = new Dialer(builder.servers, group, tls, requestTimeout, clientName, closed::get);
@@ -191,6 +193,10 @@ public final class ChatClient implements AutoCloseable {
     private CompletableFuture<SessionInfo> registerNow(String username, char[] password) {
         ServerInfo info = requireConnectedOnce();
         String name = canonical(username);
+        if (!registrationKdf.within(kdfFloor, KdfParams.CEILING)) {
+            throw ChatException.local(ErrorCode.BAD_REQUEST, "this client registers with " + registrationKdf
+                    + ", outside its floor (" + kdfFloor + ") and ceiling (" + KdfParams.CEILING + ")");
+        }
         char[] secret = password.clone();
         return CompletableFuture.supplyAsync(() -> {
             try {
@@ -214,7 +220,11 @@ public final class ChatClient implements AutoCloseable {
             }
         }, KDF_EXECUTOR).thenCompose(pending -> connectedAgain()
                 .thenCompose(again -> connection().request(Envelope.newBuilder().setRegister(pending.request)))
-                .thenApply(response -> started(response.getSession(), pending.identity)));
+                .thenApply(response -> {
+                    SessionInfo started = started(response.getSession(), pending.identity);
+                    keyStore.rememberKdf(info.serverId(), name, registrationKdf);
+                    return started;
+                }));
     }
 
     /**
@@ -250,29 +260,68 @@ public final class ChatClient implements AutoCloseable {
                             Session s = response.getSession();
                             IdentityKeyPair restored = restore(s, keys.backupKey());
                             keys.destroy();
-                            return started(s, restored);
+                            SessionInfo started = started(s, restored);
+                            keyStore.rememberKdf(info.serverId(), name, keys.params());
+                            return started;
                         })))
                 .whenComplete((done, failure) -> Arrays.fill(secret, '\0'));
     }
 
     /**
      * The keys {@code password} gives for the account {@code name}, with the KDF parameters the server keeps for
-     * it, derived on a virtual thread (never the I/O thread).
+     * it, derived on a virtual thread (never the I/O thread). Parameters outside this client's floor and
+     * ceiling, or other than this device used for the account before, are refused: a server that lowers them
+     * makes the password faster to guess from the auth key it receives.
      */
-    private CompletableFuture<PasswordKeys> passwordKeys(ServerInfo info, String name, char[] password) {
+    private CompletableFuture<DerivedKeys> passwordKeys(ServerInfo info, String name, char[] password) {
         char[] secret = password.clone();
         return connection().request(Envelope.newBuilder().setGetKdfParams(GetKdfParams.newBuilder().setUsername(name)))
                 .thenApplyAsync(response -> {
                     try {
-                        dev.fastchat.protocol.v1.KdfParams p = response.getKdfParams();
-                        return PasswordKeys.derive(secret, info.serverId(), name,
-                                new KdfParams(p.getMemoryKib(), p.getIterations(), p.getParallelism()));
-                    } catch (IllegalArgumentException e) {
-                        throw new ChatException(ErrorCode.BAD_REQUEST, "the server asked for unusable KDF parameters: " + e.getMessage());
+                        KdfParams offered = offeredKdf(info, name, response.getKdfParams());
+                        return new DerivedKeys(PasswordKeys.derive(secret, info.serverId(), name, offered), offered);
                     } finally {
                         Arrays.fill(secret, '\0');
                     }
                 }, KDF_EXECUTOR);
+    }
+
+    /** The password keys of a log-in and the parameters they were derived with. */
+    private record DerivedKeys(PasswordKeys keys, KdfParams params) {
+        byte[] authKey() {
+            return keys.authKey();
+        }
+
+        byte[] backupKey() {
+            return keys.backupKey();
+        }
+
+        void destroy() {
+            keys.destroy();
+        }
+    }
+
+    /** The server's parameters for {@code name}, if this client accepts them. */
+    private KdfParams offeredKdf(ServerInfo info, String name, dev.fastchat.protocol.v1.KdfParams p) {
+        KdfParams offered;
+        try {
+            offered = new KdfParams(p.getMemoryKib(), p.getIterations(), p.getParallelism());
+        } catch (IllegalArgumentException e) {
+            throw new ChatException(ErrorCode.UNTRUSTED_SERVER, "the server asked for unusable password hash parameters: " + e.getMessage());
+        }
+        if (!offered.within(kdfFloor, KdfParams.CEILING)) {
+            throw new ChatException(ErrorCode.UNTRUSTED_SERVER, "the server asks to hash the password of " + name + " with " + offered
+                    + ", outside this client's floor (" + kdfFloor + ") and ceiling (" + KdfParams.CEILING
+                    + "); a server that lowers the cost makes the password faster to guess: not logging in");
+        }
+        Optional<KdfParams> remembered = keyStore.rememberedKdf(info.serverId(), name);
+        if (remembered.isPresent() && !remembered.get().equals(offered)) {
+            throw new ChatException(ErrorCode.UNTRUSTED_SERVER, "the server now asks to hash the password of " + name + " with "
+                    + offered + ", but this device logged in with " + remembered.get() + " before; a server that changes them"
+                    + " may be trying to weaken the password: not logging in (if the account's parameters really changed,"
+                    + " delete " + keyStore.kdfFile(info.serverId(), name) + ")");
+        }
+        return offered;
     }
 
     /**
@@ -930,6 +979,7 @@ public final class ChatClient implements AutoCloseable {
         private EventLoopGroup group;
         private Path keyStoreDirectory = LocalKeyStore.defaultDirectory();
         private KdfParams registrationKdf = KdfParams.DEFAULT;
+        private KdfParams kdfFloor;
         private Duration requestTimeout = Duration.ofSeconds(30);
         private String clientName = "fastchat-client";
         private ChatListener listener = new ChatListener() {};
@@ -983,6 +1033,16 @@ public final class ChatClient implements AutoCloseable {
          */
         public Builder registrationKdf(KdfParams params) {
             this.registrationKdf = params;
+            return this;
+        }
+
+        /**
+         * The least Argon2id cost this client accepts from a server at log-in (and registers with); default
+         * {@link KdfParams#DEFAULT}, or the {@link #registrationKdf} when that is cheaper. A server that asks for
+         * less, or for more than {@link KdfParams#CEILING}, is refused with {@code UNTRUSTED_SERVER}.
+         */
+        public Builder kdfFloor(KdfParams floor) {
+            this.kdfFloor = floor;
             return this;
         }
 

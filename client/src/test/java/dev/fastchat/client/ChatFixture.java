@@ -67,6 +67,20 @@ final class ChatFixture implements BeforeAllCallback, AfterAllCallback {
         return dir.resolve("server").resolve("fastchat.db");
     }
 
+    /**
+     * Changes the server's database behind its back, as a malicious operator would: runs {@code sql} with
+     * {@code parameters} on the SQLite file the running server uses.
+     */
+    void alterDatabase(String sql, Object... parameters) throws java.sql.SQLException {
+        try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + databaseFile());
+             java.sql.PreparedStatement statement = db.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.length; i++) {
+                statement.setObject(i + 1, parameters[i]);
+            }
+            statement.execute();
+        }
+    }
+
     /** A logged-in user with a recording listener. */
     record User(String name, ChatClient client, Recorder events) implements AutoCloseable {
         @Override

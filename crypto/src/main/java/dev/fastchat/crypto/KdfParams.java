@@ -17,6 +17,12 @@ public record KdfParams(int memoryKib, int iterations, int parallelism) {
      */
     public static final KdfParams INSECURE_FOR_TESTS = new KdfParams(64, 1, 1);
 
+    /**
+     * The most a client spends on one log-in (1 GiB, t=10): a server that asks for more is refused, so it
+     * cannot make a client's machine stall or run out of memory.
+     */
+    public static final KdfParams CEILING = new KdfParams(1024 * 1024, 10, 16);
+
     public KdfParams {
         if (parallelism < 1 || parallelism > 16) {
             throw new IllegalArgumentException("parallelism must be 1..16, got " + parallelism);
@@ -27,5 +33,22 @@ public record KdfParams(int memoryKib, int iterations, int parallelism) {
         if (memoryKib < 8 * parallelism || memoryKib > 4 * 1024 * 1024) {
             throw new IllegalArgumentException("memoryKib must be 8*parallelism..4 GiB, got " + memoryKib);
         }
+    }
+
+    /** Whether every cost is at least {@code floor}'s and at most {@code ceiling}'s. */
+    public boolean within(KdfParams floor, KdfParams ceiling) {
+        return memoryKib >= floor.memoryKib && iterations >= floor.iterations && parallelism >= floor.parallelism
+                && memoryKib <= ceiling.memoryKib && iterations <= ceiling.iterations && parallelism <= ceiling.parallelism;
+    }
+
+    /** The lower of each cost: the floor a client keeps when it is told to register with cheaper ones. */
+    public KdfParams lowest(KdfParams other) {
+        return new KdfParams(Math.min(memoryKib, other.memoryKib), Math.min(iterations, other.iterations),
+                Math.min(parallelism, other.parallelism));
+    }
+
+    @Override
+    public String toString() {
+        return "Argon2id m=" + memoryKib + " KiB, t=" + iterations + ", p=" + parallelism;
     }
 }

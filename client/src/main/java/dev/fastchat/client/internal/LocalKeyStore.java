@@ -1,6 +1,7 @@
 package dev.fastchat.client.internal;
 
 import dev.fastchat.crypto.IdentityKeyPair;
+import dev.fastchat.crypto.KdfParams;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -73,6 +74,34 @@ public final class LocalKeyStore {
         Properties properties = new Properties();
         pins.forEach(pin -> properties.setProperty(Long.toString(pin.accountId()), pin.format()));
         writePrivate(pinsFile(serverId, username), properties, "FastChat: contacts' identity keys pinned on first use");
+    }
+
+    /** The file of the Argon2id parameters {@code username} logged in with on this device. */
+    public Path kdfFile(String serverId, String username) {
+        return file(serverId, username).resolveSibling(username + ".kdf");
+    }
+
+    /** Remembers the Argon2id parameters of {@code username}'s account, as used on this device. */
+    public void rememberKdf(String serverId, String username, KdfParams params) {
+        Properties properties = new Properties();
+        properties.setProperty("memory-kib", Integer.toString(params.memoryKib()));
+        properties.setProperty("iterations", Integer.toString(params.iterations()));
+        properties.setProperty("parallelism", Integer.toString(params.parallelism()));
+        writePrivate(kdfFile(serverId, username), properties, "FastChat: the password hash cost of this account, as first used here");
+    }
+
+    /** The Argon2id parameters this device used for {@code username}, if it logged in before (and the file is readable). */
+    public Optional<KdfParams> rememberedKdf(String serverId, String username) {
+        return read(kdfFile(serverId, username), "the remembered password hash cost").flatMap(properties -> {
+            try {
+                return Optional.of(new KdfParams(Integer.parseInt(properties.getProperty("memory-kib", "")),
+                        Integer.parseInt(properties.getProperty("iterations", "")),
+                        Integer.parseInt(properties.getProperty("parallelism", ""))));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException(kdfFile(serverId, username) + " is damaged (" + e.getMessage()
+                        + "): delete it to trust the server's password hash cost once more", e);
+            }
+        });
     }
 
     /** The file of the resume token this device keeps for {@code username}'s session. */

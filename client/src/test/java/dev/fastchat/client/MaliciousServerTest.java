@@ -1,0 +1,98 @@
+package dev.fastchat.client;
+
+import static dev.fastchat.client.ChatClientTest.await;
+import static dev.fastchat.client.ChatClientTest.codeOf;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fastchat.client.ChatFixture.User;
+import dev.fastchat.crypto.KdfParams;
+import dev.fastchat.protocol.v1.ErrorCode;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The server as the attacker: the real server with its database altered behind its back, against the real
+ * client library. Each test is an attack that worked before the client checked for it.
+ */
+class MaliciousServerTest {
+    @RegisterExtension
+    static final ChatFixture chats = new ChatFixture();
+
+    @Test
+    void aServerThatLowersThePasswordHashCostIsRefusedBeforeTheAuthKeyIsSent() throws Exception {
+        String name;
+        try (User alice = chats.register("alice")) {
+            name = alice.name();
+        }
+        // Weaker than the client's floor: the auth key it would get is cheap to brute-force.
+        setKdf(name, 8, 1, 1);
+        ChatException weak = loginFails(name, "first");
+        assertThat(weak.code()).isEqualTo(ErrorCode.UNTRUSTED_SERVER);
+        assertThat(weak.getMessage()).contains("floor", "m=8 KiB");
+        // A new device, whose floor is the registration default, refuses it as well.
+        try (ChatClient laptop = ChatClient.builder().server("127.0.0.1", chats.server().port())
+                .keyStoreDirectory(chats.keys(name, "laptop")).build()) {
+            await(laptop.connect());
+            setKdf(name, 16 * 1024, 2, 1); // above the test floor, below the default one
+            assertThat(codeOf(laptop.login(name, "pw".toCharArray()))).isEqualTo(ErrorCode.UNTRUSTED_SERVER);
+        }
+        // Beyond the ceiling: refused before any memory is taken.
+        setKdf(name, 4 * 1024 * 1024, 2, 1);
+        assertThat(loginFails(name, "first").getMessage()).contains("ceiling");
+    }
+
+    @Test
+    void aServerThatChangesTheRememberedPasswordHashCostIsRefusedAndTheGenuineOneStillWorks() throws Exception {
+        String name;
+        try (User alice = chats.register("alice")) {
+            name = alice.name();
+        }
+        KdfParams registered = KdfParams.INSECURE_FOR_TESTS;
+        // Within floor and ceiling, but not what this device used for the account.
+        setKdf(name, registered.memoryKib() * 2, registered.iterations(), registered.parallelism());
+        ChatException changed = loginFails(name, "first");
+        assertThat(changed.code()).isEqualTo(ErrorCode.UNTRUSTED_SERVER);
+        assertThat(changed.getMessage()).contains("this device logged in with " + registered);
+
+        setKdf(name, registered.memoryKib(), registered.iterations(), registered.parallelism());
+        try (User again = chats.login(name, "first")) {
+            assertThat(again.client().session()).isPresent();
+        }
+    }
+
+    @Test
+    void aClientDoesNotRegisterBelowItsOwnFloor() throws Exception {
+        try (ChatClient client = ChatClient.builder().server("127.0.0.1", chats.server().port())
+                .keyStoreDirectory(chats.dir().resolve("floor")).kdfFloor(KdfParams.DEFAULT)
+                .registrationKdf(KdfParams.INSECURE_FOR_TESTS).build()) {
+            await(client.connect());
+            ChatException refused = failure(client.register("floorless", "pw".toCharArray()));
+            assertThat(refused.code()).isEqualTo(ErrorCode.BAD_REQUEST);
+            assertThat(refused.local()).isTrue();
+        }
+    }
+
+    private static void setKdf(String name, int memoryKib, int iterations, int parallelism) throws Exception {
+        chats.alterDatabase("UPDATE accounts SET kdf_memory_kib = ?, kdf_iterations = ?, kdf_parallelism = ? WHERE name = ?",
+                memoryKib, iterations, parallelism, name);
+    }
+
+    private static ChatException loginFails(String name, String device) throws Exception {
+        try (ChatClient client = chats.client(chats.keys(name, device), new ChatFixture.Recorder())) {
+            await(client.connect());
+            return failure(client.login(name, "pw".toCharArray()));
+        }
+    }
+
+    static ChatException failure(java.util.concurrent.CompletableFuture<?> future) throws Exception {
+        try {
+            future.get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            assertThat(e.getCause()).isInstanceOf(ChatException.class);
+            return (ChatException) e.getCause();
+        }
+        throw new AssertionError("expected a failure");
+    }
+}
