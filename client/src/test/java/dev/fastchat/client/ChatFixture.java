@@ -127,7 +127,11 @@ final class ChatFixture implements BeforeAllCallback, AfterAllCallback {
 
     /** Registers a new user (a unique name starting with {@code prefix}) on its first device. */
     User register(String prefix) throws Exception {
-        String name = WireClient.uniqueName(prefix);
+        return registerAs(WireClient.uniqueName(prefix));
+    }
+
+    /** Registers {@code name} exactly, on its first device. */
+    User registerAs(String name) throws Exception {
         Recorder recorder = new Recorder();
         ChatClient client = client(keys(name, "first"), recorder);
         await(client.connect());

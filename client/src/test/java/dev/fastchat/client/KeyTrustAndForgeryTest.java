@@ -18,9 +18,6 @@ import dev.fastchat.protocol.v1.SealedMessage;
 import dev.fastchat.protocol.v1.Send;
 import dev.fastchat.server.testing.WireClient;
 import java.security.SecureRandom;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -58,13 +55,11 @@ class KeyTrustAndForgeryTest {
                 Instant.now(), Content.newBuilder().setText("send the money to this account").build(),
                 List.of(new MessageSealer.Recipient(aliceId, 1, aliceX25519),
                         new MessageSealer.Recipient(bobId, 2, impostor.publicIdentity().x25519())), random);
-        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + chats.databaseFile())) {
-            execute(db, "INSERT INTO identity_keys (account_id, key_id, x25519_public, ed25519_public, created_at) VALUES (?, 2, ?, ?, 0)",
-                    bobId, impostor.publicIdentity().x25519(), impostor.publicIdentity().ed25519());
-            execute(db, "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ?", conversation.value());
-            execute(db, "INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, sealed, created_at)"
-                    + " SELECT id, last_seq, ?, 'forged-1', ?, 0 FROM conversations WHERE id = ?", bobId, forged, conversation.value());
-        }
+        chats.alterDatabase("INSERT INTO identity_keys (account_id, key_id, x25519_public, ed25519_public, created_at) VALUES (?, 2, ?, ?, 0)",
+                bobId, impostor.publicIdentity().x25519(), impostor.publicIdentity().ed25519());
+        chats.alterDatabase("UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ?", conversation.value());
+        chats.alterDatabase("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, sealed, created_at)"
+                + " SELECT id, last_seq, ?, 'forged-1', ?, 0 FROM conversations WHERE id = ?", bobId, forged, conversation.value());
 
         try (User alice = chats.login(aliceName, "first")) {
             assertThat(codeOf(alice.client().send(Target.user(bob.name()), "are you still you?"))).isEqualTo(ErrorCode.UNTRUSTED_KEY);
@@ -145,15 +140,6 @@ class KeyTrustAndForgeryTest {
         Envelope answer = client.call(Envelope.newBuilder().setSend(Send.newBuilder().setConversationId(conversation)
                 .setClientMsgId(clientMsgId).setSealed(ByteString.copyFrom(sealed))));
         assertThat(answer.hasSendAck()).as("the server accepts what it cannot open: %s", answer).isTrue();
-    }
-
-    private static void execute(Connection db, String sql, Object... parameters) throws Exception {
-        try (PreparedStatement statement = db.prepareStatement(sql)) {
-            for (int i = 0; i < parameters.length; i++) {
-                statement.setObject(i + 1, parameters[i]);
-            }
-            statement.execute();
-        }
     }
 
     @Test

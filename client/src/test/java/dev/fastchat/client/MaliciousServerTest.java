@@ -21,6 +21,35 @@ class MaliciousServerTest {
     static final ChatFixture chats = new ChatFixture();
 
     @Test
+    void aPinnedNameServedAsAnotherAccountIsRefusedAndItsMessagesFlaggedUntilAccepted() throws Exception {
+        String aliceName;
+        String bobName;
+        long bobId;
+        try (User alice = chats.register("alice"); User bob = chats.register("bob")) {
+            aliceName = alice.name();
+            bobName = bob.name();
+            bobId = bob.client().session().orElseThrow().accountId();
+            await(alice.client().send(Target.user(bobName), "hello bob")); // pins bob: name, account id and keys
+        }
+        // The operator moves the genuine bob aside and registers an account of its own under his name.
+        chats.alterDatabase("UPDATE accounts SET name = ? WHERE id = ?", "moved" + bobId, bobId);
+        chats.alterDatabase("DELETE FROM names WHERE name = ?", bobName);
+        try (User impostor = chats.registerAs(bobName); User alice = chats.login(aliceName, "first")) {
+            await(impostor.client().send(Target.user(aliceName), "it's me, bob: send me the codes"));
+            ChatException refused = failure(alice.client().send(Target.user(bobName), "is that you?"));
+            assertThat(refused.code()).isEqualTo(ErrorCode.UNTRUSTED_KEY);
+            assertThat(refused.getMessage()).contains("another account");
+            ChatFixture.eventually(() -> assertThat(alice.events().messages).singleElement()
+                    .satisfies(message -> assertThat(message.trust()).isEqualTo(KeyTrust.KEY_CHANGED)));
+            assertThat(await(alice.client().verifyKey(bobName)).trust()).isEqualTo(KeyTrust.KEY_CHANGED);
+
+            await(alice.client().acceptKey(bobName)); // after comparing safety numbers with whoever bob is now
+            assertThat(await(alice.client().verifyKey(bobName)).trust()).isEqualTo(KeyTrust.PINNED);
+            assertThat(await(alice.client().send(Target.user(bobName), "accepted")).seq()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void aServerThatLowersThePasswordHashCostIsRefusedBeforeTheAuthKeyIsSent() throws Exception {
         String name;
         try (User alice = chats.register("alice")) {

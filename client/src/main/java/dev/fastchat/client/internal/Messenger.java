@@ -290,14 +290,15 @@ public final class Messenger {
     private Optional<ChatMessage> verifyAndOpen(Message message, String key, boolean onlyNew) {
         UserKeys sender = user(message.getSenderId());
         KeyTrust trust = trust(sender);
-        byte[] signingKey = trust == KeyTrust.KEY_CHANGED
-                ? pins.get(sender.getAccountId()).identity().ed25519()
+        PinnedKey pinned = pins.get(sender.getAccountId());
+        byte[] signingKey = trust == KeyTrust.KEY_CHANGED && pinned != null
+                ? pinned.identity().ed25519()
                 : sender.getIdentity().getEd25519Public().toByteArray();
         MessageSealer.Opened opened;
         try {
             opened = MessageSealer.open(message.getSealed().toByteArray(), message.getConversationId(), message.getSenderId(),
                     signingKey, myId, identity);
-            if (trust == KeyTrust.KEY_CHANGED) {
+            if (trust == KeyTrust.KEY_CHANGED && pinned != null && pinned.name().equals(sender.getUsername())) {
                 trust = KeyTrust.PINNED; // signed with the pinned key after all
             }
         } catch (OpenException e) {
@@ -456,23 +457,38 @@ public final class Messenger {
         return user;
     }
 
-    /** Compares what the server hands out with the pin, pinning on first use. */
+    /**
+     * Compares what the server hands out with the pin, pinning on first use. A pin binds name, account id and
+     * keys: the name served under another account id (a new account made to look like a known contact), or
+     * the account id under another name, is a change just as other keys are.
+     */
     private KeyTrust trust(UserKeys user) {
         if (user.getAccountId() == myId) {
             return identity.publicIdentity().equals(publicIdentity(user)) ? KeyTrust.PINNED : KeyTrust.KEY_CHANGED;
         }
         PinnedKey pin = pins.get(user.getAccountId());
-        if (pin == null) {
+        Optional<PinnedKey> sameName = pinnedName(user.getUsername());
+        if (pin == null && sameName.isEmpty()) {
             pin(user);
             return KeyTrust.FIRST_USE;
         }
-        return pin.identity().equals(publicIdentity(user)) ? KeyTrust.PINNED : KeyTrust.KEY_CHANGED;
+        boolean bound = pin != null && pin.name().equals(user.getUsername()) && pin.identity().equals(publicIdentity(user));
+        return bound ? KeyTrust.PINNED : KeyTrust.KEY_CHANGED;
+    }
+
+    /** The pin of whoever was pinned under {@code name}, if anyone. */
+    private Optional<PinnedKey> pinnedName(String name) {
+        return pins.values().stream().filter(pin -> pin.name().equals(name)).findFirst();
     }
 
     private void requireTrusted(UserKeys user) {
         if (trust(user) == KeyTrust.KEY_CHANGED) {
-            throw new ChatException(ErrorCode.UNTRUSTED_KEY, user.getUsername() + "'s identity key changed since it was pinned;"
-                    + " compare safety numbers (fastchat keys verify --user " + myName + " " + user.getUsername()
+            PinnedKey pin = pins.get(user.getAccountId());
+            String what = pin == null ? "the name " + user.getUsername() + " now belongs to another account than the one pinned"
+                    : !pin.name().equals(user.getUsername()) ? "the account pinned as " + pin.name() + " is now served as " + user.getUsername()
+                    : user.getUsername() + "'s identity key changed since it was pinned";
+            throw new ChatException(ErrorCode.UNTRUSTED_KEY, what
+                    + "; compare safety numbers (fastchat keys verify --user " + myName + " " + user.getUsername()
                     + ") and then accept the new key (fastchat keys accept --user " + myName + " " + user.getUsername() + ")");
         }
     }
@@ -483,9 +499,10 @@ public final class Messenger {
         keyStore.savePins(serverId, myName, pins.values());
     }
 
-    /** Pins the key the server hands out now for {@code name}, replacing a changed one. */
+    /** Pins the key the server hands out now for {@code name}, replacing a changed one (and any pin of the name). */
     public void accept(String name) {
         UserKeys user = fresh(canonical(name));
+        pins.values().removeIf(pin -> pin.name().equals(user.getUsername()) && pin.accountId() != user.getAccountId());
         pin(user);
         groups.clear(); // member lists carry keys: the next group message looks them up again
     }
