@@ -269,9 +269,9 @@ public final class ChatClient implements AutoCloseable {
 
     /**
      * The keys {@code password} gives for the account {@code name}, with the KDF parameters the server keeps for
-     * it, derived on a virtual thread (never the I/O thread). Parameters outside this client's floor and
-     * ceiling, or other than this device used for the account before, are refused: a server that lowers them
-     * makes the password faster to guess from the auth key it receives.
+     * it, derived on a virtual thread (never the I/O thread). Parameters other than this device used for the
+     * account before, or (on a device new to the account) outside this client's floor and ceiling, are
+     * refused: a server that lowers them makes the password faster to guess from the auth key it receives.
      */
     private CompletableFuture<DerivedKeys> passwordKeys(ServerInfo info, String name, char[] password) {
         char[] secret = password.clone();
@@ -309,17 +309,17 @@ public final class ChatClient implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new ChatException(ErrorCode.UNTRUSTED_SERVER, "the server asked for unusable password hash parameters: " + e.getMessage());
         }
-        if (!offered.within(kdfFloor, KdfParams.CEILING)) {
-            throw new ChatException(ErrorCode.UNTRUSTED_SERVER, "the server asks to hash the password of " + name + " with " + offered
-                    + ", outside this client's floor (" + kdfFloor + ") and ceiling (" + KdfParams.CEILING
-                    + "); a server that lowers the cost makes the password faster to guess: not logging in");
-        }
         Optional<KdfParams> remembered = keyStore.rememberedKdf(info.serverId(), name);
         if (remembered.isPresent() && !remembered.get().equals(offered)) {
             throw new ChatException(ErrorCode.UNTRUSTED_SERVER, "the server now asks to hash the password of " + name + " with "
                     + offered + ", but this device logged in with " + remembered.get() + " before; a server that changes them"
                     + " may be trying to weaken the password: not logging in (if the account's parameters really changed,"
                     + " delete " + keyStore.kdfFile(info.serverId(), name) + ")");
+        }
+        if (remembered.isEmpty() && !offered.within(kdfFloor, KdfParams.CEILING)) {
+            throw new ChatException(ErrorCode.UNTRUSTED_SERVER, "the server asks to hash the password of " + name + " with " + offered
+                    + ", outside this client's floor (" + kdfFloor + ") and ceiling (" + KdfParams.CEILING
+                    + "); a server that lowers the cost makes the password faster to guess: not logging in");
         }
         return offered;
     }

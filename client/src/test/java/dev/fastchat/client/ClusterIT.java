@@ -197,7 +197,7 @@ class ClusterIT {
                     "fastchat_nats_up 1.0", "fastchat_cluster_nodes 1.0");
 
             try (ChatClient plain = ChatClient.builder().server("127.0.0.1", node.port()).keyStoreDirectory(dir.resolve("keys"))
-                    .build()) { // no auto-reconnect: refusals come back as they are
+                    .registrationKdf(KdfParams.INSECURE_FOR_TESTS).build()) { // no auto-reconnect: refusals come back as they are
                 await(plain.connect());
                 await(plain.login(alice, "pw".toCharArray()));
                 proxy.cut(); // NATS goes away

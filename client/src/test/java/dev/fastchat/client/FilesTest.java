@@ -9,6 +9,7 @@ import com.google.protobuf.ByteString;
 import dev.fastchat.client.ChatFixture.User;
 import dev.fastchat.crypto.FileCipher;
 import dev.fastchat.crypto.IdentityKeyPair;
+import dev.fastchat.crypto.KdfParams;
 import dev.fastchat.crypto.MessageSealer;
 import dev.fastchat.protocol.ConversationId;
 import dev.fastchat.protocol.v1.Content;
@@ -225,7 +226,7 @@ class FilesTest {
         try (User bob = chats.register("bob"); User aliceSetup = chats.register("alice");
              TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
             aliceSetup.close();
-            try (ChatClient alice = ChatClient.builder().server("127.0.0.1", proxy.port())
+            try (ChatClient alice = ChatClient.builder().server("127.0.0.1", proxy.port()).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
                     .keyStoreDirectory(chats.dir().resolve("keys-" + aliceSetup.name() + "-first"))
                     .listener(new ChatListener() {}).autoReconnect(true).build()) {
                 await(alice.connect());
@@ -257,7 +258,7 @@ class FilesTest {
             bobSetup.close();
             Path big = file("album.bin", LIMIT);
             await(alice.client().sendFile(Target.user(bobSetup.name()), big));
-            try (ChatClient bob = ChatClient.builder().server("127.0.0.1", proxy.port())
+            try (ChatClient bob = ChatClient.builder().server("127.0.0.1", proxy.port()).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
                     .keyStoreDirectory(chats.dir().resolve("keys-" + bobSetup.name() + "-first"))
                     .listener(new ChatListener() {}).autoReconnect(true).build()) {
                 await(bob.connect());

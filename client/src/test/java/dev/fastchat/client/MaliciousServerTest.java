@@ -55,21 +55,23 @@ class MaliciousServerTest {
         try (User alice = chats.register("alice")) {
             name = alice.name();
         }
-        // Weaker than the client's floor: the auth key it would get is cheap to brute-force.
+        // On a device new to the account, weaker than the client's floor: the auth key it would get is cheap to brute-force.
         setKdf(name, 8, 1, 1);
-        ChatException weak = loginFails(name, "first");
+        ChatException weak = loginFails(name, "laptop");
         assertThat(weak.code()).isEqualTo(ErrorCode.UNTRUSTED_SERVER);
         assertThat(weak.getMessage()).contains("floor", "m=8 KiB");
-        // A new device, whose floor is the registration default, refuses it as well.
-        try (ChatClient laptop = ChatClient.builder().server("127.0.0.1", chats.server().port())
-                .keyStoreDirectory(chats.keys(name, "laptop")).build()) {
-            await(laptop.connect());
-            setKdf(name, 16 * 1024, 2, 1); // above the test floor, below the default one
-            assertThat(codeOf(laptop.login(name, "pw".toCharArray()))).isEqualTo(ErrorCode.UNTRUSTED_SERVER);
+        // A client with the default floor (the registration defaults) refuses a cost just under it.
+        try (ChatClient phone = ChatClient.builder().server("127.0.0.1", chats.server().port())
+                .keyStoreDirectory(chats.keys(name, "phone")).build()) {
+            await(phone.connect());
+            setKdf(name, 16 * 1024, 2, 1);
+            assertThat(codeOf(phone.login(name, "pw".toCharArray()))).isEqualTo(ErrorCode.UNTRUSTED_SERVER);
         }
         // Beyond the ceiling: refused before any memory is taken.
         setKdf(name, 4 * 1024 * 1024, 2, 1);
-        assertThat(loginFails(name, "first").getMessage()).contains("ceiling");
+        assertThat(loginFails(name, "tablet").getMessage()).contains("ceiling");
+        // The device that registered refuses all of them as other than it remembers.
+        assertThat(loginFails(name, "first").getMessage()).contains("this device logged in with");
     }
 
     @Test

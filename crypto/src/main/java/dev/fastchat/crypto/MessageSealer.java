@@ -35,13 +35,17 @@ import org.bouncycastle.crypto.signers.Ed25519Signer;
  *
  * <p>{@link #open} checks, in order: the format, that the header names the conversation and sender the
  * server delivered it for, the signature against the sender's (pinned) key, this user's recipient entry,
- * then decrypts. Any failure is an {@link OpenException} and nothing of the message may be shown.
+ * that the content key it unseals is the one the signed header commits to (so every recipient reads the
+ * same text), then decrypts. Any failure is an {@link OpenException} and nothing of the message may be shown.
  * Replays of a message at another seq of the same conversation are the caller's to detect (they need
  * state): see the header's {@code client_msg_id}.
  */
 public final class MessageSealer {
-    /** The header version this class writes and reads. */
-    public static final int VERSION = 1;
+    /** The header version this class writes: 2, with a commitment to the content key. */
+    public static final int VERSION = dev.fastchat.protocol.ProtocolVersion.SEALED_MESSAGE;
+    /** The version before key commitment: still opened (history written before it), never written. */
+    static final int VERSION_WITHOUT_COMMITMENT = 1;
+    private static final byte[] COMMITMENT_CONTEXT = "fastchat v2 key commitment".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SIGNATURE_CONTEXT = "fastchat v1 message signature".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] KEY_INFO_PREFIX = "fastchat v1 content key".getBytes(StandardCharsets.US_ASCII);
     private static final int KEY_BYTES = 32;
@@ -80,6 +84,10 @@ public final class MessageSealer {
         if (recipients.isEmpty()) {
             throw new IllegalArgumentException("a message needs at least one recipient");
         }
+        byte[] contentKey = new byte[KEY_BYTES];
+        byte[] nonce = new byte[NONCE_BYTES];
+        random.nextBytes(contentKey);
+        random.nextBytes(nonce);
         byte[] header = MessageHeader.newBuilder()
                 .setVersion(VERSION)
                 .setConversationId(conversationId)
@@ -87,11 +95,8 @@ public final class MessageSealer {
                 .setSenderKeyId(sender.keyId())
                 .setClientMsgId(clientMsgId)
                 .setSentAtMs(sentAt.toEpochMilli())
+                .setKeyCommitment(ByteString.copyFrom(commitment(contentKey)))
                 .build().toByteArray();
-        byte[] contentKey = new byte[KEY_BYTES];
-        byte[] nonce = new byte[NONCE_BYTES];
-        random.nextBytes(contentKey);
-        random.nextBytes(nonce);
         byte[] body = SealedBody.newBuilder()
                 .setNonce(ByteString.copyFrom(nonce))
                 .setCiphertext(ByteString.copyFrom(aes(Cipher.ENCRYPT_MODE, contentKey, nonce, header,
@@ -154,7 +159,7 @@ public final class MessageSealer {
         } catch (InvalidProtocolBufferException e) {
             throw new OpenException(Reason.MALFORMED, "not a sealed message", e);
         }
-        if (header.getVersion() != VERSION) {
+        if (header.getVersion() != VERSION && header.getVersion() != VERSION_WITHOUT_COMMITMENT) {
             throw new OpenException(Reason.MALFORMED, "sealed with unknown version " + header.getVersion());
         }
         if (!header.getConversationId().equals(conversationId)) {
@@ -187,6 +192,10 @@ public final class MessageSealer {
         } catch (org.bouncycastle.crypto.InvalidCipherTextException | RuntimeException e) {
             throw new OpenException(Reason.TAMPERED, "the content key does not open with this identity", e);
         }
+        if (header.getVersion() == VERSION && !MessageDigest.isEqual(commitment(contentKey), header.getKeyCommitment().toByteArray())) {
+            throw new OpenException(Reason.TAMPERED, "the content key does not match the key commitment in the signed header:"
+                    + " the sender sealed different keys to different members");
+        }
         if (body.getNonce().size() != NONCE_BYTES
                 || body.getCiphertext().size() > MessageLimits.MAX_PADDED_CONTENT_BYTES + TAG_BITS / 8) {
             throw new OpenException(Reason.MALFORMED, "the body is malformed or too large");
@@ -214,19 +223,26 @@ public final class MessageSealer {
         }
     }
 
+    /** SHA-256 of a context string and the content key: binds the header, and so the signature, to one key. */
+    static byte[] commitment(byte[] contentKey) {
+        MessageDigest sha256 = sha256();
+        sha256.update(COMMITMENT_CONTEXT);
+        return sha256.digest(contentKey);
+    }
+
     /** The signed bytes: a context string and the SHA-256 of each part, so no part can be moved into another. */
-    private static byte[] signedDigest(byte[] header, byte[] recipients, byte[] body) {
+    static byte[] signedDigest(byte[] header, byte[] recipients, byte[] body) {
         MessageDigest sha256 = sha256();
         ByteBuffer signed = ByteBuffer.allocate(SIGNATURE_CONTEXT.length + 3 * 32).put(SIGNATURE_CONTEXT);
         signed.put(sha256.digest(header)).put(sha256.digest(recipients)).put(sha256.digest(body));
         return signed.array();
     }
 
-    private static byte[] keyInfo(byte[] header) {
+    static byte[] keyInfo(byte[] header) {
         return ByteBuffer.allocate(KEY_INFO_PREFIX.length + 32).put(KEY_INFO_PREFIX).put(sha256().digest(header)).array();
     }
 
-    private static byte[] accountAad(long accountId) {
+    static byte[] accountAad(long accountId) {
         return ByteBuffer.allocate(8).putLong(accountId).array();
     }
 

@@ -5,6 +5,12 @@ public final class ProtocolVersion {
     /** The version this build speaks. */
     public static final int CURRENT = 1;
 
+    /**
+     * The version of sealed messages' headers that clients write and servers store: 2, with a key commitment.
+     * Version 1 (without) is still opened, for history, but no longer accepted for new messages.
+     */
+    public static final int SEALED_MESSAGE = 2;
+
     private ProtocolVersion() {}
 
     /** Whether a server of this build serves a client that speaks {@code version}. */

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.fastchat.protocol.ConversationId;
 import dev.fastchat.protocol.MessageLimits;
+import dev.fastchat.protocol.ProtocolVersion;
 import dev.fastchat.protocol.v1.ConversationKind;
 import dev.fastchat.protocol.v1.Cursor;
 import dev.fastchat.protocol.v1.Deliver;
@@ -149,6 +150,10 @@ public final class MessageService {
         }
         if (body.getCiphertext().size() > MAX_BODY_BYTES) {
             throw refused(ErrorCode.TOO_LARGE, "the message is over the limit of " + MessageLimits.MAX_TEXT_BYTES + " bytes of text");
+        }
+        if (header.getVersion() != ProtocolVersion.SEALED_MESSAGE) {
+            throw refused(ErrorCode.BAD_REQUEST, "sealed in format version " + header.getVersion() + "; this server stores version "
+                    + ProtocolVersion.SEALED_MESSAGE + " (update the client)");
         }
         if (header.getSenderId() != senderId) {
             throw refused(ErrorCode.BAD_REQUEST, "the sealed header names another sender than the logged-in user");

@@ -7,6 +7,7 @@ import dev.fastchat.protocol.ConversationId;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.protocol.v1.History;
+import dev.fastchat.protocol.ProtocolVersion;
 import dev.fastchat.protocol.v1.MessageHeader;
 import dev.fastchat.protocol.v1.RecipientKey;
 import dev.fastchat.protocol.v1.RecipientList;
@@ -58,8 +59,8 @@ class SendValidationTest {
                     .setEnc(ByteString.copyFrom(WireClient.random(32))).setSealedContentKey(ByteString.copyFrom(WireClient.random(48))));
         }
         return SealedMessage.newBuilder()
-                .setHeader(MessageHeader.newBuilder().setVersion(1).setConversationId(conversation).setSenderId(sender)
-                        .setSenderKeyId(1).setClientMsgId(clientMsgId).setSentAtMs(1).build().toByteString())
+                .setHeader(MessageHeader.newBuilder().setVersion(ProtocolVersion.SEALED_MESSAGE).setConversationId(conversation)
+                        .setSenderId(sender)                        .setSenderKeyId(1).setClientMsgId(clientMsgId).setSentAtMs(1).build().toByteString())
                 .setRecipients(list.build().toByteString())
                 .setBody(SealedBody.newBuilder().setNonce(ByteString.copyFrom(WireClient.random(12)))
                         .setCiphertext(ByteString.copyFrom(WireClient.random(bodyBytes))).build().toByteString())
@@ -73,7 +74,7 @@ class SendValidationTest {
     }
 
     @Test
-    void forgedHeadersOversizedBodiesAndGarbageAreRefusedAndNothingIsStored() {
+    void forgedHeadersOversizedBodiesAndGarbageAreRefusedAndNothingIsStored() throws Exception {
         Account alice = register("alice");
         Account bob = register("bob");
         String dm = ConversationId.direct(alice.id(), bob.id()).value();
@@ -95,6 +96,13 @@ class SendValidationTest {
                 .isEqualTo(ErrorCode.NOT_A_MEMBER);
         assertThat(mallory.client().call(Envelope.newBuilder().setHistory(History.newBuilder().setConversationId(dm)))
                 .getError().getCode()).isEqualTo(ErrorCode.NOT_A_MEMBER);
+        // the format before key commitment: still readable in history, no longer accepted for new messages
+        SealedMessage old = SealedMessage.parseFrom(sealed(alice.id(), dm, "m8", 10, alice.id(), bob.id()));
+        byte[] version1 = old.toBuilder().setHeader(MessageHeader.newBuilder().setVersion(1).setConversationId(dm)
+                .setSenderId(alice.id()).setSenderKeyId(1).setClientMsgId("m8").build().toByteString()).build().toByteArray();
+        Envelope refused = send(alice.client(), dm, "m8", version1);
+        assertThat(refused.getError().getCode()).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(refused.getError().getReason()).contains("format version 1");
         // recipients that are not exactly the two of them
         assertThat(send(alice.client(), dm, "m7", sealed(alice.id(), dm, "m7", 10, alice.id(), bob.id(), mallory.id()))
                 .getError().getCode()).isEqualTo(ErrorCode.MEMBERS_CHANGED);
