@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.fastchat.client.ChatFixture.User;
 import dev.fastchat.crypto.KdfParams;
 import dev.fastchat.protocol.v1.ErrorCode;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -46,6 +47,34 @@ class MaliciousServerTest {
             await(alice.client().acceptKey(bobName)); // after comparing safety numbers with whoever bob is now
             assertThat(await(alice.client().verifyKey(bobName)).trust()).isEqualTo(KeyTrust.PINNED);
             assertThat(await(alice.client().send(Target.user(bobName), "accepted")).seq()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aMessageStoredAgainAtAnotherSeqIsDroppedAndReportedInALaterSession() throws Exception {
+        String aliceName;
+        String bobName;
+        String conversation;
+        try (User alice = chats.register("alice"); User bob = chats.register("bob")) {
+            aliceName = alice.name();
+            bobName = bob.name();
+            conversation = await(bob.client().send(Target.user(aliceName), "I owe you 10 euros")).conversationId();
+            ChatFixture.eventually(() -> assertThat(alice.events().texts()).containsExactly("I owe you 10 euros"));
+            await(bob.client().send(Target.user(aliceName), "see you"));
+            ChatFixture.eventually(() -> assertThat(alice.events().texts()).hasSize(2));
+        }
+        // The operator stores bob's first message again, as the newest of the conversation.
+        chats.alterDatabase("UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ?", conversation);
+        chats.alterDatabase("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, sealed, created_at)"
+                + " SELECT conversation_id, 3, sender_id, client_msg_id || '-again', sealed, created_at FROM messages"
+                + " WHERE conversation_id = ? AND seq = 1", conversation);
+
+        try (User alice = chats.login(aliceName, "first")) {
+            List<ChatMessage> history = await(alice.client().history(Target.user(bobName), 0, 10));
+            assertThat(history).extracting(ChatMessage::seq).containsExactly(2L, 1L);
+            ChatFixture.eventually(() -> assertThat(alice.events().rejected).singleElement().asString()
+                    .contains("replay", conversation + "#1"));
+            assertThat(alice.events().messages).isEmpty();
         }
     }
 

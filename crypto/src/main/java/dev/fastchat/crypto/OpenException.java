@@ -8,6 +8,8 @@ public final class OpenException extends CryptoException {
         MALFORMED,
         /** The header names another conversation than the one the server delivered it in (a replay). */
         WRONG_CONVERSATION,
+        /** The same message (sender and client message id) was shown before at another place (a replay). */
+        REPLAYED,
         /** The header names another sender than the one the server delivered it from (a forgery). */
         WRONG_SENDER,
         /** The signature does not verify with the sender's key. */

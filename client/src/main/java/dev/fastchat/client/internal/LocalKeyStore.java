@@ -104,6 +104,24 @@ public final class LocalKeyStore {
         });
     }
 
+    /** The file of where each message {@code username} was shown on this device (for replay detection). */
+    public Path shownFile(String serverId, String username) {
+        return file(serverId, username).resolveSibling(username + ".shown");
+    }
+
+    /** Creates {@code file} owner-only (and its directory) if it does not exist. */
+    static void createPrivateFile(Path file) throws IOException {
+        createPrivateDirectories(file.getParent());
+        if (!Files.exists(file)) {
+            try {
+                Files.createFile(file);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                return;
+            }
+            setPermissions(file, OWNER_ONLY);
+        }
+    }
+
     /** The file of the resume token this device keeps for {@code username}'s session. */
     public Path sessionFile(String serverId, String username) {
         return file(serverId, username).resolveSibling(username + ".session");

@@ -93,6 +93,8 @@ public final class Messenger {
     /** The references (keys and hashes) of files in messages this client opened, by file id. */
     private final Map<String, FileReference> files = bounded();
     private final Map<String, String> shownAt = bounded();
+    /** {@link #shownAt} on disk, so that a replay is caught in later sessions too. */
+    private final ReplayLog shownLog;
     /**
      * The client message ids of the sends this device made: a push or sync of one of them (which can come
      * before its ack, when the connection failed over mid-send) is this device's own echo, not news.
@@ -112,6 +114,8 @@ public final class Messenger {
         this.serverId = serverId;
         this.keyStore = keyStore;
         this.pins = keyStore.loadPins(serverId, myName);
+        this.shownLog = new ReplayLog(keyStore.shownFile(serverId, myName), SEEN_LIMIT);
+        shownAt.putAll(shownLog.load());
         this.random = random;
         this.clock = clock;
         this.listener = listener;
@@ -219,7 +223,7 @@ public final class Messenger {
                 .getSendAck();
         String key = ack.getConversationId() + "#" + ack.getSeq();
         seen.put(key, Boolean.TRUE); // this session wrote it; a push of it is not news
-        shownAt.putIfAbsent(myId + "/" + clientMsgId, key);
+        shown(myId, clientMsgId, key);
         // The cursor moves past this client's own message only if nothing before it is missing: a message of
         // someone else committed just before it may still be on its way, and must not be skipped.
         cursors.compute(ack.getConversationId(), (id, cursor) ->
@@ -308,11 +312,9 @@ public final class Messenger {
             opened = MessageSealer.open(message.getSealed().toByteArray(), message.getConversationId(), message.getSenderId(),
                     sender.getIdentity().getEd25519Public().toByteArray(), myId, identity);
         }
-        String origin = message.getSenderId() + "/" + opened.header().getClientMsgId();
-        String earlier = shownAt.putIfAbsent(origin, key);
+        String earlier = shown(message.getSenderId(), opened.header().getClientMsgId(), key);
         if (earlier != null && !earlier.equals(key)) {
-            throw new OpenException(OpenException.Reason.WRONG_CONVERSATION,
-                    "a replay of the message shown at " + earlier + " (dropped)");
+            throw new OpenException(OpenException.Reason.REPLAYED, "a replay of the message shown at " + earlier + " (dropped)");
         }
         seen.put(key, Boolean.TRUE);
         cursors.merge(message.getConversationId(), message.getSeq(), Math::max);
@@ -347,6 +349,19 @@ public final class Messenger {
         return Optional.of(new ChatMessage(message.getConversationId(), conversation, message.getSeq(), message.getSenderId(),
                 sender.getUsername(), message.getSenderId() == myId, text, opened.sentAt(),
                 Instant.ofEpochMilli(message.getServerTimeMs()), trust, file));
+    }
+
+    /**
+     * Records where the message {@code senderId}/{@code clientMsgId} is shown, unless it was shown before.
+     *
+     * @return where it was shown before, or null
+     */
+    private String shown(long senderId, String clientMsgId, String key) {
+        String earlier = shownAt.putIfAbsent(senderId + "/" + clientMsgId, key);
+        if (earlier == null) {
+            shownLog.append(senderId, clientMsgId, key);
+        }
+        return earlier;
     }
 
     /** Opens a batch, reporting refused messages to the listener; keeps the order. */
