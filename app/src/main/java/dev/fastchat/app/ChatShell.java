@@ -104,7 +104,8 @@ final class ChatShell implements ChatListener {
         add("block", "[USER]", "block USER: no direct messages or group additions from them; alone: whom you blocked", 0, this::block);
         add("unblock", "USER", "let USER send you direct messages and add you to groups again", 1, (a, r) -> unblock(a.getFirst()));
         add("sessions", "[end ID]", "your sessions (devices logged in); end one by its id", 0, this::sessions);
-        add("keys", "verify|accept USER", "show the safety number to compare with USER, or accept USER's new key", 2, this::keys);
+        add("keys", "verify|mark-verified|accept USER",
+                "show the safety number to compare with USER; record that it matched; or accept USER's new key", 2, this::keys);
         add("quit", "", "leave (Ctrl-D does the same)", 0, (a, r) -> {
             throw new EndOfFileException();
         });
@@ -131,7 +132,7 @@ final class ChatShell implements ChatListener {
             if (command.equals("/group") && line.wordIndex() == 1) {
                 List.of("create", "add", "remove", "leave", "members", "promote").forEach(s -> candidates.add(new Candidate(s)));
             } else if (command.equals("/keys") && line.wordIndex() == 1) {
-                List.of("verify", "accept").forEach(s -> candidates.add(new Candidate(s)));
+                List.of("verify", "mark-verified", "accept").forEach(s -> candidates.add(new Candidate(s)));
             } else {
                 users.forEach(name -> candidates.add(new Candidate(name)));
                 groups.forEach(name -> candidates.add(new Candidate(name)));
@@ -263,7 +264,7 @@ final class ChatShell implements ChatListener {
         if (failure instanceof ChatException chat) {
             return switch (chat.code()) {
                 case UNAVAILABLE -> "not connected (" + chat.getMessage() + "); reconnecting by itself";
-                case UNTRUSTED_KEY -> chat.getMessage().replaceAll("\\(fastchat keys (verify|accept) --user \\S+ (\\S+)\\)", "(/keys $1 $2)");
+                case UNTRUSTED_KEY -> chat.getMessage().replaceAll("\\(fastchat keys (verify|accept|mark-verified) --user \\S+ (\\S+)\\)", "(/keys $1 $2)");
                 default -> chat.getMessage();
             };
         }
@@ -650,13 +651,17 @@ final class ChatShell implements ChatListener {
                 view.plain("safety number with " + user + " (" + verification.trust().name().toLowerCase(Locale.ROOT).replace('_', ' ')
                         + "):");
                 view.plain("  " + verification.safetyNumber());
-                view.plain("compare it with " + user + " in person or on a call; if it matches: /keys accept " + user);
+                view.plain("compare it with " + user + " in person or on a call; if it matches: /keys mark-verified " + user);
+            }
+            case "mark-verified" -> {
+                await(client.markVerified(user));
+                view.info(user + " is verified: their current key is pinned, and a change of it is refused until verified again");
             }
             case "accept" -> {
                 await(client.acceptKey(user));
                 view.info(user + "'s current key is now trusted");
             }
-            default -> view.error("usage: /keys verify USER | /keys accept USER");
+            default -> view.error("usage: /keys verify USER | /keys mark-verified USER | /keys accept USER");
         }
     }
 
@@ -688,8 +693,8 @@ final class ChatShell implements ChatListener {
     @Override
     public void contactKeyChanged(String username) {
         String name = username;
-        view.error(name + "'s identity key changed: compare safety numbers (/keys verify " + name + "), then /keys accept "
-                + name + "; nothing is sent to " + name + " until then");
+        view.error(name + "'s identity key changed: compare safety numbers (/keys verify " + name + "), then /keys mark-verified "
+                + name + " (or /keys accept " + name + " for a contact you had not verified); nothing is sent to " + name + " until then");
     }
 
     @Override

@@ -50,6 +50,9 @@ final class ChatView {
             line.style(AttributedStyle.DEFAULT);
         } else {
             line.style(nameStyle(message.sender())).append(Terminal.escape(message.sender())).style(AttributedStyle.DEFAULT);
+            if (message.trust() == KeyTrust.VERIFIED) {
+                line.style(AttributedStyle.DEFAULT.foreground(AttributedStyle.GREEN)).append(" ✓").style(AttributedStyle.DEFAULT);
+            }
         }
         line.append(": ");
         if (message.hasFile()) {

@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code fastchat keys ...}. */
 @Command(name = "keys", mixinStandardHelpOptions = true,
-        header = "Shows safety numbers, accepts changed identity keys, and replaces your own.",
+        header = "Shows safety numbers, marks contacts verified, accepts changed identity keys, and replaces your own.",
         description = "Checks contacts' identity keys. Keys are pinned the first time you talk to someone; FastChat "
                 + "refuses to send to a contact whose key changed until you compare safety numbers and accept the new key.")
 final class KeysCommand {
@@ -33,10 +33,12 @@ final class KeysCommand {
             KeyVerification verification = client.verifyKey(user).get(60, TimeUnit.SECONDS);
             out.printf("Safety number of %s and %s:%n  %s%n", options.user, verification.user(), verification.safetyNumber());
             out.println(switch (verification.trust()) {
-                case PINNED -> "The key matches the one pinned on this machine.";
+                case VERIFIED -> "Verified: the key matches the one you compared and marked verified.";
+                case PINNED -> "The key matches the one pinned on this machine. If the numbers match, run 'fastchat keys mark-verified --user "
+                        + options.user + " " + verification.user() + "'.";
                 case FIRST_USE -> "First contact: the key is pinned on this machine now.";
                 case KEY_CHANGED -> "WARNING: " + verification.user() + "'s key changed since it was pinned. If the numbers match,"
-                        + " run 'fastchat keys accept --user " + options.user + " " + verification.user() + "'.";
+                        + " run 'fastchat keys mark-verified --user " + options.user + " " + verification.user() + "'.";
             });
             return verification.trust() == KeyTrust.KEY_CHANGED ? ExitCodes.REFUSED : ExitCodes.OK;
         }
@@ -61,9 +63,25 @@ final class KeysCommand {
         }
     }
 
+    @Command(name = "mark-verified", mixinStandardHelpOptions = true,
+            header = "Records that you compared USER's safety number and it matched.",
+            description = "Run it only when the safety numbers (fastchat keys verify) match on both sides. USER's current "
+                    + "key is pinned as verified (replacing a changed one); chat and read mark their messages as verified, and "
+                    + "if USER's key changes later, nothing is sent to them until you verify again (accept is not enough). "
+                    + "Pins and verified marks follow you to your other devices, sealed so the server cannot read or change them.")
+    int markVerified(@Parameters(paramLabel = "USER", description = "the contact whose safety number you compared") String user)
+            throws Exception {
+        try (ChatClient client = options.loggedIn()) {
+            KeyVerification verified = client.markVerified(user).get(60, TimeUnit.SECONDS);
+            spec.commandLine().getOut().printf("%s is verified (safety number %s)%n", verified.user(), verified.safetyNumber());
+            return ExitCodes.OK;
+        }
+    }
+
     @Command(name = "accept", mixinStandardHelpOptions = true,
             header = "Pins USER's current key after you compared safety numbers.",
-            description = "Run it only when the safety numbers (fastchat keys verify) match on both sides.")
+            description = "Run it only when the safety numbers (fastchat keys verify) match on both sides. A contact you "
+                    + "marked verified is not accepted so: verify the new key (mark-verified).")
     int accept(@Parameters(paramLabel = "USER", description = "the contact whose new key to accept") String user) throws Exception {
         try (ChatClient client = options.loggedIn()) {
             client.acceptKey(user).get(60, TimeUnit.SECONDS);

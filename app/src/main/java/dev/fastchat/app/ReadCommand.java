@@ -117,7 +117,8 @@ final class ReadCommand implements Callable<Integer> {
         String to = !message.conversation().group() && message.outgoing() ? " -> " + conversation : "";
         String warning = message.trust() == KeyTrust.KEY_CHANGED ? " [KEY CHANGED: verify with 'fastchat keys verify --user " + me + " " + sender + "']" : "";
         String body = message.hasFile() ? fileLine(message.file()) : Terminal.escape(message.text());
-        return TIME.format(message.serverTime()) + "  " + where + sender + to + ": " + body + warning;
+        String verified = message.trust() == KeyTrust.VERIFIED ? " (verified)" : "";
+        return TIME.format(message.serverTime()) + "  " + where + sender + verified + to + ": " + body + warning;
     }
 
     /** {@code [file] cat.png (image/png, 640x480, 41.2 KiB) id 3f...: fastchat fetch-file 3f...}. */

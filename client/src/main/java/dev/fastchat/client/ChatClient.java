@@ -264,6 +264,7 @@ public final class ChatClient implements AutoCloseable {
                             keyStore.rememberKdf(info.serverId(), name, keys.params());
                             return started;
                         })))
+                .thenCompose(this::withPinsFromOtherDevices)
                 .whenComplete((done, failure) -> Arrays.fill(secret, '\0'));
     }
 
@@ -338,7 +339,19 @@ public final class ChatClient implements AutoCloseable {
                             .orElseThrow(() -> new ChatException(ErrorCode.UNAUTHENTICATED,
                                     "no identity keys for " + s.getUsername() + " on this machine: log in with the password"));
                     return started(s, local);
-                }));
+                }).thenCompose(this::withPinsFromOtherDevices));
+    }
+
+    /**
+     * Completes with {@code started} once the pins this user's other devices stored (the sealed trust state)
+     * are merged into this device's: before anything is trusted on first use in the new session.
+     */
+    private CompletableFuture<SessionInfo> withPinsFromOtherDevices(SessionInfo started) {
+        Messenger current = messenger;
+        return CompletableFuture.supplyAsync(() -> {
+            current.pullTrust();
+            return started;
+        }, WORK);
     }
 
     /**
@@ -478,12 +491,21 @@ public final class ChatClient implements AutoCloseable {
      * devices must then log in with the password again), and forgets the kept one.
      */
     public CompletableFuture<Void> logout(boolean everywhere) {
-        return guard(() -> connection().request(Envelope.newBuilder().setLogout(Logout.newBuilder().setEverywhere(everywhere)))
+        return guard(() -> flushPins().thenCompose(flushed -> connection().request(Envelope.newBuilder().setLogout(Logout.newBuilder().setEverywhere(everywhere)))
                 .thenAccept(response -> {
                     forgetKeptSession();
                     session = null;
                     messenger = null;
-                }));
+                })));
+    }
+
+    /** Waits (on a virtual thread, at most 5 s) until this device's pins are stored on the server. */
+    private CompletableFuture<Void> flushPins() {
+        Messenger current = messenger;
+        if (current == null || !isConnected()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return CompletableFuture.runAsync(() -> current.flushTrust(Duration.ofSeconds(5)), WORK);
     }
 
     /** Blocking and unblocking other users. */
@@ -785,7 +807,22 @@ public final class ChatClient implements AutoCloseable {
         });
     }
 
-    /** Pins the key the server now hands out for {@code user}, after its safety number was compared. */
+    /**
+     * Records that the safety number of {@code user} (see {@link #verifyKey}) was compared out of band and
+     * matched: their current key is pinned as verified (replacing a changed one). A verified contact whose key
+     * changes later is refused until it is verified again; accepting is not enough.
+     */
+    public CompletableFuture<KeyVerification> markVerified(String user) {
+        return work(m -> {
+            Messenger.Verification verification = m.markVerified(user);
+            return new KeyVerification(Names.canonical(user).orElse(user), verification.safetyNumber(), verification.trust());
+        });
+    }
+
+    /**
+     * Pins the key the server now hands out for {@code user}, after its safety number was compared. Fails
+     * with {@code UNTRUSTED_KEY} for a contact that was verified: mark the new key verified instead.
+     */
     public CompletableFuture<Void> acceptKey(String user) {
         return work(m -> {
             m.accept(user);
@@ -889,6 +926,7 @@ public final class ChatClient implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        flushPins().join();
         ClientConnection current = connection;
         if (current != null) {
             current.close().orTimeout(5, TimeUnit.SECONDS).exceptionally(e -> null).join();

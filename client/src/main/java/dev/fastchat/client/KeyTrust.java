@@ -2,8 +2,10 @@ package dev.fastchat.client;
 
 /** How far a sender's identity key is trusted on this machine. */
 public enum KeyTrust {
-    /** The key is the one pinned when this user was first seen. */
+    /** The key is the one pinned when this user was first seen (or accepted since). */
     PINNED,
+    /** The key is the pinned one, and the user compared its safety number with the contact's (out of band). */
+    VERIFIED,
     /** First contact: the key was pinned just now (trust on first use). */
     FIRST_USE,
     /**

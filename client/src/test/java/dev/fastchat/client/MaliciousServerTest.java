@@ -79,6 +79,102 @@ class MaliciousServerTest {
     }
 
     @Test
+    void aNewDeviceTrustsExactlyWhatTheUsersOtherDeviceTrustedAndCatchesAKeySwappedBeforeItLoggedIn() throws Exception {
+        User bob = chats.register("bob");
+        User carol = chats.register("carol");
+        String aliceName;
+        try (User alice = chats.register("alice")) {
+            aliceName = alice.name();
+            await(alice.client().send(Target.user(bob.name()), "hi bob")); // pinned on first use
+            await(alice.client().markVerified(carol.name())); // compared in person
+        } // closing stores the pins on the server, sealed
+        long bobId = bob.client().session().orElseThrow().accountId();
+        bob.close();
+        // Before alice's new device logs in, the operator serves another key for bob.
+        dev.fastchat.crypto.IdentityKeyPair impostor = dev.fastchat.crypto.IdentityKeyPair.generate(new java.security.SecureRandom());
+        chats.alterDatabase("INSERT INTO identity_keys (account_id, key_id, x25519_public, ed25519_public, created_at) VALUES (?, 2, ?, ?, 0)",
+                bobId, impostor.publicIdentity().x25519(), impostor.publicIdentity().ed25519());
+
+        try (User laptop = chats.login(aliceName, "laptop")) {
+            assertThat(await(laptop.client().verifyKey(bob.name())).trust()).isEqualTo(KeyTrust.KEY_CHANGED);
+            assertThat(codeOf(laptop.client().send(Target.user(bob.name()), "hello?"))).isEqualTo(ErrorCode.UNTRUSTED_KEY);
+            assertThat(await(laptop.client().verifyKey(carol.name())).trust()).isEqualTo(KeyTrust.VERIFIED);
+            await(laptop.client().send(Target.user(carol.name()), "hi carol"));
+        } finally {
+            carol.close();
+        }
+    }
+
+    @Test
+    void aVerifiedContactWhoseKeyChangesIsRefusedUntilVerifiedAgainNotMerelyAccepted() throws Exception {
+        try (User alice = chats.register("alice"); User bob = chats.register("bob")) {
+            await(alice.client().markVerified(bob.name()));
+            await(bob.client().send(Target.user(alice.name()), "verified hello"));
+            ChatFixture.eventually(() -> assertThat(alice.events().messages).singleElement()
+                    .satisfies(message -> assertThat(message.trust()).isEqualTo(KeyTrust.VERIFIED)));
+
+            long bobId = bob.client().session().orElseThrow().accountId();
+            dev.fastchat.crypto.IdentityKeyPair impostor = dev.fastchat.crypto.IdentityKeyPair.generate(new java.security.SecureRandom());
+            chats.alterDatabase("INSERT INTO identity_keys (account_id, key_id, x25519_public, ed25519_public, created_at) VALUES (?, 2, ?, ?, 0)",
+                    bobId, impostor.publicIdentity().x25519(), impostor.publicIdentity().ed25519());
+            assertThat(await(alice.client().verifyKey(bob.name())).trust()).isEqualTo(KeyTrust.KEY_CHANGED);
+            ChatException send = failure(alice.client().send(Target.user(bob.name()), "still you?"));
+            assertThat(send.code()).isEqualTo(ErrorCode.UNTRUSTED_KEY);
+            assertThat(send.getMessage()).contains("mark-verified");
+            ChatException accept = failure(alice.client().acceptKey(bob.name()));
+            assertThat(accept.code()).isEqualTo(ErrorCode.UNTRUSTED_KEY);
+            assertThat(accept.getMessage()).contains("was verified");
+            assertThat(codeOf(alice.client().send(Target.user(bob.name()), "still you?"))).isEqualTo(ErrorCode.UNTRUSTED_KEY);
+
+            assertThat(await(alice.client().markVerified(bob.name())).trust()).isEqualTo(KeyTrust.VERIFIED);
+            await(alice.client().send(Target.user(bob.name()), "verified again"));
+        }
+    }
+
+    @Test
+    void aTrustStateAlteredOrAnOlderOneRelabelledByTheServerIsRefused() throws Exception {
+        User bob = chats.register("bob");
+        User carol = chats.register("carol");
+        String aliceName;
+        long aliceId;
+        try (User alice = chats.register("alice")) {
+            aliceName = alice.name();
+            aliceId = alice.client().session().orElseThrow().accountId();
+            await(alice.client().send(Target.user(bob.name()), "hi bob"));
+        } // stores the pins: version 1
+        byte[] first = trustState(aliceId, 1);
+        try (User alice = chats.login(aliceName, "first")) {
+            await(alice.client().markVerified(carol.name()));
+        } // version 2
+        byte[] second = trustState(aliceId, 2);
+
+        // Version 1's bytes served as version 2 (to take back the verification): bound to their version, they do not open.
+        chats.alterDatabase("UPDATE trust_states SET sealed = ? WHERE account_id = ?", first, aliceId);
+        ChatException relabelled = loginFails(aliceName, "laptop");
+        assertThat(relabelled.code()).isEqualTo(ErrorCode.UNTRUSTED_SERVER);
+        assertThat(relabelled.getMessage()).contains("trust state");
+        // One byte changed.
+        second[second.length - 1] ^= 1;
+        chats.alterDatabase("UPDATE trust_states SET sealed = ? WHERE account_id = ?", second, aliceId);
+        assertThat(loginFails(aliceName, "tablet").code()).isEqualTo(ErrorCode.UNTRUSTED_SERVER);
+        bob.close();
+        carol.close();
+    }
+
+    /** The sealed trust state the server keeps for {@code accountId}, which must be at {@code version}. */
+    private static byte[] trustState(long accountId, long version) throws Exception {
+        try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + chats.databaseFile());
+             var query = db.prepareStatement("SELECT version, sealed FROM trust_states WHERE account_id = ?")) {
+            query.setLong(1, accountId);
+            try (var row = query.executeQuery()) {
+                assertThat(row.next()).isTrue();
+                assertThat(row.getLong(1)).isEqualTo(version);
+                return row.getBytes(2);
+            }
+        }
+    }
+
+    @Test
     void aServerThatLowersThePasswordHashCostIsRefusedBeforeTheAuthKeyIsSent() throws Exception {
         String name;
         try (User alice = chats.register("alice")) {

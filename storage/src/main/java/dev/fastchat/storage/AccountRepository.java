@@ -36,6 +36,16 @@ public interface AccountRepository {
     /** The names of the accounts {@code accountId} has blocked, in name order. */
     List<String> blockedBy(long accountId);
 
+    /** {@code accountId}'s stored trust state, or {@link TrustState#NONE}. */
+    TrustState trustState(long accountId);
+
+    /**
+     * Stores {@code state} for {@code accountId} if its version is the stored one + 1 (compare and set).
+     *
+     * @return whether it was stored, once committed
+     */
+    CompletableFuture<Boolean> putTrustState(long accountId, TrustState state, java.time.Instant now);
+
     /** The account with this canonical name. */
     Optional<Account> findByName(String name);
 

@@ -59,21 +59,42 @@ public final class LocalKeyStore {
         return file(serverId, username).resolveSibling(username + ".pins");
     }
 
-    /** The pinned contact keys of {@code username}, by account id. */
-    public java.util.Map<Long, PinnedKey> loadPins(String serverId, String username) {
+    /** The pinned contact keys of {@code username} and the version of the trust state they were last synced as. */
+    public record Pins(long version, java.util.Map<Long, PinnedKey> byAccount) {}
+
+    /** The pinned contact keys of {@code username}, by account id, and their synced version. */
+    public Pins loadPins(String serverId, String username) {
         java.util.Map<Long, PinnedKey> pins = new java.util.concurrent.ConcurrentHashMap<>();
         Properties properties = read(pinsFile(serverId, username), "the pinned keys").orElseGet(Properties::new);
+        long version = 0;
         for (String key : properties.stringPropertyNames()) {
-            PinnedKey.parse(Long.parseLong(key), properties.getProperty(key)).ifPresent(pin -> pins.put(pin.accountId(), pin));
+            if (key.equals("version")) {
+                version = parseVersion(properties.getProperty(key));
+                continue;
+            }
+            try {
+                PinnedKey.parse(Long.parseLong(key), properties.getProperty(key)).ifPresent(pin -> pins.put(pin.accountId(), pin));
+            } catch (NumberFormatException e) {
+                // not a pin: left out
+            }
         }
-        return pins;
+        return new Pins(version, pins);
     }
 
-    /** Replaces the pinned contact keys of {@code username}. */
-    public synchronized void savePins(String serverId, String username, java.util.Collection<PinnedKey> pins) {
+    private static long parseVersion(String value) {
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** Replaces the pinned contact keys of {@code username}, synced as trust state {@code version}. */
+    public synchronized void savePins(String serverId, String username, java.util.Collection<PinnedKey> pins, long version) {
         Properties properties = new Properties();
         pins.forEach(pin -> properties.setProperty(Long.toString(pin.accountId()), pin.format()));
-        writePrivate(pinsFile(serverId, username), properties, "FastChat: contacts' identity keys pinned on first use");
+        properties.setProperty("version", Long.toString(version));
+        writePrivate(pinsFile(serverId, username), properties, "FastChat: contacts' identity keys, pinned on first use or verified");
     }
 
     /** The file of the Argon2id parameters {@code username} logged in with on this device. */

@@ -69,7 +69,7 @@ public final class Messenger {
     private final IdentityKeyPair identity;
     private final String serverId;
     private final LocalKeyStore keyStore;
-    private final Map<Long, PinnedKey> pins;
+    private final TrustStore pins;
     private final SecureRandom random;
     private final Clock clock;
     private final ChatListener listener;
@@ -106,6 +106,13 @@ public final class Messenger {
     public Messenger(Function<Envelope.Builder, CompletableFuture<Envelope>> rpc, long myId, String myName, int myKeyId,
                      IdentityKeyPair identity, String serverId, LocalKeyStore keyStore, SecureRandom random, Clock clock,
                      ChatListener listener, Executor events) {
+        this(rpc, myId, myName, myKeyId, identity, serverId, keyStore, random, clock, listener, events,
+                new TrustStore(rpc, keyStore, serverId, myName, identity, random, clock));
+    }
+
+    private Messenger(Function<Envelope.Builder, CompletableFuture<Envelope>> rpc, long myId, String myName, int myKeyId,
+                      IdentityKeyPair identity, String serverId, LocalKeyStore keyStore, SecureRandom random, Clock clock,
+                      ChatListener listener, Executor events, TrustStore pins) {
         this.rpc = rpc;
         this.myId = myId;
         this.myName = myName;
@@ -113,7 +120,7 @@ public final class Messenger {
         this.identity = identity;
         this.serverId = serverId;
         this.keyStore = keyStore;
-        this.pins = keyStore.loadPins(serverId, myName);
+        this.pins = pins;
         this.shownLog = new ReplayLog(keyStore.shownFile(serverId, myName), SEEN_LIMIT);
         shownAt.putAll(shownLog.load());
         this.random = random;
@@ -294,7 +301,7 @@ public final class Messenger {
     private Optional<ChatMessage> verifyAndOpen(Message message, String key, boolean onlyNew) {
         UserKeys sender = user(message.getSenderId());
         KeyTrust trust = trust(sender);
-        PinnedKey pinned = pins.get(sender.getAccountId());
+        PinnedKey pinned = pins.get(sender.getAccountId()).orElse(null);
         byte[] signingKey = trust == KeyTrust.KEY_CHANGED && pinned != null
                 ? pinned.identity().ed25519()
                 : sender.getIdentity().getEd25519Public().toByteArray();
@@ -303,7 +310,7 @@ public final class Messenger {
             opened = MessageSealer.open(message.getSealed().toByteArray(), message.getConversationId(), message.getSenderId(),
                     signingKey, myId, identity);
             if (trust == KeyTrust.KEY_CHANGED && pinned != null && pinned.name().equals(sender.getUsername())) {
-                trust = KeyTrust.PINNED; // signed with the pinned key after all
+                trust = pinned.verified() ? KeyTrust.VERIFIED : KeyTrust.PINNED; // signed with the pinned key after all
             }
         } catch (OpenException e) {
             if (trust != KeyTrust.KEY_CHANGED || e.reason() != OpenException.Reason.BAD_SIGNATURE) {
@@ -481,45 +488,77 @@ public final class Messenger {
         if (user.getAccountId() == myId) {
             return identity.publicIdentity().equals(publicIdentity(user)) ? KeyTrust.PINNED : KeyTrust.KEY_CHANGED;
         }
-        PinnedKey pin = pins.get(user.getAccountId());
-        Optional<PinnedKey> sameName = pinnedName(user.getUsername());
-        if (pin == null && sameName.isEmpty()) {
-            pin(user);
+        Optional<PinnedKey> pin = pins.get(user.getAccountId());
+        if (pin.isEmpty() && pins.named(user.getUsername()).isEmpty()) {
+            pin(user, false);
             return KeyTrust.FIRST_USE;
         }
-        boolean bound = pin != null && pin.name().equals(user.getUsername()) && pin.identity().equals(publicIdentity(user));
-        return bound ? KeyTrust.PINNED : KeyTrust.KEY_CHANGED;
-    }
-
-    /** The pin of whoever was pinned under {@code name}, if anyone. */
-    private Optional<PinnedKey> pinnedName(String name) {
-        return pins.values().stream().filter(pin -> pin.name().equals(name)).findFirst();
+        boolean bound = pin.isPresent() && pin.get().name().equals(user.getUsername()) && pin.get().identity().equals(publicIdentity(user));
+        return !bound ? KeyTrust.KEY_CHANGED : pin.get().verified() ? KeyTrust.VERIFIED : KeyTrust.PINNED;
     }
 
     private void requireTrusted(UserKeys user) {
         if (trust(user) == KeyTrust.KEY_CHANGED) {
-            PinnedKey pin = pins.get(user.getAccountId());
-            String what = pin == null ? "the name " + user.getUsername() + " now belongs to another account than the one pinned"
-                    : !pin.name().equals(user.getUsername()) ? "the account pinned as " + pin.name() + " is now served as " + user.getUsername()
+            Optional<PinnedKey> pin = pins.get(user.getAccountId());
+            String what = pin.isEmpty() ? "the name " + user.getUsername() + " now belongs to another account than the one pinned"
+                    : !pin.get().name().equals(user.getUsername())
+                    ? "the account pinned as " + pin.get().name() + " is now served as " + user.getUsername()
                     : user.getUsername() + "'s identity key changed since it was pinned";
-            throw new ChatException(ErrorCode.UNTRUSTED_KEY, what
-                    + "; compare safety numbers (fastchat keys verify --user " + myName + " " + user.getUsername()
-                    + ") and then accept the new key (fastchat keys accept --user " + myName + " " + user.getUsername() + ")");
+            throw new ChatException(ErrorCode.UNTRUSTED_KEY, what + "; compare safety numbers (fastchat keys verify --user " + myName
+                    + " " + user.getUsername() + ") and then " + (wasVerified(user)
+                    ? "mark the new key verified (fastchat keys mark-verified --user " + myName + " " + user.getUsername() + ")"
+                    : "accept the new key (fastchat keys accept --user " + myName + " " + user.getUsername() + ")"));
         }
     }
 
-    private void pin(UserKeys user) {
-        pins.put(user.getAccountId(), new PinnedKey(user.getAccountId(), user.getUsername(), user.getIdentity().getKeyId(),
-                publicIdentity(user)));
-        keyStore.savePins(serverId, myName, pins.values());
+    /** Whether the user verified the account, or the name, that {@code user} is served as. */
+    private boolean wasVerified(UserKeys user) {
+        return pins.get(user.getAccountId()).map(PinnedKey::verified).orElse(false)
+                || pins.named(user.getUsername()).map(PinnedKey::verified).orElse(false);
     }
 
-    /** Pins the key the server hands out now for {@code name}, replacing a changed one (and any pin of the name). */
+    private void pin(UserKeys user, boolean verified) {
+        pins.pin(user.getAccountId(), user.getUsername(), user.getIdentity().getKeyId(), publicIdentity(user), verified);
+    }
+
+    /**
+     * Pins the key the server hands out now for {@code name}, replacing a changed one (and any pin of the name).
+     * A contact the user had verified is not accepted so: its new key must be verified ({@link #markVerified}).
+     */
     public void accept(String name) {
         UserKeys user = fresh(canonical(name));
-        pins.values().removeIf(pin -> pin.name().equals(user.getUsername()) && pin.accountId() != user.getAccountId());
-        pin(user);
+        if (trust(user) == KeyTrust.KEY_CHANGED && wasVerified(user)) {
+            throw ChatException.local(ErrorCode.UNTRUSTED_KEY, user.getUsername() + " was verified, and the key changed:"
+                    + " compare the new safety number (fastchat keys verify --user " + myName + " " + user.getUsername()
+                    + ") and mark it verified (fastchat keys mark-verified --user " + myName + " " + user.getUsername() + ")");
+        }
+        pin(user, trust(user) == KeyTrust.VERIFIED);
         groups.clear(); // member lists carry keys: the next group message looks them up again
+    }
+
+    /**
+     * Records that the user compared the safety number of {@code name}'s current key (out of band) and it
+     * matched: the key is pinned as verified, replacing a changed one.
+     */
+    public Verification markVerified(String name) {
+        UserKeys user = fresh(canonical(name));
+        if (user.getAccountId() == myId) {
+            throw ChatException.local(ErrorCode.BAD_REQUEST, "you cannot verify yourself");
+        }
+        pin(user, true);
+        groups.clear();
+        return new Verification(SafetyNumber.of(myName, identity.publicIdentity(), user.getUsername(), publicIdentity(user)),
+                KeyTrust.VERIFIED);
+    }
+
+    /** Brings this user's pins from their other devices (the trust state on the server) before trusting anything. */
+    public void pullTrust() {
+        pins.pull();
+    }
+
+    /** Waits (at most {@code limit}) until the pins are stored on the server. */
+    public void flushTrust(java.time.Duration limit) {
+        pins.flush(limit);
     }
 
     /** Forgets the keys the server handed out, so the next use asks again (after a reconnect, say). */
@@ -531,7 +570,8 @@ public final class Messenger {
 
     /** This messenger with this user's new identity keys (replaced on this device), keeping what it has seen. */
     public Messenger withIdentity(int keyId, IdentityKeyPair newIdentity) {
-        Messenger replaced = new Messenger(rpc, myId, myName, keyId, newIdentity, serverId, keyStore, random, clock, listener, events);
+        pins.replaceIdentity(newIdentity);
+        Messenger replaced = new Messenger(rpc, myId, myName, keyId, newIdentity, serverId, keyStore, random, clock, listener, events, pins);
         replaced.seen.putAll(seen);
         replaced.shownAt.putAll(shownAt);
         replaced.sentHere.putAll(sentHere);

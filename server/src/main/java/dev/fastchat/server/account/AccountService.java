@@ -284,6 +284,38 @@ public final class AccountService {
                 .addAllUsernames(accounts.blockedBy(connection.state().user().accountId()))));
     }
 
+    /** The most a sealed trust state may take. */
+    static final int MAX_TRUST_STATE_BYTES = 512 * 1024;
+
+    /** The caller's sealed trust state (pins and verified marks), as their client stored it. */
+    public CompletableFuture<Envelope.Builder> trustState(Connection connection) {
+        return done(Envelope.newBuilder().setTrustState(toProto(accounts.trustState(connection.state().user().accountId()))));
+    }
+
+    /** Replaces the caller's sealed trust state with its next version. */
+    public CompletableFuture<Envelope.Builder> putTrustState(Connection connection, dev.fastchat.protocol.v1.PutTrustState request) {
+        long accountId = connection.state().user().accountId();
+        if (request.getSealed().size() > MAX_TRUST_STATE_BYTES) {
+            throw refused(ErrorCode.TOO_LARGE, "a trust state takes at most " + MAX_TRUST_STATE_BYTES + " bytes");
+        }
+        if (request.getVersion() < 1 || request.getSealed().isEmpty()) {
+            throw refused(ErrorCode.BAD_REQUEST, "a trust state needs a version from 1 and sealed bytes");
+        }
+        dev.fastchat.storage.TrustState state = new dev.fastchat.storage.TrustState(request.getVersion(), request.getSealed().toByteArray());
+        return accounts.putTrustState(accountId, state, clock.instant()).thenApply(stored -> {
+            if (!stored) {
+                throw refused(ErrorCode.STALE_VERSION, "the stored trust state is not version " + (request.getVersion() - 1)
+                        + ": fetch it, merge, and store the next version");
+            }
+            return Envelope.newBuilder().setTrustState(toProto(state));
+        });
+    }
+
+    private static dev.fastchat.protocol.v1.TrustState toProto(dev.fastchat.storage.TrustState state) {
+        return dev.fastchat.protocol.v1.TrustState.newBuilder().setVersion(state.version())
+                .setSealed(com.google.protobuf.ByteString.copyFrom(state.sealed())).build();
+    }
+
     /** Ends one of the caller's sessions by its listed id; its live connections close at once. */
     public CompletableFuture<Envelope.Builder> endSession(Connection connection, dev.fastchat.protocol.v1.EndSession request) {
         LoggedIn user = connection.state().user();

@@ -99,6 +99,8 @@ public final class RequestDispatcher {
             case END_SESSION -> authenticated(connection, request, r -> accounts.endSession(connection, r.getEndSession()));
             case BLOCK_USER -> authenticated(connection, request, r -> accounts.block(connection, r.getBlockUser()));
             case LIST_BLOCKED -> authenticated(connection, request, r -> accounts.listBlocked(connection));
+            case GET_TRUST_STATE -> authenticated(connection, request, r -> accounts.trustState(connection));
+            case PUT_TRUST_STATE -> authenticated(connection, request, r -> accounts.putTrustState(connection, r.getPutTrustState()));
             case KEY_LOOKUP -> authenticated(connection, request, r -> services.keys().lookup(r.getKeyLookup()));
             case REPLACE_KEYS -> authenticated(connection, request, r -> accounts.replaceKeys(connection, r.getReplaceKeys())
                     .thenApply(keys -> services.keys().announce(connection, connection.state().user().accountId(),

@@ -146,6 +146,38 @@ public final class JdbcAccountRepository implements AccountRepository {
     }
 
     @Override
+    public dev.fastchat.storage.TrustState trustState(long accountId) {
+        return jdbc.queryOne("read trust state", "SELECT version, sealed FROM trust_states WHERE account_id = ?",
+                s -> s.setLong(1, accountId), row -> new dev.fastchat.storage.TrustState(row.getLong(1), row.getBytes(2)))
+                .orElse(dev.fastchat.storage.TrustState.NONE);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> putTrustState(long accountId, dev.fastchat.storage.TrustState state, Instant now) {
+        return writer.submit("store trust state", connection -> {
+            if (state.version() == 1) {
+                if (!Jdbc.query(connection, "SELECT 1 FROM trust_states WHERE account_id = ?", s -> s.setLong(1, accountId), row -> 1)
+                        .isEmpty()) {
+                    return false;
+                }
+                Jdbc.update(connection, "INSERT INTO trust_states (account_id, version, sealed, updated_at) VALUES (?, 1, ?, ?)", s -> {
+                    s.setLong(1, accountId);
+                    s.setBytes(2, state.sealed());
+                    s.setLong(3, now.toEpochMilli());
+                });
+                return true;
+            }
+            return Jdbc.update(connection, "UPDATE trust_states SET version = ?, sealed = ?, updated_at = ? WHERE account_id = ? AND version = ?", s -> {
+                s.setLong(1, state.version());
+                s.setBytes(2, state.sealed());
+                s.setLong(3, now.toEpochMilli());
+                s.setLong(4, accountId);
+                s.setLong(5, state.version() - 1);
+            }) == 1;
+        });
+    }
+
+    @Override
     public Optional<Account> findByName(String name) {
         return jdbc.queryOne("find account by name", SELECT + " WHERE a.name = ?", s -> s.setString(1, name),
                 JdbcAccountRepository::map);
