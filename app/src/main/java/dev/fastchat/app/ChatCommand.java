@@ -49,7 +49,7 @@ final class ChatCommand implements Callable<Integer> {
                     .build();
             shell.show(new ChatView(reader, colour, ZoneId.systemDefault()));
             try (ChatClient client = options.builder().listener(shell).autoReconnect(true).build()) {
-                client.connect().get(60, TimeUnit.SECONDS);
+                ClientOptions.connect(client);
                 if (register || client.resumeKept(options.user).get(60, TimeUnit.SECONDS).isEmpty()) {
                     // A reader of its own, so that the password never enters the line history.
                     char[] password = password(LineReaderBuilder.builder().terminal(terminal).build());

@@ -27,6 +27,13 @@ final class ClientOptions {
     @Option(names = "--server-cert", scope = ScopeType.INHERIT, paramLabel = "PEM", description = "connect with TLS, trusting exactly this certificate (or FASTCHAT_SERVER_CERT, or server-cert= in the file)")
     Path serverCert;
 
+    @Option(names = "--insecure-plaintext", scope = ScopeType.INHERIT,
+            description = "connect over plain TCP, without TLS, to a server started with --insecure-plaintext: anyone on the "
+                    + "network can read your auth key and pose as the server (or FASTCHAT_INSECURE_PLAINTEXT=true, or "
+                    + "insecure-plaintext=true in the file). By default the connection is TLS, and a server's certificate is "
+                    + "pinned on the first connection (shown then) and checked on every later one, as SSH does")
+    boolean insecurePlaintext;
+
     @Option(names = "--keys", scope = ScopeType.INHERIT, paramLabel = "DIR", description = "key store directory (default ~/.config/fastchat/keys; or FASTCHAT_KEYS, or keys= in the file)")
     Path keys;
 
@@ -48,7 +55,8 @@ final class ClientOptions {
         builder.keyStoreDirectory(keys != null ? keys : LocalKeyStore.defaultDirectory())
                 .clientName("fastchat-cli")
                 .keepSession(true)
-                .tls(tls);
+                .tls(tls)
+                .insecurePlaintext(insecurePlaintext);
         if (serverCert != null) {
             builder.serverCertificate(serverCert);
         }
@@ -70,7 +78,7 @@ final class ClientOptions {
     ChatClient loggedIn(boolean withPassword) throws Exception {
         ChatClient client = newClient();
         try {
-            client.connect().get(60, TimeUnit.SECONDS);
+            connect(client);
             if (client.resumeKept(user).get(60, TimeUnit.SECONDS).isEmpty() && withPassword) {
                 char[] password = password(false);
                 try {
@@ -84,6 +92,19 @@ final class ClientOptions {
             client.close();
             throw e;
         }
+    }
+
+    /**
+     * Connects {@code client}; on the first connection to a server, tells the user (on standard error) the
+     * fingerprint of the certificate just pinned, to compare with the one the server printed at start-up.
+     */
+    static dev.fastchat.client.ServerInfo connect(ChatClient client) throws Exception {
+        dev.fastchat.client.ServerInfo info = client.connect().get(60, TimeUnit.SECONDS);
+        if (info.certificatePinnedNow()) {
+            System.err.println("First connection to this server: pinned its TLS certificate " + info.certificateFingerprint()
+                    + " (the server prints its fingerprint at start-up: they should match). Later connections check it.");
+        }
+        return info;
     }
 
     /**

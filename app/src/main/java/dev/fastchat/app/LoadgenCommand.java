@@ -89,6 +89,10 @@ final class LoadgenCommand implements Callable<Integer> {
             description = "full: seal every message in the timed window; presealed: seal them all before it (recipients still verify and open)")
     String crypto;
 
+    @Option(names = "--insecure-plaintext",
+            description = "plain TCP instead of TLS (for a server started with --insecure-plaintext; with --self, its server too)")
+    boolean insecurePlaintext;
+
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "loadgen-results", description = "where the results go (default ${DEFAULT-VALUE})")
     Path out;
 
@@ -116,11 +120,11 @@ final class LoadgenCommand implements Callable<Integer> {
         Path keys = out.resolve("keys");
         if (self) {
             Path data = Files.createTempDirectory("fastchat-loadgen");
-            try (FastChatServer server = FastChatServer.start(ConfigLoader.load(selfSettings(data)))) {
+            try (FastChatServer server = FastChatServer.start(ConfigLoader.load(selfSettings(data, insecurePlaintext)))) {
                 progress.println("started a server on SQLite at " + server.address() + " (data in " + data + ")");
                 Result result = new LoadGenerator(new LoadGenerator.Options(List.of(new Endpoint(server.address().host(),
                         server.address().port())), clients, chosen, rate, Duration.ofSeconds(warmup), Duration.ofSeconds(duration), messages, groupSize, mode,
-                        keys, KdfParams.INSECURE_FOR_TESTS, "lg"), progress, interactive).run();
+                        keys, KdfParams.INSECURE_FOR_TESTS, "lg", insecurePlaintext), progress, interactive).run();
                 return finish(result);
             } finally {
                 deleteTree(data);
@@ -128,7 +132,7 @@ final class LoadgenCommand implements Callable<Integer> {
         }
         List<Endpoint> endpoints = servers.stream().map(Endpoint::parse).toList();
         Result result = new LoadGenerator(new LoadGenerator.Options(endpoints, clients, chosen, rate, Duration.ofSeconds(warmup), Duration.ofSeconds(duration),
-                messages, groupSize, mode, keys, KdfParams.DEFAULT, "lg"), progress, interactive).run();
+                messages, groupSize, mode, keys, KdfParams.DEFAULT, "lg", insecurePlaintext), progress, interactive).run();
         return finish(result);
     }
 
@@ -140,8 +144,9 @@ final class LoadgenCommand implements Callable<Integer> {
     }
 
     /** A node for load runs: cheap key stretching for the load accounts, no rate limits in the way. */
-    private static Map<String, String> selfSettings(Path data) {
+    private static Map<String, String> selfSettings(Path data, boolean insecurePlaintext) {
         Map<String, String> settings = new HashMap<>();
+        settings.put("insecure-plaintext", Boolean.toString(insecurePlaintext));
         settings.put("listen", "127.0.0.1:0");
         settings.put("data", data.toString());
         settings.put("min-kdf-memory-kib", "8");
@@ -172,7 +177,7 @@ final class LoadgenCommand implements Callable<Integer> {
             List<FastChatServer> nodes = new ArrayList<>();
             try {
                 for (int i = 1; i <= 3; i++) {
-                    Map<String, String> settings = selfSettings(data.resolve("n" + i));
+                    Map<String, String> settings = selfSettings(data.resolve("n" + i), insecurePlaintext);
                     settings.put("db", db + (db.contains("?") ? "&" : "?") + "currentSchema=" + schema);
                     settings.put("nats", nats);
                     settings.put("cluster", schema.replace('_', '-'));
@@ -186,7 +191,7 @@ final class LoadgenCommand implements Callable<Integer> {
                 progress.println("== " + policy + ": 3 nodes " + endpoints + ", every client asks n1 first");
                 LoadGenerator.Options scenario = new LoadGenerator.Options(endpoints, clients, chosen, rate, Duration.ofSeconds(warmup),
                         Duration.ofSeconds(duration), messages, groupSize, mode, out.resolve(policy).resolve("keys"),
-                        KdfParams.INSECURE_FOR_TESTS, "lg");
+                        KdfParams.INSECURE_FOR_TESTS, "lg", insecurePlaintext);
                 if (results.isEmpty()) { // the first policy would pay for this JVM's warm-up: run it once unrecorded
                     progress.println("(a first, unrecorded run warms this JVM up, so that the first policy is not disadvantaged)");
                     new LoadGenerator(scenario, progress, interactive).run();

@@ -25,7 +25,7 @@ final class LoginCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         char[] password = ClientOptions.password(false);
         try (ChatClient client = options.newClient()) {
-            client.connect().get(60, TimeUnit.SECONDS);
+            ClientOptions.connect(client);
             SessionInfo session = client.login(options.user, password).get(60, TimeUnit.SECONDS);
             spec.commandLine().getOut().printf("logged in as %s (account %d) on %s, node %s%n", session.username(),
                     session.accountId(), options.server, client.serverInfo().orElseThrow().nodeId());

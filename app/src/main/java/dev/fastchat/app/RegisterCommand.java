@@ -25,7 +25,7 @@ final class RegisterCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         char[] password = ClientOptions.password(true);
         try (ChatClient client = options.newClient()) {
-            client.connect().get(60, TimeUnit.SECONDS);
+            ClientOptions.connect(client);
             SessionInfo session = client.register(options.user, password).get(60, TimeUnit.SECONDS);
             spec.commandLine().getOut().printf("registered %s (account %d) on %s; keys in %s%n", session.username(),
                     session.accountId(), options.server, client.keyStoreFile(session.username()));

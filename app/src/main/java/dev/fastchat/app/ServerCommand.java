@@ -54,11 +54,16 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--advertise", paramLabel = "HOST:PORT", description = "the address clients use for this node (default: --listen)")
     String advertise;
 
-    @Option(names = "--tls-cert", paramLabel = "PEM", description = "certificate chain; TLS on the client port")
+    @Option(names = "--tls-cert", paramLabel = "PEM",
+            description = "certificate chain for TLS on the client port (default: a self-signed one, made in the data directory on first start)")
     String tlsCert;
 
     @Option(names = "--tls-key", paramLabel = "PEM", description = "private key (PKCS#8) of --tls-cert")
     String tlsKey;
+
+    @Option(names = "--insecure-plaintext",
+            description = "serve plain TCP without TLS: anyone on the network reads the auth keys and can pose as this server (tests, benchmarks)")
+    boolean insecurePlaintext;
 
     @Option(names = "--max-frame-bytes", paramLabel = "N", description = "largest client frame (default 1048576)")
     String maxFrameBytes;
@@ -87,6 +92,9 @@ final class ServerCommand implements Callable<Integer> {
         put(flags, "node-id", nodeId);
         put(flags, "tls-cert", tlsCert);
         put(flags, "tls-key", tlsKey);
+        if (insecurePlaintext) {
+            flags.put("insecure-plaintext", "true");
+        }
         put(flags, "max-frame-bytes", maxFrameBytes);
         put(flags, "idle-timeout", idleTimeout);
         put(flags, "nats", nats);

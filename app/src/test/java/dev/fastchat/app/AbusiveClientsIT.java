@@ -74,6 +74,7 @@ class AbusiveClientsIT {
         }
         try (NodeProcess server = NodeProcess.start(List.of("-Xmx256m", "-XX:MaxDirectMemorySize=256m"),
                 "--listen", "127.0.0.1:0", "--data", dir.resolve("data").toString(), "--admin-listen", "127.0.0.1:" + adminPort,
+                "--insecure-plaintext", // the attack speaks raw frames
                 "--set", "min-kdf-memory-kib=8", "--set", "min-kdf-iterations=1",
                 "--set", "max-connections-per-address=10000", "--set", "registrations-per-address-per-hour=100000")) {
             HostAndPort address = new HostAndPort("127.0.0.1", server.port);

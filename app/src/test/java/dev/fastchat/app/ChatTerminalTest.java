@@ -32,7 +32,7 @@ class ChatTerminalTest {
     }
 
     private static Map<String, String> lowKdf() {
-        return Map.of("min-kdf-memory-kib", "8", "min-kdf-iterations", "1");
+        return Map.of("min-kdf-memory-kib", "8", "min-kdf-iterations", "1", "insecure-plaintext", "false"); // TLS, as users run it
     }
 
     private ChatClient register(TestServer server, String name) throws Exception {
@@ -140,7 +140,7 @@ class ChatTerminalTest {
                     .mapToLong(Long::parseLong).findFirst().orElseThrow();
             assertThat(rssKib).as("client RSS in KiB").isLessThan(512 * 1024);
             tmux.enter("bob", "/help");
-            tmux.waitFor("bob", "/history [N]", "/group create|add|remove|leave|members|promote", "/keys verify|accept USER",
+            tmux.waitFor("bob", "/history [N]", "/group create|add|remove|leave|members|promote", "/keys verify|mark-verified|accept USER",
                     "/send-file PATH", "/save FILE_ID [DIR]", "/quit");
             assertThat(tmux.screen("bob")).doesNotContain("Exception").doesNotContain("\tat ");
 
@@ -178,7 +178,7 @@ class ChatTerminalTest {
             tmux.waitFor("bob", "connection lost", "reconnecting in");
             tmux.enter("bob", "anyone there?");
             tmux.waitFor("bob", "not connected: the message is sent once the connection is back");
-            server = TestServer.start(dir.resolve("server"), Map.of("listen", "127.0.0.1:" + port,
+            server = TestServer.start(dir.resolve("server"), Map.of("insecure-plaintext", "false", "listen", "127.0.0.1:" + port,
                     "min-kdf-memory-kib", "8", "min-kdf-iterations", "1"));
             tmux.waitFor("bob", "-- reconnected");
             try (ChatClient sender = ChatClient.builder().server("127.0.0.1", port).keyStoreDirectory(dir.resolve("keys")).build()) {
@@ -284,7 +284,7 @@ class ChatTerminalTest {
                  java.sql.Statement statement = db.createStatement()) {
                 statement.executeUpdate("DELETE FROM sessions");
             }
-            server = TestServer.start(dir.resolve("server"), Map.of("listen", "127.0.0.1:" + port,
+            server = TestServer.start(dir.resolve("server"), Map.of("insecure-plaintext", "false", "listen", "127.0.0.1:" + port,
                     "min-kdf-memory-kib", "8", "min-kdf-iterations", "1"));
             tmux.waitFor("bob", "the server no longer knows this session", "(logged out: press Enter to log in again)");
             tmux.press("bob", "Enter");
@@ -326,7 +326,7 @@ class ChatTerminalTest {
             assertThat(aliceInbox.poll(20, TimeUnit.SECONDS)).extracting(dev.fastchat.client.ChatMessage::text).isEqualTo("before the change");
 
             aliceClient.replaceKeys("pw".toCharArray()).get(30, TimeUnit.SECONDS);
-            tmux.waitFor("bob", alice + "'s identity key changed: compare safety numbers (/keys verify " + alice + "), then /keys accept "
+            tmux.waitFor("bob", alice + "'s identity key changed: compare safety numbers (/keys verify " + alice + "), then /keys mark-verified "
                     + alice);
             tmux.enter("bob", "sealed to which key?");
             tmux.waitFor("bob", "(/keys verify " + alice + ") and then accept the new key (/keys accept " + alice + ")");

@@ -28,7 +28,9 @@ class CommandLineTest {
     @BeforeAll
     static void start() {
         // The command registers with the default (full-cost) KDF parameters, as a user would.
-        server = TestServer.start(dir.resolve("data"), Map.of("min-kdf-memory-kib", "19456", "min-kdf-iterations", "2"));
+        // The defaults, as users run it: TLS with the server's own certificate, pinned by the commands on first use.
+        server = TestServer.start(dir.resolve("data"), Map.of("min-kdf-memory-kib", "19456", "min-kdf-iterations", "2",
+                "insecure-plaintext", "false"));
     }
 
     @AfterAll
@@ -58,6 +60,32 @@ class CommandLineTest {
         byte[] err = process.getErrorStream().readAllBytes();
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         return new Run(process.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theFirstConnectionShowsTheServersCertificateAndAnotherOneLaterIsRefusedLoudly() throws Exception {
+        String name = WireClient.uniqueName("tofu");
+        String address = server.address().toString();
+        String keys = dir.resolve("tofu-keys").toString();
+        String fingerprint;
+        try (var in = java.nio.file.Files.newInputStream(dir.resolve("data").resolve("tls").resolve("server.crt"))) {
+            fingerprint = dev.fastchat.protocol.CertificateFingerprint.of(
+                    java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in).getEncoded());
+        }
+        Run register = fastchat("s3cret pass", "register", "--server", address, "--user", name, "--keys", keys);
+        assertThat(register.exitCode()).as(register.err()).isZero();
+        assertThat(register.err()).contains("First connection to this server: pinned its TLS certificate " + fingerprint);
+        Run send = fastchat(null, "who", "--server", address, "--user", name, "--keys", keys);
+        assertThat(send.exitCode()).as(send.err()).isZero();
+        assertThat(send.err()).doesNotContain("First connection");
+
+        // What a network attacker's certificate looks like to the client: not the pinned one.
+        Path pins = Path.of(keys).resolve("known_servers");
+        java.nio.file.Files.writeString(pins, address + " SHA256:" + "A".repeat(43) + "\n");
+        Run intercepted = fastchat("s3cret pass", "login", "--server", address, "--user", name, "--keys", keys);
+        assertThat(intercepted.exitCode()).isEqualTo(ExitCodes.REFUSED);
+        assertThat(intercepted.err()).contains("WARNING", "another TLS certificate", fingerprint, pins.toString())
+                .doesNotContain("Exception");
     }
 
     @Test
@@ -287,7 +315,8 @@ class CommandLineTest {
         }
         assertThat(checked).isGreaterThan(20);
         Run keys = fastchat(null, "keys", "--help");
-        assertThat(keys.out()).contains("verify  Prints the safety number of you and USER.");
+        assertThat(keys.out()).containsPattern("verify +Prints the safety number of you and USER\\.")
+                .containsPattern("mark-verified +Records that you compared USER's safety number");
     }
 
     @Test

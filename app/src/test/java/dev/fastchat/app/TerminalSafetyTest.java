@@ -45,7 +45,8 @@ class TerminalSafetyTest {
              WireClient mallory = WireClient.connect(server.address())) {
             String address = server.address().toString();
             String bob = WireClient.uniqueName("bob");
-            Map<String, String> home = Map.of("XDG_CONFIG_HOME", dir.resolve("config").toString());
+            // mallory speaks raw frames: the server and bob's commands use plain TCP
+            Map<String, String> home = Map.of("XDG_CONFIG_HOME", dir.resolve("config").toString(), "FASTCHAT_INSECURE_PLAINTEXT", "true");
             assertThat(fastchat("pw", home, "register", "--server", address, "--user", bob).exitCode()).isZero();
 
             IdentityKeyPair malloryKeys = IdentityKeyPair.generate(random);

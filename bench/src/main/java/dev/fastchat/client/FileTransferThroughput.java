@@ -73,7 +73,7 @@ public final class FileTransferThroughput {
     }
 
     private static ChatClient client(TestServer server, Path dir) throws Exception {
-        ChatClient client = ChatClient.builder().server("127.0.0.1", server.port()).keyStoreDirectory(dir.resolve("keys"))
+        ChatClient client = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", server.port()).keyStoreDirectory(dir.resolve("keys"))
                 .registrationKdf(KdfParams.INSECURE_FOR_TESTS).build();
         client.connect().get(30, TimeUnit.SECONDS);
         return client;

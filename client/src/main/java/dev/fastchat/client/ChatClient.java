@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.fastchat.client.internal.ClientConnection;
 import dev.fastchat.client.internal.Dialer;
 import dev.fastchat.client.internal.FileTransfer;
+import dev.fastchat.client.internal.KnownServers;
 import dev.fastchat.client.internal.LocalKeyStore;
 import dev.fastchat.client.internal.Messenger;
 import dev.fastchat.client.internal.SerialExecutor;
@@ -124,7 +125,7 @@ public final class ChatClient implements AutoCloseable {
     private static final Duration RECONNECT_MAX = Duration.ofSeconds(30);
     private final java.util.concurrent.atomic.AtomicBoolean reconnecting = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private ChatClient(Builder builder, Optional<SslContext> tls) {
+    private ChatClient(Builder builder, Optional<SslContext> tls, Optional<KnownServers> pins) {
         this.tls = tls;
         this.ownsGroup = builder.group == null;
         this.group = ownsGroup ? newGroup() : builder.group;
@@ -133,13 +134,16 @@ public final class ChatClient implements AutoCloseable {
         this.kdfFloor = builder.kdfFloor != null ? builder.kdfFloor : KdfParams.DEFAULT.lowest(builder.registrationKdf);
         this.requestTimeout = builder.requestTimeout;
         this.clientName = builder.clientName;
-        this.dialer = new Dialer(builder.servers, group, tls, requestTimeout, clientName, closed::get);
+        this.dialer = new Dialer(builder.servers, group, tls, pins, requestTimeout, clientName, closed::get);
         this.listener = builder.listener;
         this.autoReconnect = builder.autoReconnect;
         this.keepSession = builder.keepSession;
     }
 
-    /** A builder with the defaults: 127.0.0.1:7420, no TLS, keys under {@code ~/.config/fastchat/keys}. */
+    /**
+     * A builder with the defaults: 127.0.0.1:7420, TLS with the server's certificate pinned on first use, keys
+     * under {@code ~/.config/fastchat/keys}.
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -159,8 +163,11 @@ public final class ChatClient implements AutoCloseable {
         }).thenApply(dialed -> {
             connection = dialed.connection();
             Welcome welcome = dialed.welcome();
+            var certificate = dialed.connection().certificate();
             serverInfo = new ServerInfo(welcome.getServerVersion(), welcome.getNodeId(), welcome.getServerId(),
-                    welcome.getLimits().getMaxFrameBytes(), Duration.ofSeconds(welcome.getLimits().getIdleTimeoutSeconds()));
+                    welcome.getLimits().getMaxFrameBytes(), Duration.ofSeconds(welcome.getLimits().getIdleTimeoutSeconds()),
+                    certificate.map(ClientConnection.PeerCertificate::fingerprint).orElse(""),
+                    certificate.map(ClientConnection.PeerCertificate::pinnedNow).orElse(false));
             return serverInfo;
         });
     }
@@ -1013,6 +1020,8 @@ public final class ChatClient implements AutoCloseable {
         private final List<Endpoint> servers = new ArrayList<>(List.of(new Endpoint("127.0.0.1", 7420)));
         private boolean defaultServer = true;
         private boolean tls;
+        private boolean insecurePlaintext;
+        private Path knownServers;
         private Path serverCertificate;
         private EventLoopGroup group;
         private Path keyStoreDirectory = LocalKeyStore.defaultDirectory();
@@ -1040,7 +1049,12 @@ public final class ChatClient implements AutoCloseable {
             return this;
         }
 
-        /** Use TLS, verifying the server against the system's trusted certificates. */
+        /**
+         * With {@code true}: verify the server's TLS certificate against the system's trusted certificates and its
+         * host name (a server with a certificate from a real authority). With {@code false} (the default): accept
+         * the certificate a server shows on the first connection, pin it, and refuse another one later with
+         * {@code UNTRUSTED_SERVER} (as SSH does with host keys); see {@link ServerInfo#certificatePinnedNow()}.
+         */
         public Builder tls(boolean enabled) {
             this.tls = enabled;
             return this;
@@ -1050,6 +1064,22 @@ public final class ChatClient implements AutoCloseable {
         public Builder serverCertificate(Path pemFile) {
             this.serverCertificate = pemFile;
             this.tls = true;
+            return this;
+        }
+
+        /**
+         * Connect over plain TCP, without TLS: anyone on the network can read the auth key (a password
+         * equivalent) and pose as the server. Only for servers started with {@code insecure-plaintext}, in tests
+         * and benchmarks on one machine.
+         */
+        public Builder insecurePlaintext(boolean enabled) {
+            this.insecurePlaintext = enabled;
+            return this;
+        }
+
+        /** Where the servers' certificates are pinned on first use; default {@code known_servers} in the key store directory. */
+        public Builder knownServersFile(Path file) {
+            this.knownServers = file;
             return this;
         }
 
@@ -1129,20 +1159,30 @@ public final class ChatClient implements AutoCloseable {
          * @throws ChatException with {@code BAD_REQUEST} if the server certificate cannot be read
          */
         public ChatClient build() {
-            Optional<SslContext> context = Optional.empty();
-            if (tls) {
-                try {
-                    SslContextBuilder builder = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS");
-                    if (serverCertificate != null) {
-                        builder.trustManager(serverCertificate.toFile());
-                    }
-                    context = Optional.of(builder.build());
-                } catch (SSLException | IllegalArgumentException e) {
-                    throw ChatException.local(ErrorCode.BAD_REQUEST, "cannot use server certificate " + serverCertificate
-                            + ": " + e.getMessage(), e);
-                }
+            if (insecurePlaintext && tls) {
+                throw ChatException.local(ErrorCode.BAD_REQUEST, "plain TCP and TLS contradict each other: choose one");
             }
-            return new ChatClient(this, context);
+            if (insecurePlaintext) {
+                return new ChatClient(this, Optional.empty(), Optional.empty());
+            }
+            try {
+                SslContextBuilder builder = SslContextBuilder.forClient();
+                if (!tls) {
+                    // Trust on first use: any certificate completes the handshake; the connection then checks
+                    // its fingerprint against the pin before a byte of the protocol is sent.
+                    builder.trustManager(io.netty.handler.ssl.util.InsecureTrustManagerFactory.INSTANCE);
+                    Path pins = knownServers != null ? knownServers : keyStoreDirectory.resolve("known_servers");
+                    return new ChatClient(this, Optional.of(builder.build()), Optional.of(new KnownServers(pins)));
+                }
+                builder.endpointIdentificationAlgorithm("HTTPS");
+                if (serverCertificate != null) {
+                    builder.trustManager(serverCertificate.toFile());
+                }
+                return new ChatClient(this, Optional.of(builder.build()), Optional.empty());
+            } catch (SSLException | IllegalArgumentException e) {
+                throw ChatException.local(ErrorCode.BAD_REQUEST, "cannot use server certificate " + serverCertificate
+                        + ": " + e.getMessage(), e);
+            }
         }
     }
 }

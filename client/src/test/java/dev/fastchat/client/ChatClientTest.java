@@ -36,7 +36,7 @@ class ChatClientTest {
     }
 
     static ChatClient client(Path keys) {
-        return ChatClient.builder()
+        return ChatClient.builder().insecurePlaintext(true)
                 .server("127.0.0.1", server.port())
                 .keyStoreDirectory(keys)
                 .registrationKdf(KdfParams.INSECURE_FOR_TESTS)
@@ -158,7 +158,7 @@ class ChatClientTest {
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        try (ChatClient client = ChatClient.builder().server("127.0.0.1", closedPort).keyStoreDirectory(dir).build()) {
+        try (ChatClient client = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", closedPort).keyStoreDirectory(dir).build()) {
             CompletableFuture<ServerInfo> connect = client.connect();
             assertThat(codeOf(connect)).isEqualTo(ErrorCode.UNAVAILABLE);
             assertThatThrownBy(connect::join).hasMessageContaining("connection refused");
@@ -177,7 +177,7 @@ class ChatClientTest {
     void serverShutdownIsReportedToTheListenerAndFailsLaterRequests(@TempDir Path own) throws Exception {
         CompletableFuture<String> disconnected = new CompletableFuture<>();
         try (TestServer doomed = TestServer.start(own.resolve("server"));
-             ChatClient client = ChatClient.builder().server("127.0.0.1", doomed.port()).keyStoreDirectory(own.resolve("keys"))
+             ChatClient client = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", doomed.port()).keyStoreDirectory(own.resolve("keys"))
                      .registrationKdf(KdfParams.INSECURE_FOR_TESTS)
                      .listener(new ChatListener() {
                          @Override
@@ -198,7 +198,7 @@ class ChatClientTest {
         try (TestServer strict = TestServer.start(own.resolve("server"), java.util.Map.of("login-timeout", "1s"))) {
             String name = WireClient.uniqueName("slowtypist");
             for (boolean register : new boolean[] {true, false}) {
-                try (ChatClient client = ChatClient.builder().server("127.0.0.1", strict.port())
+                try (ChatClient client = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", strict.port())
                         .keyStoreDirectory(own.resolve("keys")).registrationKdf(KdfParams.INSECURE_FOR_TESTS).build()) {
                     await(client.connect());
                     // The user types the password; meanwhile the server closes the connection, not logged in.

@@ -121,7 +121,7 @@ final class ChatFixture implements BeforeAllCallback, AfterAllCallback {
     }
 
     ChatClient client(Path keys, ChatListener listener) {
-        return ChatClient.builder().server("127.0.0.1", server.port()).keyStoreDirectory(keys)
+        return ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", server.port()).keyStoreDirectory(keys)
                 .registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(listener).build();
     }
 

@@ -49,7 +49,7 @@ class ClusterIT {
         }
 
         ChatClient client(ChatListener listener, TestServer... nodes) {
-            ChatClient.Builder builder = ChatClient.builder().keyStoreDirectory(dir.resolve("keys"))
+            ChatClient.Builder builder = ChatClient.builder().insecurePlaintext(true).keyStoreDirectory(dir.resolve("keys"))
                     .registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(listener).autoReconnect(true);
             for (TestServer node : nodes) {
                 builder.server("127.0.0.1", node.port());
@@ -196,7 +196,7 @@ class ClusterIT {
                     "fastchat_send_to_ack_seconds_bucket", "fastchat_delivery_seconds_bucket", "fastchat_db_write_batch_size_bucket",
                     "fastchat_nats_up 1.0", "fastchat_cluster_nodes 1.0");
 
-            try (ChatClient plain = ChatClient.builder().server("127.0.0.1", node.port()).keyStoreDirectory(dir.resolve("keys"))
+            try (ChatClient plain = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", node.port()).keyStoreDirectory(dir.resolve("keys"))
                     .registrationKdf(KdfParams.INSECURE_FOR_TESTS).build()) { // no auto-reconnect: refusals come back as they are
                 await(plain.connect());
                 await(plain.login(alice, "pw".toCharArray()));

@@ -60,7 +60,7 @@ class DatabaseOutageIT {
     }
 
     static ChatClient client(TestServer server, String keys) {
-        return ChatClient.builder().server("127.0.0.1", server.port())
+        return ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", server.port())
                 .keyStoreDirectory(Path.of(System.getProperty("java.io.tmpdir"), "fastchat-outage-keys", keys))
                 .registrationKdf(KdfParams.INSECURE_FOR_TESTS).build();
     }

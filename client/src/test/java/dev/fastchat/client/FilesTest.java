@@ -226,7 +226,7 @@ class FilesTest {
         try (User bob = chats.register("bob"); User aliceSetup = chats.register("alice");
              TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
             aliceSetup.close();
-            try (ChatClient alice = ChatClient.builder().server("127.0.0.1", proxy.port()).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
+            try (ChatClient alice = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", proxy.port()).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
                     .keyStoreDirectory(chats.dir().resolve("keys-" + aliceSetup.name() + "-first"))
                     .listener(new ChatListener() {}).autoReconnect(true).build()) {
                 await(alice.connect());
@@ -258,7 +258,7 @@ class FilesTest {
             bobSetup.close();
             Path big = file("album.bin", LIMIT);
             await(alice.client().sendFile(Target.user(bobSetup.name()), big));
-            try (ChatClient bob = ChatClient.builder().server("127.0.0.1", proxy.port()).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
+            try (ChatClient bob = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", proxy.port()).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
                     .keyStoreDirectory(chats.dir().resolve("keys-" + bobSetup.name() + "-first"))
                     .listener(new ChatListener() {}).autoReconnect(true).build()) {
                 await(bob.connect());

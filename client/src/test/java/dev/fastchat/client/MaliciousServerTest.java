@@ -186,7 +186,7 @@ class MaliciousServerTest {
         assertThat(weak.code()).isEqualTo(ErrorCode.UNTRUSTED_SERVER);
         assertThat(weak.getMessage()).contains("floor", "m=8 KiB");
         // A client with the default floor (the registration defaults) refuses a cost just under it.
-        try (ChatClient phone = ChatClient.builder().server("127.0.0.1", chats.server().port())
+        try (ChatClient phone = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", chats.server().port())
                 .keyStoreDirectory(chats.keys(name, "phone")).build()) {
             await(phone.connect());
             setKdf(name, 16 * 1024, 2, 1);
@@ -220,7 +220,7 @@ class MaliciousServerTest {
 
     @Test
     void aClientDoesNotRegisterBelowItsOwnFloor() throws Exception {
-        try (ChatClient client = ChatClient.builder().server("127.0.0.1", chats.server().port())
+        try (ChatClient client = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", chats.server().port())
                 .keyStoreDirectory(chats.dir().resolve("floor")).kdfFloor(KdfParams.DEFAULT)
                 .registrationKdf(KdfParams.INSECURE_FOR_TESTS).build()) {
             await(client.connect());

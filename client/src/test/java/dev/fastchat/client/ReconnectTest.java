@@ -43,7 +43,7 @@ class ReconnectTest {
     /** A client with auto-reconnect, connected through {@code proxy} and logged in as {@code user}. */
     private static ChatClient loggedInThrough(TcpProxy proxy, String user, java.nio.file.Path keys, ConnectionEvents events)
             throws Exception {
-        ChatClient client = ChatClient.builder().server("127.0.0.1", proxy.port()).keyStoreDirectory(keys)
+        ChatClient client = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", proxy.port()).keyStoreDirectory(keys)
                 .registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(events).autoReconnect(true).build();
         try {
             await(client.connect());

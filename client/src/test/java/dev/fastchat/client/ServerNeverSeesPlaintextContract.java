@@ -122,7 +122,7 @@ abstract class ServerNeverSeesPlaintextContract {
     }
 
     private static ChatClient client(TestServer server, Path keys) {
-        return ChatClient.builder().server("127.0.0.1", server.port()).keyStoreDirectory(keys)
+        return ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", server.port()).keyStoreDirectory(keys)
                 .registrationKdf(KdfParams.INSECURE_FOR_TESTS).build();
     }
 

@@ -25,7 +25,7 @@ class TlsTest {
     @BeforeAll
     static void start() throws Exception {
         serverCert = TestCertificates.selfSigned(dir, "server", "127.0.0.1", "localhost");
-        server = TestServer.start(dir.resolve("data"), Map.of(
+        server = TestServer.start(dir.resolve("data"), Map.of("insecure-plaintext", "false",
                 "tls-cert", serverCert.certificate().toString(),
                 "tls-key", serverCert.privateKey().toString()));
     }
@@ -71,7 +71,7 @@ class TlsTest {
     @Test
     void certificateForAnotherHostIsRefused() throws Exception {
         TestCertificates.Pem elsewhere = TestCertificates.selfSigned(dir, "elsewhere", "chat.example.org");
-        try (TestServer wrongName = TestServer.start(dir.resolve("data2"), Map.of(
+        try (TestServer wrongName = TestServer.start(dir.resolve("data2"), Map.of("insecure-plaintext", "false",
                 "tls-cert", elsewhere.certificate().toString(), "tls-key", elsewhere.privateKey().toString()));
              ChatClient client = ChatClient.builder().server("127.0.0.1", wrongName.port()).keyStoreDirectory(dir.resolve("k2"))
                      .serverCertificate(elsewhere.certificate()).build()) {
@@ -81,10 +81,70 @@ class TlsTest {
 
     @Test
     void plainClientGetsNothingFromATlsServer() throws Exception {
-        try (ChatClient client = builder("127.0.0.1").build()) {
+        try (ChatClient client = builder("127.0.0.1").insecurePlaintext(true).build()) {
             CompletableFuture<ServerInfo> connect = client.connect();
             assertThat(ChatClientTest.codeOf(connect)).isEqualTo(ErrorCode.UNAVAILABLE);
         }
+    }
+
+    @Test
+    void aNewServerServesTlsWithItsOwnCertificateWhichClientsPinOnFirstUseAndCheckEveryTimeAfter() throws Exception {
+        Path data = dir.resolve("default-data");
+        Path keys = dir.resolve("default-keys");
+        String name = WireClient.uniqueName("tofu");
+        String fingerprint;
+        int port;
+        try (TestServer fresh = TestServer.start(data, Map.of("insecure-plaintext", "false"))) {
+            port = fresh.port();
+            Path certificate = data.resolve("tls").resolve("server.crt");
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                    java.nio.file.Files.getPosixFilePermissions(data.resolve("tls").resolve("server.key")))).isEqualTo("rw-------");
+            try (var in = java.nio.file.Files.newInputStream(certificate)) {
+                fingerprint = dev.fastchat.protocol.CertificateFingerprint.of(java.security.cert.CertificateFactory.getInstance("X.509")
+                        .generateCertificate(in).getEncoded());
+            }
+            try (ChatClient client = tofu(port, keys)) {
+                ServerInfo first = client.connect().get(30, TimeUnit.SECONDS);
+                assertThat(first.certificateFingerprint()).isEqualTo(fingerprint);
+                assertThat(first.certificatePinnedNow()).isTrue();
+                client.register(name, "pw".toCharArray()).get(30, TimeUnit.SECONDS);
+            }
+            try (ChatClient client = tofu(port, keys)) {
+                assertThat(client.connect().get(30, TimeUnit.SECONDS).certificatePinnedNow()).isFalse();
+            }
+        }
+        // Restarted on the same data directory: the same certificate, still trusted.
+        try (TestServer again = TestServer.start(data, Map.of("insecure-plaintext", "false", "listen", "127.0.0.1:" + port));
+             ChatClient client = tofu(port, keys)) {
+            assertThat(client.connect().get(30, TimeUnit.SECONDS).certificateFingerprint()).isEqualTo(fingerprint);
+            assertThat(client.login(name, "pw".toCharArray()).get(30, TimeUnit.SECONDS).username()).isEqualTo(name);
+        }
+    }
+
+    @Test
+    void aServerShowingAnotherCertificateThanThePinnedOneIsRefusedLoudly() throws Exception {
+        // The network attacker: at the address the client knows, a server with a certificate of its own.
+        Path keys = dir.resolve("mitm-keys");
+        try (TestServer genuine = TestServer.start(dir.resolve("genuine-data"), Map.of("insecure-plaintext", "false"))) {
+            try (ChatClient client = tofu(genuine.port(), keys)) {
+                client.connect().get(30, TimeUnit.SECONDS);
+            }
+            int port = genuine.port();
+            genuine.close();
+            try (TestServer impostor = TestServer.start(dir.resolve("impostor-data"), Map.of("insecure-plaintext", "false",
+                    "listen", "127.0.0.1:" + port));
+                 ChatClient client = tofu(port, keys)) {
+                CompletableFuture<ServerInfo> connect = client.connect();
+                assertThat(ChatClientTest.codeOf(connect)).isEqualTo(ErrorCode.UNTRUSTED_SERVER);
+                assertThat(connect.handle((info, failure) -> failure.getCause().getMessage()).join())
+                        .contains("WARNING", "another TLS certificate", "known_servers");
+            }
+        }
+    }
+
+    private static ChatClient tofu(int port, Path keys) {
+        return ChatClient.builder().server("127.0.0.1", port).keyStoreDirectory(keys)
+                .registrationKdf(KdfParams.INSECURE_FOR_TESTS).requestTimeout(java.time.Duration.ofSeconds(5)).build();
     }
 
     private static void assertTlsRefused(CompletableFuture<ServerInfo> connect) {

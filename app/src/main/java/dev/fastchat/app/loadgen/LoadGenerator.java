@@ -61,9 +61,11 @@ public final class LoadGenerator {
      * @param warmup run this long at the rate first, outside the summary (JIT compilation, connection warm-up)
      * @param messages most messages in the measured window (0: rate x duration)
      * @param kdf the Argon2id cost new load accounts register with
+     * @param insecurePlaintext plain TCP instead of TLS (the servers' certificates are pinned on first use in {@code keys})
      */
     public record Options(List<Endpoint> servers, int clients, Pattern pattern, int rate, Duration warmup, Duration duration,
-                          long messages, int groupSize, Crypto crypto, Path keys, KdfParams kdf, String namePrefix) {
+                          long messages, int groupSize, Crypto crypto, Path keys, KdfParams kdf, String namePrefix,
+                          boolean insecurePlaintext) {
         public long total() {
             long scheduled = (long) rate * duration.toSeconds();
             return (long) rate * warmup.toSeconds() + (messages > 0 ? Math.min(messages, scheduled) : scheduled);
@@ -161,7 +163,7 @@ public final class LoadGenerator {
     private ChatClient newClient(EventLoopGroup io, ChatListener listener) {
         ChatClient.Builder builder = ChatClient.builder().eventLoopGroup(io).keyStoreDirectory(options.keys())
                 .registrationKdf(options.kdf()).clientName("fastchat-loadgen").listener(listener).autoReconnect(true)
-                .requestTimeout(Duration.ofSeconds(60));
+                .requestTimeout(Duration.ofSeconds(60)).insecurePlaintext(options.insecurePlaintext());
         for (Endpoint server : options.servers()) {
             builder.server(server.host(), server.port());
         }

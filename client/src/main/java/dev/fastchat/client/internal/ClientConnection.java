@@ -60,8 +60,8 @@ public final class ClientConnection {
      *     {@code UNAVAILABLE} that says why (refused, TLS failure, timeout)
      */
     public static CompletableFuture<ClientConnection> open(EventLoopGroup group, String host, int port,
-                                                           Optional<SslContext> tls, Duration requestTimeout,
-                                                           Duration pingInterval, ChatListener listener,
+                                                           Optional<SslContext> tls, Optional<KnownServers> pins,
+                                                           Duration requestTimeout, Duration pingInterval, ChatListener listener,
                                                            java.util.function.Consumer<Envelope> pushes) {
         CompletableFuture<ClientConnection> ready = new CompletableFuture<>();
         ClientConnection[] holder = new ClientConnection[1];
@@ -73,11 +73,16 @@ public final class ClientConnection {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        tls.ifPresent(context -> ch.pipeline().addLast("tls", context.newHandler(ch.alloc(), host, port)));
+                        tls.ifPresent(context -> {
+                            io.netty.handler.ssl.SslHandler ssl = context.newHandler(ch.alloc(), host, port);
+                            ssl.setHandshakeTimeout(TLS_HANDSHAKE.toMillis(), TimeUnit.MILLISECONDS);
+                            ch.pipeline().addLast("tls", ssl);
+                        });
                         ch.pipeline().addLast("ping", new IdleStateHandler(0, pingInterval.toMillis(), 0, TimeUnit.MILLISECONDS));
                         ch.pipeline().addLast("decoder", new EnvelopeDecoder(MAX_INBOUND_FRAME));
                         ch.pipeline().addLast("encoder", new EnvelopeEncoder());
-                        ch.pipeline().addLast("handler", new Handler(holder, ready, tls.isPresent(), listener, pushes));
+                        ch.pipeline().addLast("handler", new Handler(holder, ready, tls.isPresent(), pins, host + ":" + port,
+                                listener, pushes));
                     }
                 });
         bootstrap.connect(host, port).addListener(future -> {
@@ -95,6 +100,47 @@ public final class ClientConnection {
             }
         });
         return ready;
+    }
+
+    /** How long a TLS handshake may take before the peer is taken for something else than a FastChat server. */
+    private static final Duration TLS_HANDSHAKE = Duration.ofSeconds(5);
+
+    /** Why a TLS handshake with {@code server} failed, in words. */
+    private static String handshakeFailure(String server, Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof io.netty.handler.ssl.NotSslRecordException) {
+                return server + " does not speak the FastChat protocol over TLS (it answered in another protocol; a server"
+                        + " started with --insecure-plaintext is reached with --insecure-plaintext)";
+            }
+            if (t instanceof io.netty.handler.ssl.SslHandshakeTimeoutException) {
+                return server + " does not speak the FastChat protocol over TLS (no answer to the TLS handshake within "
+                        + TLS_HANDSHAKE.toSeconds() + " s)";
+            }
+        }
+        return "TLS handshake with " + server + " failed (is the server's certificate trusted and for this host?): " + cause.getMessage();
+    }
+
+    /** The server's TLS certificate: its fingerprint, and whether it was pinned on this connection (first use). */
+    public record PeerCertificate(String fingerprint, boolean pinnedNow) {}
+
+    private volatile PeerCertificate certificate;
+
+    /** The server's certificate, on a TLS connection. */
+    public Optional<PeerCertificate> certificate() {
+        return Optional.ofNullable(certificate);
+    }
+
+    /** The fingerprint of the server's certificate, checked against its pin when pins are kept. */
+    private static PeerCertificate peerCertificate(ChannelHandlerContext ctx, Optional<KnownServers> pins, String server) {
+        io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        String fingerprint;
+        try {
+            fingerprint = dev.fastchat.protocol.CertificateFingerprint.of(ssl.engine().getSession().getPeerCertificates()[0].getEncoded());
+        } catch (javax.net.ssl.SSLPeerUnverifiedException | java.security.cert.CertificateEncodingException e) {
+            throw new ChatException(ErrorCode.UNTRUSTED_SERVER, "the server at " + server + " showed no usable certificate", e);
+        }
+        boolean pinnedNow = pins.isPresent() && pins.get().check(server, fingerprint) == KnownServers.Outcome.PINNED_NOW;
+        return new PeerCertificate(fingerprint, pinnedNow);
     }
 
     /** Sends a request and completes with its response; an {@code Error} response completes exceptionally. */
@@ -165,15 +211,20 @@ public final class ClientConnection {
         private final ClientConnection[] holder;
         private final CompletableFuture<ClientConnection> ready;
         private final boolean tls;
+        private final Optional<KnownServers> pins;
+        private final String server;
         private final ChatListener listener;
         private final java.util.function.Consumer<Envelope> pushes;
         private String lastServerError;
 
-        Handler(ClientConnection[] holder, CompletableFuture<ClientConnection> ready, boolean tls, ChatListener listener,
+        Handler(ClientConnection[] holder, CompletableFuture<ClientConnection> ready, boolean tls, Optional<KnownServers> pins,
+                String server, ChatListener listener,
                 java.util.function.Consumer<Envelope> pushes) {
             this.holder = holder;
             this.ready = ready;
             this.tls = tls;
+            this.pins = pins;
+            this.server = server;
             this.listener = listener;
             this.pushes = pushes;
         }
@@ -209,11 +260,16 @@ public final class ClientConnection {
                 ctx.channel().writeAndFlush(Envelope.newBuilder().setPing(Ping.getDefaultInstance()).build());
             } else if (event instanceof SslHandshakeCompletionEvent handshake && tls) {
                 if (handshake.isSuccess()) {
-                    ready.complete(holder[0]);
+                    try {
+                        holder[0].certificate = peerCertificate(ctx, pins, server);
+                        ready.complete(holder[0]);
+                    } catch (ChatException e) {
+                        ready.completeExceptionally(e);
+                        ctx.close();
+                    }
                 } else {
-                    ready.completeExceptionally(new ChatException(ErrorCode.UNAVAILABLE,
-                            "TLS handshake failed (is the server's certificate trusted and for this host?): "
-                                    + handshake.cause().getMessage(), handshake.cause()));
+                    ready.completeExceptionally(new ChatException(ErrorCode.UNAVAILABLE, handshakeFailure(server, handshake.cause()),
+                            handshake.cause()));
                     ctx.close();
                 }
             }

@@ -36,6 +36,8 @@ public final class Dialer {
     private final List<Endpoint> servers;
     private final EventLoopGroup group;
     private final Optional<SslContext> tls;
+    /** With TLS trusted on first use: the servers' pinned certificates. */
+    private final Optional<KnownServers> pins;
     private final Duration requestTimeout;
     private final String clientName;
     private final BooleanSupplier closed;
@@ -43,8 +45,9 @@ public final class Dialer {
     private volatile Endpoint preferred;
     private volatile boolean preferredByRedirect;
 
-    public Dialer(List<Endpoint> servers, EventLoopGroup group, Optional<SslContext> tls, Duration requestTimeout,
-                  String clientName, BooleanSupplier closed) {
+    public Dialer(List<Endpoint> servers, EventLoopGroup group, Optional<SslContext> tls, Optional<KnownServers> pins,
+                  Duration requestTimeout, String clientName, BooleanSupplier closed) {
+        this.pins = pins;
         this.servers = List.copyOf(servers);
         this.group = group;
         this.tls = tls;
@@ -129,7 +132,7 @@ public final class Dialer {
                 }
             }
         };
-        return ClientConnection.open(group, endpoint.host(), endpoint.port(), tls, requestTimeout, PING, ends, push -> {
+        return ClientConnection.open(group, endpoint.host(), endpoint.port(), tls, pins, requestTimeout, PING, ends, push -> {
                     if (push.hasRedirect()) { // this node is going away: the next connection goes there
                         preferred = Endpoint.parse(push.getRedirect().getAddress());
                         preferredByRedirect = true;

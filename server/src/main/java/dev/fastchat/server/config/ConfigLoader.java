@@ -31,8 +31,9 @@ public final class ConfigLoader {
             new Setting("node-id", "node-1", "this node's name in a cluster"),
             new Setting("io-threads", "0", "network threads (0: twice the cores)"),
             new Setting("shutdown-grace", "10s", "how long shutdown waits for requests in flight"),
-            new Setting("tls-cert", "", "PEM certificate chain; with tls-key, clients must connect with TLS"),
+            new Setting("tls-cert", "", "PEM certificate chain (default: a self-signed one made in data/tls on first start)"),
             new Setting("tls-key", "", "PEM private key (PKCS#8) for tls-cert"),
+            new Setting("insecure-plaintext", "false", "serve plain TCP, without TLS: anyone on the network reads and changes everything (tests, benchmarks)"),
             new Setting("max-frame-bytes", "1048576", "largest frame a logged-in client may send"),
             new Setting("max-login-frame-bytes", "16384", "largest frame before log-in"),
             new Setting("idle-timeout", "60s", "close connections silent for this long"),
@@ -162,7 +163,7 @@ public final class ConfigLoader {
         }
         int ioThreads = reader.intIn("io-threads", 0, 256);
         Duration grace = reader.durationIn("shutdown-grace", Duration.ZERO, Duration.ofMinutes(10));
-        Optional<TlsConfig> tls = tls(reader);
+        Optional<TlsConfig> tls = tls(reader, data);
         int maxFrameBytes = reader.intIn("max-frame-bytes", 4096, 16 << 20);
         int writeBufferLow = reader.intIn("write-buffer-low-bytes", 1024, 1 << 30);
         int writeBufferHigh = reader.intIn("write-buffer-high-bytes", 1024, 1 << 30);
@@ -320,11 +321,22 @@ public final class ConfigLoader {
         return java.util.Set.copyOf(addresses);
     }
 
-    private static Optional<TlsConfig> tls(Values reader) {
+    private static Optional<TlsConfig> tls(Values reader, Path data) {
         String cert = reader.raw("tls-cert");
         String key = reader.raw("tls-key");
+        String plaintext = reader.raw("insecure-plaintext");
+        if (!plaintext.equals("true") && !plaintext.equals("false")) {
+            reader.problems.add("insecure-plaintext: '" + plaintext + "' is not true or false");
+        }
         if (cert.isEmpty() && key.isEmpty()) {
-            return Optional.empty();
+            if (plaintext.equals("true") || data == null) {
+                return Optional.empty();
+            }
+            Path dir = data.resolve("tls");
+            return Optional.of(new TlsConfig(dir.resolve("server.crt"), dir.resolve("server.key"), true));
+        }
+        if (plaintext.equals("true")) {
+            reader.problems.add("insecure-plaintext and tls-cert/tls-key contradict each other: give one or the other");
         }
         if (cert.isEmpty() || key.isEmpty()) {
             reader.problems.add("tls-cert and tls-key go together: give both PEM files, or neither");
@@ -335,7 +347,7 @@ public final class ConfigLoader {
                 reader.problems.add("TLS file " + file + " does not exist or is not readable");
             }
         }
-        return Optional.of(new TlsConfig(Path.of(cert), Path.of(key)));
+        return Optional.of(new TlsConfig(Path.of(cert), Path.of(key), false));
     }
 
     /** Parses {@code 500ms}, {@code 30s}, {@code 15m}, {@code 2h}, {@code 30d}; a bare number is seconds. */

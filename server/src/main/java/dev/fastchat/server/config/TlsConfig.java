@@ -7,5 +7,6 @@ import java.nio.file.Path;
  *
  * @param certificateChain PEM certificate chain
  * @param privateKey PEM private key (PKCS#8)
+ * @param selfSigned whether these are the server's own self-signed files, made on first start when missing
  */
-public record TlsConfig(Path certificateChain, Path privateKey) {}
+public record TlsConfig(Path certificateChain, Path privateKey, boolean selfSigned) {}

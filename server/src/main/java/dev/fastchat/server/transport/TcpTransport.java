@@ -27,6 +27,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
@@ -58,7 +59,11 @@ public final class TcpTransport implements AutoCloseable {
      * @throws IOException if the address cannot be bound (in use, not local) or the TLS files are unusable
      */
     public static TcpTransport start(ServerConfig config, RequestDispatcher dispatcher) throws IOException {
-        Optional<SslContext> tls = config.tls().isPresent() ? Optional.of(sslContext(config.tls().get())) : Optional.empty();
+        Optional<SslContext> tls = config.tls().isPresent() ? Optional.of(sslContext(config.tls().get(), config.listen())) : Optional.empty();
+        if (tls.isEmpty()) {
+            log.warn("serving plain TCP without TLS (insecure-plaintext): anyone on the network can read the auth keys and"
+                    + " pose as this server");
+        }
         boolean epoll = Epoll.isAvailable();
         var factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -94,12 +99,30 @@ public final class TcpTransport implements AutoCloseable {
         }
     }
 
-    private static SslContext sslContext(TlsConfig tls) throws IOException {
+    private static SslContext sslContext(TlsConfig tls, HostAndPort listen) throws IOException {
+        if (tls.selfSigned() && SelfSignedCertificate.ensure(tls.certificateChain(), tls.privateKey(), List.of(listen.host()))) {
+            log.info("made a self-signed TLS certificate in {}: clients pin it on their first connection", tls.certificateChain());
+        }
         try {
-            return SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile()).build();
+            SslContext context = SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile()).build();
+            if (tls.selfSigned()) {
+                log.info("TLS certificate fingerprint {} (self-signed: clients show it on first connection; compare it there)",
+                        fingerprint(tls.certificateChain()));
+            }
+            return context;
         } catch (SSLException | IllegalArgumentException e) {
             throw new IOException("cannot use TLS certificate " + tls.certificateChain() + " with key " + tls.privateKey()
                     + " (PEM, PKCS#8 key expected): " + e.getMessage(), e);
+        }
+    }
+
+    /** The fingerprint of the first certificate in a PEM file. */
+    static String fingerprint(java.nio.file.Path pem) throws IOException {
+        try (var in = java.nio.file.Files.newInputStream(pem)) {
+            var certificate = java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+            return dev.fastchat.protocol.CertificateFingerprint.of(certificate.getEncoded());
+        } catch (java.security.cert.CertificateException e) {
+            throw new IOException("cannot read the certificate " + pem + ": " + e.getMessage(), e);
         }
     }
 

@@ -29,6 +29,8 @@ public final class TestServer implements AutoCloseable {
         settings.put("min-kdf-memory-kib", "8");
         settings.put("min-kdf-iterations", "1");
         settings.put("shutdown-grace", "2s");
+        // Most tests speak the protocol over plain sockets (half frames, raw bytes); the TLS default has tests of its own.
+        settings.put("insecure-plaintext", "true");
         // Tests run many clients from 127.0.0.1: the per-address caps apply to 127.0.0.2 and up (the tests of
         // the caps connect from there), the per-account group limits are lifted (a test adds 256 members).
         settings.put("exempt-addresses", "127.0.0.1");
