@@ -20,7 +20,16 @@ class ConfigLoaderTest {
         assertThat(config.limits().maxFrameBytes()).isEqualTo(1 << 20);
         assertThat(config.limits().idleTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(config.accounts().minKdfMemoryKib()).isEqualTo(19456);
-        assertThat(config.tls()).isEmpty();
+        // TLS with the server's own certificate, made in the data directory on first start
+        assertThat(config.tls()).contains(new TlsConfig(Path.of("data", "tls", "server.crt"), Path.of("data", "tls", "server.key"), true));
+    }
+
+    @Test
+    void plainTcpOnlyWhenAskedForAndNeverTogetherWithACertificate() {
+        assertThat(ConfigLoader.load(Map.of("insecure-plaintext", "true")).tls()).isEmpty();
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("insecure-plaintext", "true", "tls-cert", "/a.pem", "tls-key", "/b.pem")))
+                .hasMessageContaining("contradict");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("insecure-plaintext", "yes"))).hasMessageContaining("not true or false");
     }
 
     @Test
