@@ -80,6 +80,7 @@ class ClusterFailoverIT {
         String cluster = WireClient.uniqueName("f");
         List<NodeProcess> nodes = new ArrayList<>();
         List<ChatClient> clients = new ArrayList<>();
+        List<ChatClient> stay = new ArrayList<>(); // clients that do not reconnect
         try {
             for (int i = 0; i < 3; i++) {
                 nodes.add(NodeProcess.start(List.of("-Xmx256m"), "--listen", "127.0.0.1:0", "--db", postgres.url(), "--nats", nats,
@@ -109,11 +110,13 @@ class ClusterFailoverIT {
                 clients.getFirst().addMember(group.name(), names.get(u)).get(30, TimeUnit.SECONDS);
                 clients.get(u).invitations().accept(group.name()).get(30, TimeUnit.SECONDS);
             }
-            // A raw session on n1 only, which will not come back: it must fall offline.
-            WireClient lonely = WireClient.connect(new dev.fastchat.server.config.HostAndPort("127.0.0.1", nodes.get(1).port));
-            lonely.hello();
+            // A session on n1 only, which will not come back: it must fall offline.
             String lonelyName = WireClient.uniqueName("lonely");
-            lonely.register(lonelyName, WireClient.random(32));
+            ChatClient lonely = ChatClient.builder().server("127.0.0.1", nodes.get(1).port).keyStoreDirectory(dir.resolve("keys"))
+                    .registrationKdf(KdfParams.INSECURE_FOR_TESTS).build();
+            stay.add(lonely);
+            lonely.connect().get(30, TimeUnit.SECONDS);
+            lonely.register(lonelyName, "pw".toCharArray()).get(30, TimeUnit.SECONDS);
             assertThat(clients.getFirst().whoIsOnline(lonelyName).get(30, TimeUnit.SECONDS).getFirst().online()).isTrue();
 
             // The load: each user sends DMs to the next user and messages to the group, paced, from its own thread.
@@ -190,6 +193,7 @@ class ClusterFailoverIT {
                     !clients.getFirst().whoIsOnline(lonelyName).get(30, TimeUnit.SECONDS).getFirst().online());
         } finally {
             clients.forEach(ChatClient::close);
+            stay.forEach(ChatClient::close);
             for (NodeProcess node : nodes) {
                 node.close();
             }

@@ -52,8 +52,7 @@ class TerminalSafetyTest {
             IdentityKeyPair malloryKeys = IdentityKeyPair.generate(random);
             mallory.hello();
             String malloryName = WireClient.uniqueName("mallory");
-            long malloryId = mallory.register(malloryName, WireClient.random(32), malloryKeys.publicIdentity().x25519(),
-                    malloryKeys.publicIdentity().ed25519()).getSession().getAccountId();
+            long malloryId = mallory.register(malloryName, WireClient.random(32), malloryKeys).getSession().getAccountId();
             var bobKeys = mallory.call(Envelope.newBuilder().setKeyLookup(KeyLookup.newBuilder().addUsernames(bob)))
                     .getKeyBundle().getUsers(0);
             String conversation = ConversationId.direct(bobKeys.getAccountId(), malloryId).value();
@@ -63,18 +62,14 @@ class TerminalSafetyTest {
             send(mallory, malloryId, malloryKeys, conversation, "f1", recipients, file("a".repeat(32), "cat" + HOSTILE + ".png"));
             send(mallory, malloryId, malloryKeys, conversation, "f2", recipients, file(HOSTILE, "id.txt"));
             String groupName = WireClient.uniqueName("grp");
-            var group = mallory.call(Envelope.newBuilder().setCreateGroup(dev.fastchat.protocol.v1.CreateGroup.newBuilder()
-                    .setName(groupName))).getGroupInfo();
-            mallory.call(Envelope.newBuilder().setAddMember(dev.fastchat.protocol.v1.AddMember.newBuilder()
-                    .setGroup(groupName).setUsername(bob)));
+            var group = mallory.createGroup(groupName).getGroupInfo();
+            mallory.invite(groupName, bob);
             CommandLineTest.Run accepted = fastchat(null, home, "group", "accept", "--server", address, "--user", bob, groupName);
             assertThat(accepted.exitCode()).as(accepted.err()).isZero();
             // A second invitation, left open: its group's name and its inviter's name are shown in the list.
             String pendingName = WireClient.uniqueName("pend");
-            var pending = mallory.call(Envelope.newBuilder().setCreateGroup(dev.fastchat.protocol.v1.CreateGroup.newBuilder()
-                    .setName(pendingName))).getGroupInfo();
-            mallory.call(Envelope.newBuilder().setAddMember(dev.fastchat.protocol.v1.AddMember.newBuilder()
-                    .setGroup(pendingName).setUsername(bob)));
+            var pending = mallory.createGroup(pendingName).getGroupInfo();
+            mallory.invite(pendingName, bob);
             send(mallory, malloryId, malloryKeys, group.getConversationId(), "g1", recipients,
                     Content.newBuilder().setText("to the group").build());
 

@@ -15,10 +15,8 @@ import dev.fastchat.crypto.KeyBackup;
 import dev.fastchat.crypto.PasswordKeys;
 import dev.fastchat.protocol.ConversationId;
 import dev.fastchat.protocol.Names;
-import dev.fastchat.protocol.v1.AddMember;
 import dev.fastchat.protocol.v1.Content;
 import dev.fastchat.protocol.v1.ConversationKind;
-import dev.fastchat.protocol.v1.CreateGroup;
 import dev.fastchat.protocol.v1.Cursor;
 import dev.fastchat.protocol.v1.DirectoryKind;
 import dev.fastchat.protocol.v1.Envelope;
@@ -31,16 +29,14 @@ import dev.fastchat.protocol.v1.GetUnread;
 import dev.fastchat.protocol.v1.History;
 import dev.fastchat.protocol.v1.HistoryPage;
 import dev.fastchat.protocol.v1.IdentityKeys;
-import dev.fastchat.protocol.v1.LeaveGroup;
 import dev.fastchat.protocol.v1.ListDirectory;
 import dev.fastchat.protocol.v1.ListGroups;
 import dev.fastchat.protocol.v1.ListMembers;
 import dev.fastchat.protocol.v1.Login;
 import dev.fastchat.protocol.v1.Logout;
 import dev.fastchat.protocol.v1.MarkRead;
-import dev.fastchat.protocol.v1.PromoteMember;
+import dev.fastchat.protocol.v1.MembershipAction;
 import dev.fastchat.protocol.v1.Register;
-import dev.fastchat.protocol.v1.RemoveMember;
 import dev.fastchat.protocol.v1.Resume;
 import dev.fastchat.protocol.v1.Role;
 import dev.fastchat.protocol.v1.Session;
@@ -110,7 +106,8 @@ public final class ChatClient implements AutoCloseable {
     private final boolean keepSession;
     private final SecureRandom random = new SecureRandom();
     private final Contacts contacts = new Contacts(this::loggedInRequest);
-    private final Invitations invitations = new Invitations(this::loggedInRequest);
+    private final Invitations invitations = new Invitations(this::loggedInRequest,
+            (group, accept) -> work(m -> m.answerInvitation(group, accept)));
 
     private volatile ClientConnection connection;
     private volatile ServerInfo serverInfo;
@@ -707,7 +704,7 @@ public final class ChatClient implements AutoCloseable {
 
     /** Creates a group with this user as its admin. Fails with {@code ACCOUNT_EXISTS} if the name is taken. */
     public CompletableFuture<ChatGroup> createGroup(String name) {
-        return groupChange(Envelope.newBuilder().setCreateGroup(CreateGroup.newBuilder().setName(name)));
+        return work(m -> Messenger.group(m.createGroup(name)));
     }
 
     /**
@@ -716,22 +713,22 @@ public final class ChatClient implements AutoCloseable {
      * has blocked this one; inviting twice is not an error.
      */
     public CompletableFuture<ChatGroup> addMember(String group, String user) {
-        return groupChange(Envelope.newBuilder().setAddMember(AddMember.newBuilder().setGroup(group).setUsername(user)));
+        return groupChange(group, MembershipAction.INVITE, user);
     }
 
     /** Removes a member (admins only); they keep what they had and receive nothing new. */
     public CompletableFuture<ChatGroup> removeMember(String group, String user) {
-        return groupChange(Envelope.newBuilder().setRemoveMember(RemoveMember.newBuilder().setGroup(group).setUsername(user)));
+        return groupChange(group, MembershipAction.REMOVE, user);
     }
 
     /** Makes a member an admin (admins only). */
     public CompletableFuture<ChatGroup> promoteMember(String group, String user) {
-        return groupChange(Envelope.newBuilder().setPromoteMember(PromoteMember.newBuilder().setGroup(group).setUsername(user)));
+        return groupChange(group, MembershipAction.PROMOTE, user);
     }
 
-    /** Leaves a group; when the last admin leaves, the longest-standing member becomes admin. */
+    /** Leaves a group; the last admin first promotes the longest-standing member. */
     public CompletableFuture<ChatGroup> leaveGroup(String group) {
-        return groupChange(Envelope.newBuilder().setLeaveGroup(LeaveGroup.newBuilder().setGroup(group)));
+        return groupChange(group, MembershipAction.LEAVE, null);
     }
 
     /** The groups this user belongs to. */
@@ -749,8 +746,9 @@ public final class ChatClient implements AutoCloseable {
                 .toList());
     }
 
-    private CompletableFuture<ChatGroup> groupChange(Envelope.Builder request) {
-        return work(m -> Messenger.group(Messenger.await(connection().request(request)).getGroupInfo()));
+    /** A membership change by this user, signed as the next statement of the group's verified chain. */
+    private CompletableFuture<ChatGroup> groupChange(String group, MembershipAction action, String subject) {
+        return work(m -> Messenger.group(m.changeMembership(group, action, subject)));
     }
 
     // ---- presence and directory

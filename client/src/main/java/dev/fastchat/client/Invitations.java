@@ -1,7 +1,6 @@
 package dev.fastchat.client;
 
 import dev.fastchat.client.internal.Messenger;
-import dev.fastchat.protocol.v1.AnswerInvitation;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.ListInvitations;
 import java.time.Instant;
@@ -13,13 +12,17 @@ import java.util.function.Function;
  * Invitations to groups. Being added to a group ({@link ChatClient#addMember}) is an invitation: until the
  * user accepts it, nothing of the group reaches them and messages are not sealed to them. The listener hears
  * of a new one as a {@link MembershipEvent} "invited" about this user. Got from
- * {@link ChatClient#invitations()}; needs a log-in.
+ * {@link ChatClient#invitations()}; needs a log-in. Answers are signed statements of the group's membership chain.
  */
 public final class Invitations {
     private final Function<Envelope.Builder, CompletableFuture<Envelope>> request;
+    /** Answers an invitation with a signed statement (accept or decline), answered by the server. */
+    private final java.util.function.BiFunction<String, Boolean, CompletableFuture<Envelope>> answer;
 
-    Invitations(Function<Envelope.Builder, CompletableFuture<Envelope>> request) {
+    Invitations(Function<Envelope.Builder, CompletableFuture<Envelope>> request,
+                java.util.function.BiFunction<String, Boolean, CompletableFuture<Envelope>> answer) {
         this.request = request;
+        this.answer = answer;
     }
 
     /** This user's open invitations, oldest first. */
@@ -35,13 +38,11 @@ public final class Invitations {
      * invitation, {@code TOO_LARGE} when the group is full.
      */
     public CompletableFuture<ChatGroup> accept(String group) {
-        return request.apply(Envelope.newBuilder().setAnswerInvitation(AnswerInvitation.newBuilder().setGroup(group).setAccept(true)))
-                .thenApply(response -> Messenger.group(response.getGroupInfo()));
+        return answer.apply(group, true).thenApply(response -> Messenger.group(response.getGroupInfo()));
     }
 
     /** Declines: the invitation is gone and the group's members are told. */
     public CompletableFuture<Void> decline(String group) {
-        return request.apply(Envelope.newBuilder().setAnswerInvitation(AnswerInvitation.newBuilder().setGroup(group).setAccept(false)))
-                .thenApply(response -> null);
+        return answer.apply(group, false).thenApply(response -> null);
     }
 }

@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import dev.fastchat.crypto.IdentityKeyPair;
 import dev.fastchat.crypto.MessageSealer;
-import dev.fastchat.protocol.v1.AddMember;
 import dev.fastchat.protocol.v1.BlockUser;
 import dev.fastchat.protocol.v1.Content;
-import dev.fastchat.protocol.v1.CreateGroup;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.protocol.v1.ListBlocked;
@@ -56,12 +54,11 @@ class BlockingWireTest {
                 assertThat(refused.getError().getReason()).isEqualTo("this user does not accept messages from you");
 
                 String group = WireClient.uniqueName("trap");
-                assertThat(harasser.wire().call(Envelope.newBuilder().setCreateGroup(CreateGroup.newBuilder().setName(group)))
-                        .hasGroupInfo()).isTrue();
-                Envelope notAdded = harasser.wire().call(add(group, victim.name()));
+                assertThat(harasser.wire().createGroup(group).hasGroupInfo()).isTrue();
+                Envelope notAdded = harasser.wire().invite(group, victim.name());
                 assertThat(notAdded.getError().getCode()).isEqualTo(ErrorCode.BLOCKED);
                 assertThat(notAdded.getError().getReason()).isEqualTo("this user does not accept group invitations from you");
-                assertThat(harasser.wire().call(add(group, friend.name())).hasGroupInfo()).isTrue();
+                assertThat(harasser.wire().invite(group, friend.name()).hasGroupInfo()).isTrue();
 
                 // Everyone else is unaffected, the victim included: they write to others, and others to them.
                 assertThat(dm(friend, victim).hasSendAck()).isTrue();
@@ -71,7 +68,7 @@ class BlockingWireTest {
                 assertThat(victim.wire().call(Envelope.newBuilder().setListBlocked(ListBlocked.getDefaultInstance()))
                         .getBlockedUsers().getUsernamesList()).isEmpty();
                 assertThat(dm(harasser, victim).hasSendAck()).isTrue();
-                assertThat(harasser.wire().call(add(group, victim.name())).hasGroupInfo()).isTrue();
+                assertThat(harasser.wire().invite(group, victim.name()).hasGroupInfo()).isTrue();
 
                 assertThat(victim.wire().call(block(victim.name(), false)).getError().getCode()).isEqualTo(ErrorCode.BAD_REQUEST);
                 assertThat(victim.wire().call(block(WireClient.uniqueName("nobody"), false)).getError().getCode())
@@ -89,7 +86,7 @@ class BlockingWireTest {
         String name = WireClient.uniqueName(prefix);
         WireClient wire = server.connect();
         wire.hello();
-        long id = wire.register(name, WireClient.random(32), keys.publicIdentity().x25519(), keys.publicIdentity().ed25519())
+        long id = wire.register(name, WireClient.random(32), keys)
                 .getSession().getAccountId();
         return new User(wire, name, id, keys);
     }
@@ -108,9 +105,5 @@ class BlockingWireTest {
 
     private static Envelope.Builder block(String name, boolean unblock) {
         return Envelope.newBuilder().setBlockUser(BlockUser.newBuilder().setUsername(name).setUnblock(unblock));
-    }
-
-    private static Envelope.Builder add(String group, String user) {
-        return Envelope.newBuilder().setAddMember(AddMember.newBuilder().setGroup(group).setUsername(user));
     }
 }

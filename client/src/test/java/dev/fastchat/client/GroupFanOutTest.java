@@ -40,8 +40,7 @@ class GroupFanOutTest {
 
         /** Accepts the invitation to {@code group}. */
         void accept(String group) {
-            Envelope answer = wire.call(Envelope.newBuilder().setAnswerInvitation(
-                    dev.fastchat.protocol.v1.AnswerInvitation.newBuilder().setGroup(group).setAccept(true)));
+            Envelope answer = wire.answer(group, true);
             if (!answer.hasGroupInfo()) {
                 throw new AssertionError(name + " could not accept: " + answer);
             }
@@ -63,7 +62,7 @@ class GroupFanOutTest {
         byte[] authKey = WireClient.random(32);
         String name = WireClient.uniqueName("m");
         wire.hello();
-        long id = wire.register(name, authKey, keys.publicIdentity().x25519(), keys.publicIdentity().ed25519())
+        long id = wire.register(name, authKey, keys)
                 .getSession().getAccountId();
         return new RawMember(name, id, keys, authKey, wire);
     }

@@ -36,6 +36,9 @@ public interface AccountRepository {
     /** The names of the accounts {@code accountId} has blocked, in name order. */
     List<String> blockedBy(long accountId);
 
+    /** The identity keys {@code accountId} had under {@code keyId} (current or replaced). */
+    Optional<IdentityKeys> identityKey(long accountId, int keyId);
+
     /** {@code accountId}'s stored trust state, or {@link TrustState#NONE}. */
     TrustState trustState(long accountId);
 

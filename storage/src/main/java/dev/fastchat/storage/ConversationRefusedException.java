@@ -31,7 +31,11 @@ public final class ConversationRefusedException extends RuntimeException {
         /** The other user has blocked this one (no direct messages, no group additions). */
         BLOCKED,
         /** Accepting or declining an invitation the user does not have. */
-        NOT_INVITED
+        NOT_INVITED,
+        /** A membership statement that is not the next of its group's chain (another change came first). */
+        CHAIN_CONFLICT,
+        /** The last admin of a group with other members leaves without promoting one first (signed groups). */
+        LAST_ADMIN
     }
 
     private final Reason reason;

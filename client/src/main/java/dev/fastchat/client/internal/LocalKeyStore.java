@@ -130,6 +130,11 @@ public final class LocalKeyStore {
         return file(serverId, username).resolveSibling(username + ".shown");
     }
 
+    /** The file of how far {@code username}'s device saw each group's membership chain. */
+    public Path chainsFile(String serverId, String username) {
+        return file(serverId, username).resolveSibling(username + ".chains");
+    }
+
     /** Creates {@code file} owner-only (and its directory) if it does not exist. */
     static void createPrivateFile(Path file) throws IOException {
         createPrivateDirectories(file.getParent());

@@ -14,6 +14,7 @@ import dev.fastchat.client.Target;
 import dev.fastchat.client.UserPresence;
 import dev.fastchat.crypto.FileCipher;
 import dev.fastchat.crypto.IdentityKeyPair;
+import dev.fastchat.crypto.MembershipChain;
 import dev.fastchat.crypto.MessageSealer;
 import dev.fastchat.crypto.OpenException;
 import dev.fastchat.crypto.PublicIdentity;
@@ -21,7 +22,16 @@ import dev.fastchat.crypto.SafetyNumber;
 import dev.fastchat.protocol.ConversationId;
 import dev.fastchat.protocol.MessageLimits;
 import dev.fastchat.protocol.Names;
+import dev.fastchat.protocol.v1.AddMember;
+import dev.fastchat.protocol.v1.AnswerInvitation;
 import dev.fastchat.protocol.v1.Content;
+import dev.fastchat.protocol.v1.CreateGroup;
+import dev.fastchat.protocol.v1.LeaveGroup;
+import dev.fastchat.protocol.v1.ListInvitations;
+import dev.fastchat.protocol.v1.MembershipAction;
+import dev.fastchat.protocol.v1.PromoteMember;
+import dev.fastchat.protocol.v1.RemoveMember;
+import dev.fastchat.protocol.v1.SignedStatement;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.protocol.v1.FileReference;
@@ -78,6 +88,11 @@ public final class Messenger {
     private final Map<Long, UserKeys> served = new ConcurrentHashMap<>();
     private final Map<String, Long> idsByName = new ConcurrentHashMap<>();
     private final Map<String, MemberList> groups = new ConcurrentHashMap<>();
+    /** The roster each group's membership chain proves, for the member list it came with. */
+    private final Map<String, Verified> verified = new ConcurrentHashMap<>();
+    private final GroupChains chains;
+
+    private record Verified(MemberList list, MembershipChain.Roster roster) {}
     /** (conversation, seq) already reported, and where each (sender, client message id) was shown. */
     private final Map<String, Boolean> seen = bounded();
     /** Fetches and reports (on the event thread) what this client missed; null until set. */
@@ -121,6 +136,7 @@ public final class Messenger {
         this.serverId = serverId;
         this.keyStore = keyStore;
         this.pins = pins;
+        this.chains = new GroupChains(keyStore.chainsFile(serverId, myName));
         this.shownLog = new ReplayLog(keyStore.shownFile(serverId, myName), SEEN_LIMIT);
         shownAt.putAll(shownLog.load());
         this.random = random;
@@ -173,7 +189,7 @@ public final class Messenger {
                 if (e.code() != ErrorCode.MEMBERS_CHANGED || attempt == MAX_SEND_ATTEMPTS) {
                     throw e;
                 }
-                groups.remove(target.name());
+                forgetGroup(target.name());
             }
         }
     }
@@ -255,6 +271,8 @@ public final class Messenger {
                     List.of(recipient(myId, myKeyId, identity.publicIdentity().x25519()), recipient(peer)));
         }
         MemberList members = members(name);
+        MembershipChain.Roster roster = roster(name);
+        requireListedAsProven(members, roster);
         List<MessageSealer.Recipient> recipients = new ArrayList<>();
         for (Member member : members.getMembersList()) {
             if (member.getUser().getAccountId() != myId) {
@@ -263,6 +281,161 @@ public final class Messenger {
             recipients.add(recipient(member.getUser()));
         }
         return new Addressed(members.getGroup().getConversationId(), recipients);
+    }
+
+    /**
+     * Refuses to seal to a group whose members, as the server lists them, are not exactly those its signed
+     * membership proves: someone the server added on its own gets nothing, and a removal holds even if the
+     * server forgot it.
+     */
+    private void requireListedAsProven(MemberList members, MembershipChain.Roster roster) {
+        java.util.Set<Long> listed = new java.util.LinkedHashSet<>();
+        members.getMembersList().forEach(member -> listed.add(member.getUser().getAccountId()));
+        if (listed.equals(roster.members().keySet())) {
+            return;
+        }
+        List<String> unproven = members.getMembersList().stream().map(Member::getUser)
+                .filter(user -> !roster.isMember(user.getAccountId())).map(UserKeys::getUsername).toList();
+        List<String> dropped = roster.members().keySet().stream().filter(id -> !listed.contains(id))
+                .map(id -> user(id).getUsername()).toList();
+        String group = members.getGroup().getName();
+        StringBuilder why = new StringBuilder("the server's members of #" + group + " are not those its signed membership proves:");
+        if (!unproven.isEmpty()) {
+            why.append(" it lists ").append(String.join(", ", unproven)).append(" without a signed statement adding them;");
+        }
+        if (!dropped.isEmpty()) {
+            why.append(" it leaves out ").append(String.join(", ", dropped)).append(" without a signed statement removing them;");
+        }
+        throw new ChatException(ErrorCode.UNTRUSTED_SERVER, why + " not sending (nothing is sealed to a membership the server made up)");
+    }
+
+    /** The roster {@code group}'s membership chain proves (verified once per member list fetched). */
+    public MembershipChain.Roster roster(String group) {
+        MemberList list = members(group);
+        Verified known = verified.get(group);
+        if (known != null && known.list() == list) {
+            return known.roster();
+        }
+        MembershipChain.Roster roster;
+        try {
+            roster = chains.verify(list, signers(list));
+        } catch (ChatException e) {
+            forgetGroup(group); // asked again next time: the server may have put it right
+            throw e;
+        }
+        verified.put(group, new Verified(list, roster));
+        return roster;
+    }
+
+    /**
+     * The keys a group's statements are checked with: the signer's current key when it is the one signed with
+     * (and it must not have changed since it was pinned), else the earlier key the server says they had.
+     */
+    private MembershipChain.Keys signers(MemberList list) {
+        Map<String, byte[]> earlier = new java.util.HashMap<>();
+        list.getEarlierKeysList().forEach(keys -> earlier.put(keys.getAccountId() + "/" + keys.getIdentity().getKeyId(),
+                keys.getIdentity().getEd25519Public().toByteArray()));
+        return (accountId, keyId) -> {
+            byte[] old = earlier.get(accountId + "/" + keyId);
+            if (old != null) {
+                return old;
+            }
+            if (accountId == myId) {
+                return keyId == myKeyId ? identity.publicIdentity().ed25519() : null;
+            }
+            UserKeys signer = user(accountId);
+            if (signer.getIdentity().getKeyId() != keyId) {
+                return null;
+            }
+            requireTrusted(signer);
+            return signer.getIdentity().getEd25519Public().toByteArray();
+        };
+    }
+
+    /** Forgets what is cached of a group (its members and their proof), so that the next use asks again. */
+    private void forgetGroup(String group) {
+        groups.remove(group);
+        verified.remove(group);
+    }
+
+    // ---- membership changes, each with its signed statement
+
+    /** Creates a group, starting its membership chain. */
+    public GroupInfo createGroup(String name) {
+        String group = canonical(name);
+        SignedStatement statement = GroupChains.create(group, myId, myKeyId, identity, clock.millis(), random);
+        return await(rpc.apply(Envelope.newBuilder().setCreateGroup(CreateGroup.newBuilder().setName(group).setStatement(statement))))
+                .getGroupInfo();
+    }
+
+    /**
+     * Makes a change of a group's membership as this user (INVITE, REMOVE, PROMOTE of {@code subject}, or LEAVE),
+     * signing it as the next statement of the verified chain; signs again when another change came first. A last
+     * admin who leaves promotes the member who joined first, by statement, before leaving.
+     */
+    public GroupInfo changeMembership(String groupName, MembershipAction action, String subject) {
+        String group = canonical(groupName);
+        for (int attempt = 1; ; attempt++) {
+            forgetGroup(group);
+            members(group);
+            MembershipChain.Roster roster = roster(group);
+            long subjectId = subject == null ? myId : user(canonical(subject)).getAccountId();
+            if (action == MembershipAction.LEAVE && roster.isAdmin(myId) && roster.members().size() > 1
+                    && roster.members().entrySet().stream().filter(Map.Entry::getValue).count() == 1) {
+                long successor = roster.members().keySet().stream().filter(id -> id != myId).findFirst().orElseThrow();
+                changeMembership(group, MembershipAction.PROMOTE, user(successor).getUsername());
+                continue;
+            }
+            SignedStatement statement = GroupChains.next(ByteString.copyFrom(roster.chainId()), roster.length(),
+                    ByteString.copyFrom(roster.head()), action, myId, subjectId, myKeyId, identity, clock.millis());
+            Envelope.Builder request = switch (action) {
+                case INVITE -> Envelope.newBuilder().setAddMember(AddMember.newBuilder().setGroup(group).setUsername(subject)
+                        .setStatement(statement));
+                case REMOVE -> Envelope.newBuilder().setRemoveMember(RemoveMember.newBuilder().setGroup(group).setUsername(subject)
+                        .setStatement(statement));
+                case PROMOTE -> Envelope.newBuilder().setPromoteMember(PromoteMember.newBuilder().setGroup(group).setUsername(subject)
+                        .setStatement(statement));
+                case LEAVE -> Envelope.newBuilder().setLeaveGroup(LeaveGroup.newBuilder().setGroup(group).setStatement(statement));
+                default -> throw new IllegalArgumentException("not a change a member makes: " + action);
+            };
+            try {
+                return await(rpc.apply(request)).getGroupInfo();
+            } catch (ChatException e) {
+                if (e.code() != ErrorCode.MEMBERS_CHANGED || attempt == MAX_SEND_ATTEMPTS) {
+                    throw e;
+                }
+            } finally {
+                forgetGroup(group);
+            }
+        }
+    }
+
+    /**
+     * Accepts or declines an invitation, signing it as the next statement of the group's chain (as the
+     * invitation names it).
+     *
+     * @return the server's answer: GroupInfo when accepted, Ok when declined
+     */
+    public Envelope answerInvitation(String groupName, boolean accept) {
+        String group = canonical(groupName);
+        for (int attempt = 1; ; attempt++) {
+            GroupInfo info = await(rpc.apply(Envelope.newBuilder().setListInvitations(ListInvitations.getDefaultInstance())))
+                    .getInvitationList().getInvitationsList().stream().map(dev.fastchat.protocol.v1.Invitation::getGroup)
+                    .filter(g -> g.getName().equals(group)).findFirst()
+                    .orElseThrow(() -> new ChatException(ErrorCode.NOT_A_MEMBER, "you have no invitation to " + group));
+            SignedStatement statement = GroupChains.next(info.getChainId(), info.getChainLength(), info.getChainHead(),
+                    accept ? MembershipAction.ACCEPT : MembershipAction.DECLINE, myId, myId, myKeyId, identity, clock.millis());
+            try {
+                return await(rpc.apply(Envelope.newBuilder().setAnswerInvitation(AnswerInvitation.newBuilder().setGroup(group)
+                        .setAccept(accept).setStatement(statement))));
+            } catch (ChatException e) {
+                if (e.code() != ErrorCode.MEMBERS_CHANGED || attempt == MAX_SEND_ATTEMPTS) {
+                    throw e;
+                }
+            } finally {
+                forgetGroup(group);
+            }
+        }
     }
 
     private static MessageSealer.Recipient recipient(UserKeys user) {
@@ -424,7 +597,7 @@ public final class Messenger {
             });
             case MEMBERSHIP_CHANGED -> {
                 var changed = push.getMembershipChanged();
-                groups.remove(changed.getGroup().getName());
+                forgetGroup(changed.getGroup().getName());
                 events.execute(() -> listener.membership(new MembershipEvent(group(changed.getGroup()),
                         changed.getChange().name().toLowerCase(java.util.Locale.ROOT), changed.getUsername(), changed.getBy())));
             }

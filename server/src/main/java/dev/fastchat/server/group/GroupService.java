@@ -26,7 +26,14 @@ import dev.fastchat.server.session.Connection;
 import dev.fastchat.server.session.ConnectionState.LoggedIn;
 import dev.fastchat.server.session.RequestRefusedException;
 import dev.fastchat.server.session.SessionRegistry;
+import dev.fastchat.crypto.MembershipChain;
+import dev.fastchat.protocol.v1.MembershipAction;
+import dev.fastchat.protocol.v1.MembershipStatement;
+import dev.fastchat.protocol.v1.SignedStatement;
 import dev.fastchat.storage.Account;
+import dev.fastchat.storage.ChainHead;
+import dev.fastchat.storage.ChainLink;
+import dev.fastchat.storage.IdentityKeys;
 import dev.fastchat.storage.AccountRepository;
 import dev.fastchat.storage.Group;
 import dev.fastchat.storage.GroupInvitation;
@@ -83,7 +90,9 @@ public final class GroupService {
         String name = Names.canonical(request.getName()).orElseThrow(() -> new RequestRefusedException(ErrorCode.INVALID_NAME,
                 "'" + Names.printable(request.getName()) + "' is not a valid group name: " + Names.rule()));
         limit(creations, user, config.groupCreationsPerMinute(), "groups created");
-        return groups.create(name, user.accountId(), clock.instant()).thenApply(created -> {
+        ChainLink link = Statements.check(request.getStatement(), MembershipAction.CREATE, user.accountId(), keysOf(user),
+                user.accountId(), name);
+        return groups.create(name, user.accountId(), clock.instant(), link).thenApply(created -> {
             log.info("group {} created by account {}", created.group().id(), user.accountId());
             notify(List.of(user.accountId()), created, Change.CREATED, user.username(), user.username());
             return Envelope.newBuilder().setGroupInfo(info(created));
@@ -96,7 +105,9 @@ public final class GroupService {
         Group group = group(request.getGroup());
         Account target = account(request.getUsername());
         limit(additions, user, config.memberAdditionsPerMinute(), "members added");
-        return groups.invite(group.id(), user.accountId(), target.id(), clock.instant()).thenApply(invited -> {
+        ChainLink link = Statements.check(request.getStatement(), MembershipAction.INVITE, user.accountId(), keysOf(user),
+                target.id(), group.name());
+        return groups.invite(group.id(), user.accountId(), target.id(), clock.instant(), link).thenApply(invited -> {
             switch (invited.outcome()) {
                 case ALREADY_MEMBER -> throw new RequestRefusedException(ErrorCode.ALREADY_MEMBER,
                         target.name() + " is already a member of " + group.name());
@@ -127,8 +138,10 @@ public final class GroupService {
     public CompletableFuture<Envelope.Builder> answer(Connection connection, AnswerInvitation request) {
         LoggedIn user = connection.state().user();
         Group group = group(request.getGroup());
+        ChainLink link = Statements.check(request.getStatement(), request.getAccept() ? MembershipAction.ACCEPT : MembershipAction.DECLINE,
+                user.accountId(), keysOf(user), user.accountId(), group.name());
         if (request.getAccept()) {
-            return groups.accept(group.id(), user.accountId(), config.maxGroupMembers(), clock.instant()).thenApply(accepted -> {
+            return groups.accept(group.id(), user.accountId(), config.maxGroupMembers(), clock.instant(), link).thenApply(accepted -> {
                 MembershipChange change = accepted.change();
                 String inviter = accounts.findById(accepted.invitedBy()).map(Account::name).orElse(user.username());
                 if (change.changed()) {
@@ -137,7 +150,7 @@ public final class GroupService {
                 return Envelope.newBuilder().setGroupInfo(info(change.group()));
             });
         }
-        return groups.decline(group.id(), user.accountId()).thenApply(inviter -> {
+        return groups.decline(group.id(), user.accountId(), link).thenApply(inviter -> {
             GroupMembership state = groups.membership(group.id(), user.accountId()).orElseThrow();
             List<Long> recipients = new ArrayList<>(groups.members(group.id()).stream().map(GroupMember::accountId).toList());
             recipients.add(user.accountId());
@@ -151,7 +164,9 @@ public final class GroupService {
         LoggedIn user = connection.state().user();
         Group group = group(request.getGroup());
         Account target = account(request.getUsername());
-        return groups.remove(group.id(), user.accountId(), target.id())
+        ChainLink link = Statements.check(request.getStatement(), MembershipAction.REMOVE, user.accountId(), keysOf(user),
+                target.id(), group.name());
+        return groups.remove(group.id(), user.accountId(), target.id(), link)
                 .thenApply(change -> changed(change, Change.REMOVED, target.name(), user, List.of(target.id())));
     }
 
@@ -159,14 +174,18 @@ public final class GroupService {
         LoggedIn user = connection.state().user();
         Group group = group(request.getGroup());
         Account target = account(request.getUsername());
-        return groups.promote(group.id(), user.accountId(), target.id())
+        ChainLink link = Statements.check(request.getStatement(), MembershipAction.PROMOTE, user.accountId(), keysOf(user),
+                target.id(), group.name());
+        return groups.promote(group.id(), user.accountId(), target.id(), link)
                 .thenApply(change -> changed(change, Change.PROMOTED, target.name(), user, List.of()));
     }
 
     public CompletableFuture<Envelope.Builder> leave(Connection connection, LeaveGroup request) {
         LoggedIn user = connection.state().user();
         Group group = group(request.getGroup());
-        return groups.leave(group.id(), user.accountId())
+        ChainLink link = Statements.check(request.getStatement(), MembershipAction.LEAVE, user.accountId(), keysOf(user),
+                user.accountId(), group.name());
+        return groups.leave(group.id(), user.accountId(), link)
                 .thenApply(change -> changed(change, Change.LEFT, user.username(), user, List.of(user.accountId())));
     }
 
@@ -186,6 +205,24 @@ public final class GroupService {
                 .findFirst().orElseThrow(() -> new RequestRefusedException(ErrorCode.NOT_A_MEMBER,
                         "you are not a member of " + group.name()));
         MemberList.Builder list = MemberList.newBuilder().setGroup(info(new GroupMembership(group, myRole, members.size())));
+        java.util.Set<String> earlier = new java.util.HashSet<>();
+        for (byte[] statement : groups.statements(group.id())) {
+            SignedStatement signed;
+            try {
+                signed = SignedStatement.parseFrom(statement);
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                throw new IllegalStateException("a stored membership statement of group " + group.id() + " does not parse", e);
+            }
+            list.addChain(signed);
+            MembershipStatement said = MembershipChain.statement(signed);
+            if (earlier.add(said.getActorId() + "/" + said.getSignerKeyId())) {
+                accounts.findById(said.getActorId())
+                        .filter(actor -> actor.identity().keyId() != said.getSignerKeyId())
+                        .flatMap(actor -> accounts.identityKey(actor.id(), said.getSignerKeyId())
+                                .map(keys -> KeyDirectoryService.userKeys(actor.id(), actor.name(), keys)))
+                        .ifPresent(list::addEarlierKeys);
+            }
+        }
         for (GroupMember member : members) {
             list.addMembers(Member.newBuilder()
                     .setUser(KeyDirectoryService.userKeys(member.accountId(), member.name(), member.identity()))
@@ -230,9 +267,19 @@ public final class GroupService {
                 ErrorCode.UNKNOWN_USER, "no user named '" + Names.printable(requested) + "'"));
     }
 
-    static GroupInfo info(GroupMembership membership) {
+    /** The caller's current identity keys (what their statements must be signed with). */
+    private IdentityKeys keysOf(LoggedIn user) {
+        return accounts.findById(user.accountId()).map(Account::identity)
+                .orElseThrow(() -> new RequestRefusedException(ErrorCode.UNAUTHENTICATED, "your account is gone"));
+    }
+
+    private GroupInfo info(GroupMembership membership) {
         Group group = membership.group();
+        ChainHead chain = groups.chainHead(group.id());
         return GroupInfo.newBuilder()
+                .setChainId(com.google.protobuf.ByteString.copyFrom(chain.chainId()))
+                .setChainLength(chain.length())
+                .setChainHead(com.google.protobuf.ByteString.copyFrom(chain.head()))
                 .setGroupId(group.id())
                 .setName(group.name())
                 .setConversationId(group.conversation().value())

@@ -277,6 +277,8 @@ public final class RequestDispatcher {
                     case QUOTA_EXCEEDED -> ErrorCode.QUOTA_EXCEEDED;
                     case BLOCKED -> ErrorCode.BLOCKED;
                     case NOT_INVITED -> ErrorCode.NOT_A_MEMBER;
+                    case CHAIN_CONFLICT -> ErrorCode.MEMBERS_CHANGED;
+                    case LAST_ADMIN -> ErrorCode.BAD_REQUEST;
                 }, rule.getMessage());
             }
             case NameTakenException taken -> Envelopes.error(id, ErrorCode.ACCOUNT_EXISTS, "the name '" + taken.name() + "' is taken");

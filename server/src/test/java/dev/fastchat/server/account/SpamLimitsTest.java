@@ -2,8 +2,6 @@ package dev.fastchat.server.account;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.fastchat.protocol.v1.AddMember;
-import dev.fastchat.protocol.v1.CreateGroup;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.server.testing.TestServer;
@@ -54,13 +52,13 @@ class SpamLimitsTest {
             other.hello();
             other.register(WireClient.uniqueName("other"), WireClient.random(32));
             String first = WireClient.uniqueName("g");
-            assertThat(spammer.call(create(first)).hasGroupInfo()).isTrue();
-            assertThat(spammer.call(create(WireClient.uniqueName("g"))).hasGroupInfo()).isTrue();
-            Envelope refused = spammer.call(create(WireClient.uniqueName("g")));
+            assertThat(spammer.createGroup(first).hasGroupInfo()).isTrue();
+            assertThat(spammer.createGroup(WireClient.uniqueName("g")).hasGroupInfo()).isTrue();
+            Envelope refused = spammer.createGroup(WireClient.uniqueName("g"));
             assertThat(refused.getError().getCode()).isEqualTo(ErrorCode.RATE_LIMITED);
             assertThat(refused.getError().getReason()).contains("too many groups created (at most 2 a minute)");
             assertThat(refused.getError().getRetryAfterMs()).isBetween(1L, 30_000L);
-            assertThat(other.call(create(WireClient.uniqueName("g"))).hasGroupInfo()).isTrue(); // per account
+            assertThat(other.createGroup(WireClient.uniqueName("g")).hasGroupInfo()).isTrue(); // per account
 
             for (int i = 0; i < 3; i++) {
                 String member = WireClient.uniqueName("m");
@@ -68,25 +66,17 @@ class SpamLimitsTest {
                     m.hello();
                     m.register(member, WireClient.random(32));
                 }
-                assertThat(spammer.call(add(first, member)).hasError()).isFalse();
+                assertThat(spammer.invite(first, member).hasError()).isFalse();
             }
             String victim = WireClient.uniqueName("victim");
             try (WireClient m = server.connect()) {
                 m.hello();
                 m.register(victim, WireClient.random(32));
             }
-            Envelope held = spammer.call(add(first, victim));
+            Envelope held = spammer.invite(first, victim);
             assertThat(held.getError().getCode()).isEqualTo(ErrorCode.RATE_LIMITED);
             assertThat(held.getError().getReason()).contains("too many members added (at most 3 a minute)");
             assertThat(held.getError().getRetryAfterMs()).isBetween(1L, 20_000L);
         }
-    }
-
-    private static Envelope.Builder create(String name) {
-        return Envelope.newBuilder().setCreateGroup(CreateGroup.newBuilder().setName(name));
-    }
-
-    private static Envelope.Builder add(String group, String user) {
-        return Envelope.newBuilder().setAddMember(AddMember.newBuilder().setGroup(group).setUsername(user));
     }
 }

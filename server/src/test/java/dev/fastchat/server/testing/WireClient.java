@@ -1,7 +1,20 @@
 package dev.fastchat.server.testing;
 
 import com.google.protobuf.ByteString;
+import dev.fastchat.crypto.IdentityKeyPair;
+import dev.fastchat.crypto.MembershipChain;
 import dev.fastchat.protocol.ProtocolVersion;
+import dev.fastchat.protocol.v1.AddMember;
+import dev.fastchat.protocol.v1.AnswerInvitation;
+import dev.fastchat.protocol.v1.CreateGroup;
+import dev.fastchat.protocol.v1.GroupInfo;
+import dev.fastchat.protocol.v1.Invitation;
+import dev.fastchat.protocol.v1.KeyLookup;
+import dev.fastchat.protocol.v1.ListInvitations;
+import dev.fastchat.protocol.v1.ListMembers;
+import dev.fastchat.protocol.v1.MembershipAction;
+import dev.fastchat.protocol.v1.MembershipStatement;
+import dev.fastchat.protocol.v1.SignedStatement;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.Hello;
 import dev.fastchat.protocol.v1.IdentityKeys;
@@ -36,6 +49,9 @@ public final class WireClient implements AutoCloseable {
     private final DataInputStream in;
     private final OutputStream out;
     private final AtomicLong ids = new AtomicLong();
+    /** The user's identity keys and account id, when known: membership statements are signed with them. */
+    private IdentityKeyPair identity;
+    private long accountId;
 
     private WireClient(Socket socket) throws IOException {
         this.socket = socket;
@@ -146,9 +162,67 @@ public final class WireClient implements AutoCloseable {
         return call(Envelope.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT).setClient("wire-test")));
     }
 
-    /** Registers {@code name} with {@code authKey} and random identity keys. */
+    /** Registers {@code name} with {@code authKey} and new identity keys, which this client then signs with. */
     public Envelope register(String name, byte[] authKey) {
-        return register(name, authKey, random(32), random(32));
+        return register(name, authKey, IdentityKeyPair.generate(new java.security.SecureRandom()));
+    }
+
+    /** Registers {@code name} with {@code authKey} and {@code keys}, which this client then signs with. */
+    public Envelope register(String name, byte[] authKey, IdentityKeyPair keys) {
+        identity = keys;
+        Envelope answer = register(name, authKey, keys.publicIdentity().x25519(), keys.publicIdentity().ed25519());
+        if (answer.hasSession()) {
+            accountId = answer.getSession().getAccountId();
+        }
+        return answer;
+    }
+
+    /** Signs membership statements with {@code keys} as account {@code id} (after a log-in on this connection). */
+    public WireClient signingAs(long id, IdentityKeyPair keys) {
+        this.accountId = id;
+        this.identity = keys;
+        return this;
+    }
+
+    /**
+     * The statement of a membership change by this client's user: the next of the chain {@code group} stands at
+     * (its GroupInfo's chain fields).
+     */
+    public SignedStatement statement(GroupInfo group, MembershipAction action, long subjectId) {
+        if (identity == null) {
+            throw new IllegalStateException("this wire client has no identity keys to sign with: register through it, or signingAs");
+        }
+        return MembershipChain.sign(MembershipStatement.newBuilder().setChainId(group.getChainId()).setIndex(group.getChainLength())
+                .setPrevious(group.getChainHead()).setAction(action).setActorId(accountId).setSubjectId(subjectId)
+                .setAtMs(System.currentTimeMillis()).setSignerKeyId(1).build(), identity);
+    }
+
+    /** Creates group {@code name} with its first signed statement. */
+    public Envelope createGroup(String name) {
+        byte[] chainId = random(MembershipChain.CHAIN_ID_BYTES);
+        SignedStatement statement = MembershipChain.sign(MembershipStatement.newBuilder().setChainId(ByteString.copyFrom(chainId))
+                .setAction(MembershipAction.CREATE).setActorId(accountId).setSubjectId(accountId).setGroupName(name)
+                .setAtMs(System.currentTimeMillis()).setSignerKeyId(1).build(), identity);
+        return call(Envelope.newBuilder().setCreateGroup(CreateGroup.newBuilder().setName(name).setStatement(statement)));
+    }
+
+    /** Invites {@code user} to {@code group}, signed (this client's user must be an admin to succeed). */
+    public Envelope invite(String group, String user) {
+        Envelope members = call(Envelope.newBuilder().setListMembers(ListMembers.newBuilder().setGroup(group)));
+        Envelope keys = call(Envelope.newBuilder().setKeyLookup(KeyLookup.newBuilder().addUsernames(user)));
+        GroupInfo info = members.hasMemberList() ? members.getMemberList().getGroup() : GroupInfo.getDefaultInstance();
+        long subject = keys.hasKeyBundle() ? keys.getKeyBundle().getUsers(0).getAccountId() : 0;
+        return call(Envelope.newBuilder().setAddMember(AddMember.newBuilder().setGroup(group).setUsername(user)
+                .setStatement(statement(info, MembershipAction.INVITE, subject))));
+    }
+
+    /** Accepts or declines this user's invitation to {@code group}, signed. */
+    public Envelope answer(String group, boolean accept) {
+        GroupInfo info = call(Envelope.newBuilder().setListInvitations(ListInvitations.getDefaultInstance())).getInvitationList()
+                .getInvitationsList().stream().map(Invitation::getGroup).filter(g -> g.getName().equals(group)).findFirst()
+                .orElse(GroupInfo.getDefaultInstance());
+        return call(Envelope.newBuilder().setAnswerInvitation(AnswerInvitation.newBuilder().setGroup(group).setAccept(accept)
+                .setStatement(statement(info, accept ? MembershipAction.ACCEPT : MembershipAction.DECLINE, accountId))));
     }
 
     /** Registers {@code name} with {@code authKey} and the given public identity keys (key id 1). */

@@ -146,6 +146,15 @@ public final class JdbcAccountRepository implements AccountRepository {
     }
 
     @Override
+    public Optional<IdentityKeys> identityKey(long accountId, int keyId) {
+        return jdbc.queryOne("read identity key", "SELECT key_id, x25519_public, ed25519_public FROM identity_keys WHERE account_id = ? AND key_id = ?",
+                s -> {
+                    s.setLong(1, accountId);
+                    s.setInt(2, keyId);
+                }, row -> new IdentityKeys(row.getInt(1), row.getBytes(2), row.getBytes(3)));
+    }
+
+    @Override
     public dev.fastchat.storage.TrustState trustState(long accountId) {
         return jdbc.queryOne("read trust state", "SELECT version, sealed FROM trust_states WHERE account_id = ?",
                 s -> s.setLong(1, accountId), row -> new dev.fastchat.storage.TrustState(row.getLong(1), row.getBytes(2)))

@@ -1,6 +1,8 @@
 package dev.fastchat.storage.jdbc;
 
 import dev.fastchat.storage.AcceptedInvitation;
+import dev.fastchat.storage.ChainHead;
+import dev.fastchat.storage.ChainLink;
 import dev.fastchat.storage.ConversationRefusedException;
 import dev.fastchat.storage.ConversationRefusedException.Reason;
 import dev.fastchat.storage.Group;
@@ -39,7 +41,7 @@ public final class JdbcGroupRepository implements GroupRepository {
     }
 
     @Override
-    public CompletableFuture<GroupMembership> create(String name, long creatorId, Instant now) {
+    public CompletableFuture<GroupMembership> create(String name, long creatorId, Instant now, ChainLink link) {
         return writer.submit("create group", connection -> {
             if (!Names.claim(connection, name, "group")) {
                 throw new NameTakenException(name);
@@ -58,6 +60,13 @@ public final class JdbcGroupRepository implements GroupRepository {
                         s.setLong(3, now.toEpochMilli());
                     });
             insertMember(connection, group, creatorId, MemberRole.ADMIN, now, 0);
+            if (link.present()) {
+                Jdbc.update(connection, "UPDATE chat_groups SET chain_id = ? WHERE id = ?", s -> {
+                    s.setBytes(1, link.chainId());
+                    s.setLong(2, id);
+                });
+                append(connection, group, link);
+            }
             return new GroupMembership(group, MemberRole.ADMIN, 1);
         });
     }
@@ -119,7 +128,7 @@ public final class JdbcGroupRepository implements GroupRepository {
     }
 
     @Override
-    public CompletableFuture<InviteOutcome> invite(long groupId, long actorId, long accountId, Instant now) {
+    public CompletableFuture<InviteOutcome> invite(long groupId, long actorId, long accountId, Instant now, ChainLink link) {
         return writer.submit("invite to group", connection -> {
             Locked locked = lock(connection, groupId);
             requireAdmin(connection, locked.group(), actorId);
@@ -139,6 +148,7 @@ public final class JdbcGroupRepository implements GroupRepository {
                             s.setLong(4, now.toEpochMilli());
                         });
                 outcome = InviteOutcome.Outcome.INVITED;
+                append(connection, locked.group(), link);
             }
             MembershipChange state = result(connection, locked.group(), actorId, false, 0);
             return new InviteOutcome(state.group(), state.members(), outcome);
@@ -146,19 +156,22 @@ public final class JdbcGroupRepository implements GroupRepository {
     }
 
     @Override
-    public CompletableFuture<AcceptedInvitation> accept(long groupId, long accountId, int maxMembers, Instant now) {
+    public CompletableFuture<AcceptedInvitation> accept(long groupId, long accountId, int maxMembers, Instant now, ChainLink link) {
         return writer.submit("accept group invitation", connection -> {
             Locked locked = lock(connection, groupId);
             long inviter = takeInvitation(connection, locked.group(), accountId);
+            append(connection, locked.group(), link);
             return new AcceptedInvitation(join(connection, locked, accountId, maxMembers, now), inviter);
         });
     }
 
     @Override
-    public CompletableFuture<Long> decline(long groupId, long accountId) {
+    public CompletableFuture<Long> decline(long groupId, long accountId, ChainLink link) {
         return writer.submit("decline group invitation", connection -> {
             Locked locked = lock(connection, groupId);
-            return takeInvitation(connection, locked.group(), accountId);
+            long inviter = takeInvitation(connection, locked.group(), accountId);
+            append(connection, locked.group(), link);
+            return inviter;
         });
     }
 
@@ -191,7 +204,7 @@ public final class JdbcGroupRepository implements GroupRepository {
     }
 
     @Override
-    public CompletableFuture<MembershipChange> remove(long groupId, long actorId, long accountId) {
+    public CompletableFuture<MembershipChange> remove(long groupId, long actorId, long accountId, ChainLink link) {
         return writer.submit("remove group member", connection -> {
             Locked locked = lock(connection, groupId);
             requireAdmin(connection, locked.group(), actorId);
@@ -199,13 +212,14 @@ public final class JdbcGroupRepository implements GroupRepository {
                 throw new ConversationRefusedException(Reason.NOT_A_MEMBER, "not a member of " + locked.group().name());
             }
             markLeft(connection, locked, accountId);
-            long promoted = actorId == accountId ? promoteOldestIfNoAdmin(connection, locked.group()) : 0;
+            append(connection, locked.group(), link);
+            long promoted = actorId == accountId && !link.present() ? promoteOldestIfNoAdmin(connection, locked.group()) : 0;
             return result(connection, locked.group(), actorId, true, promoted);
         });
     }
 
     @Override
-    public CompletableFuture<MembershipChange> promote(long groupId, long actorId, long accountId) {
+    public CompletableFuture<MembershipChange> promote(long groupId, long actorId, long accountId, ChainLink link) {
         return writer.submit("promote group member", connection -> {
             Locked locked = lock(connection, groupId);
             requireAdmin(connection, locked.group(), actorId);
@@ -213,19 +227,26 @@ public final class JdbcGroupRepository implements GroupRepository {
                     .orElseThrow(() -> new ConversationRefusedException(Reason.NOT_A_MEMBER, "not a member of " + locked.group().name()));
             if (target.role() != MemberRole.ADMIN) {
                 setRole(connection, locked.group(), accountId, MemberRole.ADMIN);
+                append(connection, locked.group(), link);
             }
             return result(connection, locked.group(), actorId, target.role() != MemberRole.ADMIN, 0);
         });
     }
 
     @Override
-    public CompletableFuture<MembershipChange> leave(long groupId, long accountId) {
+    public CompletableFuture<MembershipChange> leave(long groupId, long accountId, ChainLink link) {
         return writer.submit("leave group", connection -> {
             Locked locked = lock(connection, groupId);
-            if (row(connection, locked.group(), accountId).map(Row::left).orElse(true)) {
+            Optional<Row> leaver = row(connection, locked.group(), accountId).filter(r -> !r.left());
+            if (leaver.isEmpty()) {
                 throw new ConversationRefusedException(Reason.NOT_A_MEMBER, "not a member of " + locked.group().name());
             }
+            if (link.present() && leaver.get().role() == MemberRole.ADMIN && lastAdminWithOthers(connection, locked.group())) {
+                throw new ConversationRefusedException(Reason.LAST_ADMIN, "you are the last admin of " + locked.group().name()
+                        + ": promote a member first");
+            }
             markLeft(connection, locked, accountId);
+            append(connection, locked.group(), link);
             long promoted = promoteOldestIfNoAdmin(connection, locked.group());
             return result(connection, locked.group(), accountId, true, promoted);
         });
@@ -259,6 +280,61 @@ public final class JdbcGroupRepository implements GroupRepository {
                 row -> new GroupMember(row.getLong("account_id"), row.getString("name"), role(row.getString("role")),
                         Instant.ofEpochMilli(row.getLong("joined_at")),
                         new IdentityKeys(row.getInt("key_id"), row.getBytes("x25519_public"), row.getBytes("ed25519_public"))));
+    }
+
+    @Override
+    public List<byte[]> statements(long groupId) {
+        return jdbc.queryList("list membership statements", "SELECT statement FROM group_statements WHERE group_id = ? ORDER BY idx",
+                s -> s.setLong(1, groupId), row -> row.getBytes(1));
+    }
+
+    @Override
+    public ChainHead chainHead(long groupId) {
+        byte[] chainId = jdbc.queryOne("read chain id", "SELECT chain_id FROM chat_groups WHERE id = ?", s -> s.setLong(1, groupId),
+                row -> java.util.Objects.requireNonNullElse(row.getBytes(1), new byte[0])).orElse(new byte[0]);
+        return jdbc.queryOne("read membership chain head",
+                        "SELECT idx, statement FROM group_statements WHERE group_id = ? ORDER BY idx DESC LIMIT 1",
+                        s -> s.setLong(1, groupId), row -> new ChainHead(chainId, row.getLong(1) + 1, sha256(row.getBytes(2))))
+                .orElse(new ChainHead(chainId, 0, new byte[0]));
+    }
+
+    private static ChainHead head(Connection connection, long groupId) throws SQLException {
+        byte[] chainId = Jdbc.query(connection, "SELECT chain_id FROM chat_groups WHERE id = ?", s -> s.setLong(1, groupId),
+                row -> row.getBytes(1)).stream().filter(java.util.Objects::nonNull).findFirst().orElse(new byte[0]);
+        List<ChainHead> last = Jdbc.query(connection,
+                "SELECT idx, statement FROM group_statements WHERE group_id = ? ORDER BY idx DESC LIMIT 1",
+                s -> s.setLong(1, groupId), row -> new ChainHead(chainId, row.getLong(1) + 1, sha256(row.getBytes(2))));
+        return last.isEmpty() ? new ChainHead(chainId, 0, new byte[0]) : last.getFirst();
+    }
+
+    /** Stores {@code link} as the next statement of {@code group}'s chain, or refuses with CHAIN_CONFLICT. */
+    private static void append(Connection connection, Group group, ChainLink link) throws SQLException {
+        if (!link.present()) {
+            return;
+        }
+        ChainHead head = head(connection, group.id());
+        if (head.chainId().length == 0) {
+            throw new ConversationRefusedException(Reason.CHAIN_CONFLICT, group.name() + " was made before signed membership:"
+                    + " its membership cannot be changed with statements (make a new group)");
+        }
+        if (link.index() != head.length() || !java.util.Arrays.equals(link.previous(), head.head())
+                || !java.util.Arrays.equals(link.chainId(), head.chainId())) {
+            throw new ConversationRefusedException(Reason.CHAIN_CONFLICT, "the membership of " + group.name()
+                    + " changed meanwhile (statement " + head.length() + " is next): sign the change again");
+        }
+        Jdbc.update(connection, "INSERT INTO group_statements (group_id, idx, statement) VALUES (?, ?, ?)", s -> {
+            s.setLong(1, group.id());
+            s.setLong(2, link.index());
+            s.setBytes(3, link.statement());
+        });
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK always has SHA-256", e);
+        }
     }
 
     private record Locked(Group group, long lastSeq) {}
@@ -333,6 +409,15 @@ public final class JdbcGroupRepository implements GroupRepository {
             s.setString(2, group.conversation().value());
             s.setLong(3, accountId);
         });
+    }
+
+    /** Whether the group has exactly one admin and other members too. */
+    private static boolean lastAdminWithOthers(Connection connection, Group group) throws SQLException {
+        long[] counts = Jdbc.query(connection, """
+                SELECT COUNT(*), SUM(CASE WHEN role = 'admin' THEN 1 ELSE 0 END) FROM members
+                WHERE conversation_id = ? AND left_seq IS NULL
+                """, s -> s.setString(1, group.conversation().value()), r -> new long[] {r.getLong(1), r.getLong(2)}).getFirst();
+        return counts[1] == 1 && counts[0] > 1;
     }
 
     /** When no admin is left, the member who joined first (then the lowest account id) becomes admin. */
