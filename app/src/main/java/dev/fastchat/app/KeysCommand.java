@@ -36,7 +36,8 @@ final class KeysCommand {
                 case VERIFIED -> "Verified: the key matches the one you compared and marked verified.";
                 case PINNED -> "The key matches the one pinned on this machine. If the numbers match, run 'fastchat keys mark-verified --user "
                         + options.user + " " + verification.user() + "'.";
-                case FIRST_USE -> "First contact: the key is pinned on this machine now.";
+                case FIRST_USE -> "First contact: the key is pinned on this machine now. If the numbers match, run"
+                        + " 'fastchat keys mark-verified --user " + options.user + " " + verification.user() + "'.";
                 case KEY_CHANGED -> "WARNING: " + verification.user() + "'s key changed since it was pinned. If the numbers match,"
                         + " run 'fastchat keys mark-verified --user " + options.user + " " + verification.user() + "'.";
             });

@@ -367,6 +367,17 @@ class CommandLineTest {
                 .isEqualTo("unblocked " + mallory + "\n");
         Run sent = fastchat(null, malloryHome, "send", "--server", address, "--user", mallory, "--to", alice, "sorry");
         assertThat(sent.exitCode()).as(sent.err()).isZero();
+
+        // alice compares safety numbers with mallory and records it: read marks mallory's messages as verified.
+        Run verify = fastchat(null, aliceHome, "keys", "verify", "--server", address, "--user", alice, mallory);
+        assertThat(verify.out()).contains("Safety number of " + alice + " and " + mallory, "mark-verified");
+        Run marked = fastchat(null, aliceHome, "keys", "mark-verified", "--server", address, "--user", alice, mallory);
+        assertThat(marked.exitCode()).as(marked.err()).isZero();
+        assertThat(marked.out()).startsWith(mallory + " is verified (safety number ");
+        assertThat(fastchat(null, aliceHome, "read", "--server", address, "--user", alice, "--with", mallory).out())
+                .contains(mallory + " (verified): sorry");
+        assertThat(fastchat(null, aliceHome, "keys", "verify", "--server", address, "--user", alice, mallory).out())
+                .contains("Verified: the key matches the one you compared");
     }
 
     /** Sessions of the account on the server, from its database. */
