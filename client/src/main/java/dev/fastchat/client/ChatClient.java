@@ -463,7 +463,7 @@ public final class ChatClient implements AutoCloseable {
                     if (e.getCause() instanceof ChatException refused && refused.code() == ErrorCode.UNAUTHENTICATED) {
                         forgetKeptSession();
                         session = null;
-                        messenger = null;
+                        endMessenger();
                         events.execute(() -> listener.sessionEnded(refused.getMessage()));
                         return;
                     }
@@ -499,8 +499,17 @@ public final class ChatClient implements AutoCloseable {
                 .thenAccept(response -> {
                     forgetKeptSession();
                     session = null;
-                    messenger = null;
+                    endMessenger();
                 })));
+    }
+
+    /** Forgets the session's messenger, releasing what it holds open. */
+    private void endMessenger() {
+        Messenger ending = messenger;
+        messenger = null;
+        if (ending != null) {
+            ending.close();
+        }
     }
 
     /** Waits (on a virtual thread, at most 5 s) until this device's pins are stored on the server. */
@@ -932,6 +941,10 @@ public final class ChatClient implements AutoCloseable {
             return;
         }
         flushPins().join();
+        Messenger last = messenger;
+        if (last != null) {
+            last.close();
+        }
         ClientConnection current = connection;
         if (current != null) {
             current.close().orTimeout(5, TimeUnit.SECONDS).exceptionally(e -> null).join();

@@ -122,12 +122,13 @@ public final class Messenger {
                      IdentityKeyPair identity, String serverId, LocalKeyStore keyStore, SecureRandom random, Clock clock,
                      ChatListener listener, Executor events) {
         this(rpc, myId, myName, myKeyId, identity, serverId, keyStore, random, clock, listener, events,
-                new TrustStore(rpc, keyStore, serverId, myName, identity, random, clock));
+                new TrustStore(rpc, keyStore, serverId, myName, identity, random, clock),
+                new ReplayLog(keyStore.shownFile(serverId, myName), SEEN_LIMIT));
     }
 
     private Messenger(Function<Envelope.Builder, CompletableFuture<Envelope>> rpc, long myId, String myName, int myKeyId,
                       IdentityKeyPair identity, String serverId, LocalKeyStore keyStore, SecureRandom random, Clock clock,
-                      ChatListener listener, Executor events, TrustStore pins) {
+                      ChatListener listener, Executor events, TrustStore pins, ReplayLog shownLog) {
         this.rpc = rpc;
         this.myId = myId;
         this.myName = myName;
@@ -137,7 +138,7 @@ public final class Messenger {
         this.keyStore = keyStore;
         this.pins = pins;
         this.chains = new GroupChains(keyStore.chainsFile(serverId, myName));
-        this.shownLog = new ReplayLog(keyStore.shownFile(serverId, myName), SEEN_LIMIT);
+        this.shownLog = shownLog;
         shownAt.putAll(shownLog.load());
         this.random = random;
         this.clock = clock;
@@ -724,6 +725,11 @@ public final class Messenger {
                 KeyTrust.VERIFIED);
     }
 
+    /** Releases what this session holds open (the log of shown messages); the files stay. */
+    public void close() {
+        shownLog.close();
+    }
+
     /** Brings this user's pins from their other devices (the trust state on the server) before trusting anything. */
     public void pullTrust() {
         pins.pull();
@@ -744,7 +750,8 @@ public final class Messenger {
     /** This messenger with this user's new identity keys (replaced on this device), keeping what it has seen. */
     public Messenger withIdentity(int keyId, IdentityKeyPair newIdentity) {
         pins.replaceIdentity(newIdentity);
-        Messenger replaced = new Messenger(rpc, myId, myName, keyId, newIdentity, serverId, keyStore, random, clock, listener, events, pins);
+        Messenger replaced = new Messenger(rpc, myId, myName, keyId, newIdentity, serverId, keyStore, random, clock, listener, events,
+                pins, shownLog);
         replaced.seen.putAll(seen);
         replaced.shownAt.putAll(shownAt);
         replaced.sentHere.putAll(sentHere);

@@ -16,12 +16,14 @@ import java.util.Map;
  * Where each message this device showed was shown, kept across sessions: (sender, client message id) to
  * (conversation, seq). A server that stores a copy of a message at another seq is caught in any later
  * session, not only in the one that saw the first. One line per message, appended (not synced: a crash may
- * lose the last lines, never reorder them); rewritten with the newest {@code limit} entries when it has
+ * lose the last lines, never reorder them; the file stays open for appending while the session lasts); rewritten with the newest {@code limit} entries when it has
  * grown to twice that. The client message id is chosen by the sender, so it is written Base64-encoded.
  */
-final class ReplayLog {
+final class ReplayLog implements AutoCloseable {
     private final Path file;
     private final int limit;
+    /** Open for appending from the first new entry until {@link #close}. */
+    private java.nio.channels.FileChannel appender;
 
     ReplayLog(Path file, int limit) {
         this.file = file;
@@ -64,10 +66,36 @@ final class ReplayLog {
 
     /** Records that the message {@code senderId}/{@code clientMsgId} was shown at {@code where}. */
     synchronized void append(long senderId, String clientMsgId, String where) {
-        write(List.of(line(senderId, clientMsgId, where)), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        try {
+            if (appender == null) {
+                LocalKeyStore.createPrivateFile(file);
+                appender = java.nio.channels.FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            }
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap((line(senderId, clientMsgId, where) + "\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            while (bytes.hasRemaining()) {
+                appender.write(bytes);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    /** Stops appending (the file stays); a later {@link #append} opens it again. */
+    @Override
+    public synchronized void close() {
+        if (appender != null) {
+            try {
+                appender.close();
+            } catch (IOException e) {
+                // nothing was buffered: every line was written when it was appended
+            }
+            appender = null;
+        }
     }
 
     private void rewrite(Map<String, String> entries) {
+        close();
         List<String> lines = new ArrayList<>(entries.size());
         entries.forEach((origin, where) -> {
             int slash = origin.indexOf('/');
