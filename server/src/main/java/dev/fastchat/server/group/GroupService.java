@@ -205,7 +205,9 @@ public final class GroupService {
                 .findFirst().orElseThrow(() -> new RequestRefusedException(ErrorCode.NOT_A_MEMBER,
                         "you are not a member of " + group.name()));
         MemberList.Builder list = MemberList.newBuilder().setGroup(info(new GroupMembership(group, myRole, members.size())));
+        // Signers whose current key is the one they signed with need no more: members' keys are in the list.
         java.util.Set<String> earlier = new java.util.HashSet<>();
+        members.forEach(member -> earlier.add(member.accountId() + "/" + member.identity().keyId()));
         for (byte[] statement : groups.statements(group.id())) {
             SignedStatement signed;
             try {
