@@ -123,6 +123,17 @@ class SignedMembershipTest {
         }
     }
 
+    @Test
+    void statementsSignedWithKeysAMemberReplacedSinceStillVerify() throws Exception {
+        try (User alice = chats.register("alice"); User bob = chats.register("bob")) {
+            String group = groupOf(alice, bob); // bob's acceptance is signed with his first key
+            await(bob.client().replaceKeys("pw".toCharArray()));
+            await(alice.client().acceptKey(bob.name())); // after comparing safety numbers again
+            await(alice.client().send(Target.group(group), "still a group"));
+            ChatFixture.eventually(() -> assertThat(bob.events().texts()).contains("still a group"));
+        }
+    }
+
     private static byte[] statement(long groupId, int index) throws Exception {
         try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + chats.databaseFile());
              var query = db.prepareStatement("SELECT statement FROM group_statements WHERE group_id = ? AND idx = ?")) {
