@@ -93,6 +93,12 @@ public final class ChatClient implements AutoCloseable {
     private final Dialer dialer;
     /** Whether the current connection carries the logged-in session (false from a disconnect to the resume). */
     private volatile boolean sessionLive;
+    /**
+     * With auto-reconnect: completes when the session is live again after a lost connection. Requests of the
+     * session made meanwhile wait for it (at most {@link #SESSION_WAIT}), then go out on the resumed connection.
+     */
+    private volatile CompletableFuture<Void> sessionBack = CompletableFuture.completedFuture(null);
+    private static final Duration SESSION_WAIT = Duration.ofSeconds(60);
     private final Optional<SslContext> tls;
     private final EventLoopGroup group;
     private final boolean ownsGroup;
@@ -163,7 +169,7 @@ public final class ChatClient implements AutoCloseable {
             var certificate = dialed.connection().certificate();
             serverInfo = new ServerInfo(welcome.getServerVersion(), welcome.getNodeId(), welcome.getServerId(),
                     welcome.getLimits().getMaxFrameBytes(), Duration.ofSeconds(welcome.getLimits().getIdleTimeoutSeconds()),
-                    certificate.map(ClientConnection.PeerCertificate::fingerprint).orElse(""),
+                    welcome.getLimits().getMaxInflightRequests(), certificate.map(ClientConnection.PeerCertificate::fingerprint).orElse(""),
                     certificate.map(ClientConnection.PeerCertificate::pinnedNow).orElse(false));
             return serverInfo;
         });
@@ -180,6 +186,11 @@ public final class ChatClient implements AutoCloseable {
         }
         events.execute(() -> listener.disconnected(reason));
         if (autoReconnect) {
+            synchronized (this) {
+                if (sessionBack.isDone()) {
+                    sessionBack = new CompletableFuture<>(); // requests now wait for the session to be resumed
+                }
+            }
             Thread.ofVirtual().name("fastchat-reconnect").start(this::reconnectWithBackoff);
         }
     }
@@ -419,6 +430,7 @@ public final class ChatClient implements AutoCloseable {
                     }
                     session = new SessionInfo(s.getAccountId(), s.getUsername(), s.getToken(), Instant.ofEpochMilli(s.getExpiresAtMs()));
                     sessionLive = true;
+                    sessionBack.complete(null);
                     return session;
                 })
                 .thenCompose(resumed -> {
@@ -464,6 +476,7 @@ public final class ChatClient implements AutoCloseable {
                         forgetKeptSession();
                         session = null;
                         endMessenger();
+                        sessionBack.completeExceptionally(refused);
                         events.execute(() -> listener.sessionEnded(refused.getMessage()));
                         return;
                     }
@@ -495,12 +508,29 @@ public final class ChatClient implements AutoCloseable {
      * devices must then log in with the password again), and forgets the kept one.
      */
     public CompletableFuture<Void> logout(boolean everywhere) {
-        return guard(() -> flushPins().thenCompose(flushed -> connection().request(Envelope.newBuilder().setLogout(Logout.newBuilder().setEverywhere(everywhere)))
+        return guard(() -> flushPins().thenCompose(flushed -> sessionRequest(Envelope.newBuilder().setLogout(Logout.newBuilder().setEverywhere(everywhere)))
                 .thenAccept(response -> {
                     forgetKeptSession();
                     session = null;
                     endMessenger();
                 })));
+    }
+
+    /**
+     * Sends a request of the logged-in session. While an auto-reconnect is on its way, it waits until the
+     * session is resumed (never reaching a new connection before its log-in), for at most a minute.
+     */
+    private CompletableFuture<Envelope> sessionRequest(Envelope.Builder request) {
+        CompletableFuture<Void> back = sessionBack;
+        if (back.isDone() || !autoReconnect || session == null || closed.get()) {
+            return guard(() -> connection().request(request));
+        }
+        return back.copy().orTimeout(SESSION_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                .handle((resumed, failure) -> failure == null ? guard(() -> connection().request(request))
+                        : CompletableFuture.<Envelope>failedFuture(failure instanceof TimeoutException
+                                ? new ChatException(ErrorCode.UNAVAILABLE, "not connected again within " + SESSION_WAIT.toSeconds() + " s")
+                                : failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : failure))
+                .thenCompose(sent -> sent);
     }
 
     /** Forgets the session's messenger, releasing what it holds open. */
@@ -533,12 +563,12 @@ public final class ChatClient implements AutoCloseable {
 
     /** Sends a request of a logged-in user and waits for its answer (off the caller's thread). */
     private CompletableFuture<Envelope> loggedInRequest(Envelope.Builder request) {
-        return work(m -> Messenger.await(connection().request(request)));
+        return work(m -> Messenger.await(sessionRequest(request)));
     }
 
     /** The user's sessions (devices) that have not expired, this one marked {@link DeviceSession#current()}. */
     public CompletableFuture<List<DeviceSession>> sessions() {
-        return work(m -> Messenger.await(connection().request(Envelope.newBuilder().setListSessions(
+        return work(m -> Messenger.await(sessionRequest(Envelope.newBuilder().setListSessions(
                         dev.fastchat.protocol.v1.ListSessions.getDefaultInstance()))).getSessionList().getSessionsList().stream()
                 .map(s -> new DeviceSession(s.getId(), s.getDevice(), Instant.ofEpochMilli(s.getCreatedAtMs()),
                         Instant.ofEpochMilli(s.getLastSeenMs()), s.getAddress(), Instant.ofEpochMilli(s.getExpiresAtMs()), s.getCurrent()))
@@ -551,7 +581,7 @@ public final class ChatClient implements AutoCloseable {
      */
     public CompletableFuture<Void> endSession(String id) {
         return work(m -> {
-            Messenger.await(connection().request(Envelope.newBuilder().setEndSession(
+            Messenger.await(sessionRequest(Envelope.newBuilder().setEndSession(
                     dev.fastchat.protocol.v1.EndSession.newBuilder().setId(id))));
             return null;
         });
@@ -632,12 +662,12 @@ public final class ChatClient implements AutoCloseable {
     /** The key and hash of a file: from a message this client opened, or by finding the message that shared it. */
     private FileReference reference(Messenger m, String fileId) {
         return m.fileReference(fileId).orElseGet(() -> {
-            FileInfo info = Messenger.await(connection().request(Envelope.newBuilder().setFileLookup(FileLookup.newBuilder()
+            FileInfo info = Messenger.await(sessionRequest(Envelope.newBuilder().setFileLookup(FileLookup.newBuilder()
                     .setFileId(fileId)))).getFileInfo();
             if (info.getMessageSeq() == 0) {
                 throw new ChatException(ErrorCode.UNKNOWN_FILE, "file " + fileId + " was not shared in a message (yet)");
             }
-            HistoryPage page = Messenger.await(connection().request(Envelope.newBuilder().setHistory(History.newBuilder()
+            HistoryPage page = Messenger.await(sessionRequest(Envelope.newBuilder().setHistory(History.newBuilder()
                     .setConversationId(info.getConversationId()).setBeforeSeq(info.getMessageSeq() + 1).setLimit(1)))).getHistoryPage();
             m.openAll(page.getMessagesList(), false);
             return m.fileReference(fileId).orElseThrow(() -> new ChatException(ErrorCode.UNKNOWN_FILE,
@@ -646,7 +676,7 @@ public final class ChatClient implements AutoCloseable {
     }
 
     private FileTransfer transfer() {
-        return new FileTransfer(request -> connection().request(request), this::isSessionLive, random);
+        return new FileTransfer(request -> sessionRequest(request), this::isSessionLive, random);
     }
 
     /**
@@ -657,7 +687,7 @@ public final class ChatClient implements AutoCloseable {
     public CompletableFuture<List<ChatMessage>> history(Target conversation, long beforeSeq, int limit) {
         return work(m -> {
             String id = conversationId(m, conversation);
-            HistoryPage page = Messenger.await(connection().request(Envelope.newBuilder().setHistory(History.newBuilder()
+            HistoryPage page = Messenger.await(sessionRequest(Envelope.newBuilder().setHistory(History.newBuilder()
                     .setConversationId(id).setBeforeSeq(beforeSeq).setLimit(limit)))).getHistoryPage();
             return m.openAll(page.getMessagesList(), false);
         });
@@ -666,7 +696,7 @@ public final class ChatClient implements AutoCloseable {
     /** Unread counts of every conversation, direct messages and groups apart. */
     public CompletableFuture<UnreadSummary> unread() {
         return work(m -> {
-            var summary = Messenger.await(connection().request(Envelope.newBuilder().setGetUnread(GetUnread.getDefaultInstance())))
+            var summary = Messenger.await(sessionRequest(Envelope.newBuilder().setGetUnread(GetUnread.getDefaultInstance())))
                     .getUnreadSummary();
             List<ConversationUnread> conversations = summary.getConversationsList().stream()
                     .map(c -> new ConversationUnread(c.getConversationId(),
@@ -692,7 +722,7 @@ public final class ChatClient implements AutoCloseable {
         while (true) {
             Sync.Builder request = Sync.newBuilder();
             m.cursors().forEach((id, seq) -> request.addCursors(Cursor.newBuilder().setConversationId(id).setSeq(seq)));
-            SyncBatch batch = Messenger.await(connection().request(Envelope.newBuilder().setSync(request))).getSyncBatch();
+            SyncBatch batch = Messenger.await(sessionRequest(Envelope.newBuilder().setSync(request))).getSyncBatch();
             all.addAll(m.openAll(batch.getMessagesList(), true));
             if (!batch.getMore() || batch.getMessagesCount() == 0) {
                 return all;
@@ -703,7 +733,7 @@ public final class ChatClient implements AutoCloseable {
     /** Marks the conversation read up to {@code seq}, for all of this user's devices. */
     public CompletableFuture<Void> markRead(String conversationId, long seq) {
         return work(m -> {
-            Messenger.await(connection().request(Envelope.newBuilder().setMarkRead(MarkRead.newBuilder()
+            Messenger.await(sessionRequest(Envelope.newBuilder().setMarkRead(MarkRead.newBuilder()
                     .setConversationId(conversationId).setSeq(seq))));
             return null;
         });
@@ -742,13 +772,13 @@ public final class ChatClient implements AutoCloseable {
 
     /** The groups this user belongs to. */
     public CompletableFuture<List<ChatGroup>> groups() {
-        return work(m -> Messenger.await(connection().request(Envelope.newBuilder().setListGroups(ListGroups.getDefaultInstance())))
+        return work(m -> Messenger.await(sessionRequest(Envelope.newBuilder().setListGroups(ListGroups.getDefaultInstance())))
                 .getGroupList().getGroupsList().stream().map(Messenger::group).toList());
     }
 
     /** A group's members (members only). */
     public CompletableFuture<List<GroupMember>> members(String group) {
-        return work(m -> Messenger.await(connection().request(Envelope.newBuilder().setListMembers(ListMembers.newBuilder()
+        return work(m -> Messenger.await(sessionRequest(Envelope.newBuilder().setListMembers(ListMembers.newBuilder()
                         .setGroup(group)))).getMemberList().getMembersList().stream()
                 .map(member -> new GroupMember(member.getUser().getAccountId(), member.getUser().getUsername(),
                         member.getRole() == Role.ADMIN, Instant.ofEpochMilli(member.getJoinedAtMs()), member.getOnline()))
@@ -764,14 +794,14 @@ public final class ChatClient implements AutoCloseable {
 
     /** Whether these users are online; with no names, this user's contacts (people they share a conversation with). */
     public CompletableFuture<List<UserPresence>> whoIsOnline(String... users) {
-        return work(m -> Messenger.await(connection().request(Envelope.newBuilder().setWhoIsOnline(
+        return work(m -> Messenger.await(sessionRequest(Envelope.newBuilder().setWhoIsOnline(
                         WhoIsOnline.newBuilder().addAllUsernames(List.of(users))))).getPresenceList().getUsersList().stream()
                 .map(p -> new UserPresence(p.getAccountId(), p.getUsername(), p.getOnline())).toList());
     }
 
     /** Registered users and groups in name order after {@code after}; with {@code onlineOnly}, users online now. */
     public CompletableFuture<List<DirectoryEntry>> directory(String after, int limit, boolean onlineOnly) {
-        return work(m -> Messenger.await(connection().request(Envelope.newBuilder().setListDirectory(ListDirectory.newBuilder()
+        return work(m -> Messenger.await(sessionRequest(Envelope.newBuilder().setListDirectory(ListDirectory.newBuilder()
                         .setAfter(after).setLimit(limit).setOnlineOnly(onlineOnly)))).getDirectory().getEntriesList().stream()
                 .map(e -> new DirectoryEntry(e.getName(), e.getKind() == DirectoryKind.GROUP_NAME, e.getOnline())).toList());
     }
@@ -810,7 +840,7 @@ public final class ChatClient implements AutoCloseable {
                         .setAuthKey(ByteString.copyFrom(keys.authKey()))
                         .build();
                 keys.destroy();
-                return connection().request(Envelope.newBuilder().setReplaceKeys(request));
+                return sessionRequest(Envelope.newBuilder().setReplaceKeys(request));
             }).thenAccept(response -> {
                 keyStore.save(info.serverId(), name, fresh);
                 identity = fresh;
@@ -858,7 +888,7 @@ public final class ChatClient implements AutoCloseable {
                 throw e;
             }
             // A former member still reads what was sent while they belonged: the conversation is among theirs.
-            return Messenger.await(connection().request(Envelope.newBuilder().setGetUnread(GetUnread.getDefaultInstance())))
+            return Messenger.await(sessionRequest(Envelope.newBuilder().setGetUnread(GetUnread.getDefaultInstance())))
                     .getUnreadSummary().getConversationsList().stream()
                     .filter(c -> c.getKind() == ConversationKind.GROUP && c.getName().equals(name))
                     .map(dev.fastchat.protocol.v1.ConversationSummary::getConversationId)
@@ -940,6 +970,7 @@ public final class ChatClient implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        sessionBack.completeExceptionally(new ChatException(ErrorCode.UNAVAILABLE, "the client was closed"));
         flushPins().join();
         Messenger last = messenger;
         if (last != null) {
@@ -964,9 +995,10 @@ public final class ChatClient implements AutoCloseable {
         }
         keyStore.save(serverInfo.serverId(), s.getUsername(), keys);
         identity = keys;
-        messenger = new Messenger(request -> connection().request(request), s.getAccountId(), s.getUsername(),
+        messenger = new Messenger(request -> sessionRequest(request), s.getAccountId(), s.getUsername(),
                 s.getIdentity().getKeyId(), keys, serverInfo.serverId(), keyStore, random, Clock.systemUTC(), listener, events);
         sessionLive = true;
+        sessionBack.complete(null);
         if (autoReconnect) {
             messenger.retryAfterReconnect(this::isSessionLive);
         }

@@ -68,6 +68,8 @@ class ChatClientTest {
         try (ChatClient laptop = client(dir.resolve("laptop"))) {
             ServerInfo info = await(laptop.connect());
             assertThat(info.serverId()).isEqualTo(server.server().serverId());
+            assertThat(info.maxInflightRequests()).isEqualTo(64); // the server's limit, which the client stays under
+            assertThat(info.certificateFingerprint()).isEmpty(); // a plain-TCP test server
             first = await(laptop.register(name, password));
             assertThat(first.username()).isEqualTo(name);
             assertThat(laptop.identity()).isPresent();

@@ -128,4 +128,59 @@ class ReconnectTest {
             assertThat(client.isConnected()).isFalse();
         }
     }
+
+    @Test
+    void requestsMadeWhileTheConnectionIsDownWaitForTheResumedSessionInsteadOfFailing() throws Exception {
+        try (User alice = chats.register("alice"); User bobSetup = chats.register("bob");
+             TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
+            String bob = bobSetup.name();
+            bobSetup.close();
+            ConnectionEvents events = new ConnectionEvents();
+            try (ChatClient client = loggedInThrough(proxy, bob, chats.keys(bob, "first"), events)) {
+                await(client.send(Target.user(alice.name()), "first"));
+                proxy.cut();
+                eventually(() -> assertThat(events.events).contains("disconnected"));
+                // Asked while there is no connection: each waits for the session to be back, none fails.
+                var history = client.history(Target.user(alice.name()), 0, 10);
+                var groups = client.groups();
+                var sent = client.send(Target.user(alice.name()), "typed during the outage");
+                eventually(() -> assertThat(events.events).contains("reconnecting 2"));
+                assertThat(history).isNotDone();
+                assertThat(sent).isNotDone();
+                proxy.restore();
+
+                assertThat(await(history)).extracting(ChatMessage::text).containsExactly("first");
+                assertThat(await(groups)).isEmpty();
+                assertThat(await(sent).seq()).isEqualTo(2);
+                eventually(() -> assertThat(alice.events().texts()).containsExactly("first", "typed during the outage"));
+            }
+        }
+    }
+
+    @Test
+    void aNodeThatStopsAnsweringIsLeftWithinTheStallTimeoutForAnother() throws Exception {
+        try (User alice = chats.register("alice"); User bobSetup = chats.register("bob");
+             TcpProxy hung = new TcpProxy("127.0.0.1", chats.server().port());
+             TcpProxy other = new TcpProxy("127.0.0.1", chats.server().port())) {
+            String bob = bobSetup.name();
+            bobSetup.close();
+            ConnectionEvents events = new ConnectionEvents();
+            ChatClient client = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", hung.port())
+                    .server("127.0.0.1", other.port()).keyStoreDirectory(chats.keys(bob, "first"))
+                    .registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(events).autoReconnect(true).build();
+            try (client) {
+                await(client.connect());
+                await(client.login(bob, "pw".toCharArray()));
+                // The node freezes (as a paused process or a link dead one way): the connection stays open, silent.
+                hung.holdReplies();
+                long frozen = System.nanoTime();
+                eventually(() -> assertThat(events.events).contains("disconnected"));
+                double detected = (System.nanoTime() - frozen) / 1e9;
+                assertThat(detected).as("noticed after %.1f s", detected).isLessThan(7);
+                eventually(() -> assertThat(events.events).contains("reconnected"));
+                await(alice.client().send(Target.user(bob), "through the other node"));
+                eventually(() -> assertThat(events.texts()).containsExactly("through the other node"));
+            }
+        }
+    }
 }

@@ -102,7 +102,8 @@ public final class FastChatServer implements AutoCloseable {
                             .setMaxFrameBytes(config.limits().maxFrameBytes())
                             .setMaxTextBytes(dev.fastchat.protocol.MessageLimits.MAX_TEXT_BYTES)
                             .setMaxFileBytes(config.messaging().maxFileBytes())
-                            .setIdleTimeoutSeconds((int) config.limits().idleTimeout().toSeconds()))
+                            .setIdleTimeoutSeconds((int) config.limits().idleTimeout().toSeconds())
+                            .setMaxInflightRequests(config.limits().maxInflightRequests()))
                     .build();
             SessionRegistry sessions = new SessionRegistry();
             files = new FileService(database.files(), config.messaging(), clock, random);

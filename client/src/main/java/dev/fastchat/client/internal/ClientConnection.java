@@ -24,6 +24,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.ConnectException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -33,15 +34,30 @@ import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLException;
 
 /**
- * One connection to a server: sends requests, matches responses by request id, times them out, pings
- * when idle, and fails every pending request when the connection ends.
+ * One connection to a server: sends requests, matches responses by request id, times them out, and fails
+ * every pending request when the connection ends. Keeps at most the server's in-flight limit of requests
+ * unanswered (it announces it in {@code Welcome}); more wait here, in order, and go out as answers come back.
+ * Pings when the server has been silent for half the stall timeout, and closes the connection when it stays
+ * silent the other half: a hung server (paused, or a link dead one way) is left within the stall timeout.
  */
 public final class ClientConnection {
     /** The client accepts frames up to this size from the server. */
     private static final int MAX_INBOUND_FRAME = 16 << 20;
 
+    /** Most requests that wait here for a free place in the server's in-flight window. */
+    static final int MAX_WAITING = 100_000;
+
     private final Channel channel;
     private final Map<Long, CompletableFuture<Envelope>> pending = new ConcurrentHashMap<>();
+    /** The in-flight window: requests sent and not answered, the most allowed, and those waiting for a place. */
+    private final Object window = new Object();
+    private int inFlight;
+    private int windowSize = Integer.MAX_VALUE;
+    private final java.util.ArrayDeque<Waiting> waiting = new java.util.ArrayDeque<>();
+    /** Whether the connection was closed because the server stopped answering. */
+    private volatile boolean stalled;
+
+    private record Waiting(Envelope.Builder request, Duration timeout, CompletableFuture<Envelope> response) {}
     private final AtomicLong ids = new AtomicLong();
     private final Duration requestTimeout;
     private volatile String closeReason;
@@ -61,7 +77,7 @@ public final class ClientConnection {
      */
     public static CompletableFuture<ClientConnection> open(EventLoopGroup group, String host, int port,
                                                            Optional<SslContext> tls, Optional<KnownServers> pins,
-                                                           Duration requestTimeout, Duration pingInterval, ChatListener listener,
+                                                           Duration requestTimeout, Duration stallTimeout, ChatListener listener,
                                                            java.util.function.Consumer<Envelope> pushes) {
         CompletableFuture<ClientConnection> ready = new CompletableFuture<>();
         ClientConnection[] holder = new ClientConnection[1];
@@ -78,7 +94,7 @@ public final class ClientConnection {
                             ssl.setHandshakeTimeout(TLS_HANDSHAKE.toMillis(), TimeUnit.MILLISECONDS);
                             ch.pipeline().addLast("tls", ssl);
                         });
-                        ch.pipeline().addLast("ping", new IdleStateHandler(0, pingInterval.toMillis(), 0, TimeUnit.MILLISECONDS));
+                        ch.pipeline().addLast("ping", new IdleStateHandler(stallTimeout.toMillis() / 2, 0, 0, TimeUnit.MILLISECONDS));
                         ch.pipeline().addLast("decoder", new EnvelopeDecoder(MAX_INBOUND_FRAME));
                         ch.pipeline().addLast("encoder", new EnvelopeEncoder());
                         ch.pipeline().addLast("handler", new Handler(holder, ready, tls.isPresent(), pins, host + ":" + port,
@@ -148,14 +164,68 @@ public final class ClientConnection {
         return request(request, requestTimeout);
     }
 
-    /** {@link #request(Envelope.Builder)} with a timeout of its own. */
+    /** {@link #request(Envelope.Builder)} with a timeout of its own (counted from when it is sent). */
     public CompletableFuture<Envelope> request(Envelope.Builder request, Duration requestTimeout) {
-        long id = ids.incrementAndGet();
         CompletableFuture<Envelope> response = new CompletableFuture<>();
         if (closeReason != null || !channel.isActive()) {
             response.completeExceptionally(lost());
             return response;
         }
+        synchronized (window) {
+            if (inFlight >= windowSize) {
+                if (waiting.size() >= MAX_WAITING) {
+                    response.completeExceptionally(ChatException.local(ErrorCode.UNAVAILABLE, MAX_WAITING
+                            + " requests are waiting for the server already: slow down"));
+                } else {
+                    waiting.add(new Waiting(request, requestTimeout, response));
+                }
+                return response;
+            }
+            inFlight++;
+        }
+        send(request, requestTimeout, response);
+        return response;
+    }
+
+    /**
+     * Keeps at most {@code limit} requests unanswered from now on (the server's in-flight limit, less one: a
+     * ping must still find room); 0 means none announced.
+     */
+    public void limitInFlight(int limit) {
+        if (limit > 0) {
+            synchronized (window) {
+                windowSize = Math.max(1, limit - 1);
+            }
+        }
+    }
+
+    /** Whether the connection was closed because the server stopped answering (it is better tried last). */
+    public boolean stalled() {
+        return stalled;
+    }
+
+    /** An answer came (or a request failed): its place in the window goes to the next waiting request. */
+    private void released() {
+        while (true) {
+            Waiting next;
+            synchronized (window) {
+                next = waiting.poll();
+                if (next == null) {
+                    inFlight--;
+                    return;
+                }
+            }
+            if (closeReason == null && channel.isActive()) {
+                send(next.request(), next.timeout(), next.response());
+                return;
+            }
+            next.response().completeExceptionally(lost()); // the place passes on to the one after it
+        }
+    }
+
+    private void send(Envelope.Builder request, Duration requestTimeout, CompletableFuture<Envelope> response) {
+        long id = ids.incrementAndGet();
+        response.whenComplete((r, e) -> released());
         pending.put(id, response);
         var timeout = channel.eventLoop().schedule(() -> {
             if (pending.remove(id) != null) {
@@ -170,7 +240,6 @@ public final class ClientConnection {
                         "sending failed: " + written.cause().getMessage(), written.cause()));
             }
         });
-        return response;
     }
 
     /** Whether the other side ever sent a well-formed FastChat frame on this connection. */
@@ -204,6 +273,12 @@ public final class ClientConnection {
                 future.completeExceptionally(lost());
             }
         });
+        List<Waiting> left;
+        synchronized (window) {
+            left = List.copyOf(waiting);
+            waiting.clear();
+        }
+        left.forEach(w -> w.response().completeExceptionally(lost()));
     }
 
     /** Matches responses, handles pushes, pings when idle. */
@@ -216,6 +291,8 @@ public final class ClientConnection {
         private final ChatListener listener;
         private final java.util.function.Consumer<Envelope> pushes;
         private String lastServerError;
+        /** Whether a ping went out since the server last sent anything. */
+        private boolean awaitingPong;
 
         Handler(ClientConnection[] holder, CompletableFuture<ClientConnection> ready, boolean tls, Optional<KnownServers> pins,
                 String server, ChatListener listener,
@@ -233,6 +310,7 @@ public final class ClientConnection {
         protected void channelRead0(ChannelHandlerContext ctx, Envelope envelope) {
             ClientConnection connection = holder[0];
             connection.heard = true;
+            awaitingPong = false;
             if (envelope.getRequestId() == 0) {
                 if (envelope.hasSessionEnded()) { // the server closes the connection next
                     lastServerError = "the session ended: " + envelope.getSessionEnded().getReason();
@@ -257,7 +335,14 @@ public final class ClientConnection {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
             if (event instanceof IdleStateEvent) {
-                ctx.channel().writeAndFlush(Envelope.newBuilder().setPing(Ping.getDefaultInstance()).build());
+                if (awaitingPong && holder[0] != null && holder[0].heard) {
+                    lastServerError = "the server stopped answering (no answer to a ping): it may be hung";
+                    holder[0].stalled = true;
+                    ctx.close();
+                } else {
+                    awaitingPong = true;
+                    ctx.channel().writeAndFlush(Envelope.newBuilder().setPing(Ping.getDefaultInstance()).build());
+                }
             } else if (event instanceof SslHandshakeCompletionEvent handshake && tls) {
                 if (handshake.isSuccess()) {
                     try {

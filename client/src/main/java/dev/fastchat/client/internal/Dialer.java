@@ -26,7 +26,8 @@ import java.util.function.Consumer;
  * and moves on to the next server when one cannot be reached.
  */
 public final class Dialer {
-    private static final Duration PING = Duration.ofSeconds(20);
+    /** A connection whose server stays silent this long (a ping unanswered) is closed and its node tried last. */
+    public static final Duration STALL = Duration.ofSeconds(5);
     /** How long a server may take to answer {@code Hello}: it answers at once, other protocols never do. */
     private static final Duration HANDSHAKE = Duration.ofSeconds(5);
 
@@ -44,6 +45,15 @@ public final class Dialer {
     /** Tried first: the node last connected to, or where a shutting-down node sent this client. */
     private volatile Endpoint preferred;
     private volatile boolean preferredByRedirect;
+    /** The node whose connection stalled last: tried after the others until another one answers. */
+    private volatile Endpoint avoided;
+
+    private void avoid(Endpoint endpoint) {
+        avoided = endpoint;
+        if (endpoint.equals(preferred)) {
+            preferred = null;
+        }
+    }
 
     public Dialer(List<Endpoint> servers, EventLoopGroup group, Optional<SslContext> tls, Optional<KnownServers> pins,
                   Duration requestTimeout, String clientName, BooleanSupplier closed) {
@@ -71,6 +81,10 @@ public final class Dialer {
             order.add(first);
         }
         servers.stream().filter(s -> !order.contains(s)).forEach(order::add);
+        Endpoint hung = avoided;
+        if (hung != null && order.remove(hung)) {
+            order.add(hung); // still tried, if nothing else answers
+        }
         return dialAny(order, 0, first != null && preferredByRedirect, null, lost, pushes);
     }
 
@@ -127,12 +141,15 @@ public final class Dialer {
         ChatListener ends = new ChatListener() {
             @Override
             public void disconnected(String reason) {
+                if (mine[0] != null && mine[0].stalled()) {
+                    avoid(endpoint); // a hung node: the next connection tries the others first
+                }
                 if (!retired[0]) {
                     lost.accept(mine[0], reason);
                 }
             }
         };
-        return ClientConnection.open(group, endpoint.host(), endpoint.port(), tls, pins, requestTimeout, PING, ends, push -> {
+        return ClientConnection.open(group, endpoint.host(), endpoint.port(), tls, pins, requestTimeout, STALL, ends, push -> {
                     if (push.hasRedirect()) { // this node is going away: the next connection goes there
                         preferred = Endpoint.parse(push.getRedirect().getAddress());
                         preferredByRedirect = true;
@@ -161,6 +178,10 @@ public final class Dialer {
                     }
                     preferred = endpoint;
                     preferredByRedirect = redirected;
+                    if (!endpoint.equals(avoided)) {
+                        avoided = null;
+                    }
+                    mine[0].limitInFlight(response.getWelcome().getLimits().getMaxInflightRequests());
                     return new Dialed(mine[0], response.getWelcome());
                 });
     }
