@@ -175,7 +175,7 @@ class ClusterIT {
     }
 
     @Test
-    void adminEndpointsReportHealthReadinessAndMetricsAndANatsOutageRefusesSendsUntilItHeals() throws Exception {
+    void adminEndpointsReportHealthReadinessAndMetricsAndChatGoesOnThroughANatsOutage() throws Exception {
         java.net.URI nats = java.net.URI.create(TestServices.require(TestServices.NATS));
         try (Nodes nodes = new Nodes(); dev.fastchat.testkit.TcpProxy proxy = new dev.fastchat.testkit.TcpProxy(nats.getHost(), nats.getPort())) {
             Map<String, String> settings = new HashMap<>(Map.of("db", postgres.url(), "nats", "nats://127.0.0.1:" + proxy.port(),
@@ -196,24 +196,80 @@ class ClusterIT {
                     "fastchat_send_to_ack_seconds_bucket", "fastchat_delivery_seconds_bucket", "fastchat_db_write_batch_size_bucket",
                     "fastchat_nats_up 1.0", "fastchat_cluster_nodes 1.0");
 
-            try (ChatClient plain = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", node.port()).keyStoreDirectory(dir.resolve("keys"))
-                    .registrationKdf(KdfParams.INSECURE_FOR_TESTS).build()) { // no auto-reconnect: refusals come back as they are
-                await(plain.connect());
-                await(plain.login(alice, "pw".toCharArray()));
-                proxy.cut(); // NATS goes away
-                eventually(() -> assertThat(get(admin + "/ready")).startsWith("503 not ready: NATS is"));
-                assertThat(ChatClientTest.codeOf(plain.send(Target.user(bob), "refused"))).isEqualTo(ErrorCode.UNAVAILABLE);
-                assertThat(get(admin + "/health")).isEqualTo("200 ok");
-                // A client with auto-reconnect keeps its send pending and delivers it once NATS is back.
-                java.util.concurrent.CompletableFuture<SentMessage> pending = a.send(Target.user(bob), "after the outage");
-                proxy.restore();
-                eventually(() -> assertThat(get(admin + "/ready")).isEqualTo("200 ready"));
-                assertThat(await(pending).seq()).isEqualTo(2);
-                assertThat(await(b.history(Target.user(alice), 0, 10))).extracting(ChatMessage::text)
-                        .containsExactly("after the outage", "counted"); // the refused one was never stored
-            }
-            assertThat(get(admin + "/metrics")).contains("fastchat_messages_in_total 2.0");
+            proxy.cut(); // NATS goes away: the node is degraded, not out (a balancer keeps it)
+            eventually(() -> assertThat(get(admin + "/ready")).startsWith("200 degraded: NATS is"));
+            assertThat(get(admin + "/metrics")).contains("fastchat_nats_up 0.0");
+            // PostgreSQL, the source of truth, is up: sends are stored and acknowledged, sessions here get them at once.
+            assertThat(await(a.send(Target.user(bob), "during the outage")).seq()).isEqualTo(2);
+            assertThat(await(b.history(Target.user(alice), 0, 10))).extracting(ChatMessage::text)
+                    .containsExactly("during the outage", "counted");
+            proxy.restore();
+            eventually(() -> assertThat(get(admin + "/ready")).isEqualTo("200 ready"));
+            assertThat(await(a.send(Target.user(bob), "after the outage")).seq()).isEqualTo(3);
+            assertThat(get(admin + "/metrics")).contains("fastchat_messages_in_total 3.0");
         }
+    }
+
+    @Test
+    void messagesSentWhileNatsIsAwayReachTheOtherNodesSessionsWhenItIsBack() throws Exception {
+        java.net.URI nats = java.net.URI.create(TestServices.require(TestServices.NATS));
+        try (Nodes nodes = new Nodes(); dev.fastchat.testkit.TcpProxy proxy = new dev.fastchat.testkit.TcpProxy(nats.getHost(), nats.getPort())) {
+            TestServer n1 = startThrough(nodes, proxy, "n1");
+            TestServer n2 = startThrough(nodes, proxy, "n2");
+            Recorder bobEvents = new Recorder();
+            String alice = WireClient.uniqueName("alice");
+            String bob = WireClient.uniqueName("bob");
+            ChatClient a = registered(nodes.client(new ChatListener() {}, n1), alice);
+            registered(nodes.client(bobEvents, n2), bob);
+            await(a.send(Target.user(bob), "before"));
+            eventually(() -> assertThat(bobEvents.texts()).containsExactly("before"));
+
+            proxy.cut(); // both nodes lose NATS
+            List<SentMessage> acked = new ArrayList<>();
+            for (int i = 1; i <= 20; i++) {
+                acked.add(await(a.send(Target.user(bob), "while away " + i))); // acknowledged: stored in PostgreSQL
+            }
+            assertThat(acked).extracting(SentMessage::seq).containsExactlyElementsOf(LongStream.rangeClosed(2, 21).boxed().toList());
+            proxy.restore();
+            // Each node is told the bus is back and tells its sessions to sync: bob, on the other node, gets
+            // every message, once and in order.
+            eventually(() -> assertThat(bobEvents.messages).extracting(ChatMessage::seq)
+                    .containsExactlyElementsOf(LongStream.rangeClosed(1, 21).boxed().toList()));
+        }
+    }
+
+    @Test
+    void aNodeTakenForDeadWhileCutOffAnnouncesItsUsersAgainWhenItIsBack() throws Exception {
+        java.net.URI nats = java.net.URI.create(TestServices.require(TestServices.NATS));
+        try (Nodes nodes = new Nodes(); dev.fastchat.testkit.TcpProxy link2 = new dev.fastchat.testkit.TcpProxy(nats.getHost(), nats.getPort())) {
+            TestServer n1 = nodes.start("n1", "none");
+            TestServer n2 = startThrough(nodes, link2, "n2");
+            Recorder aliceEvents = new Recorder();
+            String alice = WireClient.uniqueName("alice");
+            String bob = WireClient.uniqueName("bob");
+            ChatClient a = registered(nodes.client(aliceEvents, n1), alice);
+            ChatClient b = registered(nodes.client(new ChatListener() {}, n2), bob);
+            await(b.send(Target.user(alice), "we are contacts"));
+            eventually(() -> assertThat(await(a.whoIsOnline(bob)).getFirst().online()).isTrue());
+
+            link2.cut(); // n2 is cut off from NATS longer than the node timeout (3 s): n1 takes it for dead
+            eventually(() -> assertThat(await(a.whoIsOnline(bob)).getFirst().online()).isFalse());
+            eventually(() -> assertThat(aliceEvents.presence).extracting(UserPresence::online).contains(false));
+            link2.restore();
+            // n2 finds its users gone from the cluster's view and announces them again: bob is online on n1
+            // again, and alice is told.
+            eventually(() -> assertThat(await(a.whoIsOnline(bob)).getFirst().online()).isTrue());
+            eventually(() -> assertThat(aliceEvents.presence.getLast().online()).isTrue());
+        }
+    }
+
+    /** A node of {@code nodes}' cluster that reaches NATS through {@code proxy}. */
+    private TestServer startThrough(Nodes nodes, dev.fastchat.testkit.TcpProxy proxy, String nodeId) {
+        Map<String, String> settings = new HashMap<>(Map.of("db", postgres.url(), "nats", "nats://127.0.0.1:" + proxy.port(),
+                "cluster", nodes.cluster, "node-id", nodeId, "node-timeout", "3s", "send-rate", "100000", "send-burst", "100000"));
+        TestServer node = TestServer.start(dir.resolve(nodeId), settings);
+        nodes.servers.add(node);
+        return node;
     }
 
     /** An HTTP GET: the status and the body, stripped ({@code 200 ready}). */

@@ -129,6 +129,9 @@ public final class FastChatServer implements AutoCloseable {
             }
             sessions.useCluster(cluster);
             cluster.onNodeLost(services.presence()::nodeLost);
+            cluster.onPresenceRestored(services.presence()::restored);
+            cluster.onBusBack(() -> sessions.pushToAllHere(
+                    Envelope.newBuilder().setSyncHint(dev.fastchat.protocol.v1.SyncHint.getDefaultInstance()).build()));
             dispatcher.useCluster(cluster, config.cluster().balance().label());
             ServerMetrics metrics = new ServerMetrics();
             sessions.useMetrics(metrics);
@@ -148,7 +151,7 @@ public final class FastChatServer implements AutoCloseable {
             if (config.cluster().adminListen().isPresent()) {
                 try {
                     admin = AdminServer.start(config.cluster().adminListen().get(), () -> closing.get() ? java.util.Optional.of("shutting down")
-                            : notReady(database, joined), metrics);
+                            : notReady(database), joined::problem, metrics);
                 } catch (IOException e) {
                     cluster.close();
                     transport.close();
@@ -207,12 +210,12 @@ public final class FastChatServer implements AutoCloseable {
         return sessions.sessionCount();
     }
 
-    /** Why a node cannot take clients now (for /ready), or empty when it can. */
-    private static java.util.Optional<String> notReady(Database database, Cluster cluster) {
-        if (!database.isReachable()) {
-            return java.util.Optional.of("the database is unreachable");
-        }
-        return cluster.problem();
+    /**
+     * Why a node cannot take clients now (for /ready), or empty when it can. Without NATS it still can (it
+     * is degraded: other nodes' sessions get its messages when NATS is back).
+     */
+    private static java.util.Optional<String> notReady(Database database) {
+        return database.isReachable() ? java.util.Optional.empty() : java.util.Optional.of("the database is unreachable");
     }
 
     /** Where the admin HTTP port listens, if it is on. */

@@ -614,6 +614,16 @@ public final class Messenger {
                     });
                 }
             }
+            case SYNC_HINT -> events.execute(() -> { // pushes from other nodes may have been lost: fetch what was missed
+                Runnable filler = gapFiller;
+                if (filler != null) {
+                    try {
+                        filler.run();
+                    } catch (RuntimeException e) {
+                        log.debug("sync after the server's hint not done now: {}", e.getMessage());
+                    }
+                }
+            });
             case READ_MARKED -> events.execute(() -> listener.readElsewhere(push.getReadMarked().getConversationId(),
                     push.getReadMarked().getSeq()));
             default -> { } // pushes of newer servers

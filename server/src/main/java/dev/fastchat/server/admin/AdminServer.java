@@ -13,7 +13,8 @@ import java.util.function.Supplier;
 
 /**
  * The admin HTTP port: {@code /health} (200 while the process serves), {@code /ready} (200 when the node
- * can take clients: database and NATS reachable, not shutting down; 503 with the reason otherwise) and
+ * can take clients: the database reachable, not shutting down, with "degraded: ..." when NATS is away and
+ * messages reach other nodes' sessions only when it is back; 503 with the reason otherwise) and
  * {@code /metrics} (Prometheus text). Meant for load balancers and monitoring on a private network.
  */
 public final class AdminServer implements AutoCloseable {
@@ -25,14 +26,20 @@ public final class AdminServer implements AutoCloseable {
 
     /**
      * @param notReady why the node cannot take clients now, or empty when it can
+     * @param degraded what works less well now although the node takes clients (the cluster bus away), or empty
      */
-    public static AdminServer start(HostAndPort address, Supplier<Optional<String>> notReady, ServerMetrics metrics) throws IOException {
+    public static AdminServer start(HostAndPort address, Supplier<Optional<String>> notReady, Supplier<Optional<String>> degraded,
+                                    ServerMetrics metrics) throws IOException {
         HttpServer http = HttpServer.create(new InetSocketAddress(address.host(), address.port()), 16);
         http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         http.createContext("/health", exchange -> respond(exchange, 200, "text/plain", "ok\n"));
         http.createContext("/ready", exchange -> {
             Optional<String> problem = notReady.get();
-            respond(exchange, problem.isEmpty() ? 200 : 503, "text/plain", problem.map(p -> "not ready: " + p).orElse("ready") + "\n");
+            if (problem.isPresent()) {
+                respond(exchange, 503, "text/plain", "not ready: " + problem.get() + "\n");
+                return;
+            }
+            respond(exchange, 200, "text/plain", degraded.get().map(why -> "degraded: " + why).orElse("ready") + "\n");
         });
         http.createContext("/metrics", exchange -> respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
         http.start();

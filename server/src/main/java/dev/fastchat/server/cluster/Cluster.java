@@ -32,6 +32,16 @@ public interface Cluster extends AutoCloseable {
     /** Called with the accounts that went offline because the node holding them died. */
     void onNodeLost(Consumer<Set<Long>> listener);
 
+    /**
+     * Called with accounts that have sessions on this node which the cluster had lost (this node was taken for
+     * dead while paused or cut off, or the bus lost its state) and this node announced again: their contacts
+     * should be told they are online.
+     */
+    default void onPresenceRestored(Consumer<Set<Long>> listener) {}
+
+    /** Called when the bus works again after an outage: pushes from other nodes may have been lost meanwhile. */
+    default void onBusBack(Runnable listener) {}
+
     /** The node a new client should use instead of this one, if the balancing policy picks another. */
     Optional<NodeInfo> redirectTarget();
 
@@ -41,7 +51,10 @@ public interface Cluster extends AutoCloseable {
     /** This node stops taking new clients (it is shutting down). */
     void drain();
 
-    /** Whether the bus is usable; when it is not, the reason. */
+    /**
+     * Whether the bus is usable; when it is not, the reason. The node still stores and acknowledges messages
+     * and delivers them to its own sessions; those on other nodes get them when the bus is back.
+     */
     Optional<String> problem();
 
     /** Live nodes, this one included. */

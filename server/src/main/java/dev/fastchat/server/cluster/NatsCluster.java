@@ -80,6 +80,11 @@ public final class NatsCluster implements Cluster {
     /** Which nodes hold sessions of each account, as the presence bucket says. */
     private final Map<Long, Set<String>> presence = new ConcurrentHashMap<>();
     private final List<Consumer<Set<Long>>> nodeLostListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<Set<Long>>> restoredListeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> busBackListeners = new CopyOnWriteArrayList<>();
+    /** Accounts with a session on this node: re-announced whenever the cluster's view has lost them. */
+    private final Set<Long> localAccounts = ConcurrentHashMap.newKeySet();
+    private volatile List<io.nats.client.impl.NatsKeyValueWatchSubscription> watches = List.of();
     /**
      * Clients this node sent to each node since that node last renewed its entry: counted in at once, so a
      * burst of log-ins between two renewals spreads instead of piling onto the node that looked emptiest.
@@ -108,8 +113,7 @@ public final class NatsCluster implements Cluster {
             }
         }
         heartbeat();
-        nodesBucket.watchAll(watcher(this::onNode));
-        presenceBucket.watchAll(watcher(this::onPresence));
+        watch();
         this.timers = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("fastchat-cluster").daemon(true).factory());
         long beat = Math.max(200, config.nodeTimeout().toMillis() / 4);
         timers.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
@@ -126,10 +130,17 @@ public final class NatsCluster implements Cluster {
                                    BiConsumer<Long, Envelope> deliverLocally) throws IOException {
         String url = config.natsUrl().orElseThrow();
         Connection nats;
+        java.util.concurrent.atomic.AtomicReference<NatsCluster> joined = new java.util.concurrent.atomic.AtomicReference<>();
         try {
             nats = Nats.connect(new Options.Builder().server(url).connectionName("fastchat-" + nodeId)
                     .maxReconnects(-1).reconnectWait(Duration.ofMillis(500)).connectionTimeout(Duration.ofSeconds(5))
-                    .connectionListener((connection, event) -> log.info("NATS: {}", event))
+                    .connectionListener((connection, event) -> {
+                        log.info("NATS: {}", event);
+                        NatsCluster cluster = joined.get();
+                        if (cluster != null && event == io.nats.client.ConnectionListener.Events.RESUBSCRIBED) {
+                            cluster.timers.execute(cluster::busBack); // off the NATS thread: it waits for NATS
+                        }
+                    })
                     .build());
         } catch (IOException e) {
             throw new IOException("cannot connect to NATS at " + url + ": " + e.getMessage(), e);
@@ -139,6 +150,7 @@ public final class NatsCluster implements Cluster {
         }
         try {
             NatsCluster cluster = new NatsCluster(config, nodeId, address, sessions, deliverLocally, nats);
+            joined.set(cluster);
             log.info("node {} joined cluster {} on {} ({} live node(s), balance {})", nodeId, config.name(), url,
                     cluster.nodes().size(), config.balance().label());
             return cluster;
@@ -150,6 +162,43 @@ public final class NatsCluster implements Cluster {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while joining the cluster", e);
         }
+    }
+
+    /** Watches the node registry and the presence bucket (from their current values on). */
+    private void watch() throws IOException, JetStreamApiException, InterruptedException {
+        watches = List.of(nodesBucket.watchAll(watcher(this::onNode)), presenceBucket.watchAll(watcher(this::onPresence)));
+    }
+
+    /**
+     * NATS is back after an outage. The buckets are made again if NATS lost its store; the view of the nodes
+     * and of presence is read again from them (changes missed meanwhile included); this node announces itself
+     * and its sessions again; and the listeners are told (sessions here may have missed pushes).
+     */
+    private void busBack() {
+        try {
+            bucket(nats, config.name() + "-nodes", config.nodeTimeout().multipliedBy(3));
+            bucket(nats, config.name() + "-presence", Duration.ZERO);
+            bucket(nats, config.name() + "-balance", Duration.ZERO);
+            for (var watch : watches) {
+                try {
+                    watch.unsubscribe();
+                } catch (RuntimeException e) {
+                    log.debug("cluster: an old watch did not end cleanly: {}", e.getMessage());
+                }
+            }
+            presence.keySet().removeIf(accountId -> !localAccounts.contains(accountId));
+            presence.replaceAll((accountId, holders) -> {
+                holders.retainAll(Set.of(nodeId));
+                return holders;
+            });
+            heartbeat();
+            watch();
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            log.warn("cluster: could not read the cluster's state again after NATS came back: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        busBackListeners.forEach(Runnable::run);
     }
 
     private static KeyValue bucket(Connection nats, String name, Duration ttl) throws IOException, JetStreamApiException {
@@ -199,6 +248,7 @@ public final class NatsCluster implements Cluster {
 
     @Override
     public void sessionOpened(long accountId) {
+        localAccounts.add(accountId);
         dispatcher.subscribe(subject(accountId));
         presence.computeIfAbsent(accountId, id -> ConcurrentHashMap.newKeySet()).add(nodeId);
         kv(() -> presenceBucket.put(accountId + "." + nodeId, new byte[] {1}));
@@ -206,6 +256,7 @@ public final class NatsCluster implements Cluster {
 
     @Override
     public void sessionClosed(long accountId) {
+        localAccounts.remove(accountId);
         dispatcher.unsubscribe(subject(accountId));
         presence.computeIfPresent(accountId, (id, holders) -> {
             holders.remove(nodeId);
@@ -220,8 +271,14 @@ public final class NatsCluster implements Cluster {
         // opened on another node may not be in this node's view yet, and NATS drops a message nobody
         // subscribed to at almost no cost.
         byte[] payload = ClusterPush.newBuilder().setOriginNode(nodeId).setEnvelope(push.toByteString()).build().toByteArray();
-        for (long accountId : accountIds) {
-            nats.publish(subject(accountId), payload);
+        try {
+            for (long accountId : accountIds) {
+                nats.publish(subject(accountId), payload); // kept in the client's reconnect buffer while NATS is away
+            }
+        } catch (IllegalStateException e) {
+            // The reconnect buffer is full (or the connection closed): the message is stored all the same, and the
+            // sessions elsewhere fetch it when told the bus is back.
+            log.debug("cluster: a push was not passed on: {}", e.getMessage());
         }
     }
 
@@ -288,6 +345,38 @@ public final class NatsCluster implements Cluster {
         NodeInfo me = self();
         nodes.put(nodeId, new Heard(me, System.nanoTime()));
         kv(() -> nodesBucket.put(nodeId, me.toByteArray()));
+        reassertPresence();
+    }
+
+    /**
+     * Announces again the sessions of this node that the cluster's view has lost: after this node was taken for
+     * dead (paused, or cut off from NATS, for longer than the node timeout) the others deleted them.
+     */
+    private void reassertPresence() {
+        if (problem().isPresent()) {
+            return; // announced when NATS is back
+        }
+        Set<Long> restored = new HashSet<>();
+        for (long accountId : localAccounts) {
+            Set<String> holders = presence.get(accountId);
+            if (holders != null && holders.contains(nodeId)) {
+                continue;
+            }
+            try {
+                presenceBucket.put(accountId + "." + nodeId, new byte[] {1});
+            } catch (IOException | JetStreamApiException | RuntimeException e) {
+                log.debug("cluster: presence of account {} not announced again yet: {}", accountId, e.getMessage());
+                continue;
+            }
+            if (localAccounts.contains(accountId)) {
+                presence.computeIfAbsent(accountId, id -> ConcurrentHashMap.newKeySet()).add(nodeId);
+                restored.add(accountId);
+            }
+        }
+        if (!restored.isEmpty()) {
+            log.info("announced {} user(s) with sessions here again: the cluster had lost them", restored.size());
+            restoredListeners.forEach(listener -> listener.accept(Set.copyOf(restored)));
+        }
     }
 
     private NodeInfo self() {
@@ -325,6 +414,16 @@ public final class NatsCluster implements Cluster {
     @Override
     public void onNodeLost(Consumer<Set<Long>> listener) {
         nodeLostListeners.add(listener);
+    }
+
+    @Override
+    public void onPresenceRestored(Consumer<Set<Long>> listener) {
+        restoredListeners.add(listener);
+    }
+
+    @Override
+    public void onBusBack(Runnable listener) {
+        busBackListeners.add(listener);
     }
 
     @Override

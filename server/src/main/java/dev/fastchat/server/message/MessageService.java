@@ -97,9 +97,6 @@ public final class MessageService {
             throw refused(ErrorCode.BAD_REQUEST, "client_msg_id must be 1 to " + MessageLimits.MAX_CLIENT_MSG_ID_CHARS + " characters");
         }
         Set<Long> recipients = checkSealed(request, user.accountId(), conversation);
-        sessions.clusterProblem().ifPresent(problem -> {
-            throw refused(ErrorCode.UNAVAILABLE, "the cluster cannot deliver now (" + problem + "); nothing was stored, retry");
-        });
         rateLimiter.tryTake(user.accountId()).ifPresent(wait -> {
             throw new RequestRefusedException(ErrorCode.RATE_LIMITED,
                     "sending too fast; slow down and retry (nothing acknowledged was lost)", wait);

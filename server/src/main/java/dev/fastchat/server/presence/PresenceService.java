@@ -100,6 +100,18 @@ public final class PresenceService {
         });
     }
 
+    /**
+     * Sessions on this node that the cluster had lost (this node was taken for dead, or the bus lost its state)
+     * were announced again: their contacts, who were told they went offline, are told they are online.
+     */
+    public void restored(java.util.Set<Long> accountIds) {
+        executor.execute(() -> {
+            for (Account account : accounts.findByIds(accountIds)) {
+                announce(account.id(), account.name(), true);
+            }
+        });
+    }
+
     /** Presence of the named users, or of the caller's contacts when none are named. */
     public CompletableFuture<Envelope.Builder> who(Connection connection, WhoIsOnline request) {
         LoggedIn user = connection.state().user();

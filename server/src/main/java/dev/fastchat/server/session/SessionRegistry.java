@@ -112,6 +112,13 @@ public final class SessionRegistry {
         return sessions.get();
     }
 
+    /** Pushes {@code push} to every session on this node. */
+    public void pushToAllHere(Envelope push) {
+        for (long accountId : onlineAccounts()) {
+            pushHere(accountId, push, null);
+        }
+    }
+
     /** Pushes {@code push} to every session of these accounts. */
     public void push(Collection<Long> accountIds, Envelope push) {
         push(accountIds, push, null);
