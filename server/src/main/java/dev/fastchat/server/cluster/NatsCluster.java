@@ -186,13 +186,11 @@ public final class NatsCluster implements Cluster {
                     log.debug("cluster: an old watch did not end cleanly: {}", e.getMessage());
                 }
             }
-            presence.keySet().removeIf(accountId -> !localAccounts.contains(accountId));
-            presence.replaceAll((accountId, holders) -> {
-                holders.retainAll(Set.of(nodeId));
-                return holders;
-            });
-            heartbeat();
+            // Read presence again from the bucket, and put this node's own entries again: NATS may have lost
+            // them (a store wiped, or writes it had not yet synced to disk when it stopped).
+            presence.clear();
             watch();
+            heartbeat();
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             log.warn("cluster: could not read the cluster's state again after NATS came back: {}", e.getMessage());
         } catch (InterruptedException e) {
