@@ -9,11 +9,6 @@ import dev.fastchat.protocol.v1.MemberList;
 import dev.fastchat.protocol.v1.MembershipAction;
 import dev.fastchat.protocol.v1.MembershipStatement;
 import dev.fastchat.protocol.v1.SignedStatement;
-import java.io.IOException;
-import java.io.Reader;
-import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -28,17 +23,11 @@ import java.util.Properties;
  */
 public final class GroupChains {
     private final Path file;
-    private final Properties seen = new Properties();
+    private final Properties seen;
 
     public GroupChains(Path file) {
         this.file = file;
-        if (Files.exists(file)) {
-            try (Reader reader = Files.newBufferedReader(file)) {
-                seen.load(reader);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + file, e);
-            }
-        }
+        this.seen = LocalKeyStore.read(file, "how far the groups' membership chains were seen").orElseGet(Properties::new);
     }
 
     /**
@@ -94,15 +83,6 @@ public final class GroupChains {
     }
 
     private void save() {
-        try {
-            LocalKeyStore.createPrivateFile(file);
-            Path temporary = Files.createTempFile(file.getParent(), ".chains", ".tmp");
-            try (Writer writer = Files.newBufferedWriter(temporary)) {
-                seen.store(writer, "FastChat: how far this device saw each group's membership chain");
-            }
-            Files.move(temporary, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        LocalKeyStore.writePrivate(file, seen, "FastChat: how far this device saw each group's membership chain");
     }
 }

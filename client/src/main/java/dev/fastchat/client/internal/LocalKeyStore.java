@@ -188,7 +188,8 @@ public final class LocalKeyStore {
         }
     }
 
-    private static void writePrivate(Path file, Properties properties, String comment) {
+    /** Writes {@code properties} to {@code file}, owner-only, replacing it atomically. */
+    static void writePrivate(Path file, Properties properties, String comment) {
         try {
             createPrivateDirectories(file.getParent());
             Path temporary = Files.createTempFile(file.getParent(), ".keys", ".tmp");
@@ -210,7 +211,7 @@ public final class LocalKeyStore {
     }
 
     /** The properties in {@code file}, or empty if it does not exist. */
-    private static Optional<Properties> read(Path file, String what) {
+    static Optional<Properties> read(Path file, String what) {
         if (!Files.exists(file)) {
             return Optional.empty();
         }
