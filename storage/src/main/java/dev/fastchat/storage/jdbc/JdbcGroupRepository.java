@@ -290,21 +290,27 @@ public final class JdbcGroupRepository implements GroupRepository {
 
     @Override
     public ChainHead chainHead(long groupId) {
-        byte[] chainId = jdbc.queryOne("read chain id", "SELECT chain_id FROM chat_groups WHERE id = ?", s -> s.setLong(1, groupId),
-                row -> java.util.Objects.requireNonNullElse(row.getBytes(1), new byte[0])).orElse(new byte[0]);
-        return jdbc.queryOne("read membership chain head",
-                        "SELECT idx, statement FROM group_statements WHERE group_id = ? ORDER BY idx DESC LIMIT 1",
-                        s -> s.setLong(1, groupId), row -> new ChainHead(chainId, row.getLong(1) + 1, sha256(row.getBytes(2))))
-                .orElse(new ChainHead(chainId, 0, new byte[0]));
+        return jdbc.queryOne("read membership chain head", CHAIN_HEAD, s -> s.setLong(1, groupId), JdbcGroupRepository::chainHead)
+                .orElse(new ChainHead(new byte[0], 0, new byte[0]));
+    }
+
+    /** A group's chain id and its last statement (none for a group without a chain). */
+    private static final String CHAIN_HEAD = """
+            SELECT g.chain_id, s.idx, s.statement FROM chat_groups g
+            LEFT JOIN group_statements s ON s.group_id = g.id
+                AND s.idx = (SELECT MAX(idx) FROM group_statements WHERE group_id = g.id)
+            WHERE g.id = ?
+            """;
+
+    private static ChainHead chainHead(ResultSet row) throws SQLException {
+        byte[] chainId = java.util.Objects.requireNonNullElse(row.getBytes(1), new byte[0]);
+        byte[] last = row.getBytes(3);
+        return last == null ? new ChainHead(chainId, 0, new byte[0]) : new ChainHead(chainId, row.getLong(2) + 1, sha256(last));
     }
 
     private static ChainHead head(Connection connection, long groupId) throws SQLException {
-        byte[] chainId = Jdbc.query(connection, "SELECT chain_id FROM chat_groups WHERE id = ?", s -> s.setLong(1, groupId),
-                row -> row.getBytes(1)).stream().filter(java.util.Objects::nonNull).findFirst().orElse(new byte[0]);
-        List<ChainHead> last = Jdbc.query(connection,
-                "SELECT idx, statement FROM group_statements WHERE group_id = ? ORDER BY idx DESC LIMIT 1",
-                s -> s.setLong(1, groupId), row -> new ChainHead(chainId, row.getLong(1) + 1, sha256(row.getBytes(2))));
-        return last.isEmpty() ? new ChainHead(chainId, 0, new byte[0]) : last.getFirst();
+        return Jdbc.query(connection, CHAIN_HEAD, s -> s.setLong(1, groupId), JdbcGroupRepository::chainHead).stream().findFirst()
+                .orElse(new ChainHead(new byte[0], 0, new byte[0]));
     }
 
     /** Stores {@code link} as the next statement of {@code group}'s chain, or refuses with CHAIN_CONFLICT. */
