@@ -73,12 +73,43 @@ final class ChatFixture implements BeforeAllCallback, AfterAllCallback {
      */
     void alterDatabase(String sql, Object... parameters) throws java.sql.SQLException {
         try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + databaseFile());
-             java.sql.PreparedStatement statement = db.prepareStatement(sql)) {
-            for (int i = 0; i < parameters.length; i++) {
-                statement.setObject(i + 1, parameters[i]);
-            }
+             java.sql.PreparedStatement statement = prepare(db, sql, parameters)) {
             statement.execute();
         }
+    }
+
+    /**
+     * Makes the server's key directory hand out new identity keys (key id 2) for {@code accountId}, as an
+     * operator swapping a user's keys would; returns them (the operator holds their private halves).
+     */
+    dev.fastchat.crypto.IdentityKeyPair serveOtherKeys(long accountId) throws java.sql.SQLException {
+        dev.fastchat.crypto.IdentityKeyPair impostor = dev.fastchat.crypto.IdentityKeyPair.generate(new java.security.SecureRandom());
+        alterDatabase("INSERT INTO identity_keys (account_id, key_id, x25519_public, ed25519_public, created_at) VALUES (?, 2, ?, ?, 0)",
+                accountId, impostor.publicIdentity().x25519(), impostor.publicIdentity().ed25519());
+        return impostor;
+    }
+
+    /** The columns of the one row {@code sql} finds in the running server's database (which must find one). */
+    Object[] readDatabase(String sql, Object... parameters) throws java.sql.SQLException {
+        try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + databaseFile());
+             java.sql.PreparedStatement statement = prepare(db, sql, parameters);
+             java.sql.ResultSet row = statement.executeQuery()) {
+            org.assertj.core.api.Assertions.assertThat(row.next()).as("a row for %s", sql).isTrue();
+            Object[] columns = new Object[row.getMetaData().getColumnCount()];
+            for (int i = 0; i < columns.length; i++) {
+                columns[i] = row.getObject(i + 1);
+            }
+            return columns;
+        }
+    }
+
+    private static java.sql.PreparedStatement prepare(java.sql.Connection db, String sql, Object... parameters)
+            throws java.sql.SQLException {
+        java.sql.PreparedStatement statement = db.prepareStatement(sql);
+        for (int i = 0; i < parameters.length; i++) {
+            statement.setObject(i + 1, parameters[i]);
+        }
+        return statement;
     }
 
     /** A logged-in user with a recording listener. */

@@ -49,14 +49,12 @@ class KeyTrustAndForgeryTest {
         long bobId = bob.client().session().orElseThrow().accountId();
 
         // The directory now hands out another key for bob, and a message "from bob" signed with it appears.
-        IdentityKeyPair impostor = IdentityKeyPair.generate(random);
+        IdentityKeyPair impostor = chats.serveOtherKeys(bobId);
         ConversationId conversation = ConversationId.direct(aliceId, bobId);
         byte[] forged = MessageSealer.seal(new MessageSealer.Sender(bobId, 2, impostor), conversation.value(), "forged-1",
                 Instant.now(), Content.newBuilder().setText("send the money to this account").build(),
                 List.of(new MessageSealer.Recipient(aliceId, 1, aliceX25519),
                         new MessageSealer.Recipient(bobId, 2, impostor.publicIdentity().x25519())), random);
-        chats.alterDatabase("INSERT INTO identity_keys (account_id, key_id, x25519_public, ed25519_public, created_at) VALUES (?, 2, ?, ?, 0)",
-                bobId, impostor.publicIdentity().x25519(), impostor.publicIdentity().ed25519());
         chats.alterDatabase("UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ?", conversation.value());
         chats.alterDatabase("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, sealed, created_at)"
                 + " SELECT id, last_seq, ?, 'forged-1', ?, 0 FROM conversations WHERE id = ?", bobId, forged, conversation.value());

@@ -91,9 +91,7 @@ class MaliciousServerTest {
         long bobId = bob.client().session().orElseThrow().accountId();
         bob.close();
         // Before alice's new device logs in, the operator serves another key for bob.
-        dev.fastchat.crypto.IdentityKeyPair impostor = dev.fastchat.crypto.IdentityKeyPair.generate(new java.security.SecureRandom());
-        chats.alterDatabase("INSERT INTO identity_keys (account_id, key_id, x25519_public, ed25519_public, created_at) VALUES (?, 2, ?, ?, 0)",
-                bobId, impostor.publicIdentity().x25519(), impostor.publicIdentity().ed25519());
+        chats.serveOtherKeys(bobId);
 
         try (User laptop = chats.login(aliceName, "laptop")) {
             assertThat(await(laptop.client().verifyKey(bob.name())).trust()).isEqualTo(KeyTrust.KEY_CHANGED);
@@ -114,9 +112,7 @@ class MaliciousServerTest {
                     .satisfies(message -> assertThat(message.trust()).isEqualTo(KeyTrust.VERIFIED)));
 
             long bobId = bob.client().session().orElseThrow().accountId();
-            dev.fastchat.crypto.IdentityKeyPair impostor = dev.fastchat.crypto.IdentityKeyPair.generate(new java.security.SecureRandom());
-            chats.alterDatabase("INSERT INTO identity_keys (account_id, key_id, x25519_public, ed25519_public, created_at) VALUES (?, 2, ?, ?, 0)",
-                    bobId, impostor.publicIdentity().x25519(), impostor.publicIdentity().ed25519());
+            chats.serveOtherKeys(bobId);
             assertThat(await(alice.client().verifyKey(bob.name())).trust()).isEqualTo(KeyTrust.KEY_CHANGED);
             ChatException send = failure(alice.client().send(Target.user(bob.name()), "still you?"));
             assertThat(send.code()).isEqualTo(ErrorCode.UNTRUSTED_KEY);
@@ -163,15 +159,9 @@ class MaliciousServerTest {
 
     /** The sealed trust state the server keeps for {@code accountId}, which must be at {@code version}. */
     private static byte[] trustState(long accountId, long version) throws Exception {
-        try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + chats.databaseFile());
-             var query = db.prepareStatement("SELECT version, sealed FROM trust_states WHERE account_id = ?")) {
-            query.setLong(1, accountId);
-            try (var row = query.executeQuery()) {
-                assertThat(row.next()).isTrue();
-                assertThat(row.getLong(1)).isEqualTo(version);
-                return row.getBytes(2);
-            }
-        }
+        Object[] row = chats.readDatabase("SELECT version, sealed FROM trust_states WHERE account_id = ?", accountId);
+        assertThat(((Number) row[0]).longValue()).isEqualTo(version);
+        return (byte[]) row[1];
     }
 
     @Test

@@ -40,11 +40,18 @@ class ReconnectTest {
         }
     }
 
-    /** A client with auto-reconnect, connected through {@code proxy} and logged in as {@code user}. */
-    private static ChatClient loggedInThrough(TcpProxy proxy, String user, java.nio.file.Path keys, ConnectionEvents events)
-            throws Exception {
-        ChatClient client = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", proxy.port()).keyStoreDirectory(keys)
-                .registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(events).autoReconnect(true).build();
+    /**
+     * A client with auto-reconnect, connected through {@code proxy} (and knowing the {@code others} as further
+     * addresses of its server) and logged in as {@code user}.
+     */
+    private static ChatClient loggedInThrough(TcpProxy proxy, String user, java.nio.file.Path keys, ConnectionEvents events,
+                                              TcpProxy... others) throws Exception {
+        ChatClient.Builder builder = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", proxy.port())
+                .keyStoreDirectory(keys).registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(events).autoReconnect(true);
+        for (TcpProxy other : others) {
+            builder.server("127.0.0.1", other.port());
+        }
+        ChatClient client = builder.build();
         try {
             await(client.connect());
             await(client.login(user, "pw".toCharArray()));
@@ -166,12 +173,7 @@ class ReconnectTest {
             String bob = bobSetup.name();
             bobSetup.close();
             ConnectionEvents events = new ConnectionEvents();
-            ChatClient client = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", hung.port())
-                    .server("127.0.0.1", other.port()).keyStoreDirectory(chats.keys(bob, "first"))
-                    .registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(events).autoReconnect(true).build();
-            try (client) {
-                await(client.connect());
-                await(client.login(bob, "pw".toCharArray()));
+            try (ChatClient client = loggedInThrough(hung, bob, chats.keys(bob, "first"), events, other)) {
                 // The node freezes (as a paused process or a link dead one way): the connection stays open, silent.
                 hung.holdReplies();
                 long frozen = System.nanoTime();

@@ -135,14 +135,6 @@ class SignedMembershipTest {
     }
 
     private static byte[] statement(long groupId, int index) throws Exception {
-        try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + chats.databaseFile());
-             var query = db.prepareStatement("SELECT statement FROM group_statements WHERE group_id = ? AND idx = ?")) {
-            query.setLong(1, groupId);
-            query.setInt(2, index);
-            try (var row = query.executeQuery()) {
-                assertThat(row.next()).isTrue();
-                return row.getBytes(1);
-            }
-        }
+        return (byte[]) chats.readDatabase("SELECT statement FROM group_statements WHERE group_id = ? AND idx = ?", groupId, index)[0];
     }
 }
