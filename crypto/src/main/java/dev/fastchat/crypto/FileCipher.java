@@ -6,8 +6,6 @@ import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Encrypts files chunk by chunk with AES-256-GCM under a fresh key per file (DESIGN.md section 5). The key
@@ -63,11 +61,8 @@ public final class FileCipher {
             throw new OpenException(OpenException.Reason.MALFORMED, "a file key has " + KEY_BYTES + " bytes");
         }
         byte[] nonce = ByteBuffer.allocate(NONCE_BYTES).putInt(NONCE_BYTES - 4, index).array();
-        Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-        cipher.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, nonce));
         byte[] id = fileId.getBytes(StandardCharsets.UTF_8);
-        cipher.updateAAD(ByteBuffer.allocate(CONTEXT.length + 4 + id.length + 8)
+        return AesGcm.cipher(mode, key, nonce, ByteBuffer.allocate(CONTEXT.length + 4 + id.length + 8)
                 .put(CONTEXT).putInt(id.length).put(id).putInt(index).putInt(chunkCount).array());
-        return cipher;
     }
 }

@@ -7,8 +7,6 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Seals identity private keys under the password-derived backup key (AES-256-GCM), so the server can
@@ -20,9 +18,8 @@ import javax.crypto.spec.SecretKeySpec;
 public final class KeyBackup {
     private static final byte VERSION = 1;
     private static final int NONCE_BYTES = 12;
-    private static final int TAG_BITS = 128;
     /** Length of a sealed backup in bytes. */
-    public static final int SEALED_LENGTH = 1 + NONCE_BYTES + 64 + TAG_BITS / 8;
+    public static final int SEALED_LENGTH = 1 + NONCE_BYTES + 64 + AesGcm.TAG_BITS / 8;
 
     private KeyBackup() {}
 
@@ -71,9 +68,6 @@ public final class KeyBackup {
         if (key.length != 32) {
             throw new CryptoException("backup key must be 32 bytes");
         }
-        Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-        cipher.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
-        cipher.updateAAD(("fastchat key backup v1\0" + username).getBytes(StandardCharsets.UTF_8));
-        return cipher;
+        return AesGcm.cipher(mode, key, nonce, ("fastchat key backup v1\0" + username).getBytes(StandardCharsets.UTF_8));
     }
 }

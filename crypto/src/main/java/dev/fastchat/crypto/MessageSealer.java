@@ -22,8 +22,6 @@ import java.util.List;
 import java.util.Set;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
 
@@ -50,7 +48,6 @@ public final class MessageSealer {
     private static final byte[] KEY_INFO_PREFIX = "fastchat v1 content key".getBytes(StandardCharsets.US_ASCII);
     private static final int KEY_BYTES = 32;
     private static final int NONCE_BYTES = 12;
-    private static final int TAG_BITS = 128;
 
     private MessageSealer() {}
 
@@ -197,7 +194,7 @@ public final class MessageSealer {
                     + " the sender sealed different keys to different members");
         }
         if (body.getNonce().size() != NONCE_BYTES
-                || body.getCiphertext().size() > MessageLimits.MAX_PADDED_CONTENT_BYTES + TAG_BITS / 8) {
+                || body.getCiphertext().size() > MessageLimits.MAX_PADDED_CONTENT_BYTES + AesGcm.TAG_BITS / 8) {
             throw new OpenException(Reason.MALFORMED, "the body is malformed or too large");
         }
         byte[] padded = aes(Cipher.DECRYPT_MODE, contentKey, body.getNonce().toByteArray(), headerBytes,
@@ -248,10 +245,7 @@ public final class MessageSealer {
 
     private static byte[] aes(int mode, byte[] key, byte[] nonce, byte[] aad, byte[] input) {
         try {
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-            cipher.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
-            cipher.updateAAD(aad);
-            return cipher.doFinal(input);
+            return AesGcm.cipher(mode, key, nonce, aad).doFinal(input);
         } catch (AEADBadTagException e) {
             throw new OpenException(Reason.TAMPERED, "the body does not decrypt: it was altered", e);
         } catch (GeneralSecurityException e) {

@@ -7,8 +7,6 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Seals a user's trust state (the contacts' keys they pinned and verified) for the server to keep, so that
@@ -23,7 +21,6 @@ import javax.crypto.spec.SecretKeySpec;
 public final class SealedTrustState {
     private static final byte FORMAT = 1;
     private static final int NONCE_BYTES = 12;
-    private static final int TAG_BITS = 128;
     private static final byte[] KEY_INFO = "fastchat trust state key v1".getBytes(StandardCharsets.US_ASCII);
 
     private SealedTrustState() {}
@@ -46,7 +43,7 @@ public final class SealedTrustState {
      * @throws CryptoException if it was sealed by other keys, for another user or version, or altered
      */
     public static byte[] open(IdentityKeyPair identity, String username, long version, byte[] sealed) {
-        if (sealed.length < 1 + NONCE_BYTES + TAG_BITS / 8 || sealed[0] != FORMAT) {
+        if (sealed.length < 1 + NONCE_BYTES + AesGcm.TAG_BITS / 8 || sealed[0] != FORMAT) {
             throw new CryptoException("not a sealed trust state of format " + FORMAT);
         }
         byte[] nonce = Arrays.copyOfRange(sealed, 1, 1 + NONCE_BYTES);
@@ -66,12 +63,10 @@ public final class SealedTrustState {
         byte[] ikm = ByteBuffer.allocate(64).put(identity.x25519Private()).put(identity.ed25519Private()).array();
         byte[] key = Hkdf.sha256(ikm, new byte[0], KEY_INFO, 32);
         Arrays.fill(ikm, (byte) 0);
-        Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-        cipher.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
-        Arrays.fill(key, (byte) 0);
         byte[] name = username.getBytes(StandardCharsets.UTF_8);
-        cipher.updateAAD(ByteBuffer.allocate(24 + name.length + 8).put("fastchat trust state v1\0".getBytes(StandardCharsets.US_ASCII))
-                .put(name).putLong(version).array());
+        Cipher cipher = AesGcm.cipher(mode, key, nonce, ByteBuffer.allocate(24 + name.length + 8)
+                .put("fastchat trust state v1\0".getBytes(StandardCharsets.US_ASCII)).put(name).putLong(version).array());
+        Arrays.fill(key, (byte) 0);
         return cipher;
     }
 }
