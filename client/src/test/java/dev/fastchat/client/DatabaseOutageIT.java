@@ -59,6 +59,56 @@ class DatabaseOutageIT {
         }
     }
 
+    /**
+     * A steady trickle of sends through a PostgreSQL outage: refused with UNAVAILABLE while the database is
+     * away, acknowledged again within 2 s of its return.
+     */
+    @Test
+    void acksResumeWithinTwoSecondsOfTheDatabaseComingBack() throws Exception {
+        URI target = URI.create(postgres.baseUrl().substring("jdbc:".length()));
+        try (TcpProxy proxy = new TcpProxy(target.getHost(), target.getPort() < 0 ? 5432 : target.getPort())) {
+            String url = PostgresExtension.withSchema("jdbc:postgresql://127.0.0.1:" + proxy.port() + target.getRawPath()
+                    + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery()), postgres.schema());
+            try (TestServer server = TestServer.start(dir, Map.of("db", url));
+                 ChatClient alice = client(server, "pa");
+                 ChatClient bob = client(server, "pb")) {
+                await(alice.connect());
+                await(alice.register(WireClient.uniqueName("alice"), "pw".toCharArray()));
+                String bobName = WireClient.uniqueName("bob");
+                await(bob.connect());
+                await(bob.register(bobName, "pw".toCharArray()));
+                Target toBob = Target.user(bobName);
+                await(alice.send(toBob, "before"));
+
+                proxy.cut();
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(12);
+                int refused = 0;
+                while (System.nanoTime() < deadline) { // bounded: twelve seconds of sends while the database is away
+                    try {
+                        await(alice.send(toBob, "during"));
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        refused++;
+                    }
+                    Thread.sleep(50);
+                }
+                assertThat(refused).isPositive();
+                proxy.restore();
+                long back = System.nanoTime();
+                long ackedAfter = -1;
+                for (int attempt = 0; attempt < 200 && ackedAfter < 0; attempt++) { // at most 200 sends
+                    try {
+                        await(alice.send(toBob, "after"));
+                        ackedAfter = System.nanoTime() - back;
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        Thread.sleep(50);
+                    }
+                }
+                System.out.printf("database back: first ack after %d ms%n", ackedAfter / 1_000_000);
+                assertThat(ackedAfter).isBetween(0L, java.util.concurrent.TimeUnit.SECONDS.toNanos(2));
+            }
+        }
+    }
+
     static ChatClient client(TestServer server, String keys) {
         return ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", server.port())
                 .keyStoreDirectory(Path.of(System.getProperty("java.io.tmpdir"), "fastchat-outage-keys", keys))

@@ -25,6 +25,7 @@ public final class Database implements AutoCloseable {
 
     private final SqlDialect dialect;
     private final HikariDataSource dataSource;
+    private final PatientConnector connector;
     private final GroupCommitWriter writer;
     private final AccountRepository accounts;
     private final SessionRepository sessions;
@@ -33,9 +34,10 @@ public final class Database implements AutoCloseable {
     private final GroupRepository groups;
     private final FileRepository files;
 
-    private Database(SqlDialect dialect, HikariDataSource dataSource, DatabaseSettings settings) {
+    private Database(SqlDialect dialect, HikariDataSource dataSource, PatientConnector connector, DatabaseSettings settings) {
         this.dialect = dialect;
         this.dataSource = dataSource;
+        this.connector = connector;
         this.writer = new GroupCommitWriter(dataSource, dataSource::evictConnection, settings.writerBatchLimit(),
                 settings.writerQueueLimit(), "fastchat-db-writer");
         Jdbc jdbc = new Jdbc(dataSource);
@@ -57,9 +59,9 @@ public final class Database implements AutoCloseable {
         if (dialect == SqlDialect.SQLITE) {
             PrivateFiles.sqliteFile(settings.url()).ifPresent(PrivateFiles::prepare);
         }
+        PatientConnector connector = new PatientConnector(settings.url(), dialect.connectionProperties());
         HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(settings.url());
-        config.setDataSourceProperties(dialect.connectionProperties());
+        config.setDataSource(connector);
         config.setMaximumPoolSize(settings.poolSize() + 1);
         config.setMinimumIdle(1);
         config.setConnectionTimeout(settings.connectTimeout().toMillis());
@@ -80,8 +82,9 @@ public final class Database implements AutoCloseable {
             dataSource.close();
             throw new StorageException("cannot migrate the database at " + redact(settings.url()), e);
         }
+        connector.bePatient();
         log.info("database ready: {} ({})", redact(settings.url()), dialect);
-        return new Database(dialect, dataSource, settings);
+        return new Database(dialect, dataSource, connector, settings);
     }
 
     private static void migrate(HikariDataSource dataSource, SqlDialect dialect, String schema) {
@@ -156,6 +159,7 @@ public final class Database implements AutoCloseable {
     @Override
     public void close() {
         writer.close();
+        connector.close();
         dataSource.close();
     }
 }
