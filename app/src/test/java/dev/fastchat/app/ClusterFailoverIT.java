@@ -10,6 +10,8 @@ import dev.fastchat.client.SentMessage;
 import dev.fastchat.client.Target;
 import dev.fastchat.client.UserPresence;
 import dev.fastchat.crypto.KdfParams;
+import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.server.config.HostAndPort;
 import dev.fastchat.server.testing.WireClient;
 import dev.fastchat.testkit.PostgresExtension;
 import dev.fastchat.testkit.TestServices;
@@ -33,9 +35,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three node processes on the real PostgreSQL and NATS, six users spread over them, a bounded load of
- * direct and group messages, and one node killed with SIGKILL in the middle of it. Every acknowledged
- * message must reach every recipient's client exactly once and in order; the dead node's clients must be
- * back within seconds; a user who was only on the dead node must show offline within the node timeout.
+ * direct and group messages, and one node killed with SIGKILL, or paused with SIGSTOP, in the middle of it.
+ * Every acknowledged message must reach every recipient's client exactly once and in order; the dead or hung
+ * node's clients must be back on another node within seconds; a user who was only on that node must show
+ * offline within the node timeout. A paused node that resumes must take its place again: a raw session that
+ * stayed on it through the pause (one that never pings) is shown online from every node within the node
+ * timeout, and the woken node does not take the other nodes for dead.
  */
 class ClusterFailoverIT {
     private static final int USERS = 6;
@@ -47,6 +52,9 @@ class ClusterFailoverIT {
 
     @TempDir
     Path dir;
+
+    /** The raw session of the test, closed at its end. */
+    private WireClient stayWire;
 
     /** An acknowledged message: where, at which seq, from whom. */
     record Sent(String conversationId, long seq, String sender) {}
@@ -74,13 +82,34 @@ class ClusterFailoverIT {
         }
     }
 
+    /** What happens to node n1 mid-load. */
+    enum Fault {
+        /** SIGKILL: gone for good. */
+        KILL,
+        /** SIGSTOP for {@link #PAUSE}, then SIGCONT: a hung node that wakes. */
+        PAUSE
+    }
+
+    /** How long a paused node stays paused: over the client's stall timeout (5 s) and the node timeout (3 s). */
+    private static final Duration PAUSE = Duration.ofSeconds(10);
+
     @Test
     void killingANodeMidLoadLosesNoAcknowledgedMessageAndItsClientsComeBack() throws Exception {
+        survive(Fault.KILL);
+    }
+
+    @Test
+    void pausingANodeMidLoadLosesNothingItsClientsLeaveItAndPresenceHealsWhenItWakes() throws Exception {
+        survive(Fault.PAUSE);
+    }
+
+    private void survive(Fault fault) throws Exception {
         String nats = TestServices.require(TestServices.NATS);
         String cluster = WireClient.uniqueName("f");
         List<NodeProcess> nodes = new ArrayList<>();
         List<ChatClient> clients = new ArrayList<>();
         List<ChatClient> stay = new ArrayList<>(); // clients that do not reconnect
+        stayWire = null;
         try {
             for (int i = 0; i < 3; i++) {
                 nodes.add(NodeProcess.start(List.of("-Xmx256m"), "--listen", "127.0.0.1:0", "--db", postgres.url(), "--nats", nats,
@@ -118,9 +147,25 @@ class ClusterFailoverIT {
             lonely.connect().get(30, TimeUnit.SECONDS);
             lonely.register(lonelyName, "pw".toCharArray()).get(30, TimeUnit.SECONDS);
             assertThat(clients.getFirst().whoIsOnline(lonelyName).get(30, TimeUnit.SECONDS).getFirst().online()).isTrue();
+            // A raw session on n1 that never pings, so it stays through a pause; u0 (on n0) writes to it, which makes
+            // them contacts: the presence of u0 is pushed to it.
+            WireClient wire = WireClient.connectTls(HostAndPort.parse(nodes.get(1).address));
+            stayWire = wire;
+            String wireName = WireClient.uniqueName("wire");
+            wire.hello();
+            assertThat(wire.register(wireName, WireClient.random(32)).hasSession()).isTrue();
+            clients.getFirst().send(Target.user(wireName), "hello").get(30, TimeUnit.SECONDS);
+            List<Envelope> wirePushes = new CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicBoolean woke = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread wireReader = Thread.ofVirtual().start(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    wire.readWithin(200).filter(push -> woke.get()).ifPresent(wirePushes::add);
+                }
+            });
 
             // The load: each user sends DMs to the next user and messages to the group, paced, from its own thread.
             Map<String, List<Sent>> acked = new ConcurrentHashMap<>();
+            java.util.Queue<Long> ackTimes = new java.util.concurrent.ConcurrentLinkedQueue<>();
             CompletableFuture<Void> halfway = new CompletableFuture<>();
             java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
             int total = USERS * (DIRECT_PER_USER + GROUP_PER_USER);
@@ -139,6 +184,7 @@ class ClusterFailoverIT {
                             boolean toGroup = i % ((DIRECT_PER_USER + GROUP_PER_USER) / GROUP_PER_USER) == 0;
                             Target to = toGroup ? Target.group(group.name()) : peer;
                             SentMessage ack = clients.get(me).send(to, names.get(me) + " #" + i).get(90, TimeUnit.SECONDS);
+                            ackTimes.add(System.nanoTime());
                             acked.computeIfAbsent(ack.conversationId(), c -> new CopyOnWriteArrayList<>())
                                     .add(new Sent(ack.conversationId(), ack.seq(), names.get(me)));
                             if (sent.incrementAndGet() == total / 3) {
@@ -149,16 +195,37 @@ class ClusterFailoverIT {
                     }));
                 }
                 halfway.get(60, TimeUnit.SECONDS);
-                long killedAt = System.nanoTime();
-                nodes.get(1).kill(); // SIGKILL, mid-load
+                long faultAt = System.nanoTime();
+                if (fault == Fault.KILL) {
+                    nodes.get(1).kill(); // SIGKILL, mid-load
+                } else {
+                    nodes.get(1).signal("STOP");
+                }
+                // n1's clients (u1, u4) are back on another node: at once after a kill, after the stall timeout after a pause.
+                Awaitility.await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100)).until(() -> clients.stream()
+                        .allMatch(client -> client.isConnected() && !client.serverInfo().orElseThrow().nodeId().equals("n1")));
+                double backWithin = (System.nanoTime() - faultAt) / 1e9;
                 for (Future<?> sender : senders) {
                     sender.get(120, TimeUnit.SECONDS); // every send was acknowledged, before or after the failover
                 }
-                Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> clients.stream().allMatch(ChatClient::isConnected));
-                double backWithin = (System.nanoTime() - killedAt) / 1e9;
-                assertThat(clients.get(1).serverInfo().orElseThrow().nodeId()).isNotEqualTo("n1");
-                assertThat(clients.get(4).serverInfo().orElseThrow().nodeId()).isNotEqualTo("n1");
-                System.out.printf("failover: every client connected again %.1f s after the kill%n", backWithin);
+                System.out.printf("%s: every client connected to another node %.1f s after the fault; longest time without an ack %.1f s%n",
+                        fault, backWithin, longestGap(ackTimes));
+                if (fault == Fault.PAUSE) {
+                    assertThat(backWithin).as("clients leave a hung node within the stall timeout").isLessThan(9.0);
+                    long pausedFor = System.nanoTime() - faultAt;
+                    Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(PAUSE.toNanos() - pausedFor)));
+                    assertThat(clients.get(0).whoIsOnline(wireName).get(30, TimeUnit.SECONDS).getFirst().online())
+                            .as("the hung node's session, while it is taken for dead").isFalse();
+                    woke.set(true);
+                    nodes.get(1).signal("CONT");
+                    long wokeAt = System.nanoTime();
+                    // The session that stayed on n1 is online again from every node, within the node timeout (3 s) and a little.
+                    Awaitility.await().atMost(Duration.ofSeconds(6)).pollInterval(Duration.ofMillis(100)).until(() ->
+                            clients.get(0).whoIsOnline(wireName).get(30, TimeUnit.SECONDS).getFirst().online()
+                                    && clients.get(2).whoIsOnline(wireName).get(30, TimeUnit.SECONDS).getFirst().online());
+                    System.out.printf("PAUSE: the session that stayed on n1 shown online from n0 and n2 %.1f s after it woke%n",
+                            (System.nanoTime() - wokeAt) / 1e9);
+                }
             } finally {
                 pacer.shutdownNow();
             }
@@ -188,16 +255,41 @@ class ClusterFailoverIT {
                 }
             });
 
-            // The raw session of the dead node is offline within the node timeout (3 s here) and a little.
+            // The session that had only the dead or hung node is offline within the node timeout (3 s here) and a little,
+            // and stays so when a paused node wakes; every other user is online from every node.
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
                     !clients.getFirst().whoIsOnline(lonelyName).get(30, TimeUnit.SECONDS).getFirst().online());
+            for (ChatClient client : List.of(clients.get(0), clients.get(2))) {
+                assertThat(client.whoIsOnline(names.toArray(String[]::new)).get(30, TimeUnit.SECONDS)).allMatch(UserPresence::online);
+            }
+            wireReader.interrupt();
+            if (fault == Fault.PAUSE) {
+                // The woken node did not take the others for dead: it told its session that u0 (on n0 throughout) had gone offline.
+                assertThat(wirePushes.stream().filter(Envelope::hasPresenceChanged).map(push -> push.getPresenceChanged().getPresence())
+                        .filter(presence -> presence.getUsername().equals(names.getFirst()) && !presence.getOnline())).isEmpty();
+                assertThat(nodes.get(1).log).as("n1's log").anyMatch(line -> line.contains("this node did not run for"))
+                        .noneMatch(line -> line.contains(" is gone (silent for"));
+            }
         } finally {
             clients.forEach(ChatClient::close);
             stay.forEach(ChatClient::close);
+            if (stayWire != null) {
+                stayWire.close();
+            }
             for (NodeProcess node : nodes) {
                 node.close();
             }
         }
+    }
+
+    /** The longest time between two acknowledgements, in seconds. */
+    private static double longestGap(java.util.Collection<Long> nanoTimes) {
+        List<Long> sorted = nanoTimes.stream().sorted().toList();
+        long longest = 0;
+        for (int i = 1; i < sorted.size(); i++) {
+            longest = Math.max(longest, sorted.get(i) - sorted.get(i - 1));
+        }
+        return longest / 1e9;
     }
 
     /** Whether {@code user} receives this acknowledged message: a member of its conversation who did not send it. */

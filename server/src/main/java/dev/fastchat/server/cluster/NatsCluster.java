@@ -91,6 +91,8 @@ public final class NatsCluster implements Cluster {
      */
     private final Map<String, java.util.concurrent.atomic.AtomicInteger> sentSinceRenewal = new ConcurrentHashMap<>();
     private volatile boolean draining;
+    /** When {@link #findDeadNodes()} last ran (System.nanoTime), to tell this node's own stalls from the others' silence. */
+    private long lastLook = System.nanoTime();
 
     private record Heard(NodeInfo info, long atNanos) {}
 
@@ -382,9 +384,21 @@ public final class NatsCluster implements Cluster {
                 .setUpdatedAtMs(System.currentTimeMillis()).setDraining(draining).build();
     }
 
-    /** Forgets nodes not heard of for the node timeout, and reports their users offline. */
+    /**
+     * Forgets nodes not heard of for the node timeout, and reports their users offline. After a stall of this
+     * node itself (the process paused, or starved of CPU, for half the node timeout or more), the silence was its
+     * own: the others are given a new node timeout to be heard of, instead of being declared dead all at once.
+     */
     private void findDeadNodes() {
         long now = System.nanoTime();
+        long stalled = now - lastLook;
+        lastLook = now;
+        if (stalled > config.nodeTimeout().toNanos() / 2) {
+            log.warn("this node did not run for {} ms: the other nodes are given {} to be heard of again",
+                    TimeUnit.NANOSECONDS.toMillis(stalled), config.nodeTimeout());
+            nodes.replaceAll((node, heard) -> new Heard(heard.info(), now));
+            return;
+        }
         for (Heard heard : List.copyOf(nodes.values())) {
             String node = heard.info().getNodeId();
             if (node.equals(nodeId) || now - heard.atNanos() < config.nodeTimeout().toNanos()) {

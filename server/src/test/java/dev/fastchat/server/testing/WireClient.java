@@ -84,6 +84,34 @@ public final class WireClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Connects over TLS, trusting whatever certificate the server shows: a raw peer of a server with TLS on, which
+     * speaks the protocol and nothing more (it never pings, for one).
+     */
+    public static WireClient connectTls(HostAndPort address) {
+        try {
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+                @Override
+                public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {}
+
+                @Override
+                public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {}
+
+                @Override
+                public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                    return new java.security.cert.X509Certificate[0];
+                }
+            }}, null);
+            javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket(address.host(), address.port());
+            socket.setSoTimeout(READ_TIMEOUT_MS);
+            socket.startHandshake();
+            return new WireClient(socket);
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("no TLS connection to " + address + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Connects from a given local address (127.0.0.2, say: another client address on loopback). */
     public static WireClient connectFrom(HostAndPort address, String localHost) {
         try {
