@@ -43,6 +43,8 @@ class NatsRestartIT {
         eventually(() -> {
             try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
                 assertThat(probe.isConnected()).isTrue();
+            } catch (IOException notYet) {
+                throw new AssertionError("nats-server does not listen on " + port + " yet", notYet);
             }
         });
         return process;

@@ -136,6 +136,9 @@ public final class NatsCluster implements Cluster {
         try {
             nats = Nats.connect(new Options.Builder().server(url).connectionName("fastchat-" + nodeId)
                     .maxReconnects(-1).reconnectWait(Duration.ofMillis(500)).connectionTimeout(Duration.ofSeconds(5))
+                    // A publish must never hold up an acknowledgement: while NATS is away and the queue of pushes is full,
+                    // pushes are dropped (the sessions elsewhere sync when told the bus is back) instead of waiting for room.
+                    .discardMessagesWhenOutgoingQueueFull()
                     .connectionListener((connection, event) -> {
                         log.info("NATS: {}", event);
                         NatsCluster cluster = joined.get();
@@ -191,6 +194,11 @@ public final class NatsCluster implements Cluster {
             // Read presence again from the bucket, and put this node's own entries again: NATS may have lost
             // them (a store wiped, or writes it had not yet synced to disk when it stopped).
             presence.clear();
+            for (String key : presenceBucket.keys()) { // sessions that ended here while NATS was away
+                if (key.endsWith("." + nodeId) && !localAccounts.contains(Long.parseLong(key.substring(0, key.indexOf('.'))))) {
+                    presenceBucket.delete(key);
+                }
+            }
             watch();
             heartbeat();
         } catch (IOException | JetStreamApiException | RuntimeException e) {
@@ -251,7 +259,9 @@ public final class NatsCluster implements Cluster {
         localAccounts.add(accountId);
         dispatcher.subscribe(subject(accountId));
         presence.computeIfAbsent(accountId, id -> ConcurrentHashMap.newKeySet()).add(nodeId);
-        kv(() -> presenceBucket.put(accountId + "." + nodeId, new byte[] {1}));
+        if (problem().isEmpty()) { // else announced when NATS is back
+            kv(() -> presenceBucket.put(accountId + "." + nodeId, new byte[] {1}));
+        }
     }
 
     @Override
@@ -262,7 +272,9 @@ public final class NatsCluster implements Cluster {
             holders.remove(nodeId);
             return holders.isEmpty() ? null : holders;
         });
-        kv(() -> presenceBucket.delete(accountId + "." + nodeId));
+        if (problem().isEmpty()) { // else its key is deleted when NATS is back
+            kv(() -> presenceBucket.delete(accountId + "." + nodeId));
+        }
     }
 
     @Override
@@ -344,6 +356,9 @@ public final class NatsCluster implements Cluster {
     private void heartbeat() {
         NodeInfo me = self();
         nodes.put(nodeId, new Heard(me, System.nanoTime()));
+        if (problem().isPresent()) {
+            return; // renewed when NATS is back (a write now would only wait for its timeout)
+        }
         kv(() -> nodesBucket.put(nodeId, me.toByteArray()));
         reassertPresence();
     }
@@ -385,14 +400,19 @@ public final class NatsCluster implements Cluster {
     }
 
     /**
-     * Forgets nodes not heard of for the node timeout, and reports their users offline. After a stall of this
-     * node itself (the process paused, or starved of CPU, for half the node timeout or more), the silence was its
-     * own: the others are given a new node timeout to be heard of, instead of being declared dead all at once.
+     * Forgets nodes not heard of for the node timeout, and reports their users offline. When the silence was this
+     * node's own, nobody is declared dead for it: while NATS is away from this node (it hears nobody), and after a
+     * stall of this node itself (the process paused, or starved of CPU, for half the node timeout or more), the
+     * others are given a new node timeout to be heard of. Their users stay shown as they were meanwhile.
      */
     private void findDeadNodes() {
         long now = System.nanoTime();
         long stalled = now - lastLook;
         lastLook = now;
+        if (problem().isPresent()) {
+            nodes.replaceAll((node, heard) -> new Heard(heard.info(), now));
+            return;
+        }
         if (stalled > config.nodeTimeout().toNanos() / 2) {
             log.warn("this node did not run for {} ms: the other nodes are given {} to be heard of again",
                     TimeUnit.NANOSECONDS.toMillis(stalled), config.nodeTimeout());
