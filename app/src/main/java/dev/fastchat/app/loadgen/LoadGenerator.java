@@ -76,7 +76,7 @@ public final class LoadGenerator {
     public record Second(int second, long offered, long acked, long delivered, long errors, Histogram endToEnd, Histogram ack) {}
 
     /** Everything a run measured. */
-    public record Result(Options options, long offered, long acked, long delivered, long expectedDeliveries, long lost,
+    public record Result(Options options, long offered, long acked, long delivered, long expectedDeliveries, long lost, long duplicated,
                          Map<ErrorCode, Long> errors, Histogram endToEnd, Histogram ack, List<Second> timeline,
                          double seconds, Map<String, Integer> sessionsPerNode, double setupSeconds) {
         public double achievedRate() {
@@ -142,13 +142,15 @@ public final class LoadGenerator {
             }
             long expectedTotal = 0;
             long lost = 0;
+            long duplicated = 0;
             for (int k = 0; k < total; k++) {
                 expectedTotal += expected.get(k);
                 lost += Math.max(0, expected.get(k) - deliveries.get(k));
+                duplicated += Math.max(0, deliveries.get(k) - expected.get(k));
             }
             Map<ErrorCode, Long> errorCounts = new EnumMap<>(ErrorCode.class);
             errors.forEach((code, count) -> errorCounts.put(code, count.sum()));
-            return new Result(options, offered.sum(), acked.sum(), delivered.sum(), expectedTotal, lost, errorCounts, allEndToEnd,
+            return new Result(options, offered.sum(), acked.sum(), delivered.sum(), expectedTotal, lost, duplicated, errorCounts, allEndToEnd,
                     allAck, timeline, seconds, perNode, setupSeconds);
         } finally {
             try (ExecutorService closer = Executors.newVirtualThreadPerTaskExecutor()) {

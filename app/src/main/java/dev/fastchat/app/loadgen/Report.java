@@ -81,6 +81,7 @@ public final class Report {
         json.writeNumberField("deliveries", result.delivered());
         json.writeNumberField("deliveries_per_s", round(result.delivered() / result.seconds()));
         json.writeNumberField("lost", result.lost());
+        json.writeNumberField("duplicated", result.duplicated());
         json.writeObjectFieldStart("errors");
         for (Map.Entry<?, Long> error : result.errors().entrySet()) {
             json.writeNumberField(error.getKey().toString(), error.getValue());
@@ -260,11 +261,11 @@ public final class Report {
     /** The one-paragraph result for the terminal. */
     public static String text(Result result) {
         return String.format(Locale.ROOT, """
-                %s: %,d offered, %,d acknowledged in %.1f s (%,.0f msgs/s achieved), %,d of %,d deliveries, %d lost, errors %s
+                %s: %,d offered, %,d acknowledged in %.1f s (%,.0f msgs/s achieved), %,d of %,d deliveries, %d lost, %d duplicated, errors %s
                   end to end: p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms
                   send to ack: p50 %.2f ms  p99 %.2f ms  max %.2f ms
                   sessions per node: %s""", title(result), result.offered(), result.acked(), result.seconds(), result.achievedRate(),
-                result.delivered(), result.expectedDeliveries(), result.lost(), result.errors(),
+                result.delivered(), result.expectedDeliveries(), result.lost(), result.duplicated(), result.errors(),
                 ms(result.endToEnd(), 50), ms(result.endToEnd(), 99), ms(result.endToEnd(), 99.9), ms(result.endToEnd(), 100),
                 ms(result.ack(), 50), ms(result.ack(), 99), ms(result.ack(), 100), result.sessionsPerNode());
     }
