@@ -257,8 +257,10 @@ class ClusterFailoverIT {
 
             // The session that had only the dead or hung node is offline within the node timeout (3 s here) and a little,
             // and stays so when a paused node wakes; every other user is online from every node.
-            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
-                    !clients.getFirst().whoIsOnline(lonelyName).get(30, TimeUnit.SECONDS).getFirst().online());
+            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(clients.getFirst().whoIsOnline(lonelyName).get(30, TimeUnit.SECONDS).getFirst().online())
+                            .as("%s online; n1's cluster log: %s", lonelyName, nodes.get(1).log.stream()
+                                    .filter(line -> line.contains("NatsCluster")).toList()).isFalse());
             for (ChatClient client : List.of(clients.get(0), clients.get(2))) {
                 assertThat(client.whoIsOnline(names.toArray(String[]::new)).get(30, TimeUnit.SECONDS)).allMatch(UserPresence::online);
             }

@@ -386,6 +386,10 @@ public final class NatsCluster implements Cluster {
             if (localAccounts.contains(accountId)) {
                 presence.computeIfAbsent(accountId, id -> ConcurrentHashMap.newKeySet()).add(nodeId);
                 restored.add(accountId);
+            } else {
+                // Its last session here closed meanwhile, and may have deleted the key before the put above: delete it
+                // again, or the user would stay shown online.
+                kv(() -> presenceBucket.delete(accountId + "." + nodeId));
             }
         }
         if (!restored.isEmpty()) {
