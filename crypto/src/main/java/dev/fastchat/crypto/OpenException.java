@@ -19,7 +19,9 @@ public final class OpenException extends CryptoException {
         /** The content key or the body does not decrypt: a byte was altered. */
         TAMPERED,
         /** The content is larger than any client may send. */
-        TOO_LARGE
+        TOO_LARGE,
+        /** A message of a sender chain this user holds no key of (not announced to it, or not fetched yet). */
+        UNKNOWN_CHAIN
     }
 
     private final Reason reason;

@@ -11,6 +11,12 @@ public final class ProtocolVersion {
      */
     public static final int SEALED_MESSAGE = 2;
 
+    /**
+     * The version of the headers of messages sealed in a sender chain (once, under the chain's message key, with no
+     * recipient list). Announcements of chains, and messages of clients before chains, are {@link #SEALED_MESSAGE}.
+     */
+    public static final int CHAIN_MESSAGE = 3;
+
     private ProtocolVersion() {}
 
     /** Whether a server of this build serves a client that speaks {@code version}. */
