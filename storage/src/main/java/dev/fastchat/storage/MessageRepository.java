@@ -2,6 +2,7 @@ package dev.fastchat.storage;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -19,6 +20,24 @@ public interface MessageRepository {
      * @return fails with {@link ConversationRefusedException} when a rule is broken, or {@link StorageException}
      */
     CompletableFuture<Appended> append(NewMessage message);
+
+    /**
+     * Stores the announcement of a sender chain, atomically with the checks: the sender is a current member and
+     * the recipients are exactly the current members. The direct conversation of two accounts is created by it
+     * if it has no message yet. A repeat of the same announcement is accepted again.
+     *
+     * @return fails with {@link ConversationRefusedException} when a rule is broken (MESSAGE_ID_REUSED for another
+     *     announcement under the same chain id), or {@link StorageException}
+     */
+    CompletableFuture<Void> announce(NewChain chain);
+
+    /**
+     * The sealed announcement of {@code senderId}'s chain {@code chainId} in a conversation that {@code accountId}
+     * is or was a member of; empty if there is none.
+     *
+     * @throws ConversationRefusedException NOT_A_MEMBER if the user never belonged to the conversation
+     */
+    Optional<byte[]> announcement(String conversationId, long senderId, byte[] chainId, long accountId);
 
     /**
      * A page of the conversation as {@code accountId} may see it, newest first: messages with

@@ -5,11 +5,14 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.fastchat.protocol.ConversationId;
 import dev.fastchat.protocol.MessageLimits;
 import dev.fastchat.protocol.ProtocolVersion;
+import dev.fastchat.protocol.v1.AnnounceChain;
+import dev.fastchat.protocol.v1.ChainAnnouncement;
 import dev.fastchat.protocol.v1.ConversationKind;
 import dev.fastchat.protocol.v1.Cursor;
 import dev.fastchat.protocol.v1.Deliver;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.protocol.v1.GetChain;
 import dev.fastchat.protocol.v1.GetUnread;
 import dev.fastchat.protocol.v1.History;
 import dev.fastchat.protocol.v1.HistoryPage;
@@ -39,6 +42,7 @@ import dev.fastchat.storage.Appended;
 import dev.fastchat.storage.ConversationRefusedException;
 import dev.fastchat.storage.ConversationSummary;
 import dev.fastchat.storage.MessageRepository;
+import dev.fastchat.storage.NewChain;
 import dev.fastchat.storage.NewMessage;
 import dev.fastchat.storage.StoredMessage;
 import java.time.Clock;
@@ -67,6 +71,7 @@ public final class MessageService {
     private static final Logger log = LoggerFactory.getLogger(MessageService.class);
     /** The sealed body may hold the largest padded content, its tag, and protobuf framing. */
     private static final int MAX_BODY_BYTES = MessageLimits.MAX_PADDED_CONTENT_BYTES + 64;
+    private static final int CHAIN_ID_BYTES = 16;
 
     private final MessageRepository messages;
     private final SessionRegistry sessions;
@@ -96,13 +101,10 @@ public final class MessageService {
         if (clientMsgId.isEmpty() || clientMsgId.length() > MessageLimits.MAX_CLIENT_MSG_ID_CHARS) {
             throw refused(ErrorCode.BAD_REQUEST, "client_msg_id must be 1 to " + MessageLimits.MAX_CLIENT_MSG_ID_CHARS + " characters");
         }
-        Set<Long> recipients = checkSealed(request, user.accountId(), conversation);
-        rateLimiter.tryTake(user.accountId()).ifPresent(wait -> {
-            throw new RequestRefusedException(ErrorCode.RATE_LIMITED,
-                    "sending too fast; slow down and retry (nothing acknowledged was lost)", wait);
-        });
+        Checked checked = checkSealed(request.getSealed(), user.accountId(), conversation, clientMsgId);
+        takeSendToken(user.accountId());
         NewMessage message = new NewMessage(conversation, user.accountId(), clientMsgId, request.getSealed().toByteArray(),
-                recipients, clock.instant());
+                checked.recipients(), clock.instant(), checked.chainId());
         return messages.append(message).thenApply(appended -> {
             StoredMessage stored = appended.message();
             deliver(appended, connection);
@@ -127,18 +129,58 @@ public final class MessageService {
         sessions.push(appended.members(), push, sender);
     }
 
+    private void takeSendToken(long accountId) {
+        rateLimiter.tryTake(accountId).ifPresent(wait -> {
+            throw new RequestRefusedException(ErrorCode.RATE_LIMITED,
+                    "sending too fast; slow down and retry (nothing acknowledged was lost)", wait);
+        });
+    }
+
     /**
-     * Checks what the server may check of a sealed message without opening it.
-     *
-     * @return the recipients' account ids
+     * Stores the announcement of a new sender chain of the caller, sealed to exactly the conversation's current
+     * members; its messages are then accepted while the members stay those.
      */
-    private static Set<Long> checkSealed(Send request, long senderId, ConversationId conversation) {
+    public CompletableFuture<Envelope.Builder> announceChain(Connection connection, AnnounceChain request) {
+        LoggedIn user = connection.state().user();
+        ConversationId conversation = conversation(request.getConversationId());
+        if (request.getChainId().size() != CHAIN_ID_BYTES) {
+            throw refused(ErrorCode.BAD_REQUEST, "a chain id is " + CHAIN_ID_BYTES + " bytes");
+        }
+        Checked checked = checkSealed(request.getSealed(), user.accountId(), conversation, null);
+        if (checked.chainId() != null) {
+            throw refused(ErrorCode.BAD_REQUEST, "a chain is announced in a message sealed to each member, not in a chain");
+        }
+        takeSendToken(user.accountId());
+        return messages.announce(new NewChain(conversation, user.accountId(), request.getChainId().toByteArray(),
+                request.getSealed().toByteArray(), checked.recipients(), clock.instant()))
+                .thenApply(stored -> Envelope.newBuilder().setOk(Ok.getDefaultInstance()));
+    }
+
+    /** The announcement of a member's sender chain, for a member (or former member) of the conversation. */
+    public CompletableFuture<Envelope.Builder> chain(Connection connection, GetChain request) {
+        LoggedIn user = connection.state().user();
+        ConversationId conversation = conversation(request.getConversationId());
+        byte[] sealed = messages.announcement(conversation.value(), request.getSenderId(), request.getChainId().toByteArray(),
+                user.accountId()).orElse(new byte[0]);
+        return done(Envelope.newBuilder().setChainAnnouncement(ChainAnnouncement.newBuilder()
+                .setConversationId(conversation.value()).setSenderId(request.getSenderId()).setChainId(request.getChainId())
+                .setSealed(ByteString.copyFrom(sealed))));
+    }
+
+    /** What {@link #checkSealed} found: the recipients' account ids, or the chain a message is sealed in. */
+    private record Checked(Set<Long> recipients, byte[] chainId) {}
+
+    /**
+     * Checks what the server may check of a sealed message without opening it: its format and version, and that its
+     * header names the sender, the conversation and (when given) the client message id of the request.
+     */
+    private static Checked checkSealed(ByteString bytes, long senderId, ConversationId conversation, String clientMsgId) {
         SealedMessage sealed;
         MessageHeader header;
         RecipientList recipients;
         SealedBody body;
         try {
-            sealed = SealedMessage.parseFrom(request.getSealed());
+            sealed = SealedMessage.parseFrom(bytes);
             header = MessageHeader.parseFrom(sealed.getHeader());
             recipients = RecipientList.parseFrom(sealed.getRecipients());
             body = SealedBody.parseFrom(sealed.getBody());
@@ -148,9 +190,14 @@ public final class MessageService {
         if (body.getCiphertext().size() > MAX_BODY_BYTES) {
             throw refused(ErrorCode.TOO_LARGE, "the message is over the limit of " + MessageLimits.MAX_TEXT_BYTES + " bytes of text");
         }
-        if (header.getVersion() != ProtocolVersion.SEALED_MESSAGE) {
-            throw refused(ErrorCode.BAD_REQUEST, "sealed in format version " + header.getVersion() + "; this server stores version "
-                    + ProtocolVersion.SEALED_MESSAGE + " (update the client)");
+        boolean inChain = header.getVersion() == ProtocolVersion.CHAIN_MESSAGE;
+        if (header.getVersion() != ProtocolVersion.SEALED_MESSAGE && !inChain) {
+            throw refused(ErrorCode.BAD_REQUEST, "sealed in format version " + header.getVersion() + "; this server stores versions "
+                    + ProtocolVersion.SEALED_MESSAGE + " and " + ProtocolVersion.CHAIN_MESSAGE + " (update the client)");
+        }
+        if (inChain && (header.getChainId().size() != CHAIN_ID_BYTES || !recipients.getRecipientsList().isEmpty())) {
+            throw refused(ErrorCode.BAD_REQUEST, "a message of a sender chain names its " + CHAIN_ID_BYTES
+                    + "-byte chain and no recipients");
         }
         if (header.getSenderId() != senderId) {
             throw refused(ErrorCode.BAD_REQUEST, "the sealed header names another sender than the logged-in user");
@@ -158,7 +205,7 @@ public final class MessageService {
         if (!header.getConversationId().equals(conversation.value())) {
             throw refused(ErrorCode.BAD_REQUEST, "the sealed header names another conversation than the request");
         }
-        if (!header.getClientMsgId().equals(request.getClientMsgId())) {
+        if (clientMsgId != null && !header.getClientMsgId().equals(clientMsgId)) {
             throw refused(ErrorCode.BAD_REQUEST, "the sealed header has another client_msg_id than the request");
         }
         if (sealed.getSignature().size() != 64) {
@@ -170,7 +217,7 @@ public final class MessageService {
                 throw refused(ErrorCode.BAD_REQUEST, "account " + recipient.getAccountId() + " is listed twice as recipient");
             }
         }
-        return ids;
+        return new Checked(ids, inChain ? header.getChainId().toByteArray() : null);
     }
 
     /** What the client missed, oldest first per conversation. */

@@ -110,6 +110,8 @@ public final class RequestDispatcher {
                         connection.state().user().accountId(), ack.getSendAck().getSeq());
                 return ack;
             }));
+            case ANNOUNCE_CHAIN -> authenticated(connection, request, r -> services.messages().announceChain(connection, r.getAnnounceChain()));
+            case GET_CHAIN -> authenticated(connection, request, r -> services.messages().chain(connection, r.getGetChain()));
             case SYNC -> authenticated(connection, request, r -> services.messages().sync(connection, r.getSync()));
             case HISTORY -> authenticated(connection, request, r -> services.messages().history(connection, r.getHistory()));
             case GET_UNREAD -> authenticated(connection, request, r -> services.messages().unread(connection, r.getGetUnread()));

@@ -6,6 +6,7 @@ import dev.fastchat.storage.ConversationRefusedException;
 import dev.fastchat.storage.ConversationRefusedException.Reason;
 import dev.fastchat.storage.ConversationSummary;
 import dev.fastchat.storage.MessageRepository;
+import dev.fastchat.storage.NewChain;
 import dev.fastchat.storage.NewMessage;
 import dev.fastchat.storage.StoredMessage;
 import java.sql.Connection;
@@ -76,7 +77,22 @@ public final class JdbcMessageRepository implements MessageRepository {
                 && JdbcAccountRepository.isBlocked(connection, message.conversation().peerOf(message.senderId()), message.senderId())) {
             throw new ConversationRefusedException(Reason.BLOCKED, "this user does not accept messages from you");
         }
-        if (!new HashSet<>(members).equals(message.recipients())) {
+        if (message.chainId() != null) {
+            Optional<String> announcedTo = Jdbc.query(connection,
+                    "SELECT recipients FROM sender_chains WHERE conversation_id = ? AND sender_id = ? AND chain_id = ?", s -> {
+                        s.setString(1, conversation);
+                        s.setLong(2, message.senderId());
+                        s.setBytes(3, message.chainId());
+                    }, row -> row.getString(1)).stream().findFirst();
+            if (announcedTo.isEmpty()) {
+                throw new ConversationRefusedException(Reason.MEMBERS_CHANGED,
+                        "the message is sealed in a sender chain that was not announced here; announce a new one");
+            }
+            if (!announcedTo.get().equals(recipientList(members))) {
+                throw new ConversationRefusedException(Reason.MEMBERS_CHANGED,
+                        "the members changed since this sender chain was announced; announce a new one and seal again");
+            }
+        } else if (!new HashSet<>(members).equals(message.recipients())) {
             throw new ConversationRefusedException(Reason.MEMBERS_CHANGED,
                     "the message is sealed to " + message.recipients().size() + " accounts but the conversation has "
                             + members.size() + " members; fetch the members and seal again");
@@ -110,21 +126,32 @@ public final class JdbcMessageRepository implements MessageRepository {
         if (!seq.isEmpty()) {
             return seq.getFirst();
         }
+        createDirect(connection, conversation, message.senderId(), message.createdAt(), 1);
+        return 1;
+    }
+
+    /**
+     * Creates the direct conversation {@code conversation} with its two members, its last seq {@code lastSeq}; refuses
+     * a group that does not exist, a sender who is not one of the two, and a peer account that does not exist.
+     */
+    private static void createDirect(Connection connection, ConversationId conversation, long senderId, Instant createdAt,
+                                     long lastSeq) throws SQLException {
         if (!conversation.isDirect()) {
             throw new ConversationRefusedException(Reason.UNKNOWN_GROUP, "no such group");
         }
-        if (!conversation.involves(message.senderId())) {
+        if (!conversation.involves(senderId)) {
             throw new ConversationRefusedException(Reason.NOT_A_MEMBER, "not a member of this conversation");
         }
-        long peer = conversation.peerOf(message.senderId());
+        long peer = conversation.peerOf(senderId);
         if (Jdbc.query(connection, "SELECT 1 FROM accounts WHERE id = ?", s -> s.setLong(1, peer), row -> 1).isEmpty()) {
             throw new ConversationRefusedException(Reason.UNKNOWN_USER, "no account with id " + peer);
         }
-        long now = message.createdAt().toEpochMilli();
-        Jdbc.update(connection, "INSERT INTO conversations (id, kind, group_id, last_seq, created_at) VALUES (?, 'direct', NULL, 1, ?)",
+        long now = createdAt.toEpochMilli();
+        Jdbc.update(connection, "INSERT INTO conversations (id, kind, group_id, last_seq, created_at) VALUES (?, 'direct', NULL, ?, ?)",
                 s -> {
                     s.setString(1, conversation.value());
-                    s.setLong(2, now);
+                    s.setLong(2, lastSeq);
+                    s.setLong(3, now);
                 });
         for (long member : List.of(conversation.low(), conversation.high())) {
             Jdbc.update(connection, """
@@ -136,7 +163,69 @@ public final class JdbcMessageRepository implements MessageRepository {
                         s.setLong(3, now);
                     });
         }
-        return 1;
+    }
+
+    @Override
+    public CompletableFuture<Void> announce(NewChain chain) {
+        return writer.submit("store a sender chain", connection -> {
+            announce(connection, chain);
+            return null;
+        });
+    }
+
+    private static void announce(Connection connection, NewChain chain) throws SQLException {
+        String conversation = chain.conversation().value();
+        Optional<byte[]> earlier = Jdbc.query(connection,
+                "SELECT sealed FROM sender_chains WHERE conversation_id = ? AND sender_id = ? AND chain_id = ?", s -> {
+                    s.setString(1, conversation);
+                    s.setLong(2, chain.senderId());
+                    s.setBytes(3, chain.chainId());
+                }, row -> row.getBytes(1)).stream().findFirst();
+        if (earlier.isPresent()) {
+            if (!Arrays.equals(earlier.get(), chain.sealed())) {
+                throw new ConversationRefusedException(Reason.MESSAGE_ID_REUSED, "this sender chain id was already announced");
+            }
+            return;
+        }
+        if (Jdbc.query(connection, "SELECT 1 FROM conversations WHERE id = ?", s -> s.setString(1, conversation), row -> 1).isEmpty()) {
+            createDirect(connection, chain.conversation(), chain.senderId(), chain.createdAt(), 0);
+        }
+        List<Long> members = activeMembers(connection, conversation);
+        if (!members.contains(chain.senderId())) {
+            throw new ConversationRefusedException(Reason.NOT_A_MEMBER, "not a member of this conversation");
+        }
+        if (!new HashSet<>(members).equals(chain.recipients())) {
+            throw new ConversationRefusedException(Reason.MEMBERS_CHANGED,
+                    "the sender chain is sealed to " + chain.recipients().size() + " accounts but the conversation has "
+                            + members.size() + " members; fetch the members and seal again");
+        }
+        Jdbc.update(connection, """
+                INSERT INTO sender_chains (conversation_id, sender_id, chain_id, recipients, sealed, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, s -> {
+                    s.setString(1, conversation);
+                    s.setLong(2, chain.senderId());
+                    s.setBytes(3, chain.chainId());
+                    s.setString(4, recipientList(members));
+                    s.setBytes(5, chain.sealed());
+                    s.setLong(6, chain.createdAt().toEpochMilli());
+                });
+    }
+
+    /** Account ids in ascending order, separated by commas: how a chain's recipients are kept. */
+    private static String recipientList(List<Long> accountIds) {
+        return accountIds.stream().sorted().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
+    }
+
+    @Override
+    public Optional<byte[]> announcement(String conversationId, long senderId, byte[] chainId, long accountId) {
+        membership(conversationId, accountId).orElseThrow(() -> notAMember(conversationId));
+        return jdbc.queryOne("read a sender chain",
+                "SELECT sealed FROM sender_chains WHERE conversation_id = ? AND sender_id = ? AND chain_id = ?", s -> {
+                    s.setString(1, conversationId);
+                    s.setLong(2, senderId);
+                    s.setBytes(3, chainId);
+                }, row -> row.getBytes(1));
     }
 
     static List<Long> activeMembers(Connection connection, String conversationId) throws SQLException {
