@@ -42,7 +42,7 @@ case "$FAULT" in
   kill) kill -9 "$N2" ;;
   pause) kill -STOP "$N2" ;;
   nats-keep|nats-wipe) kill -9 "$NATS"; wait "$NATS" 2>/dev/null ;;
-  pg-cut) kill -9 "$PROXY"; wait "$PROXY" 2>/dev/null ;;
+  pg-cut) pkill -9 -P "$PROXY"; kill -9 "$PROXY"; wait "$PROXY" 2>/dev/null ;;
 esac
 sleep 15
 case "$FAULT" in

@@ -104,6 +104,8 @@ public final class ChatClient implements AutoCloseable {
     private final boolean ownsGroup;
     private final LocalKeyStore keyStore;
     private final KdfParams registrationKdf;
+    private final int chainRotationMessages;
+    private final Duration chainRotationAge;
     private final KdfParams kdfFloor;
     private final Duration requestTimeout;
     private final String clientName;
@@ -134,6 +136,8 @@ public final class ChatClient implements AutoCloseable {
         this.group = ownsGroup ? newGroup() : builder.group;
         this.keyStore = new LocalKeyStore(builder.keyStoreDirectory);
         this.registrationKdf = builder.registrationKdf;
+        this.chainRotationMessages = builder.chainRotationMessages;
+        this.chainRotationAge = builder.chainRotationAge;
         this.kdfFloor = builder.kdfFloor != null ? builder.kdfFloor : KdfParams.DEFAULT.lowest(builder.registrationKdf);
         this.requestTimeout = builder.requestTimeout;
         this.clientName = builder.clientName;
@@ -997,6 +1001,7 @@ public final class ChatClient implements AutoCloseable {
         identity = keys;
         messenger = new Messenger(request -> sessionRequest(request), s.getAccountId(), s.getUsername(),
                 s.getIdentity().getKeyId(), keys, serverInfo.serverId(), keyStore, random, Clock.systemUTC(), listener, events);
+        messenger.rotateChains(chainRotationMessages, chainRotationAge);
         sessionLive = true;
         sessionBack.complete(null);
         if (autoReconnect) {
@@ -1069,6 +1074,8 @@ public final class ChatClient implements AutoCloseable {
         private EventLoopGroup group;
         private Path keyStoreDirectory = LocalKeyStore.defaultDirectory();
         private KdfParams registrationKdf = KdfParams.DEFAULT;
+        private int chainRotationMessages = 1_000;
+        private Duration chainRotationAge = Duration.ofDays(7);
         private KdfParams kdfFloor;
         private Duration requestTimeout = Duration.ofSeconds(30);
         private String clientName = "fastchat-client";
@@ -1182,6 +1189,22 @@ public final class ChatClient implements AutoCloseable {
          */
         public Builder autoReconnect(boolean enabled) {
             this.autoReconnect = enabled;
+            return this;
+        }
+
+        /**
+         * When a session replaces its sender chain in a conversation by a new one (announced to the members again)
+         * though the members did not change: after {@code messages} messages (default 1,000) or at {@code age}
+         * (default 7 days), whichever comes first. A chain is replaced on every change of the members or their keys
+         * in any case.
+         */
+        public Builder chainRotation(int messages, Duration age) {
+            if (messages < 1 || messages > dev.fastchat.crypto.SenderChain.MAX_INDEX || age.isNegative() || age.isZero()) {
+                throw new IllegalArgumentException("a chain rotates after 1 to " + dev.fastchat.crypto.SenderChain.MAX_INDEX
+                        + " messages and a positive age");
+            }
+            this.chainRotationMessages = messages;
+            this.chainRotationAge = age;
             return this;
         }
 

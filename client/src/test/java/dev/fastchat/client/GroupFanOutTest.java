@@ -46,6 +46,22 @@ class GroupFanOutTest {
             }
         }
 
+        /**
+         * Opens a message of a sender chain as this member: fetches the chain's announcement from the server, opens it
+         * (sealed to this member among all the others) and opens the message with the chain.
+         */
+        MessageSealer.Opened openInChain(Message message, byte[] senderSigning) {
+            byte[] chainId = MessageSealer.header(message.getSealed().toByteArray()).getChainId().toByteArray();
+            Envelope announcement = wire.call(Envelope.newBuilder().setGetChain(dev.fastchat.protocol.v1.GetChain.newBuilder()
+                    .setConversationId(message.getConversationId()).setSenderId(message.getSenderId())
+                    .setChainId(com.google.protobuf.ByteString.copyFrom(chainId))));
+            MessageSealer.Opened key = MessageSealer.open(announcement.getChainAnnouncement().getSealed().toByteArray(),
+                    message.getConversationId(), message.getSenderId(), senderSigning, accountId, keys);
+            return new dev.fastchat.crypto.SenderChain.Receiving(message.getConversationId(), message.getSenderId(),
+                    key.content().getSenderKey()).open(message.getSealed().toByteArray(), message.getConversationId(),
+                    message.getSenderId(), senderSigning);
+        }
+
         /** Reads pushes until the next delivered message. */
         Message nextDelivered() {
             while (true) {
@@ -89,8 +105,8 @@ class GroupFanOutTest {
             long aliceId = alice.client().session().orElseThrow().accountId();
             for (RawMember member : raw) {
                 Message delivered = member.nextDelivered();
-                MessageSealer.Opened opened = MessageSealer.open(delivered.getSealed().toByteArray(), delivered.getConversationId(),
-                        aliceId, aliceSigning, member.accountId(), member.keys());
+                assertThat(delivered.getSenderId()).isEqualTo(aliceId);
+                MessageSealer.Opened opened = member.openInChain(delivered, aliceSigning);
                 assertThat(opened.content().getText()).isEqualTo("hello, all 255 of you");
             }
 

@@ -18,7 +18,7 @@ class SignedMembershipTest {
     static final ChatFixture chats = new ChatFixture();
 
     /** alice's group with bob in it (invited and accepted). */
-    private static String groupOf(User alice, User... members) throws Exception {
+    static String groupOf(User alice, User... members) throws Exception {
         String group = dev.fastchat.server.testing.WireClient.uniqueName("grp");
         await(alice.client().createGroup(group));
         for (User member : members) {

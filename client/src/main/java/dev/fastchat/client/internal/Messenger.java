@@ -16,6 +16,7 @@ import dev.fastchat.crypto.FileCipher;
 import dev.fastchat.crypto.IdentityKeyPair;
 import dev.fastchat.crypto.MembershipChain;
 import dev.fastchat.crypto.MessageSealer;
+import dev.fastchat.crypto.SenderChain;
 import dev.fastchat.crypto.OpenException;
 import dev.fastchat.crypto.PublicIdentity;
 import dev.fastchat.crypto.SafetyNumber;
@@ -24,7 +25,10 @@ import dev.fastchat.protocol.MessageLimits;
 import dev.fastchat.protocol.Names;
 import dev.fastchat.protocol.v1.AddMember;
 import dev.fastchat.protocol.v1.AnswerInvitation;
+import dev.fastchat.protocol.v1.AnnounceChain;
+import dev.fastchat.protocol.v1.ChainAnnouncement;
 import dev.fastchat.protocol.v1.Content;
+import dev.fastchat.protocol.v1.GetChain;
 import dev.fastchat.protocol.v1.CreateGroup;
 import dev.fastchat.protocol.v1.LeaveGroup;
 import dev.fastchat.protocol.v1.ListInvitations;
@@ -91,6 +95,8 @@ public final class Messenger {
     /** The roster each group's membership chain proves, for the member list it came with. */
     private final Map<String, Verified> verified = new ConcurrentHashMap<>();
     private final GroupChains chains;
+    /** This session's sender chains, and the others' it opened. */
+    private final SenderChains senderChains = new SenderChains();
 
     private record Verified(MemberList list, MembershipChain.Roster roster) {}
     /** (conversation, seq) already reported, and where each (sender, client message id) was shown. */
@@ -182,29 +188,71 @@ public final class Messenger {
         String clientMsgId = UUID.randomUUID().toString();
         for (int attempt = 1; ; attempt++) {
             Addressed addressed = address(target);
-            byte[] sealed = MessageSealer.seal(new MessageSealer.Sender(myId, myKeyId, identity), addressed.conversationId(),
-                    clientMsgId, clock.instant(), content, addressed.recipients(), random);
             try {
-                return sendSealedRetrying(addressed.conversationId(), clientMsgId, sealed, fileIds);
+                byte[] sealed = sealInChain(addressed, clientMsgId, content);
+                return whileReconnecting(() -> sendSealed(addressed.conversationId(), clientMsgId, sealed, fileIds));
             } catch (ChatException e) {
                 if (e.code() != ErrorCode.MEMBERS_CHANGED || attempt == MAX_SEND_ATTEMPTS) {
                     throw e;
                 }
                 forgetGroup(target.name());
+                senderChains.drop(addressed.conversationId());
             }
         }
     }
 
+    /** After how many messages, and at what age, this session's sender chains are replaced by new ones. */
+    public void rotateChains(int messages, java.time.Duration age) {
+        senderChains.rotation(messages, age);
+    }
+
     /**
-     * With auto-reconnect on: after a lost connection (or a server briefly unable to store), sends the very
-     * same sealed message again once connected, for up to a minute. The server stored it at most once: a
-     * retry of a message it had stored is answered with the first ack.
+     * Seals {@code content} in this session's sender chain of the conversation: once, whatever the number of
+     * members. The chain is announced to the members (sealed to each, the only step that costs per member) before its
+     * first message, and replaced when the members or their keys changed, or when it is due.
      */
-    private SentMessage sendSealedRetrying(String conversationId, String clientMsgId, byte[] sealed, List<String> fileIds) {
+    private byte[] sealInChain(Addressed addressed, String clientMsgId, Content content) {
+        MessageSealer.Sender me = new MessageSealer.Sender(myId, myKeyId, identity);
+        java.util.concurrent.locks.ReentrantLock lock = senderChains.lock(addressed.conversationId());
+        lock.lock();
+        try {
+            Instant now = clock.instant();
+            SenderChains.Own chain = senderChains.usable(addressed.conversationId(), addressed.recipients(), now);
+            if (chain == null) {
+                chain = senderChains.start(addressed.conversationId(), addressed.recipients(), now, random, myId);
+                announce(me, chain, addressed, now);
+            }
+            return SenderChains.seal(chain, me, clientMsgId, now, content);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stores the announcement of a new own chain: its key, sealed to each of the members. */
+    private void announce(MessageSealer.Sender me, SenderChains.Own chain, Addressed addressed, Instant now) {
+        byte[] chainId = chain.chain.chainId();
+        byte[] sealed = MessageSealer.seal(me, addressed.conversationId(), "chain-" + java.util.HexFormat.of().formatHex(chainId), now,
+                Content.newBuilder().setSenderKey(chain.chain.announcement()).build(), addressed.recipients(), random);
+        try {
+            whileReconnecting(() -> await(rpc.apply(Envelope.newBuilder().setAnnounceChain(AnnounceChain.newBuilder()
+                    .setConversationId(addressed.conversationId()).setChainId(ByteString.copyFrom(chainId))
+                    .setSealed(ByteString.copyFrom(sealed))))));
+        } catch (RuntimeException e) {
+            senderChains.drop(addressed.conversationId());
+            throw e;
+        }
+    }
+
+    /**
+     * With auto-reconnect on: after a lost connection (or a server briefly unable to store), makes the very
+     * same call again once connected, for up to a minute. The server stores a sealed message (or a chain's
+     * announcement) at most once: a retry of one it had stored is answered as the first time.
+     */
+    private <T> T whileReconnecting(java.util.function.Supplier<T> call) {
         long deadline = System.nanoTime() + ConnectionWait.LIMIT.toNanos();
         while (true) {
             try {
-                return sendSealed(conversationId, clientMsgId, sealed, fileIds);
+                return call.get();
             } catch (ChatException e) {
                 BooleanSupplier connected = reconnects;
                 if (e.code() != ErrorCode.UNAVAILABLE || connected == null || System.nanoTime() > deadline) {
@@ -228,14 +276,13 @@ public final class Messenger {
         }
         String clientMsgId = UUID.randomUUID().toString();
         Addressed addressed = address(target);
-        byte[] sealed = MessageSealer.seal(new MessageSealer.Sender(myId, myKeyId, identity), addressed.conversationId(),
-                clientMsgId, clock.instant(), Content.newBuilder().setText(text).build(), addressed.recipients(), random);
+        byte[] sealed = sealInChain(addressed, clientMsgId, Content.newBuilder().setText(text).build());
         return new PreparedMessage(target, addressed.conversationId(), clientMsgId, sealed);
     }
 
     /** Sends a prepared message (fails with {@code MEMBERS_CHANGED} if its group changed since). */
     public SentMessage sendPrepared(PreparedMessage message) {
-        return sendSealedRetrying(message.conversationId(), message.clientMsgId(), message.sealed(), List.of());
+        return whileReconnecting(() -> sendSealed(message.conversationId(), message.clientMsgId(), message.sealed(), List.of()));
     }
 
     /** Sends an already sealed message; a retry with the same id and bytes is answered with the first ack. */
@@ -481,8 +528,7 @@ public final class Messenger {
                 : sender.getIdentity().getEd25519Public().toByteArray();
         MessageSealer.Opened opened;
         try {
-            opened = MessageSealer.open(message.getSealed().toByteArray(), message.getConversationId(), message.getSenderId(),
-                    signingKey, myId, identity);
+            opened = openSealed(message, signingKey);
             if (trust == KeyTrust.KEY_CHANGED && pinned != null && pinned.name().equals(sender.getUsername())) {
                 trust = pinned.verified() ? KeyTrust.VERIFIED : KeyTrust.PINNED; // signed with the pinned key after all
             }
@@ -490,8 +536,7 @@ public final class Messenger {
             if (trust != KeyTrust.KEY_CHANGED || e.reason() != OpenException.Reason.BAD_SIGNATURE) {
                 throw e;
             }
-            opened = MessageSealer.open(message.getSealed().toByteArray(), message.getConversationId(), message.getSenderId(),
-                    sender.getIdentity().getEd25519Public().toByteArray(), myId, identity);
+            opened = openSealed(message, sender.getIdentity().getEd25519Public().toByteArray());
         }
         String earlier = shown(message.getSenderId(), opened.header().getClientMsgId(), key);
         if (earlier != null && !earlier.equals(key)) {
@@ -530,6 +575,49 @@ public final class Messenger {
         return Optional.of(new ChatMessage(message.getConversationId(), conversation, message.getSeq(), message.getSenderId(),
                 sender.getUsername(), message.getSenderId() == myId, text, opened.sentAt(),
                 Instant.ofEpochMilli(message.getServerTimeMs()), trust, file));
+    }
+
+    /**
+     * Checks and opens a sealed message with the sender's signing key: sealed to each recipient (version 2, and
+     * version 1 of history), or in a sender chain (version 3), whose announcement is fetched the first time.
+     */
+    private MessageSealer.Opened openSealed(Message message, byte[] signingKey) {
+        byte[] sealed = message.getSealed().toByteArray();
+        if (MessageSealer.header(sealed).getVersion() != SenderChain.VERSION) {
+            return MessageSealer.open(sealed, message.getConversationId(), message.getSenderId(), signingKey, myId, identity);
+        }
+        byte[] chainId = MessageSealer.header(sealed).getChainId().toByteArray();
+        SenderChain.Receiving chain = receivingChain(message.getConversationId(), message.getSenderId(), chainId, signingKey);
+        synchronized (chain) {
+            return chain.open(sealed, message.getConversationId(), message.getSenderId(), signingKey);
+        }
+    }
+
+    /**
+     * The sender chain a message is sealed in: opened before, or opened now from its announcement on the server
+     * (sealed to this user, if this user was a member when it was announced, and signed by the sender).
+     */
+    private SenderChain.Receiving receivingChain(String conversationId, long senderId, byte[] chainId, byte[] signingKey) {
+        SenderChain.Receiving known = senderChains.received(conversationId, senderId, chainId);
+        if (known != null) {
+            return known;
+        }
+        ChainAnnouncement announcement = await(rpc.apply(Envelope.newBuilder().setGetChain(GetChain.newBuilder()
+                .setConversationId(conversationId).setSenderId(senderId).setChainId(ByteString.copyFrom(chainId)))))
+                .getChainAnnouncement();
+        if (announcement.getSealed().isEmpty()) {
+            throw new OpenException(OpenException.Reason.UNKNOWN_CHAIN, "the server holds no announcement of the sender chain"
+                    + " this message is sealed in");
+        }
+        MessageSealer.Opened opened = MessageSealer.open(announcement.getSealed().toByteArray(), conversationId, senderId,
+                signingKey, myId, identity);
+        if (!opened.content().hasSenderKey()
+                || !java.security.MessageDigest.isEqual(opened.content().getSenderKey().getChainId().toByteArray(), chainId)) {
+            throw new OpenException(OpenException.Reason.UNKNOWN_CHAIN, "the server served the announcement of another chain");
+        }
+        SenderChain.Receiving chain = new SenderChain.Receiving(conversationId, senderId, opened.content().getSenderKey());
+        senderChains.keep(chain);
+        return chain;
     }
 
     /**

@@ -1,0 +1,170 @@
+package dev.fastchat.client;
+
+import static dev.fastchat.client.ChatClientTest.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fastchat.client.ChatFixture.User;
+import dev.fastchat.crypto.MessageSealer;
+import dev.fastchat.crypto.SenderChain;
+import dev.fastchat.protocol.v1.MessageHeader;
+import dev.fastchat.protocol.v1.SealedMessage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Group messages sealed once in the sender's chain, through the real server and client library: what members
+ * open, and what a removed member or a late joiner cannot open even when the server (its database altered behind
+ * its back) serves them what they are not entitled to.
+ */
+class SenderKeysTest {
+    @RegisterExtension
+    static final ChatFixture chats = new ChatFixture();
+
+    private static long id(User user) {
+        return user.client().session().orElseThrow().accountId();
+    }
+
+    private static String conversation(User user, String group) throws Exception {
+        return await(user.client().groups()).stream().filter(g -> g.name().equals(group)).findFirst().orElseThrow().conversationId();
+    }
+
+    private static MessageHeader stored(String conversation, long seq) throws Exception {
+        byte[] sealed = (byte[]) chats.readDatabase("SELECT sealed FROM messages WHERE conversation_id = ? AND seq = ?", conversation, seq)[0];
+        assertThat(SealedMessage.parseFrom(sealed).getRecipients().isEmpty()).as("a chain message lists no recipients").isTrue();
+        return MessageSealer.header(sealed);
+    }
+
+    private static long chains(String conversation, User sender) throws Exception {
+        return ((Number) chats.readDatabase("SELECT COUNT(*) FROM sender_chains WHERE conversation_id = ? AND sender_id = ?",
+                conversation, id(sender))[0]).longValue();
+    }
+
+    @Test
+    void messagesAreSealedOnceInTheSendersChainWhichIsAnnouncedOnce() throws Exception {
+        try (User alice = chats.register("alice"); User bob = chats.register("bob"); User carol = chats.register("carol")) {
+            String group = SignedMembershipTest.groupOf(alice, bob, carol);
+            String conversation = conversation(alice, group);
+            long last = 0;
+            for (int i = 0; i < 5; i++) {
+                last = await(alice.client().send(Target.group(group), "hello " + i)).seq();
+            }
+            for (User member : new User[] {bob, carol}) {
+                ChatFixture.eventually(() -> assertThat(member.events().texts())
+                        .containsExactly("hello 0", "hello 1", "hello 2", "hello 3", "hello 4"));
+            }
+            MessageHeader header = stored(conversation, last);
+            assertThat(header.getVersion()).isEqualTo(SenderChain.VERSION);
+            assertThat(header.getChainIndex()).isEqualTo(4);
+            assertThat(chains(conversation, alice)).isEqualTo(1);
+            // A direct message goes the same way.
+            SentMessage direct = await(bob.client().send(Target.user(carol.name()), "psst"));
+            ChatFixture.eventually(() -> assertThat(carol.events().texts()).contains("psst"));
+            assertThat(stored(direct.conversationId(), direct.seq()).getVersion()).isEqualTo(SenderChain.VERSION);
+        }
+    }
+
+    @Test
+    void aRemovedMemberCannotOpenWhatIsSentAfterItsRemovalEvenWhenTheServerServesIt() throws Exception {
+        try (User alice = chats.register("alice"); User bob = chats.register("bob"); User carol = chats.register("carol")) {
+            String group = SignedMembershipTest.groupOf(alice, bob, carol);
+            String conversation = conversation(alice, group);
+            long before = await(bob.client().send(Target.group(group), "while carol is in")).seq();
+            ChatFixture.eventually(() -> assertThat(carol.events().texts()).containsExactly("while carol is in"));
+
+            await(alice.client().removeMember(group, carol.name()));
+            // bob's session still holds the chain carol was told: the server refuses it now, and bob's client moves
+            // to a new chain, announced to alice and bob only.
+            long after = await(bob.client().send(Target.group(group), "now that carol is gone")).seq();
+            ChatFixture.eventually(() -> assertThat(alice.events().texts()).contains("now that carol is gone"));
+            assertThat(stored(conversation, after).getChainId()).isNotEqualTo(stored(conversation, before).getChainId());
+            assertThat(chains(conversation, bob)).isEqualTo(2);
+
+            // The operator hands carol the conversation again (her removal undone in the database): her client, which
+            // still holds bob's old chain, fetches the new message and the new chain's announcement, and opens neither.
+            chats.alterDatabase("UPDATE members SET left_seq = NULL WHERE conversation_id = ? AND account_id = ?", conversation, id(carol));
+            assertThat(await(carol.client().history(Target.group(group), 0, 10))).extracting(ChatMessage::text)
+                    .containsExactly("while carol is in");
+            assertThat(carol.events().rejected).anySatisfy(reason -> assertThat(reason).contains("not sealed for account " + id(carol)));
+        }
+    }
+
+    @Test
+    void aNewMemberCannotOpenWhatWasSentBeforeItJoinedEvenWhenTheServerServesIt() throws Exception {
+        try (User alice = chats.register("alice"); User bob = chats.register("bob"); User dave = chats.register("dave")) {
+            String group = SignedMembershipTest.groupOf(alice, bob);
+            String conversation = conversation(alice, group);
+            long secret = await(alice.client().send(Target.group(group), "before dave")).seq();
+            await(alice.client().addMember(group, dave.name()));
+            await(dave.client().invitations().accept(group));
+            long welcome = await(alice.client().send(Target.group(group), "welcome dave")).seq();
+            ChatFixture.eventually(() -> assertThat(dave.events().texts()).containsExactly("welcome dave"));
+            assertThat(stored(conversation, welcome).getChainId()).isNotEqualTo(stored(conversation, secret).getChainId());
+
+            // The operator lets dave see the whole conversation: the earlier message comes, and does not open.
+            chats.alterDatabase("UPDATE members SET joined_seq = 0 WHERE conversation_id = ? AND account_id = ?", conversation, id(dave));
+            assertThat(await(dave.client().history(Target.group(group), 0, 10))).extracting(ChatMessage::text)
+                    .containsExactly("welcome dave");
+            assertThat(dave.events().rejected).anySatisfy(reason -> assertThat(reason).contains("not sealed for account " + id(dave)));
+        }
+    }
+
+    @Test
+    void anotherDeviceOfAMemberOpensTheHistoryItWasEntitledTo() throws Exception {
+        try (User alice = chats.register("alice"); User bob = chats.register("bob")) {
+            String group = SignedMembershipTest.groupOf(alice, bob);
+            await(alice.client().send(Target.group(group), "one"));
+            await(bob.client().send(Target.group(group), "two"));
+            await(alice.client().send(Target.group(group), "three"));
+            try (User laptop = chats.login(bob.name(), "laptop")) {
+                assertThat(await(laptop.client().history(Target.group(group), 0, 10))).extracting(ChatMessage::text)
+                        .containsExactly("three", "two", "one");
+                assertThat(laptop.events().rejected).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void aMessageSealedToEachRecipientAsBeforeSenderChainsStillOpens() throws Exception {
+        try (User alice = chats.register("alice");
+             dev.fastchat.server.testing.WireClient old = chats.server().connect()) {
+            dev.fastchat.crypto.IdentityKeyPair oldKeys = dev.fastchat.crypto.IdentityKeyPair.generate(new java.security.SecureRandom());
+            old.hello();
+            String oldName = dev.fastchat.server.testing.WireClient.uniqueName("old");
+            long oldId = old.register(oldName, dev.fastchat.server.testing.WireClient.random(32), oldKeys).getSession().getAccountId();
+            String conversation = dev.fastchat.protocol.ConversationId.direct(oldId, id(alice)).value();
+            byte[] sealed = MessageSealer.seal(new MessageSealer.Sender(oldId, 1, oldKeys), conversation, "v2-1", java.time.Instant.now(),
+                    dev.fastchat.protocol.v1.Content.newBuilder().setText("sealed the old way").build(),
+                    java.util.List.of(new MessageSealer.Recipient(oldId, 1, oldKeys.publicIdentity().x25519()),
+                            new MessageSealer.Recipient(id(alice), 1, alice.client().identity().orElseThrow().publicIdentity().x25519())),
+                    new java.security.SecureRandom());
+            assertThat(old.call(dev.fastchat.protocol.v1.Envelope.newBuilder().setSend(dev.fastchat.protocol.v1.Send.newBuilder()
+                    .setConversationId(conversation).setClientMsgId("v2-1").setSealed(com.google.protobuf.ByteString.copyFrom(sealed))))
+                    .hasSendAck()).isTrue();
+            assertThat(MessageSealer.header(sealed).getVersion()).isEqualTo(MessageSealer.VERSION);
+            ChatFixture.eventually(() -> assertThat(alice.events().texts()).containsExactly("sealed the old way"));
+            assertThat(await(alice.client().history(Target.user(oldName), 0, 10))).extracting(ChatMessage::text)
+                    .containsExactly("sealed the old way");
+        }
+    }
+
+    @Test
+    void aChainRotatesAfterTheConfiguredCount() throws Exception {
+        try (User alice = chats.register("alice"); User bob = chats.register("bob")) {
+            String group = SignedMembershipTest.groupOf(alice, bob);
+            String conversation = conversation(alice, group);
+            try (ChatClient rotating = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", chats.server().port())
+                    .keyStoreDirectory(chats.keys(alice.name(), "first")).registrationKdf(dev.fastchat.crypto.KdfParams.INSECURE_FOR_TESTS)
+                    .chainRotation(3, java.time.Duration.ofDays(1)).build()) {
+                await(rotating.connect());
+                await(rotating.login(alice.name(), "pw".toCharArray()));
+                long before = chains(conversation, alice);
+                for (int i = 0; i < 7; i++) {
+                    await(rotating.send(Target.group(group), "r" + i));
+                }
+                assertThat(chains(conversation, alice) - before).isEqualTo(3); // 3 + 3 + 1
+                ChatFixture.eventually(() -> assertThat(bob.events().texts()).containsExactly("r0", "r1", "r2", "r3", "r4", "r5", "r6"));
+            }
+            assertThat(stored(conversation, 7).getChainId()).isNotEqualTo(stored(conversation, 1).getChainId());
+        }
+    }
+}
