@@ -39,6 +39,17 @@ class SenderKeysTest {
                 conversation, id(sender))[0]).longValue();
     }
 
+    /** The operator gives {@code to}, as its copy of every chain key it lacks in the conversation, {@code from}'s copy. */
+    private static void giveOthersKeys(String conversation, User from, User to) throws Exception {
+        chats.alterDatabase("""
+                INSERT INTO sender_chain_keys (conversation_id, sender_id, chain_id, account_id, sealed)
+                SELECT k.conversation_id, k.sender_id, k.chain_id, ?, k.sealed FROM sender_chain_keys k
+                WHERE k.conversation_id = ? AND k.account_id = ? AND NOT EXISTS (SELECT 1 FROM sender_chain_keys m
+                    WHERE m.conversation_id = k.conversation_id AND m.sender_id = k.sender_id AND m.chain_id = k.chain_id
+                    AND m.account_id = ?)
+                """, id(to), conversation, id(from), id(to));
+    }
+
     @Test
     void messagesAreSealedOnceInTheSendersChainWhichIsAnnouncedOnce() throws Exception {
         try (User alice = chats.register("alice"); User bob = chats.register("bob"); User carol = chats.register("carol")) {
@@ -79,9 +90,10 @@ class SenderKeysTest {
             assertThat(stored(conversation, after).getChainId()).isNotEqualTo(stored(conversation, before).getChainId());
             assertThat(chains(conversation, bob)).isEqualTo(2);
 
-            // The operator hands carol the conversation again (her removal undone in the database): her client, which
-            // still holds bob's old chain, fetches the new message and the new chain's announcement, and opens neither.
+            // The operator hands carol the conversation again (her removal undone in the database) and, as her copy of the
+            // new chain's key, alice's: carol's client, which still holds bob's old chain, opens neither the key nor the message.
             chats.alterDatabase("UPDATE members SET left_seq = NULL WHERE conversation_id = ? AND account_id = ?", conversation, id(carol));
+            giveOthersKeys(conversation, alice, carol);
             assertThat(await(carol.client().history(Target.group(group), 0, 10))).extracting(ChatMessage::text)
                     .containsExactly("while carol is in");
             assertThat(carol.events().rejected).anySatisfy(reason -> assertThat(reason).contains("not sealed for account " + id(carol)));
@@ -100,8 +112,10 @@ class SenderKeysTest {
             ChatFixture.eventually(() -> assertThat(dave.events().texts()).containsExactly("welcome dave"));
             assertThat(stored(conversation, welcome).getChainId()).isNotEqualTo(stored(conversation, secret).getChainId());
 
-            // The operator lets dave see the whole conversation: the earlier message comes, and does not open.
+            // The operator lets dave see the whole conversation, with bob's copies of the keys dave never got: the earlier
+            // message comes, and does not open.
             chats.alterDatabase("UPDATE members SET joined_seq = 0 WHERE conversation_id = ? AND account_id = ?", conversation, id(dave));
+            giveOthersKeys(conversation, bob, dave);
             assertThat(await(dave.client().history(Target.group(group), 0, 10))).extracting(ChatMessage::text)
                     .containsExactly("welcome dave");
             assertThat(dave.events().rejected).anySatisfy(reason -> assertThat(reason).contains("not sealed for account " + id(dave)));

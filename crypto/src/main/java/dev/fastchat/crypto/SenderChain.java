@@ -27,8 +27,8 @@ import org.bouncycastle.crypto.signers.Ed25519Signer;
 /**
  * Sender chains: group messages whose cost does not grow with the group (Signal's sender keys, Matrix's
  * Megolm). Each member has, per conversation, a chain of its own: a chain key ratcheted forward with
- * HMAC-SHA256 to one message key per message. The chain key is announced once to the members (a {@link SenderKey}
- * inside a version 2 message sealed to each of them, {@link MessageSealer}); after that a message is sealed once,
+ * HMAC-SHA256 to one message key per message. The chain key is announced once to each member (a {@link SenderKey}
+ * inside a version 2 message sealed to that member, {@link MessageSealer}); after that a message is sealed once,
  * under its index's message key, and signed with the sender's identity key so that members, who all hold the
  * chain, cannot forge each other's messages.
  *
@@ -36,8 +36,10 @@ import org.bouncycastle.crypto.signers.Ed25519Signer;
  *   <li>Message key i = HMAC-SHA256(chain key i, 0x01); chain key i+1 = HMAC-SHA256(chain key i, 0x02).</li>
  *   <li>AES-256-GCM key and nonce of message i: HKDF-SHA256(message key i, info "fastchat v3 sender message
  *       key", 44 bytes). Each message key is used once, so each nonce is too.</li>
- *   <li>The header (version 3, conversation, sender, client message id, chain id, index) is the associated
- *       data; the signature covers header and body as for version 2.</li>
+ *   <li>The header (version 3, conversation, sender, client message id, chain id, index, and a SHA-256
+ *       commitment to the message key) is the associated data; the signature covers header and body as for
+ *       version 2. Members receive the chain key each apart, so without the commitment a member could hand two
+ *       members two chains under which one ciphertext opens as two texts (AES-GCM does not commit to its key).</li>
  * </ul>
  *
  * <p>A {@link Sending} chain forgets each chain key as it moves past it. A {@link Receiving} chain keeps the
@@ -60,6 +62,7 @@ public final class SenderChain {
     private static final byte[] MESSAGE_KEY_SEED = {0x01};
     private static final byte[] CHAIN_KEY_SEED = {0x02};
     private static final byte[] MESSAGE_KEY_INFO = "fastchat v3 sender message key".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] COMMITMENT_CONTEXT = "fastchat v3 message key commitment".getBytes(StandardCharsets.US_ASCII);
     private static final int AES_KEY_BYTES = 32;
     private static final int NONCE_BYTES = 12;
 
@@ -152,6 +155,8 @@ public final class SenderChain {
             if (exhausted()) {
                 throw new IllegalStateException("the chain is used up: start a new one");
             }
+            byte[] padded = Padding.pad(content.toByteArray());
+            byte[] messageKey = messageKey(chainKey);
             byte[] header = MessageHeader.newBuilder()
                     .setVersion(VERSION)
                     .setConversationId(conversationId)
@@ -161,9 +166,8 @@ public final class SenderChain {
                     .setSentAtMs(sentAt.toEpochMilli())
                     .setChainId(ByteString.copyFrom(chainId))
                     .setChainIndex(index)
+                    .setKeyCommitment(ByteString.copyFrom(commitment(messageKey)))
                     .build().toByteArray();
-            byte[] padded = Padding.pad(content.toByteArray());
-            byte[] messageKey = messageKey(chainKey);
             advance();
             byte[] ciphertext = aes(Cipher.ENCRYPT_MODE, messageKey, header, padded);
             byte[] body = SealedBody.newBuilder().setCiphertext(ByteString.copyFrom(ciphertext)).build().toByteArray();
@@ -285,6 +289,11 @@ public final class SenderChain {
                 throw new OpenException(Reason.MALFORMED, "the body is malformed or too large");
             }
             byte[] messageKey = keyAt(at);
+            if (!MessageDigest.isEqual(commitment(messageKey), header.getKeyCommitment().toByteArray())) {
+                Arrays.fill(messageKey, (byte) 0);
+                throw new OpenException(Reason.TAMPERED, "the message key does not match the key commitment in the signed header:"
+                        + " the sender gave members different chains");
+            }
             byte[] padded = aes(Cipher.DECRYPT_MODE, messageKey, headerBytes, body.getCiphertext().toByteArray());
             try {
                 return new MessageSealer.Opened(header, Content.parseFrom(Padding.unpad(padded)));
@@ -333,6 +342,17 @@ public final class SenderChain {
         verifier.update(digest, 0, digest.length);
         if (!verifier.verifySignature(message.getSignature().toByteArray())) {
             throw new OpenException(Reason.BAD_SIGNATURE, "the signature does not match the sender's key");
+        }
+    }
+
+    /** SHA-256 of a context string and a message key: binds the signed header to one key. */
+    static byte[] commitment(byte[] messageKey) {
+        try {
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            sha256.update(COMMITMENT_CONTEXT);
+            return sha256.digest(messageKey);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK always has SHA-256", e);
         }
     }
 

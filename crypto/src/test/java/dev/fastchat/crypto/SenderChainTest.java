@@ -145,6 +145,18 @@ class SenderChainTest {
     }
 
     @Test
+    void aMessageWhoseKeyIsNotTheOneItsSignedHeaderCommitsToIsRefused() {
+        // bob hands alice one chain and carol another (each gets the chain key apart) and signs one message for both:
+        // without the commitment, a ciphertext that opens under both message keys would read as two texts.
+        SenderChain.Sending toAlice = SenderChain.Sending.create(RANDOM);
+        SenderChain.Sending toCarol = SenderChain.Sending.restore(toAlice.chainId(), 0, SenderChain.Sending.create(RANDOM).chainKey());
+        SenderChain.Receiving carol = new SenderChain.Receiving(GROUP, 2, toCarol.announcement());
+        byte[] forAlice = seal(toAlice, "meet at 10");
+        assertThatThrownBy(() -> open(carol, forAlice)).isInstanceOfSatisfying(OpenException.class,
+                e -> assertThat(e.reason()).isEqualTo(Reason.TAMPERED));
+    }
+
+    @Test
     void anIndexBeyondTheLimitIsRefusedBeforeAnyWork() {
         SenderChain.Sending sending = SenderChain.Sending.create(RANDOM);
         SenderChain.Receiving receiving = new SenderChain.Receiving(GROUP, 2, sending.announcement());

@@ -22,8 +22,8 @@ public interface MessageRepository {
     CompletableFuture<Appended> append(NewMessage message);
 
     /**
-     * Stores the announcement of a sender chain, atomically with the checks: the sender is a current member and
-     * the recipients are exactly the current members. The direct conversation of two accounts is created by it
+     * Stores the announcement of a sender chain (its key sealed to each recipient apart), atomically with the checks:
+     * the sender is a current member and the recipients are exactly the current members. The direct conversation of two accounts is created by it
      * if it has no message yet. A repeat of the same announcement is accepted again.
      *
      * @return fails with {@link ConversationRefusedException} when a rule is broken (MESSAGE_ID_REUSED for another
@@ -32,8 +32,8 @@ public interface MessageRepository {
     CompletableFuture<Void> announce(NewChain chain);
 
     /**
-     * The sealed announcement of {@code senderId}'s chain {@code chainId} in a conversation that {@code accountId}
-     * is or was a member of; empty if there is none.
+     * {@code accountId}'s copy of the announcement of {@code senderId}'s chain {@code chainId} (the chain key sealed to
+     * it), in a conversation it is or was a member of; empty if there is none.
      *
      * @throws ConversationRefusedException NOT_A_MEMBER if the user never belonged to the conversation
      */

@@ -26,9 +26,9 @@ import dev.fastchat.protocol.Names;
 import dev.fastchat.protocol.v1.AddMember;
 import dev.fastchat.protocol.v1.AnswerInvitation;
 import dev.fastchat.protocol.v1.AnnounceChain;
-import dev.fastchat.protocol.v1.ChainAnnouncement;
 import dev.fastchat.protocol.v1.Content;
 import dev.fastchat.protocol.v1.GetChain;
+import dev.fastchat.protocol.v1.SealedChainKey;
 import dev.fastchat.protocol.v1.CreateGroup;
 import dev.fastchat.protocol.v1.LeaveGroup;
 import dev.fastchat.protocol.v1.ListInvitations;
@@ -228,15 +228,22 @@ public final class Messenger {
         }
     }
 
-    /** Stores the announcement of a new own chain: its key, sealed to each of the members. */
+    /**
+     * Stores the announcement of a new own chain: its key sealed to each member apart (the only step that costs per
+     * member), so that each fetches, or is pushed, its own copy only.
+     */
     private void announce(MessageSealer.Sender me, SenderChains.Own chain, Addressed addressed, Instant now) {
         byte[] chainId = chain.chain.chainId();
-        byte[] sealed = MessageSealer.seal(me, addressed.conversationId(), "chain-" + java.util.HexFormat.of().formatHex(chainId), now,
-                Content.newBuilder().setSenderKey(chain.chain.announcement()).build(), addressed.recipients(), random);
+        Content key = Content.newBuilder().setSenderKey(chain.chain.announcement()).build();
+        String clientMsgId = "chain-" + java.util.HexFormat.of().formatHex(chainId);
+        AnnounceChain.Builder request = AnnounceChain.newBuilder().setConversationId(addressed.conversationId())
+                .setChainId(ByteString.copyFrom(chainId));
+        for (MessageSealer.Recipient recipient : addressed.recipients()) {
+            request.addKeys(SealedChainKey.newBuilder().setAccountId(recipient.accountId()).setSealed(ByteString.copyFrom(
+                    MessageSealer.seal(me, addressed.conversationId(), clientMsgId, now, key, List.of(recipient), random))));
+        }
         try {
-            whileReconnecting(() -> await(rpc.apply(Envelope.newBuilder().setAnnounceChain(AnnounceChain.newBuilder()
-                    .setConversationId(addressed.conversationId()).setChainId(ByteString.copyFrom(chainId))
-                    .setSealed(ByteString.copyFrom(sealed))))));
+            whileReconnecting(() -> await(rpc.apply(Envelope.newBuilder().setAnnounceChain(request))));
         } catch (RuntimeException e) {
             senderChains.drop(addressed.conversationId());
             throw e;
@@ -594,23 +601,28 @@ public final class Messenger {
     }
 
     /**
-     * The sender chain a message is sealed in: opened before, or opened now from its announcement on the server
-     * (sealed to this user, if this user was a member when it was announced, and signed by the sender).
+     * The sender chain a message is sealed in: opened before, or opened now from this user's copy of its announcement
+     * (pushed when it was announced, or fetched from the server; sealed to this user, if this user was a member when it
+     * was announced, and signed by the sender).
      */
     private SenderChain.Receiving receivingChain(String conversationId, long senderId, byte[] chainId, byte[] signingKey) {
         SenderChain.Receiving known = senderChains.received(conversationId, senderId, chainId);
         if (known != null) {
             return known;
         }
-        ChainAnnouncement announcement = await(rpc.apply(Envelope.newBuilder().setGetChain(GetChain.newBuilder()
-                .setConversationId(conversationId).setSenderId(senderId).setChainId(ByteString.copyFrom(chainId)))))
-                .getChainAnnouncement();
-        if (announcement.getSealed().isEmpty()) {
-            throw new OpenException(OpenException.Reason.UNKNOWN_CHAIN, "the server holds no announcement of the sender chain"
-                    + " this message is sealed in");
+        byte[] sealed = senderChains.pushed(conversationId, senderId, chainId);
+        if (sealed == null) {
+            // A new chain often comes with a failover (the sender's new session): ask again once reconnected rather
+            // than report a message that will open.
+            sealed = whileReconnecting(() -> await(rpc.apply(Envelope.newBuilder().setGetChain(GetChain.newBuilder()
+                    .setConversationId(conversationId).setSenderId(senderId).setChainId(ByteString.copyFrom(chainId))))))
+                    .getChainAnnouncement().getSealed().toByteArray();
         }
-        MessageSealer.Opened opened = MessageSealer.open(announcement.getSealed().toByteArray(), conversationId, senderId,
-                signingKey, myId, identity);
+        if (sealed.length == 0) {
+            throw new OpenException(OpenException.Reason.UNKNOWN_CHAIN, "the server holds no key of the sender chain this"
+                    + " message is sealed in for this user");
+        }
+        MessageSealer.Opened opened = MessageSealer.open(sealed, conversationId, senderId, signingKey, myId, identity);
         if (!opened.content().hasSenderKey()
                 || !java.security.MessageDigest.isEqual(opened.content().getSenderKey().getChainId().toByteArray(), chainId)) {
             throw new OpenException(OpenException.Reason.UNKNOWN_CHAIN, "the server served the announcement of another chain");
@@ -680,6 +692,11 @@ public final class Messenger {
                     listener.rejected(message.getConversationId(), message.getSeq(), e.getMessage());
                 }
             });
+            case CHAIN_ANNOUNCEMENT -> { // opened when a message of the chain needs it
+                var announced = push.getChainAnnouncement();
+                senderChains.pushed(announced.getConversationId(), announced.getSenderId(), announced.getChainId().toByteArray(),
+                        announced.getSealed().toByteArray());
+            }
             case PRESENCE_CHANGED -> events.execute(() -> {
                 var presence = push.getPresenceChanged().getPresence();
                 listener.presence(new UserPresence(presence.getAccountId(), presence.getUsername(), presence.getOnline()));

@@ -54,6 +54,13 @@ final class SenderChains {
             return size() > RECEIVED_LIMIT;
         }
     });
+    /** This user's copies of chain announcements pushed to it, not opened yet (most recent kept). */
+    private final Map<String, byte[]> pushed = Collections.synchronizedMap(new LinkedHashMap<>(256, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, byte[]> eldest) {
+            return size() > RECEIVED_LIMIT;
+        }
+    });
     private volatile int rotateAfter = 1_000;
     private volatile Duration maxAge = Duration.ofDays(7);
 
@@ -114,7 +121,19 @@ final class SenderChains {
 
     /** Keeps a chain opened from its announcement. */
     void keep(SenderChain.Receiving chain) {
-        received.put(key(chain.conversationId(), chain.senderId(), chain.chainId()), chain);
+        String key = key(chain.conversationId(), chain.senderId(), chain.chainId());
+        received.put(key, chain);
+        pushed.remove(key);
+    }
+
+    /** Keeps this user's copy of an announcement the server pushed, to open when a message of the chain comes. */
+    void pushed(String conversationId, long senderId, byte[] chainId, byte[] sealed) {
+        pushed.put(key(conversationId, senderId, chainId), sealed);
+    }
+
+    /** This user's pushed copy of a chain's announcement, if one came. */
+    byte[] pushed(String conversationId, long senderId, byte[] chainId) {
+        return pushed.get(key(conversationId, senderId, chainId));
     }
 
     private static String key(String conversationId, long senderId, byte[] chainId) {

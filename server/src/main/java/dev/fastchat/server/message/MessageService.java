@@ -24,6 +24,7 @@ import dev.fastchat.protocol.v1.ReadMarked;
 import dev.fastchat.protocol.v1.RecipientKey;
 import dev.fastchat.protocol.v1.RecipientList;
 import dev.fastchat.protocol.v1.SealedBody;
+import dev.fastchat.protocol.v1.SealedChainKey;
 import dev.fastchat.protocol.v1.SealedMessage;
 import dev.fastchat.protocol.v1.Send;
 import dev.fastchat.protocol.v1.SendAck;
@@ -137,8 +138,9 @@ public final class MessageService {
     }
 
     /**
-     * Stores the announcement of a new sender chain of the caller, sealed to exactly the conversation's current
-     * members; its messages are then accepted while the members stay those.
+     * Stores the announcement of a new sender chain of the caller: its key sealed to each of exactly the
+     * conversation's current members apart; its messages are then accepted while the members stay those. Each
+     * member's sessions (the caller's other sessions included) get their own copy pushed.
      */
     public CompletableFuture<Envelope.Builder> announceChain(Connection connection, AnnounceChain request) {
         LoggedIn user = connection.state().user();
@@ -146,17 +148,33 @@ public final class MessageService {
         if (request.getChainId().size() != CHAIN_ID_BYTES) {
             throw refused(ErrorCode.BAD_REQUEST, "a chain id is " + CHAIN_ID_BYTES + " bytes");
         }
-        Checked checked = checkSealed(request.getSealed(), user.accountId(), conversation, null);
-        if (checked.chainId() != null) {
-            throw refused(ErrorCode.BAD_REQUEST, "a chain is announced in a message sealed to each member, not in a chain");
+        if (request.getKeysCount() == 0) {
+            throw refused(ErrorCode.BAD_REQUEST, "a chain is announced to the members: none are listed");
+        }
+        Map<Long, byte[]> keys = new HashMap<>();
+        for (SealedChainKey key : request.getKeysList()) {
+            Checked checked = checkSealed(key.getSealed(), user.accountId(), conversation, null);
+            if (checked.chainId() != null || !checked.recipients().equals(Set.of(key.getAccountId()))) {
+                throw refused(ErrorCode.BAD_REQUEST, "each key of a chain is sealed, as a message of format "
+                        + ProtocolVersion.SEALED_MESSAGE + ", to the one member it is listed for");
+            }
+            if (keys.put(key.getAccountId(), key.getSealed().toByteArray()) != null) {
+                throw refused(ErrorCode.BAD_REQUEST, "account " + key.getAccountId() + " is listed twice");
+            }
         }
         takeSendToken(user.accountId());
-        return messages.announce(new NewChain(conversation, user.accountId(), request.getChainId().toByteArray(),
-                request.getSealed().toByteArray(), checked.recipients(), clock.instant()))
-                .thenApply(stored -> Envelope.newBuilder().setOk(Ok.getDefaultInstance()));
+        return messages.announce(new NewChain(conversation, user.accountId(), request.getChainId().toByteArray(), keys, clock.instant()))
+                .thenApply(stored -> {
+                    for (SealedChainKey key : request.getKeysList()) {
+                        sessions.push(List.of(key.getAccountId()), Envelope.newBuilder().setChainAnnouncement(ChainAnnouncement.newBuilder()
+                                .setConversationId(conversation.value()).setSenderId(user.accountId()).setChainId(request.getChainId())
+                                .setSealed(key.getSealed())).build(), connection);
+                    }
+                    return Envelope.newBuilder().setOk(Ok.getDefaultInstance());
+                });
     }
 
-    /** The announcement of a member's sender chain, for a member (or former member) of the conversation. */
+    /** The caller's copy of a member's sender chain announcement, for a member (or former member) of the conversation. */
     public CompletableFuture<Envelope.Builder> chain(Connection connection, GetChain request) {
         LoggedIn user = connection.state().user();
         ConversationId conversation = conversation(request.getConversationId());

@@ -175,17 +175,22 @@ public final class JdbcMessageRepository implements MessageRepository {
 
     private static void announce(Connection connection, NewChain chain) throws SQLException {
         String conversation = chain.conversation().value();
-        Optional<byte[]> earlier = Jdbc.query(connection,
-                "SELECT sealed FROM sender_chains WHERE conversation_id = ? AND sender_id = ? AND chain_id = ?", s -> {
-                    s.setString(1, conversation);
-                    s.setLong(2, chain.senderId());
-                    s.setBytes(3, chain.chainId());
-                }, row -> row.getBytes(1)).stream().findFirst();
+        long firstRecipient = chain.keys().keySet().stream().min(Long::compare).orElseThrow();
+        Optional<byte[]> earlier = Jdbc.query(connection, """
+                SELECT k.sealed FROM sender_chains c LEFT JOIN sender_chain_keys k ON k.conversation_id = c.conversation_id
+                    AND k.sender_id = c.sender_id AND k.chain_id = c.chain_id AND k.account_id = ?
+                WHERE c.conversation_id = ? AND c.sender_id = ? AND c.chain_id = ?
+                """, s -> {
+                    s.setLong(1, firstRecipient);
+                    s.setString(2, conversation);
+                    s.setLong(3, chain.senderId());
+                    s.setBytes(4, chain.chainId());
+                }, row -> java.util.Objects.requireNonNullElse(row.getBytes(1), new byte[0])).stream().findFirst();
         if (earlier.isPresent()) {
-            if (!Arrays.equals(earlier.get(), chain.sealed())) {
+            if (!Arrays.equals(earlier.get(), chain.keys().get(firstRecipient))) {
                 throw new ConversationRefusedException(Reason.MESSAGE_ID_REUSED, "this sender chain id was already announced");
             }
-            return;
+            return; // a repeat of the same announcement
         }
         if (Jdbc.query(connection, "SELECT 1 FROM conversations WHERE id = ?", s -> s.setString(1, conversation), row -> 1).isEmpty()) {
             createDirect(connection, chain.conversation(), chain.senderId(), chain.createdAt(), 0);
@@ -194,22 +199,33 @@ public final class JdbcMessageRepository implements MessageRepository {
         if (!members.contains(chain.senderId())) {
             throw new ConversationRefusedException(Reason.NOT_A_MEMBER, "not a member of this conversation");
         }
-        if (!new HashSet<>(members).equals(chain.recipients())) {
+        if (!new HashSet<>(members).equals(chain.keys().keySet())) {
             throw new ConversationRefusedException(Reason.MEMBERS_CHANGED,
-                    "the sender chain is sealed to " + chain.recipients().size() + " accounts but the conversation has "
+                    "the sender chain is sealed to " + chain.keys().size() + " accounts but the conversation has "
                             + members.size() + " members; fetch the members and seal again");
         }
         Jdbc.update(connection, """
-                INSERT INTO sender_chains (conversation_id, sender_id, chain_id, recipients, sealed, created_at)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO sender_chains (conversation_id, sender_id, chain_id, recipients, created_at) VALUES (?, ?, ?, ?, ?)
                 """, s -> {
                     s.setString(1, conversation);
                     s.setLong(2, chain.senderId());
                     s.setBytes(3, chain.chainId());
                     s.setString(4, recipientList(members));
-                    s.setBytes(5, chain.sealed());
-                    s.setLong(6, chain.createdAt().toEpochMilli());
+                    s.setLong(5, chain.createdAt().toEpochMilli());
                 });
+        try (var insert = connection.prepareStatement("""
+                INSERT INTO sender_chain_keys (conversation_id, sender_id, chain_id, account_id, sealed) VALUES (?, ?, ?, ?, ?)
+                """)) {
+            for (Map.Entry<Long, byte[]> key : chain.keys().entrySet()) {
+                insert.setString(1, conversation);
+                insert.setLong(2, chain.senderId());
+                insert.setBytes(3, chain.chainId());
+                insert.setLong(4, key.getKey());
+                insert.setBytes(5, key.getValue());
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
     }
 
     /** Account ids in ascending order, separated by commas: how a chain's recipients are kept. */
@@ -220,11 +236,13 @@ public final class JdbcMessageRepository implements MessageRepository {
     @Override
     public Optional<byte[]> announcement(String conversationId, long senderId, byte[] chainId, long accountId) {
         membership(conversationId, accountId).orElseThrow(() -> notAMember(conversationId));
-        return jdbc.queryOne("read a sender chain",
-                "SELECT sealed FROM sender_chains WHERE conversation_id = ? AND sender_id = ? AND chain_id = ?", s -> {
+        return jdbc.queryOne("read a sender chain's key", """
+                SELECT sealed FROM sender_chain_keys WHERE conversation_id = ? AND sender_id = ? AND chain_id = ? AND account_id = ?
+                """, s -> {
                     s.setString(1, conversationId);
                     s.setLong(2, senderId);
                     s.setBytes(3, chainId);
+                    s.setLong(4, accountId);
                 }, row -> row.getBytes(1));
     }
 
