@@ -158,8 +158,12 @@ class ClusterFailoverIT {
             List<Envelope> wirePushes = new CopyOnWriteArrayList<>();
             java.util.concurrent.atomic.AtomicBoolean woke = new java.util.concurrent.atomic.AtomicBoolean();
             Thread wireReader = Thread.ofVirtual().start(() -> {
-                while (!Thread.currentThread().isInterrupted()) {
-                    wire.readWithin(200).filter(push -> woke.get()).ifPresent(wirePushes::add);
+                try {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        wire.readWithin(200).filter(push -> woke.get()).ifPresent(wirePushes::add);
+                    }
+                } catch (java.io.UncheckedIOException closed) {
+                    // the test is over: the raw session was closed
                 }
             });
 

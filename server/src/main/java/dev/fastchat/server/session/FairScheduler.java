@@ -13,7 +13,8 @@ import java.util.function.Supplier;
  * Runs the requests of all connections, at most {@code slots} at once and a few per connection, taking them
  * from the connections in turn: one connection that queues dozens of expensive requests (a history page,
  * again and again) waits for its next turn behind every other connection's one, instead of standing in front
- * of everyone's log-in. Within a connection, requests start in the order they came. A connection that does
+ * of everyone's log-in; and a connection with a single request and nothing running goes before all those with a
+ * backlog, so hundreds of busy connections do not stand in front of one user's log-in either. Within a connection, requests start in the order they came. A connection that does
  * not read its replies (paused by the transport) gets no turns until it reads again, so that the server
  * does no work whose answer could only wait.
  */
@@ -79,11 +80,19 @@ public final class FairScheduler {
         dropped.forEach(task -> ((Task) task).rejected());
     }
 
-    /** Puts {@code state} at the back of the turns if it has a request that may start (lock held). */
+    /**
+     * Puts {@code state} in the turns if it has a request that may start (lock held): at the front if that is its only
+     * request and none of it runs (a user's log-in, a send: a "new flow", as fq_codel, RFC 8290, serves new flows
+     * before the backlogged ones), else at the back. A connection with a backlog of requests never goes first.
+     */
     private void queueIfEligible(ConnectionState state) {
         if (!state.inTurns && !state.waiting.isEmpty() && state.running < PER_CONNECTION && !state.paused()) {
             state.inTurns = true;
-            turns.addLast(state);
+            if (state.running == 0 && state.waiting.size() == 1) {
+                turns.addFirst(state);
+            } else {
+                turns.addLast(state);
+            }
         }
     }
 
