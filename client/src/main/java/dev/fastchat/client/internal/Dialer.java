@@ -27,7 +27,7 @@ import java.util.function.Consumer;
  */
 public final class Dialer {
     /** A connection whose server stays silent this long (a ping unanswered) is closed and its node tried last. */
-    public static final Duration STALL = Duration.ofSeconds(5);
+    public static final Duration STALL = Duration.ofSeconds(4);
     /** How long a server may take to answer {@code Hello}: it answers at once, other protocols never do. */
     private static final Duration HANDSHAKE = Duration.ofSeconds(5);
 
