@@ -110,14 +110,18 @@ public final class MessageSealer {
                     .setSealedContentKey(ByteString.copyFrom(sealedKey.ciphertext())));
         }
         java.util.Arrays.fill(contentKey, (byte) 0);
-        byte[] recipientBytes = list.build().toByteArray();
+        return signed(sender.keys(), header, list.build().toByteArray(), body);
+    }
+
+    /** The serialized {@link SealedMessage} of these parts, signed by {@code keys} over {@link #signedDigest}. */
+    static byte[] signed(IdentityKeyPair keys, byte[] header, byte[] recipients, byte[] body) {
         Ed25519Signer signer = new Ed25519Signer();
-        signer.init(true, sender.keys().signingKey());
-        byte[] digest = signedDigest(header, recipientBytes, body);
+        signer.init(true, keys.signingKey());
+        byte[] digest = signedDigest(header, recipients, body);
         signer.update(digest, 0, digest.length);
         return SealedMessage.newBuilder()
                 .setHeader(ByteString.copyFrom(header))
-                .setRecipients(ByteString.copyFrom(recipientBytes))
+                .setRecipients(ByteString.copyFrom(recipients))
                 .setBody(ByteString.copyFrom(body))
                 .setSignature(ByteString.copyFrom(signer.generateSignature()))
                 .build().toByteArray();
@@ -207,7 +211,8 @@ public final class MessageSealer {
         }
     }
 
-    private static void verify(SealedMessage message, byte[] headerBytes, byte[] senderSigningKey) {
+    /** Checks the signature of {@code message} (whose header is {@code headerBytes}) against the sender's key. */
+    static void verify(SealedMessage message, byte[] headerBytes, byte[] senderSigningKey) {
         if (senderSigningKey.length != 32 || message.getSignature().size() != 64) {
             throw new OpenException(Reason.BAD_SIGNATURE, "missing or malformed signature");
         }
@@ -222,9 +227,14 @@ public final class MessageSealer {
 
     /** SHA-256 of a context string and the content key: binds the header, and so the signature, to one key. */
     static byte[] commitment(byte[] contentKey) {
+        return commitment(COMMITMENT_CONTEXT, contentKey);
+    }
+
+    /** SHA-256 of {@code context} and {@code key}. */
+    static byte[] commitment(byte[] context, byte[] key) {
         MessageDigest sha256 = sha256();
-        sha256.update(COMMITMENT_CONTEXT);
-        return sha256.digest(contentKey);
+        sha256.update(context);
+        return sha256.digest(key);
     }
 
     /** The signed bytes: a context string and the SHA-256 of each part, so no part can be moved into another. */

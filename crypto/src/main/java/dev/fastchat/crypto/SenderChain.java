@@ -21,8 +21,6 @@ import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
-import org.bouncycastle.crypto.signers.Ed25519Signer;
 
 /**
  * Sender chains: group messages whose cost does not grow with the group (Signal's sender keys, Matrix's
@@ -171,15 +169,7 @@ public final class SenderChain {
             advance();
             byte[] ciphertext = aes(Cipher.ENCRYPT_MODE, messageKey, header, padded);
             byte[] body = SealedBody.newBuilder().setCiphertext(ByteString.copyFrom(ciphertext)).build().toByteArray();
-            Ed25519Signer signer = new Ed25519Signer();
-            signer.init(true, sender.keys().signingKey());
-            byte[] digest = MessageSealer.signedDigest(header, new byte[0], body);
-            signer.update(digest, 0, digest.length);
-            return SealedMessage.newBuilder()
-                    .setHeader(ByteString.copyFrom(header))
-                    .setBody(ByteString.copyFrom(body))
-                    .setSignature(ByteString.copyFrom(signer.generateSignature()))
-                    .build().toByteArray();
+            return MessageSealer.signed(sender.keys(), header, new byte[0], body);
         }
 
         private void advance() {
@@ -332,28 +322,17 @@ public final class SenderChain {
         }
     }
 
+    /** The signature check of version 2, on a message that must list no recipients. */
     private static void verify(SealedMessage message, byte[] headerBytes, byte[] senderSigningKey) {
-        if (senderSigningKey.length != 32 || message.getSignature().size() != 64 || !message.getRecipients().isEmpty()) {
+        if (!message.getRecipients().isEmpty()) {
             throw new OpenException(Reason.BAD_SIGNATURE, "missing or malformed signature");
         }
-        Ed25519Signer verifier = new Ed25519Signer();
-        verifier.init(false, new Ed25519PublicKeyParameters(senderSigningKey));
-        byte[] digest = MessageSealer.signedDigest(headerBytes, new byte[0], message.getBody().toByteArray());
-        verifier.update(digest, 0, digest.length);
-        if (!verifier.verifySignature(message.getSignature().toByteArray())) {
-            throw new OpenException(Reason.BAD_SIGNATURE, "the signature does not match the sender's key");
-        }
+        MessageSealer.verify(message, headerBytes, senderSigningKey);
     }
 
     /** SHA-256 of a context string and a message key: binds the signed header to one key. */
     static byte[] commitment(byte[] messageKey) {
-        try {
-            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-            sha256.update(COMMITMENT_CONTEXT);
-            return sha256.digest(messageKey);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK always has SHA-256", e);
-        }
+        return MessageSealer.commitment(COMMITMENT_CONTEXT, messageKey);
     }
 
     /** AES-256-GCM under the key and nonce HKDF derives from {@code messageKey}, {@code aad} the header. */

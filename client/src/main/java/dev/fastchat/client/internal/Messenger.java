@@ -590,10 +590,11 @@ public final class Messenger {
      */
     private MessageSealer.Opened openSealed(Message message, byte[] signingKey) {
         byte[] sealed = message.getSealed().toByteArray();
-        if (MessageSealer.header(sealed).getVersion() != SenderChain.VERSION) {
+        dev.fastchat.protocol.v1.MessageHeader header = MessageSealer.header(sealed);
+        if (header.getVersion() != SenderChain.VERSION) {
             return MessageSealer.open(sealed, message.getConversationId(), message.getSenderId(), signingKey, myId, identity);
         }
-        byte[] chainId = MessageSealer.header(sealed).getChainId().toByteArray();
+        byte[] chainId = header.getChainId().toByteArray();
         SenderChain.Receiving chain = receivingChain(message.getConversationId(), message.getSenderId(), chainId, signingKey);
         synchronized (chain) {
             return chain.open(sealed, message.getConversationId(), message.getSenderId(), signingKey);
