@@ -131,10 +131,8 @@ class AbusiveClientsIT {
                     // The attack is open once every half-frame connection was opened and every non-reader asked once: how
                     // long that takes depends on the machine, so the rounds are counted from then, not from the start.
                     long submitted = System.nanoTime();
-                    while ((halfFramesSent.get() < HALF_SENDERS || historyRequests.get() < NON_READERS)
-                            && System.nanoTime() - submitted < TimeUnit.SECONDS.toNanos(60)) {
-                        Thread.sleep(50);
-                    }
+                    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).pollInterval(java.time.Duration.ofMillis(50))
+                            .until(() -> halfFramesSent.get() >= HALF_SENDERS && historyRequests.get() >= NON_READERS);
                     System.out.printf("attack open %.1f s after it started%n", (System.nanoTime() - submitted) / 1e9);
                     // The first round 12 s in: the attack has opened its 2,500 connections and filled every buffer it
                     // can, the server compiled its paths, and the half-frames closed at the log-in deadline (10 s)

@@ -27,10 +27,8 @@ class DatabaseOutageIT {
 
     @Test
     void postgresStoppedGivesUnavailableAndTheServerRecoversWhenItReturns() throws Exception {
-        URI target = URI.create(postgres.baseUrl().substring("jdbc:".length()));
-        try (TcpProxy proxy = new TcpProxy(target.getHost(), target.getPort() < 0 ? 5432 : target.getPort())) {
-            String url = PostgresExtension.withSchema("jdbc:postgresql://127.0.0.1:" + proxy.port() + target.getRawPath()
-                    + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery()), postgres.schema());
+        try (TcpProxy proxy = proxyToPostgres()) {
+            String url = throughProxy(proxy);
             try (TestServer server = TestServer.start(dir, Map.of("db", url, "admin-listen", "127.0.0.1:0"));
                  ChatClient alice = client(server, "a");
                  ChatClient bob = client(server, "b")) {
@@ -65,10 +63,8 @@ class DatabaseOutageIT {
      */
     @Test
     void acksResumeWithinTwoSecondsOfTheDatabaseComingBack() throws Exception {
-        URI target = URI.create(postgres.baseUrl().substring("jdbc:".length()));
-        try (TcpProxy proxy = new TcpProxy(target.getHost(), target.getPort() < 0 ? 5432 : target.getPort())) {
-            String url = PostgresExtension.withSchema("jdbc:postgresql://127.0.0.1:" + proxy.port() + target.getRawPath()
-                    + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery()), postgres.schema());
+        try (TcpProxy proxy = proxyToPostgres()) {
+            String url = throughProxy(proxy);
             try (TestServer server = TestServer.start(dir, Map.of("db", url));
                  ChatClient alice = client(server, "pa");
                  ChatClient bob = client(server, "pb")) {
@@ -107,6 +103,23 @@ class DatabaseOutageIT {
                 assertThat(ackedAfter).isBetween(0L, java.util.concurrent.TimeUnit.SECONDS.toNanos(2));
             }
         }
+    }
+
+    /** A proxy in front of the test's PostgreSQL, to cut and restore. */
+    private static TcpProxy proxyToPostgres() throws java.io.IOException {
+        URI target = postgresUri();
+        return new TcpProxy(target.getHost(), target.getPort() < 0 ? 5432 : target.getPort());
+    }
+
+    /** The JDBC URL of the test's schema reached through {@code proxy}. */
+    private static String throughProxy(TcpProxy proxy) {
+        URI target = postgresUri();
+        return PostgresExtension.withSchema("jdbc:postgresql://127.0.0.1:" + proxy.port() + target.getRawPath()
+                + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery()), postgres.schema());
+    }
+
+    private static URI postgresUri() {
+        return URI.create(postgres.baseUrl().substring("jdbc:".length()));
     }
 
     static ChatClient client(TestServer server, String keys) {
