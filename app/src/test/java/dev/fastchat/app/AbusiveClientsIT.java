@@ -46,7 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
  * half-sent frames (the largest they may send before log-in, and the largest there is) and 500 logged-in
  * clients that ask for history again and again and never read. Meanwhile, from 12 s after the attack opened
  * its connections and for 30 s, a user at another address logs in and gets a direct message acknowledged
- * within 2 s, every second; the server logs no stack trace.
+ * within 2 s, every second; the server logs no stack trace, and the host's TCP memory stays under the kernel's
+ * pressure mark.
  *
  * <p>The per-address caps are lifted for the run, as if the attack came from as many addresses as it
  * needed: what is tested is that the other bounds (frame limits, log-in deadline, paused and closed slow
@@ -64,6 +65,8 @@ class AbusiveClientsIT {
      */
     private static final long FIRST_ROUND_SECONDS = 12;
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** /proc/net/sockstat and net.ipv4.tcp_mem count in pages. */
+    private static final long PAGE_BYTES = 4096;
     /** The attack's open connections, closed when it ends (a write the server stopped reading would wait). */
     private static final java.util.Set<AutoCloseable> OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -83,7 +86,9 @@ class AbusiveClientsIT {
                 "--listen", "127.0.0.1:0", "--data", dir.resolve("data").toString(), "--admin-listen", "127.0.0.1:" + adminPort,
                 "--insecure-plaintext", // the attack speaks raw frames
                 "--set", "min-kdf-memory-kib=8", "--set", "min-kdf-iterations=1",
-                "--set", "max-connections-per-address=10000", "--set", "registrations-per-address-per-hour=100000")) {
+                "--set", "max-connections-per-address=10000", "--set", "registrations-per-address-per-hour=100000",
+                // -Dfastchat.it.socketSendBuffer=0 runs the server with the kernel's autotuned send buffers, as before they were fixed
+                "--set", "socket-send-buffer-bytes=" + System.getProperty("fastchat.it.socketSendBuffer", "131072"))) {
             HostAndPort address = new HostAndPort("127.0.0.1", server.port);
 
             // The legitimate pair, at 127.0.0.2.
@@ -107,7 +112,7 @@ class AbusiveClientsIT {
             AtomicLong halfFramesSent = new AtomicLong();
             AtomicLong historyRequests = new AtomicLong();
             AtomicLong closedByServer = new AtomicLong();
-            List<long[]> samples = Collections.synchronizedList(new ArrayList<>()); // heap, direct, queued, rss
+            List<long[]> samples = Collections.synchronizedList(new ArrayList<>()); // heap, direct, queued, rss, host TCP
             List<Long> loginMillis = Collections.synchronizedList(new ArrayList<>());
             List<Long> sendMillis = Collections.synchronizedList(new ArrayList<>());
             List<String> slow = Collections.synchronizedList(new ArrayList<>());
@@ -166,10 +171,16 @@ class AbusiveClientsIT {
             long maxDirect = samples.stream().mapToLong(s -> s[1]).max().orElse(0);
             long maxQueued = samples.stream().mapToLong(s -> s[2]).max().orElse(0);
             long maxRss = samples.stream().mapToLong(s -> s[3]).max().orElse(0);
+            long maxTcp = samples.stream().mapToLong(s -> s[4]).max().orElse(0);
+            // Above its second figure the kernel is under TCP memory pressure: it shrinks every socket's buffers and
+            // drops segments, which wait for retransmission (a log-in then takes seconds). The server's fixed send
+            // buffers keep the non-readers from taking it there.
+            long pressure = Long.parseLong(Files.readAllLines(Path.of("/proc/sys/net/ipv4/tcp_mem")).getFirst().trim().split("\\s+")[1]) * PAGE_BYTES;
             System.out.printf("attack: %d half-frame connections opened, %d history requests, %d connections closed by the server%n",
                     halfFramesSent.get(), historyRequests.get(), closedByServer.get());
             System.out.printf("server: heap max %d MiB, Netty direct max %d MiB, queued replies max %d MiB, RSS max %d MiB%n",
                     maxHeap >> 20, maxDirect >> 20, maxQueued >> 20, maxRss >> 20);
+            System.out.printf("host: TCP memory max %d MiB (pressure from %d MiB)%n", maxTcp >> 20, pressure >> 20);
             System.out.printf("legitimate user, %d rounds: log-in p50 %d ms max %d ms; send to ack p50 %d ms max %d ms%n",
                     loginMillis.size(), percentile(loginMillis, 50), percentile(loginMillis, 100),
                     percentile(sendMillis, 50), percentile(sendMillis, 100));
@@ -184,6 +195,7 @@ class AbusiveClientsIT {
             assertThat(halfFramesSent.get()).isGreaterThanOrEqualTo(HALF_SENDERS);
             assertThat(closedByServer.get()).as("attackers the server closed").isGreaterThan(HALF_SENDERS / 2);
             assertThat(maxQueued).isLessThan(128L << 20);
+            assertThat(maxTcp).as("the host's TCP memory").isLessThan(pressure);
             assertThat(server.process.isAlive()).isTrue();
             assertThat(server.log).as("stack traces or errors in the server's log")
                     .noneMatch(line -> line.startsWith("\tat ") || line.contains(" ERROR ") || line.contains("OutOfMemoryError"));
@@ -330,7 +342,22 @@ class AbusiveClientsIT {
                 rss = Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
             }
         }
-        return new long[] {heap, direct, queued, rss};
+        return new long[] {heap, direct, queued, rss, tcpMemoryBytes()};
+    }
+
+    /** The kernel's memory in TCP sockets, all of the host's (the attack's own included, as on one host they share it). */
+    private static long tcpMemoryBytes() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/net/sockstat"))) {
+            if (line.startsWith("TCP:")) {
+                String[] fields = line.trim().split("\\s+");
+                for (int i = 1; i + 1 < fields.length; i++) {
+                    if (fields[i].equals("mem")) {
+                        return Long.parseLong(fields[i + 1]) * PAGE_BYTES;
+                    }
+                }
+            }
+        }
+        return 0;
     }
 
     /** The nearest-rank percentile (100: the maximum). */

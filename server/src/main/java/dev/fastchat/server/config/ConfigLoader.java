@@ -44,6 +44,7 @@ public final class ConfigLoader {
             new Setting("exempt-addresses", "", "IP addresses the per-address limits (connections, registrations) do not apply to"),
             new Setting("write-buffer-low-bytes", "16384", "unread replies below which a paused client is read again"),
             new Setting("write-buffer-high-bytes", "65536", "unread replies above which a client is paused (its requests not read)"),
+            new Setting("socket-send-buffer-bytes", "131072", "kernel send buffer of a client connection (0: the kernel's autotuning, up to net.ipv4.tcp_wmem's maximum)"),
             new Setting("slow-reader-timeout", "30s", "close a client paused this long because it does not read"),
             new Setting("max-queued-bytes", "", "unread replies of all clients above which clients behind on reading are closed (default: half the JVM's direct memory)"),
             new Setting("trusted-proxies", "", "IP addresses of load balancers that send a PROXY protocol header (v1 or v2) first"),
@@ -183,6 +184,7 @@ public final class ConfigLoader {
                 exempt,
                 writeBufferLow,
                 writeBufferHigh,
+                reader.intIn("socket-send-buffer-bytes", 0, 1 << 30),
                 reader.durationIn("slow-reader-timeout", Duration.ofSeconds(1), Duration.ofHours(1)),
                 reader.raw("max-queued-bytes").isEmpty() ? Math.max(16L << 20, maxDirectMemory() / 2)
                         : bytesAtLeast(reader, "max-queued-bytes", 1 << 20));

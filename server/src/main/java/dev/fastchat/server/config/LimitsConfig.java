@@ -17,13 +17,17 @@ import java.util.Set;
  * @param exemptAddresses addresses the per-address limits (connections, registrations) do not apply to
  * @param writeBufferLowBytes replies queued for a client below which a paused client is read again
  * @param writeBufferHighBytes replies queued for a client above which it is paused (its requests not read)
+ * @param socketSendBufferBytes the kernel's send buffer of a client connection, 0 to leave it to the kernel's
+ *     autotuning: fixed, so that clients that do not read hold at most this much of the kernel's socket memory
+ *     each (autotuned, up to {@code net.ipv4.tcp_wmem}'s maximum, 4 MiB: 500 of them put every connection of the
+ *     host under TCP memory pressure, where its segments are dropped and wait for retransmission)
  * @param slowReaderTimeout a client paused this long without reading is closed
  * @param maxQueuedBytes replies queued for all clients together above which paused clients are closed
  */
 public record LimitsConfig(int maxFrameBytes, int maxLoginFrameBytes, Duration idleTimeout, Duration loginTimeout,
                            int maxInflightRequests, Set<String> trustedProxies, int maxConnections,
                            int maxConnectionsPerAddress, Set<String> exemptAddresses, int writeBufferLowBytes,
-                           int writeBufferHighBytes, Duration slowReaderTimeout, long maxQueuedBytes) {
+                           int writeBufferHighBytes, int socketSendBufferBytes, Duration slowReaderTimeout, long maxQueuedBytes) {
 
     /** Whether the per-address limits apply to {@code address}. */
     public boolean limitsAddress(String address) {

@@ -73,7 +73,11 @@ public final class TcpTransport implements AutoCloseable {
             DefaultChannelGroup channels = new DefaultChannelGroup("fastchat-clients", GlobalEventExecutor.INSTANCE);
             HostAndPort listen = config.listen();
             FastChatServerInitializer initializer = new FastChatServerInitializer(tls, config.limits(), dispatcher, channels);
-            Channel server = new ServerBootstrap()
+            ServerBootstrap bootstrap = new ServerBootstrap();
+            if (config.limits().socketSendBufferBytes() > 0) {
+                bootstrap.childOption(ChannelOption.SO_SNDBUF, config.limits().socketSendBufferBytes());
+            }
+            Channel server = bootstrap
                     .group(boss, workers)
                     .channel(channelType)
                     .option(ChannelOption.SO_BACKLOG, 4096) // the kernel caps it (net.core.somaxconn): room for bursts of connections
