@@ -112,8 +112,4 @@ class SenderKeysPropertyTest {
     private static List<Integer> pick(int users, java.util.function.IntPredicate which) {
         return java.util.stream.IntStream.range(0, users).filter(which).boxed().toList();
     }
-
-    private static Target net(String group) {
-        return Target.group(group);
-    }
 }

@@ -8,6 +8,16 @@ import dev.fastchat.crypto.MessageSealer;
 import dev.fastchat.crypto.SenderChain;
 import dev.fastchat.protocol.v1.MessageHeader;
 import dev.fastchat.protocol.v1.SealedMessage;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -148,7 +158,7 @@ class SenderKeysTest {
             String conversation = dev.fastchat.protocol.ConversationId.direct(oldId, id(alice)).value();
             byte[] sealed = MessageSealer.seal(new MessageSealer.Sender(oldId, 1, oldKeys), conversation, "v2-1", java.time.Instant.now(),
                     dev.fastchat.protocol.v1.Content.newBuilder().setText("sealed the old way").build(),
-                    java.util.List.of(new MessageSealer.Recipient(oldId, 1, oldKeys.publicIdentity().x25519()),
+                    List.of(new MessageSealer.Recipient(oldId, 1, oldKeys.publicIdentity().x25519()),
                             new MessageSealer.Recipient(id(alice), 1, alice.client().identity().orElseThrow().publicIdentity().x25519())),
                     new java.security.SecureRandom());
             assertThat(old.call(dev.fastchat.protocol.v1.Envelope.newBuilder().setSend(dev.fastchat.protocol.v1.Send.newBuilder()
@@ -179,6 +189,78 @@ class SenderKeysTest {
                 ChatFixture.eventually(() -> assertThat(bob.events().texts()).containsExactly("r0", "r1", "r2", "r3", "r4", "r5", "r6"));
             }
             assertThat(stored(conversation, 7).getChainId()).isNotEqualTo(stored(conversation, 1).getChainId());
+        }
+    }
+
+    /**
+     * bob and carol send while alice removes dave and adds erin and frank, and gus, a member, is away the whole time
+     * (three new chains for every sender meanwhile). Every message is acknowledged (a send the server refuses as
+     * sealed for the members before a change goes again in a new chain), and each user opens exactly those stored
+     * while it was a member, even when the operator then shows every user the whole conversation.
+     */
+    @Test
+    void messagesSentWhileMembersChangeOpenForExactlyTheMembersOfTheirMoment() throws Exception {
+        User alice = chats.register("alice");
+        User bob = chats.register("bob");
+        User carol = chats.register("carol");
+        User dave = chats.register("dave");
+        User erin = chats.register("erin");
+        User frank = chats.register("frank");
+        User gus = chats.register("gus");
+        User gusBack = null;
+        try {
+            String group = SignedMembershipTest.groupOf(alice, bob, carol, dave, gus);
+            String conversation = conversation(alice, group);
+            await(bob.client().send(Target.group(group), "first")); // everyone's chains announced before the changes
+            String gusName = gus.name();
+            gus.close();
+            List<Long> sent = Collections.synchronizedList(new ArrayList<>());
+            try (var senders = Executors.newFixedThreadPool(2)) {
+                List<Future<?>> sending = new ArrayList<>();
+                for (User sender : new User[] {bob, carol}) {
+                    sending.add(senders.submit(() -> {
+                        for (int i = 0; i < 30; i++) {
+                            sent.add(await(sender.client().send(Target.group(group), sender.name() + " " + i)).seq());
+                        }
+                        return null;
+                    }));
+                }
+                await(alice.client().removeMember(group, dave.name()));
+                await(alice.client().addMember(group, erin.name()));
+                await(erin.client().invitations().accept(group));
+                await(alice.client().addMember(group, frank.name()));
+                await(frank.client().invitations().accept(group));
+                for (Future<?> sender : sending) {
+                    sender.get(60, TimeUnit.SECONDS);
+                }
+            }
+            assertThat(sent).hasSize(60);
+            gusBack = chats.login(gusName, "first");
+
+            List<User> everyone = List.of(alice, bob, carol, dave, erin, frank, gusBack);
+            Map<User, long[]> range = new HashMap<>(); // seqs a user may see: (joined, left]
+            for (User user : everyone) {
+                Object[] row = chats.readDatabase("SELECT joined_seq, left_seq FROM members WHERE conversation_id = ? AND account_id = ?",
+                        conversation, id(user));
+                range.put(user, new long[] {((Number) row[0]).longValue(), row[1] == null ? Long.MAX_VALUE : ((Number) row[1]).longValue()});
+            }
+            assertThat(range.get(dave)[1]).as("dave left while bob and carol were sending").isLessThan(Collections.max(sent));
+            assertThat(range.get(frank)[0]).as("frank joined while bob and carol were sending").isGreaterThan(Collections.min(sent));
+            chats.alterDatabase("UPDATE members SET joined_seq = 0, left_seq = NULL WHERE conversation_id = ?", conversation);
+            for (User user : everyone) {
+                long[] mine = range.get(user);
+                Set<Long> expected = new TreeSet<>(sent.stream().filter(seq -> seq > mine[0] && seq <= mine[1]).toList());
+                Set<Long> opened = new TreeSet<>(await(user.client().history(Target.group(group), 0, 100)).stream()
+                        .map(ChatMessage::seq).filter(sent::contains).toList());
+                assertThat(opened).as("%s, who may see (%d, %d]", user.name(), mine[0], mine[1]).isEqualTo(expected);
+            }
+            assertThat(gusBack.events().rejected).as("gus, back after three changes").isEmpty();
+        } finally {
+            for (User user : new User[] {alice, bob, carol, dave, erin, frank, gusBack}) {
+                if (user != null) {
+                    user.close();
+                }
+            }
         }
     }
 }

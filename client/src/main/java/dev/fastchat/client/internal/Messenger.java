@@ -74,7 +74,11 @@ import java.util.function.Function;
 public final class Messenger {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Messenger.class);
     private static final int SEEN_LIMIT = 100_000;
-    private static final int MAX_SEND_ATTEMPTS = 4;
+    /**
+     * How long a send (or a membership change) is tried again while the group's members keep changing under it: each
+     * try fetches the members anew, so only a group changed again and again for this long fails it.
+     */
+    private static final java.time.Duration MEMBERS_CHANGING_LIMIT = java.time.Duration.ofSeconds(10);
 
     private final Function<Envelope.Builder, CompletableFuture<Envelope>> rpc;
     private final long myId;
@@ -186,19 +190,24 @@ public final class Messenger {
      */
     public SentMessage send(Target target, Content content, List<String> fileIds) {
         String clientMsgId = UUID.randomUUID().toString();
-        for (int attempt = 1; ; attempt++) {
+        for (long started = System.nanoTime(); ; ) {
             Addressed addressed = address(target);
             try {
                 byte[] sealed = sealInChain(addressed, clientMsgId, content);
                 return whileReconnecting(() -> sendSealed(addressed.conversationId(), clientMsgId, sealed, fileIds));
             } catch (ChatException e) {
-                if (e.code() != ErrorCode.MEMBERS_CHANGED || attempt == MAX_SEND_ATTEMPTS) {
+                if (!membersChangedMeanwhile(e, started)) {
                     throw e;
                 }
                 forgetGroup(target.name());
                 senderChains.drop(addressed.conversationId());
             }
         }
+    }
+
+    /** Whether to try again after {@code e}: the members changed meanwhile, and the limit is not reached. */
+    private static boolean membersChangedMeanwhile(ChatException e, long started) {
+        return e.code() == ErrorCode.MEMBERS_CHANGED && System.nanoTime() - started < MEMBERS_CHANGING_LIMIT.toNanos();
     }
 
     /** After how many messages, and at what age, this session's sender chains are replaced by new ones. */
@@ -430,7 +439,7 @@ public final class Messenger {
      */
     public GroupInfo changeMembership(String groupName, MembershipAction action, String subject) {
         String group = canonical(groupName);
-        for (int attempt = 1; ; attempt++) {
+        for (long started = System.nanoTime(); ; ) {
             forgetGroup(group);
             members(group);
             MembershipChain.Roster roster = roster(group);
@@ -456,7 +465,7 @@ public final class Messenger {
             try {
                 return await(rpc.apply(request)).getGroupInfo();
             } catch (ChatException e) {
-                if (e.code() != ErrorCode.MEMBERS_CHANGED || attempt == MAX_SEND_ATTEMPTS) {
+                if (!membersChangedMeanwhile(e, started)) {
                     throw e;
                 }
             } finally {
@@ -473,7 +482,7 @@ public final class Messenger {
      */
     public Envelope answerInvitation(String groupName, boolean accept) {
         String group = canonical(groupName);
-        for (int attempt = 1; ; attempt++) {
+        for (long started = System.nanoTime(); ; ) {
             GroupInfo info = await(rpc.apply(Envelope.newBuilder().setListInvitations(ListInvitations.getDefaultInstance())))
                     .getInvitationList().getInvitationsList().stream().map(dev.fastchat.protocol.v1.Invitation::getGroup)
                     .filter(g -> g.getName().equals(group)).findFirst()
@@ -484,7 +493,7 @@ public final class Messenger {
                 return await(rpc.apply(Envelope.newBuilder().setAnswerInvitation(AnswerInvitation.newBuilder().setGroup(group)
                         .setAccept(accept).setStatement(statement))));
             } catch (ChatException e) {
-                if (e.code() != ErrorCode.MEMBERS_CHANGED || attempt == MAX_SEND_ATTEMPTS) {
+                if (!membersChangedMeanwhile(e, started)) {
                     throw e;
                 }
             } finally {
