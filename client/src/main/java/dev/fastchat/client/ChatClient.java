@@ -114,6 +114,7 @@ public final class ChatClient implements AutoCloseable {
     private final boolean keepSession;
     private final SecureRandom random = new SecureRandom();
     private final Contacts contacts = new Contacts(this::loggedInRequest);
+    private final Messages messages = new Messages(this::work);
     private final Invitations invitations = new Invitations(this::loggedInRequest,
             (group, accept) -> work(m -> m.answerInvitation(group, accept)));
 
@@ -558,6 +559,11 @@ public final class ChatClient implements AutoCloseable {
     /** Blocking and unblocking other users. */
     public Contacts contacts() {
         return contacts;
+    }
+
+    /** Replies, edits, reactions and deletion for everyone. */
+    public Messages messages() {
+        return messages;
     }
 
     /** This user's invitations to groups: list, accept, decline. */

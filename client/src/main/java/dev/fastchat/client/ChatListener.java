@@ -10,11 +10,22 @@ package dev.fastchat.client;
  */
 public interface ChatListener {
     /**
-     * A new message arrived (pushed by the server, or found by a sync), decrypted and verified. Messages
+     * A new message arrived (pushed by the server, or found by a sync), decrypted and verified: a text or a file (perhaps
+     * a reply), or a reaction or an edit ({@link ChatMessage#about()}; {@link Timeline} folds them in). Messages
      * this user sent from another device arrive here too, with {@link ChatMessage#outgoing()} set. Each
      * message is reported once per client, even when the server delivers it twice.
      */
     default void message(ChatMessage message) {}
+
+    /**
+     * Messages were deleted for everyone by their sender (pushed by the server; a history fetched later holds their
+     * tombstones, {@link ChatMessage#deleted()}). Comes after the messages it names were reported, when they were.
+     *
+     * @param conversationId where they were
+     * @param senderId who sent, and deleted, them
+     * @param seqs their seqs (the sender's edits of them included)
+     */
+    default void deleted(String conversationId, long senderId, java.util.List<Long> seqs) {}
 
     /**
      * A message was refused and is not shown: it did not verify or decrypt, or it is a replay of a message

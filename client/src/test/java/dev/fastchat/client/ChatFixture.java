@@ -125,6 +125,7 @@ final class ChatFixture implements BeforeAllCallback, AfterAllCallback {
         final List<String> rejected = new CopyOnWriteArrayList<>();
         final List<UserPresence> presence = new CopyOnWriteArrayList<>();
         final List<MembershipEvent> membership = new CopyOnWriteArrayList<>();
+        final List<Long> deleted = new CopyOnWriteArrayList<>();
 
         @Override
         public void message(ChatMessage message) {
@@ -134,6 +135,11 @@ final class ChatFixture implements BeforeAllCallback, AfterAllCallback {
         @Override
         public void rejected(String conversationId, long seq, String reason) {
             rejected.add(reason);
+        }
+
+        @Override
+        public void deleted(String conversationId, long senderId, List<Long> seqs) {
+            deleted.addAll(seqs);
         }
 
         @Override

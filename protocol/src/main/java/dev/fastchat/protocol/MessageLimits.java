@@ -4,6 +4,8 @@ package dev.fastchat.protocol;
 public final class MessageLimits {
     /** The longest text message, in UTF-8 bytes (64 KiB). */
     public static final int MAX_TEXT_BYTES = 64 << 10;
+    /** The largest reaction, in bytes of UTF-8: one emoji (a few code points joined) or a short text. */
+    public static final int MAX_REACTION_BYTES = 32;
     /**
      * The largest padded content a sealed body may hold: a maximal text plus its framing, rounded up to the
      * padding granularity. Bodies above this are refused with {@code TOO_LARGE}.

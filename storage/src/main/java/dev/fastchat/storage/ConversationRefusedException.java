@@ -35,7 +35,9 @@ public final class ConversationRefusedException extends RuntimeException {
         /** A membership statement that is not the next of its group's chain (another change came first). */
         CHAIN_CONFLICT,
         /** The last admin of a group with other members leaves without promoting one first (signed groups). */
-        LAST_ADMIN
+        LAST_ADMIN,
+        /** Deleting a message someone else sent (or one that does not exist). */
+        NOT_AUTHOR
     }
 
     private final Reason reason;

@@ -75,6 +75,15 @@ public interface MessageRepository {
      */
     CompletableFuture<Long> markRead(String conversationId, long accountId, long seq);
 
+    /**
+     * Deletes messages of {@code senderId} for everyone: drops their sealed bytes and keeps a tombstone (seq, sender,
+     * time) in their place. All or none: fails with NOT_A_MEMBER unless the sender is a member, and with NOT_AUTHOR
+     * unless every seq is a message they sent there (a message deleted before counts as theirs).
+     *
+     * @return the conversation's current members, to tell
+     */
+    CompletableFuture<List<Long>> delete(String conversationId, long senderId, List<Long> seqs);
+
     /** Accounts that share a current conversation (direct or group) with {@code accountId}. */
     List<Long> contactsOf(long accountId);
 }

@@ -27,6 +27,9 @@ import dev.fastchat.protocol.v1.AddMember;
 import dev.fastchat.protocol.v1.AnswerInvitation;
 import dev.fastchat.protocol.v1.AnnounceChain;
 import dev.fastchat.protocol.v1.Content;
+import dev.fastchat.protocol.v1.DeleteMessages;
+import dev.fastchat.protocol.v1.Edit;
+import dev.fastchat.protocol.v1.Reaction;
 import dev.fastchat.protocol.v1.GetChain;
 import dev.fastchat.protocol.v1.SealedChainKey;
 import dev.fastchat.protocol.v1.CreateGroup;
@@ -170,18 +173,80 @@ public final class Messenger {
 
     /** Seals {@code text} for the target's members and sends it; retries when a group's members changed. */
     public SentMessage send(Target target, String text) {
-        requireText(text);
-        if (text.getBytes(StandardCharsets.UTF_8).length > MessageLimits.MAX_TEXT_BYTES) {
-            throw ChatException.local(ErrorCode.TOO_LARGE, "the message is over the limit of " + MessageLimits.MAX_TEXT_BYTES
-                    + " bytes (" + text.getBytes(StandardCharsets.UTF_8).length + ")");
-        }
-        return send(target, Content.newBuilder().setText(text).build(), List.of());
+        return send(target, Content.newBuilder().setText(checkedText(text)).build(), List.of());
     }
 
-    private static void requireText(String text) {
+    /** Sends {@code text} as a reply to message {@code seq} of the conversation. */
+    public SentMessage reply(Target target, long seq, String text) {
+        return send(target, Content.newBuilder().setText(checkedText(text)).setReplyTo(requireSeq(seq)).build(), List.of());
+    }
+
+    /** Sends a new text for message {@code seq}, which this user wrote (others ignore edits of other people's messages). */
+    public SentMessage edit(Target target, long seq, String text) {
+        return send(target, Content.newBuilder().setEdit(Edit.newBuilder().setSeq(requireSeq(seq)).setText(checkedText(text))).build(),
+                List.of());
+    }
+
+    /** Reacts to message {@code seq} with {@code emoji}, or takes that reaction back. */
+    public SentMessage react(Target target, long seq, String emoji, boolean removed) {
+        if (emoji.isBlank() || emoji.getBytes(StandardCharsets.UTF_8).length > MessageLimits.MAX_REACTION_BYTES
+                || emoji.codePoints().anyMatch(Character::isISOControl)) {
+            throw ChatException.local(ErrorCode.BAD_REQUEST, "a reaction is one emoji or a short text (1 to "
+                    + MessageLimits.MAX_REACTION_BYTES + " bytes, no control characters)");
+        }
+        return send(target, Content.newBuilder().setReaction(Reaction.newBuilder().setSeq(requireSeq(seq)).setEmoji(emoji)
+                .setRemoved(removed)).build(), List.of());
+    }
+
+    /**
+     * Deletes message {@code seq}, which this user sent, for everyone, with this user's edits of it (found in the
+     * history after it).
+     *
+     * @return the seqs deleted
+     */
+    public List<Long> delete(Target target, long seq) {
+        String conversationId = address(target).conversationId();
+        List<Long> seqs = new ArrayList<>(List.of(requireSeq(seq)));
+        long before = 0;
+        while (true) {
+            long from = before;
+            dev.fastchat.protocol.v1.HistoryPage page = await(rpc.apply(Envelope.newBuilder().setHistory(
+                    dev.fastchat.protocol.v1.History.newBuilder().setConversationId(conversationId).setBeforeSeq(from).setLimit(200))))
+                    .getHistoryPage();
+            List<Message> newer = page.getMessagesList().stream().filter(m -> m.getSeq() > seq && m.getSenderId() == myId).toList();
+            for (ChatMessage opened : openAll(newer, false)) {
+                if (opened.edits() == seq) {
+                    seqs.add(opened.seq());
+                }
+            }
+            if (page.getMessagesCount() == 0 || page.getMessages(page.getMessagesCount() - 1).getSeq() <= seq) {
+                break;
+            }
+            before = page.getMessages(page.getMessagesCount() - 1).getSeq();
+        }
+        await(rpc.apply(Envelope.newBuilder().setDeleteMessages(DeleteMessages.newBuilder().setConversationId(conversationId)
+                .addAllSeqs(seqs))));
+        return List.copyOf(seqs);
+    }
+
+    private static long requireSeq(long seq) {
+        if (seq <= 0) {
+            throw ChatException.local(ErrorCode.BAD_REQUEST, "no message #" + seq + ": messages are numbered from 1");
+        }
+        return seq;
+    }
+
+    /** {@code text} if it may be sent: not blank, at most the limit. */
+    private static String checkedText(String text) {
         if (text.isBlank()) {
             throw ChatException.local(ErrorCode.BAD_REQUEST, "the message is empty");
         }
+        int bytes = text.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MessageLimits.MAX_TEXT_BYTES) {
+            throw ChatException.local(ErrorCode.TOO_LARGE, "the message is over the limit of " + MessageLimits.MAX_TEXT_BYTES
+                    + " bytes (" + bytes + ")");
+        }
+        return text;
     }
 
     /**
@@ -286,10 +351,7 @@ public final class Messenger {
 
     /** Seals a text for the target's current members now, to send later with {@link #sendPrepared}. */
     public PreparedMessage prepare(Target target, String text) {
-        requireText(text);
-        if (text.getBytes(StandardCharsets.UTF_8).length > MessageLimits.MAX_TEXT_BYTES) {
-            throw ChatException.local(ErrorCode.TOO_LARGE, "the message is over the limit of " + MessageLimits.MAX_TEXT_BYTES + " bytes");
-        }
+        checkedText(text);
         String clientMsgId = UUID.randomUUID().toString();
         Addressed addressed = address(target);
         byte[] sealed = sealInChain(addressed, clientMsgId, Content.newBuilder().setText(text).build());
@@ -538,6 +600,13 @@ public final class Messenger {
     private Optional<ChatMessage> verifyAndOpen(Message message, String key, boolean onlyNew) {
         UserKeys sender = user(message.getSenderId());
         KeyTrust trust = trust(sender);
+        if (message.getDeleted()) { // nothing left to check: the tombstone says only that the sender deleted it
+            seen.put(key, Boolean.TRUE);
+            cursors.merge(message.getConversationId(), message.getSeq(), Math::max);
+            Instant at = Instant.ofEpochMilli(message.getServerTimeMs());
+            return Optional.of(new ChatMessage(message.getConversationId(), conversationOf(message, sender), message.getSeq(),
+                    message.getSenderId(), sender.getUsername(), message.getSenderId() == myId, "", at, at, trust, null, 0, 0, null, true));
+        }
         PinnedKey pinned = pins.get(sender.getAccountId()).orElse(null);
         byte[] signingKey = trust == KeyTrust.KEY_CHANGED && pinned != null
                 ? pinned.identity().ed25519()
@@ -574,6 +643,15 @@ public final class Messenger {
             text = "";
         } else if (opened.content().hasText()) {
             text = opened.content().getText();
+        } else if (opened.content().hasEdit() && opened.content().getEdit().getSeq() > 0) {
+            text = opened.content().getEdit().getText();
+        } else if (opened.content().hasReaction() && opened.content().getReaction().getSeq() > 0) {
+            String emoji = opened.content().getReaction().getEmoji();
+            if (emoji.isEmpty() || emoji.getBytes(StandardCharsets.UTF_8).length > MessageLimits.MAX_REACTION_BYTES
+                    || emoji.codePoints().anyMatch(Character::isISOControl)) {
+                throw new OpenException(OpenException.Reason.MALFORMED, "the reaction is not one emoji or a short text");
+            }
+            text = "";
         } else {
             throw new OpenException(OpenException.Reason.MALFORMED, "this kind of content needs a newer client");
         }
@@ -583,14 +661,22 @@ public final class Messenger {
         if (onlyNew && message.getSenderId() == myId && sentHere.containsKey(opened.header().getClientMsgId())) {
             return Optional.empty(); // sent from this device: its send call reports it, with the ack
         }
-        Target conversation = message.getGroupName().isEmpty()
+        Content content = opened.content();
+        ChatMessage.Reaction reaction = content.hasReaction() ? new ChatMessage.Reaction(content.getReaction().getSeq(),
+                content.getReaction().getEmoji(), content.getReaction().getRemoved()) : null;
+        return Optional.of(new ChatMessage(message.getConversationId(), conversationOf(message, sender), message.getSeq(),
+                message.getSenderId(), sender.getUsername(), message.getSenderId() == myId, text, opened.sentAt(),
+                Instant.ofEpochMilli(message.getServerTimeMs()), trust, file, content.getReplyTo(),
+                content.hasEdit() ? content.getEdit().getSeq() : 0, reaction, false));
+    }
+
+    /** Where a message was sent: the other user of a direct conversation, or the group. */
+    private Target conversationOf(Message message, UserKeys sender) {
+        return message.getGroupName().isEmpty()
                 ? Target.user(message.getSenderId() == myId
                         ? user(ConversationId.parse(message.getConversationId()).orElseThrow().peerOf(myId)).getUsername()
                         : sender.getUsername())
                 : Target.group(message.getGroupName());
-        return Optional.of(new ChatMessage(message.getConversationId(), conversation, message.getSeq(), message.getSenderId(),
-                sender.getUsername(), message.getSenderId() == myId, text, opened.sentAt(),
-                Instant.ofEpochMilli(message.getServerTimeMs()), trust, file));
     }
 
     /**
@@ -739,6 +825,8 @@ public final class Messenger {
                     }
                 }
             });
+            case MESSAGES_DELETED -> events.execute(() -> listener.deleted(push.getMessagesDeleted().getConversationId(),
+                    push.getMessagesDeleted().getSenderId(), List.copyOf(push.getMessagesDeleted().getSeqsList())));
             case READ_MARKED -> events.execute(() -> listener.readElsewhere(push.getReadMarked().getConversationId(),
                     push.getReadMarked().getSeq()));
             default -> { } // pushes of newer servers

@@ -20,6 +20,8 @@ import dev.fastchat.protocol.v1.MarkRead;
 import dev.fastchat.protocol.v1.Message;
 import dev.fastchat.protocol.v1.MessageHeader;
 import dev.fastchat.protocol.v1.Ok;
+import dev.fastchat.protocol.v1.DeleteMessages;
+import dev.fastchat.protocol.v1.MessagesDeleted;
 import dev.fastchat.protocol.v1.ReadMarked;
 import dev.fastchat.protocol.v1.RecipientKey;
 import dev.fastchat.protocol.v1.RecipientList;
@@ -73,6 +75,8 @@ public final class MessageService {
     /** The sealed body may hold the largest padded content, its tag, and protobuf framing. */
     private static final int MAX_BODY_BYTES = MessageLimits.MAX_PADDED_CONTENT_BYTES + 64;
     private static final int CHAIN_ID_BYTES = 16;
+    /** Messages one DeleteMessages may name. */
+    private static final int MAX_DELETIONS = 100;
 
     private final MessageRepository messages;
     private final SessionRegistry sessions;
@@ -311,6 +315,21 @@ public final class MessageService {
         });
     }
 
+    /** Deletes messages of the caller's for everyone, and tells every member's sessions. */
+    public CompletableFuture<Envelope.Builder> delete(Connection connection, DeleteMessages request) {
+        LoggedIn user = connection.state().user();
+        ConversationId conversation = conversation(request.getConversationId());
+        if (request.getSeqsCount() == 0 || request.getSeqsCount() > MAX_DELETIONS) {
+            throw refused(ErrorCode.BAD_REQUEST, "delete 1 to " + MAX_DELETIONS + " messages at a time");
+        }
+        List<Long> seqs = request.getSeqsList().stream().map(RequestBounds::seq).toList();
+        return messages.delete(conversation.value(), user.accountId(), seqs).thenApply(members -> {
+            sessions.push(members, Envelope.newBuilder().setMessagesDeleted(MessagesDeleted.newBuilder()
+                    .setConversationId(conversation.value()).setSenderId(user.accountId()).addAllSeqs(seqs)).build(), connection);
+            return Envelope.newBuilder().setOk(Ok.getDefaultInstance());
+        });
+    }
+
     static Message toProto(StoredMessage stored) {
         return Message.newBuilder()
                 .setConversationId(stored.conversationId())
@@ -321,6 +340,7 @@ public final class MessageService {
                 .setServerTimeMs(stored.createdAt().toEpochMilli())
                 .setKind(stored.groupName().isEmpty() ? ConversationKind.DIRECT : ConversationKind.GROUP)
                 .setGroupName(stored.groupName())
+                .setDeleted(stored.deleted())
                 .build();
     }
 

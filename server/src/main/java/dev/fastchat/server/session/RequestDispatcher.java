@@ -112,6 +112,7 @@ public final class RequestDispatcher {
             }));
             case ANNOUNCE_CHAIN -> authenticated(connection, request, r -> services.messages().announceChain(connection, r.getAnnounceChain()));
             case GET_CHAIN -> authenticated(connection, request, r -> services.messages().chain(connection, r.getGetChain()));
+            case DELETE_MESSAGES -> authenticated(connection, request, r -> services.messages().delete(connection, r.getDeleteMessages()));
             case SYNC -> authenticated(connection, request, r -> services.messages().sync(connection, r.getSync()));
             case HISTORY -> authenticated(connection, request, r -> services.messages().history(connection, r.getHistory()));
             case GET_UNREAD -> authenticated(connection, request, r -> services.messages().unread(connection, r.getGetUnread()));
@@ -281,6 +282,7 @@ public final class RequestDispatcher {
                     case NOT_INVITED -> ErrorCode.NOT_A_MEMBER;
                     case CHAIN_CONFLICT -> ErrorCode.MEMBERS_CHANGED;
                     case LAST_ADMIN -> ErrorCode.BAD_REQUEST;
+                    case NOT_AUTHOR -> ErrorCode.NOT_AUTHOR;
                 }, rule.getMessage());
             }
             case NameTakenException taken -> Envelopes.error(id, ErrorCode.ACCOUNT_EXISTS, "the name '" + taken.name() + "' is taken");

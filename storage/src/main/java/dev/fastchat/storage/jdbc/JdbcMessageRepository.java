@@ -396,6 +396,29 @@ public final class JdbcMessageRepository implements MessageRepository {
                 Instant.ofEpochMilli(row.getLong("created_at")), group == null ? "" : group);
     }
 
+    @Override
+    public CompletableFuture<List<Long>> delete(String conversationId, long senderId, List<Long> seqs) {
+        return writer.submit("delete messages", connection -> {
+            List<Long> members = activeMembers(connection, conversationId);
+            if (!members.contains(senderId)) {
+                throw notAMember(conversationId);
+            }
+            for (long seq : new java.util.TreeSet<>(seqs)) {
+                int changed = Jdbc.update(connection, "UPDATE messages SET sealed = ? WHERE conversation_id = ? AND seq = ? AND sender_id = ?", s -> {
+                    s.setBytes(1, new byte[0]);
+                    s.setString(2, conversationId);
+                    s.setLong(3, seq);
+                    s.setLong(4, senderId);
+                });
+                if (changed != 1) {
+                    throw new ConversationRefusedException(Reason.NOT_AUTHOR, "message " + seq + " of " + conversationId
+                            + " is not one you sent: nothing was deleted");
+                }
+            }
+            return members;
+        });
+    }
+
     private static ConversationRefusedException notAMember(String conversationId) {
         return new ConversationRefusedException(Reason.NOT_A_MEMBER, "not a member of conversation " + conversationId);
     }

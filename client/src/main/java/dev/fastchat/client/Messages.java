@@ -1,0 +1,58 @@
+package dev.fastchat.client;
+
+import dev.fastchat.client.internal.Messenger;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * What a user does to messages of a conversation beyond sending new ones: replies, edits, reactions and deletion for
+ * everyone. Replies, edits and reactions are sealed messages like any other (the server sees a message, not what
+ * kind); members fold them into what they show with {@link Timeline}. Got from {@link ChatClient#messages()}; needs a
+ * log-in. Each call completes when the server has stored it and fails as {@link ChatClient#send} does.
+ */
+public final class Messages {
+    private final Function<Function<Messenger, ?>, CompletableFuture<?>> work;
+
+    Messages(Function<Function<Messenger, ?>, CompletableFuture<?>> work) {
+        this.work = work;
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> CompletableFuture<T> run(Function<Messenger, T> operation) {
+        return (CompletableFuture<T>) work.apply(operation);
+    }
+
+    /** Sends {@code text} as a reply to message {@code seq} of the conversation (shown quoting it). */
+    public CompletableFuture<SentMessage> reply(Target conversation, long seq, String text) {
+        return run(m -> m.reply(conversation, seq, text));
+    }
+
+    /**
+     * Replaces the text of message {@code seq}, which this user sent: members show the newest edit, marked as edited.
+     * An edit of someone else's message is sent but ignored by every member.
+     */
+    public CompletableFuture<SentMessage> edit(Target conversation, long seq, String text) {
+        return run(m -> m.edit(conversation, seq, text));
+    }
+
+    /** Reacts to message {@code seq} with {@code emoji} (one emoji or a short text, up to 32 bytes). */
+    public CompletableFuture<SentMessage> react(Target conversation, long seq, String emoji) {
+        return run(m -> m.react(conversation, seq, emoji, false));
+    }
+
+    /** Takes back this user's reaction {@code emoji} to message {@code seq}. */
+    public CompletableFuture<SentMessage> unreact(Target conversation, long seq, String emoji) {
+        return run(m -> m.react(conversation, seq, emoji, true));
+    }
+
+    /**
+     * Deletes message {@code seq}, which this user sent, for everyone, with this user's edits of it: the server drops
+     * them for good and keeps tombstones; every member's sessions are told ({@link ChatListener#deleted}).
+     *
+     * @return the seqs deleted; fails with {@code NOT_AUTHOR} if the message is someone else's (nothing is deleted)
+     */
+    public CompletableFuture<List<Long>> delete(Target conversation, long seq) {
+        return run(m -> m.delete(conversation, seq));
+    }
+}
