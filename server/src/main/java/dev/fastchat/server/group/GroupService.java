@@ -57,6 +57,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class GroupService {
     private static final Logger log = LoggerFactory.getLogger(GroupService.class);
+    /** Tries at reading a group's members and chain as of one moment while changes keep coming. */
+    private static final int CONSISTENT_READ_ATTEMPTS = 5;
 
     private final GroupRepository groups;
     private final AccountRepository accounts;
@@ -200,7 +202,19 @@ public final class GroupService {
     public CompletableFuture<Envelope.Builder> members(Connection connection, ListMembers request) {
         LoggedIn user = connection.state().user();
         Group group = group(request.getGroup());
-        List<GroupMember> members = groups.members(group.id());
+        // The members and the chain that proves them, as of one moment: a change commits its statement and its
+        // member together, so a chain as long before the members were read as after is the chain of those members.
+        // (Read apart, a change in between made clients take the list for one the chain does not prove.)
+        List<GroupMember> members;
+        List<byte[]> statements;
+        for (int attempt = 1; ; attempt++) {
+            long before = groups.chainHead(group.id()).length();
+            members = groups.members(group.id());
+            statements = groups.statements(group.id());
+            if (statements.size() == before || attempt == CONSISTENT_READ_ATTEMPTS) {
+                break;
+            }
+        }
         MemberRole myRole = members.stream().filter(m -> m.accountId() == user.accountId()).map(GroupMember::role)
                 .findFirst().orElseThrow(() -> new RequestRefusedException(ErrorCode.NOT_A_MEMBER,
                         "you are not a member of " + group.name()));
@@ -208,7 +222,7 @@ public final class GroupService {
         // Signers whose current key is the one they signed with need no more: members' keys are in the list.
         java.util.Set<String> earlier = new java.util.HashSet<>();
         members.forEach(member -> earlier.add(member.accountId() + "/" + member.identity().keyId()));
-        for (byte[] statement : groups.statements(group.id())) {
+        for (byte[] statement : statements) {
             SignedStatement signed;
             try {
                 signed = SignedStatement.parseFrom(statement);
