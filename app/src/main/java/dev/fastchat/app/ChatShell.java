@@ -12,6 +12,7 @@ import dev.fastchat.client.KeyTrust;
 import dev.fastchat.client.KeyVerification;
 import dev.fastchat.client.MembershipEvent;
 import dev.fastchat.client.Target;
+import dev.fastchat.client.Timeline;
 import dev.fastchat.client.UnreadSummary;
 import dev.fastchat.client.UserPresence;
 import dev.fastchat.protocol.MessageLimits;
@@ -26,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -59,6 +61,9 @@ final class ChatShell implements ChatListener {
 
     private static final int HISTORY_PAGE = 20;
     private static final long TIMEOUT_SECONDS = 60;
+    /** How often a typing notice goes out while the user types, and how long one is shown (a little longer). */
+    private static final Duration TYPING_REPEAT = Duration.ofSeconds(3);
+    private static final Duration TYPING_SHOWN = Duration.ofSeconds(6);
 
     private ChatView view;
     private final Map<String, Command> commands = new LinkedHashMap<>();
@@ -85,6 +90,9 @@ final class ChatShell implements ChatListener {
     /** Membership changes this shell made and reported itself: the server's push of each is not shown again. */
     private final Set<String> ownChanges = ConcurrentHashMap.newKeySet();
     private final LongLineGuard longLines = new LongLineGuard();
+    /** What this session has seen of each conversation, to fold edits and reactions in and to find the message a command means. */
+    private final Map<String, Timeline> timelines = new ConcurrentHashMap<>();
+    private final Map<Target, String> conversationIds = new ConcurrentHashMap<>();
 
     ChatShell() {
         add("help", "", "list the commands", 0, (a, r) -> help());
@@ -96,6 +104,10 @@ final class ChatShell implements ChatListener {
         add("users", "", "every registered user (online ones marked)", 0, (a, r) -> directory(false));
         add("groups", "", "the groups you are in", 0, (a, r) -> groups());
         add("group", "create|add|remove|leave|members|promote ...", "manage groups (/group alone explains)", 1, this::group);
+        add("reply", "[^N] TEXT", "answer message N (shown as ^N; default: the newest of the others) quoting it", 1, this::reply);
+        add("edit", "[^N] TEXT", "replace the text of your message N (default: your newest)", 1, this::edit);
+        add("react", "[^N] EMOJI", "react to message N (default: the newest of the others) with EMOJI; again: take it back", 1, this::react);
+        add("delete", "[^N]", "delete your message N (default: your newest) for everyone", 0, this::delete);
         add("send-file", "PATH", "send a file to the open conversation (encrypted; in the background)", 1, (a, r) -> sendFile(r));
         add("save", "FILE_ID [DIR]", "download a shared file, checked, into DIR (default ~/Downloads/fastchat)", 1, this::save);
         add("invites", "", "your invitations to groups", 0, (a, r) -> invitations());
@@ -146,6 +158,7 @@ final class ChatShell implements ChatListener {
         this.reader = reader;
         this.me = chatClient.session().orElseThrow().username();
         longLines.install(reader);
+        installTypingNotices(reader);
         attempt(this::welcome);
         String typed = null;
         while (true) {
@@ -178,7 +191,66 @@ final class ChatShell implements ChatListener {
     }
 
     private String prompt() {
-        return view.prompt(open == null ? null : (open.group() ? "#" : "") + open.name()) + status;
+        return view.prompt(open == null ? null : (open.group() ? "#" : "") + open.name()) + typingStatus + status;
+    }
+
+    // ---- typing notices
+
+    /** Who is typing in the open conversation, and until when (nanoTime) it is shown without a new notice. */
+    private final Map<String, Long> typing = new ConcurrentHashMap<>();
+    /** {@code (bob is typing…) }, after the prompt; empty when nobody is. */
+    private volatile String typingStatus = "";
+    /** When this user's last typing notice went out (nanoTime), 0 after a line is sent. */
+    private volatile long typingSent;
+    private final java.util.concurrent.ScheduledExecutorService typingClock = java.util.concurrent.Executors
+            .newSingleThreadScheduledExecutor(Thread.ofVirtual().name("fastchat-typing").factory());
+
+    /** After each key typed into a line for the open conversation, tells its members, once every few seconds. */
+    private void installTypingNotices(LineReader lineReader) {
+        org.jline.reader.Widget insert = lineReader.getWidgets().get(LineReader.SELF_INSERT);
+        lineReader.getWidgets().put(LineReader.SELF_INSERT, () -> {
+            boolean done = insert.apply();
+            Target to = open;
+            long now = System.nanoTime();
+            if (to != null && client.isConnected() && !lineReader.getBuffer().toString().startsWith("/")
+                    && (typingSent == 0 || now - typingSent > TYPING_REPEAT.toNanos())) {
+                typingSent = now;
+                client.messages().typing(to, true); // best effort: a notice that fails is news no more
+            }
+            return done;
+        });
+    }
+
+    @Override
+    public void typing(String conversationId, String sender, boolean isTyping) {
+        Target current = open;
+        if (current == null || !conversationId.equals(conversationIds.get(current))) {
+            return;
+        }
+        if (isTyping) {
+            typing.put(sender, System.nanoTime() + TYPING_SHOWN.toNanos());
+            typingClock.schedule(this::showTyping, TYPING_SHOWN.toMillis() + 50, TimeUnit.MILLISECONDS);
+        } else {
+            typing.remove(sender);
+        }
+        showTyping();
+    }
+
+    /** Puts who is typing now after the prompt (dropping notices that have run out). */
+    private void showTyping() {
+        long now = System.nanoTime();
+        typing.values().removeIf(until -> until - now < 0);
+        List<String> names = typing.keySet().stream().sorted().map(Terminal::escape).toList();
+        String shown = switch (names.size()) {
+            case 0 -> "";
+            case 1 -> "(" + names.getFirst() + " is typing…) ";
+            case 2 -> "(" + names.get(0) + " and " + names.get(1) + " are typing…) ";
+            default -> "(" + names.size() + " people are typing…) ";
+        };
+        if (!shown.equals(typingStatus)) {
+            typingStatus = shown;
+            refreshPrompt();
+        }
     }
 
     /** Shows the current prompt (and status) again, keeping what is being typed. */
@@ -188,8 +260,7 @@ final class ChatShell implements ChatListener {
             if (current instanceof org.jline.reader.impl.LineReaderImpl impl) {
                 impl.setPrompt(prompt());
             }
-            current.callWidget(LineReader.REDRAW_LINE);
-            current.callWidget(LineReader.REDISPLAY);
+            current.callWidget(LineReader.REDISPLAY); // redraws what changed, clearing what a shorter prompt leaves
         }
     }
 
@@ -318,6 +389,8 @@ final class ChatShell implements ChatListener {
         Target target = target(name);
         List<ChatMessage> recent = await(client.history(target, 0, HISTORY_PAGE)); // fails for unknown names
         open = target;
+        typing.clear();
+        showTyping();
         (target.group() ? groups : users).add(target.name());
         view.info("now talking " + (target.group() ? "in #" : "with ") + target.name());
         showPage(recent);
@@ -325,8 +398,135 @@ final class ChatShell implements ChatListener {
         markRead(recent);
     }
 
+    /** Shows a page of the open conversation, oldest first, with the edits and reactions in it folded into their messages. */
     private void showPage(List<ChatMessage> newestFirst) {
-        newestFirst.reversed().forEach(m -> view.message(m, false));
+        if (newestFirst.isEmpty()) {
+            return;
+        }
+        Timeline timeline = timeline(newestFirst.getFirst());
+        synchronized (timeline) {
+            timeline.add(newestFirst);
+            for (ChatMessage message : newestFirst.reversed()) {
+                if (message.about() == 0 || timeline.shown(message.about()).isEmpty()) {
+                    view.message(message, false, timeline);
+                }
+            }
+        }
+    }
+
+    private Timeline timeline(String conversationId) {
+        return timelines.computeIfAbsent(conversationId, id -> new Timeline());
+    }
+
+    /** The timeline of a message's conversation, which it is then known by. */
+    private Timeline timeline(ChatMessage message) {
+        conversationIds.put(message.conversation(), message.conversationId());
+        return timeline(message.conversationId());
+    }
+
+    /** Shows a message as it comes (live, or just sent), after taking it into its conversation's timeline. */
+    private void showLive(ChatMessage message, boolean showConversation) {
+        Timeline timeline = timeline(message);
+        synchronized (timeline) {
+            timeline.add(message);
+            view.message(message, showConversation, timeline);
+        }
+    }
+
+    // ---- replies, edits, reactions, deletion
+
+    /** The message a command names ({@code ^N} first among its words), or the newest in the open conversation that fits. */
+    private record Chosen(Target to, Timeline.Shown message, String rest) {}
+
+    /**
+     * @param fits what the message must be, when named
+     * @param newest what the newest message that is meant when none is named must be
+     */
+    private Chosen choose(List<String> args, String rest, java.util.function.Predicate<Timeline.Shown> fits,
+                          java.util.function.Predicate<Timeline.Shown> newest, String what) throws Exception {
+        if (open == null) {
+            throw new IllegalArgumentException("no conversation is open: /open NAME first");
+        }
+        Target to = open;
+        String remainder = rest;
+        long seq = 0;
+        if (!args.isEmpty() && args.getFirst().matches("\\^[0-9]{1,18}")) {
+            seq = Long.parseLong(args.getFirst().substring(1));
+            remainder = rest.substring(args.getFirst().length()).strip();
+        }
+        String conversationId = conversationIds.get(to);
+        if (conversationId == null) {
+            conversationId = await(client.history(to, 0, 1)).stream().findFirst().map(ChatMessage::conversationId)
+                    .orElseThrow(() -> new IllegalArgumentException("there are no messages here yet"));
+            conversationIds.put(to, conversationId);
+        }
+        Timeline timeline = timeline(conversationId);
+        Timeline.Shown chosen;
+        synchronized (timeline) {
+            if (seq != 0 && timeline.shown(seq).isEmpty()) {
+                timeline.add(await(client.history(to, seq + 1, 1)));
+            }
+            long wanted = seq;
+            chosen = (seq != 0 ? timeline.shown(seq).stream() : timeline.shown().reversed().stream().filter(newest)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException(wanted != 0 ? "no message ^" + wanted + " here" : "no " + what + " here yet"));
+        }
+        if (!fits.test(chosen)) {
+            throw new IllegalArgumentException("^" + chosen.message().seq() + " is not " + what);
+        }
+        return new Chosen(to, chosen, remainder);
+    }
+
+    private void reply(List<String> args, String rest) throws Exception {
+        Chosen chosen = choose(args, rest, m -> !m.deleted(), m -> !m.message().outgoing() && !m.deleted(), "a message of someone else's");
+        if (chosen.rest().isBlank()) {
+            throw new IllegalArgumentException("usage: /reply [^N] TEXT");
+        }
+        long seq = chosen.message().message().seq();
+        sendInOrder(chosen.to(), () -> client.messages().reply(chosen.to(), seq, chosen.rest()),
+                sent -> own(sent, chosen.to(), chosen.rest(), seq, 0, null));
+    }
+
+    private void edit(List<String> args, String rest) throws Exception {
+        java.util.function.Predicate<Timeline.Shown> mine = m -> m.message().outgoing() && !m.deleted() && !m.message().hasFile();
+        Chosen chosen = choose(args, rest, mine, mine, "a text message of yours");
+        if (chosen.rest().isBlank()) {
+            throw new IllegalArgumentException("usage: /edit [^N] TEXT");
+        }
+        long seq = chosen.message().message().seq();
+        sendInOrder(chosen.to(), () -> client.messages().edit(chosen.to(), seq, chosen.rest()),
+                sent -> own(sent, chosen.to(), chosen.rest(), 0, seq, null));
+    }
+
+    private void react(List<String> args, String rest) throws Exception {
+        Chosen chosen = choose(args, rest, m -> !m.deleted(), m -> !m.message().outgoing() && !m.deleted(), "a message of someone else's");
+        String emoji = chosen.rest().strip();
+        if (emoji.isEmpty() || emoji.contains(" ")) {
+            throw new IllegalArgumentException("usage: /react [^N] EMOJI");
+        }
+        long seq = chosen.message().message().seq();
+        boolean mine = chosen.message().reactions().getOrDefault(emoji, List.of()).contains(me);
+        sendInOrder(chosen.to(), () -> mine ? client.messages().unreact(chosen.to(), seq, emoji) : client.messages().react(chosen.to(), seq, emoji),
+                sent -> own(sent, chosen.to(), "", 0, 0, new ChatMessage.Reaction(seq, emoji, mine)));
+    }
+
+    private void delete(List<String> args, String rest) throws Exception {
+        java.util.function.Predicate<Timeline.Shown> mine = m -> m.message().outgoing() && !m.deleted();
+        Chosen chosen = choose(args, rest, mine, mine, "a message of yours");
+        long seq = chosen.message().message().seq();
+        List<Long> deleted = await(client.messages().delete(chosen.to(), seq));
+        Timeline timeline = timeline(chosen.message().message().conversationId());
+        synchronized (timeline) {
+            timeline.deleted(chosen.message().message().senderId(), deleted);
+        }
+        view.info("deleted ^" + seq + " for everyone");
+    }
+
+    /** A message this user just sent, as shown. */
+    private ChatMessage own(dev.fastchat.client.SentMessage sent, Target to, String text, long replyTo, long edits,
+                            ChatMessage.Reaction reaction) {
+        long myId = client.session().map(session -> session.accountId()).orElse(0L);
+        return new ChatMessage(sent.conversationId(), to, sent.seq(), myId, me, true, text, sent.serverTime(), sent.serverTime(),
+                KeyTrust.PINNED, null, replyTo, edits, reaction, false);
     }
 
     private void markRead(List<ChatMessage> messages) throws Exception {
@@ -389,8 +589,17 @@ final class ChatShell implements ChatListener {
         if (!client.isConnected()) {
             view.info("not connected: the message is sent once the connection is back");
         }
-        long myId = client.session().map(session -> session.accountId()).orElse(0L);
-        sending = sending.handle((previous, failure) -> null).thenCompose(ignored -> client.send(to, text)
+        typingSent = 0; // the message tells the others the typing is over
+        sendInOrder(to, () -> client.send(to, text), sent -> own(sent, to, text, 0, 0, null));
+    }
+
+    /**
+     * Sends in the background after the message before it; shows what was sent (as {@code shown} makes it) once the
+     * server has stored it, or one line saying why it was not sent.
+     */
+    private void sendInOrder(Target to, java.util.function.Supplier<CompletableFuture<dev.fastchat.client.SentMessage>> call,
+                             java.util.function.Function<dev.fastchat.client.SentMessage, ChatMessage> shown) {
+        sending = sending.handle((previous, failure) -> null).thenCompose(ignored -> call.get()
                 .whenComplete((sent, failure) -> {
                     Throwable cause = failure == null ? null : ExitCodes.unwrap(failure);
                     if (cause instanceof ChatException chat && chat.code() == ErrorCode.UNAUTHENTICATED) {
@@ -404,8 +613,7 @@ final class ChatShell implements ChatListener {
                         if (to.equals(open)) {
                             historyBefore = 0;
                         }
-                        view.message(new ChatMessage(sent.conversationId(), to, sent.seq(), myId, me, true, text,
-                                sent.serverTime(), sent.serverTime(), KeyTrust.PINNED, null), open == null || !open.equals(to));
+                        showLive(shown.apply(sent), open == null || !open.equals(to));
                     }
                 }));
     }
@@ -675,13 +883,41 @@ final class ChatShell implements ChatListener {
         }
         Target current = open;
         if (current != null && current.equals(message.conversation())) {
-            view.message(message, false);
+            if (typing.remove(message.sender()) != null) {
+                showTyping();
+            }
+            showLive(message, false);
             historyBefore = 0;
             client.markRead(message.conversationId(), message.seq()); // best effort: a failure only leaves it unread
         } else if (message.outgoing()) {
-            view.message(message, true); // sent from this user's other device
+            showLive(message, true); // sent from this user's other device
         } else {
+            Timeline timeline = timeline(message);
+            synchronized (timeline) {
+                timeline.add(message);
+            }
             view.notice(message, unread.merge(message.conversationId(), 1L, Long::sum));
+        }
+    }
+
+    @Override
+    public void deleted(String conversationId, long senderId, List<Long> seqs) {
+        Timeline timeline = timeline(conversationId);
+        List<String> shown = new ArrayList<>();
+        String where = "";
+        synchronized (timeline) {
+            for (long seq : seqs) {
+                Optional<Timeline.Shown> known = timeline.shown(seq);
+                if (known.isPresent()) {
+                    Target conversation = known.get().message().conversation();
+                    where = conversation.group() ? " in #" + conversation.name() : " with " + conversation.name();
+                    shown.add("^" + seq + " (" + known.get().message().sender() + ": " + ChatView.preview(known.get()) + ")");
+                }
+            }
+            timeline.deleted(senderId, seqs);
+        }
+        if (!shown.isEmpty()) {
+            view.info("deleted for everyone" + where + ": " + String.join(", ", shown));
         }
     }
 

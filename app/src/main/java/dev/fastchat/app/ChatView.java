@@ -2,9 +2,11 @@ package dev.fastchat.app;
 
 import dev.fastchat.client.ChatMessage;
 import dev.fastchat.client.KeyTrust;
+import dev.fastchat.client.Timeline;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.Optional;
 import org.jline.reader.LineReader;
 import org.jline.utils.AttributedString;
 import org.jline.utils.AttributedStringBuilder;
@@ -35,8 +37,17 @@ final class ChatView {
         this.zone = zone;
     }
 
-    /** A message in full: {@code 14:05 alice: text}, or {@code 14:05 #team alice: text} outside its conversation. */
+    /** A message in full: {@code 14:05 alice: text  ^12}, or {@code 14:05 #team alice: text  ^12} outside its conversation. */
     void message(ChatMessage message, boolean showConversation) {
+        message(message, showConversation, null);
+    }
+
+    /**
+     * A message in full, with what {@code timeline} knows folded in (may be null): the newest text of an edited message
+     * marked {@code (edited)}, its reactions counted, the message a reply answers quoted. A reaction or an edit arriving
+     * live is a line of its own that names the message it is about by its number ({@code ^12}).
+     */
+    void message(ChatMessage message, boolean showConversation, Timeline timeline) {
         AttributedStringBuilder line = new AttributedStringBuilder();
         line.style(dim()).append(time(message.serverTime())).append(' ').style(AttributedStyle.DEFAULT);
         if (showConversation && message.conversation().group()) {
@@ -54,20 +65,70 @@ final class ChatView {
                 line.style(AttributedStyle.DEFAULT.foreground(AttributedStyle.GREEN)).append(" ✓").style(AttributedStyle.DEFAULT);
             }
         }
+        Optional<Timeline.Shown> shown = timeline == null ? Optional.empty() : timeline.shown(message.seq());
+        if (message.reaction() != null) {
+            ChatMessage.Reaction reaction = message.reaction();
+            line.style(dim()).append(reaction.removed() ? " took back " : " reacted ").style(AttributedStyle.DEFAULT)
+                    .append(Terminal.escape(reaction.emoji())).style(dim()).append(reaction.removed() ? " on " : " to ")
+                    .append(about(reaction.seq(), timeline)).style(AttributedStyle.DEFAULT);
+            Optional<Timeline.Shown> target = timeline == null ? Optional.empty() : timeline.shown(reaction.seq());
+            target.ifPresent(t -> line.append(reactions(t)));
+            print(line);
+            return;
+        }
         line.append(": ");
-        if (message.hasFile()) {
+        if (message.edits() != 0) {
+            line.style(dim()).append("✎ ").append(about(message.edits(), timeline)).append(": ").style(AttributedStyle.DEFAULT);
+        }
+        if (message.replyTo() != 0) {
+            line.style(dim()).append("[re ").append(about(message.replyTo(), timeline)).append("] ").style(AttributedStyle.DEFAULT);
+        }
+        boolean deleted = message.deleted() || shown.map(Timeline.Shown::deleted).orElse(false);
+        if (deleted) {
+            line.style(dim()).append("[deleted]").style(AttributedStyle.DEFAULT);
+        } else if (message.hasFile()) {
             line.style(AttributedStyle.DEFAULT.foreground(AttributedStyle.CYAN)).append(ReadCommand.fileLine(message.file()))
                     .style(AttributedStyle.DEFAULT).style(dim()).append("  (/save " + Terminal.escape(message.file().fileId()) + ")")
                     .style(AttributedStyle.DEFAULT);
         } else {
-            line.append(body(message.text()));
+            line.append(body(shown.map(Timeline.Shown::text).orElse(message.text())));
         }
+        if (shown.map(Timeline.Shown::edited).orElse(false) && !deleted) {
+            line.style(dim()).append(" (edited)").style(AttributedStyle.DEFAULT);
+        }
+        shown.ifPresent(s -> line.append(reactions(s)));
         if (message.trust() == KeyTrust.KEY_CHANGED) {
             line.style(AttributedStyle.DEFAULT.foreground(AttributedStyle.RED).bold())
                     .append("  [key changed: /keys verify ").append(Terminal.escape(message.sender())).append(']')
                     .style(AttributedStyle.DEFAULT);
         }
+        line.style(dim()).append("  ^" + message.seq()).style(AttributedStyle.DEFAULT);
         print(line);
+    }
+
+    /** Message {@code seq} named in a line about it: {@code ^12 (alice: the first words…)} when it is known. */
+    private static String about(long seq, Timeline timeline) {
+        Optional<Timeline.Shown> target = timeline == null ? Optional.empty() : timeline.shown(seq);
+        return "^" + seq + target.map(t -> " (" + Terminal.escape(t.message().sender()) + ": " + preview(t) + ")").orElse("");
+    }
+
+    /** The first words of a message as shown, escaped. */
+    static String preview(Timeline.Shown shown) {
+        if (shown.deleted()) {
+            return "[deleted]";
+        }
+        String text = shown.message().hasFile() ? "[file] " + shown.message().file().name() : shown.text().lines().findFirst().orElse("");
+        if (text.codePointCount(0, text.length()) > 30) {
+            text = text.substring(0, text.offsetByCodePoints(0, 30)) + "…";
+        }
+        return Terminal.escape(text);
+    }
+
+    /** {@code   👍 2  ❤️ 1}: the reactions that stand on a message, counted, or nothing. */
+    static String reactions(Timeline.Shown shown) {
+        StringBuilder text = new StringBuilder();
+        shown.reactions().forEach((emoji, members) -> text.append("  ").append(Terminal.escape(emoji)).append(' ').append(members.size()));
+        return text.toString();
     }
 
     /** A one-line notice of a message in a conversation that is not open. */

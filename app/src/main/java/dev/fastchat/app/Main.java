@@ -35,6 +35,8 @@ public final class Main {
         COMMANDS.put("sessions", SessionsCommand::new);
         COMMANDS.put("chat", ChatCommand::new);
         COMMANDS.put("send", SendCommand::new);
+        COMMANDS.put("react", ReactCommand::new);
+        COMMANDS.put("delete", DeleteCommand::new);
         COMMANDS.put("send-file", SendFileCommand::new);
         COMMANDS.put("fetch-file", FetchFileCommand::new);
         COMMANDS.put("read", ReadCommand::new);

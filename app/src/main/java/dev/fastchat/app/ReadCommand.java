@@ -7,6 +7,7 @@ import dev.fastchat.client.ChatMessage;
 import dev.fastchat.client.ConversationUnread;
 import dev.fastchat.client.KeyTrust;
 import dev.fastchat.client.Target;
+import dev.fastchat.client.Timeline;
 import dev.fastchat.client.UnreadSummary;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -103,22 +104,55 @@ final class ReadCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Prints messages oldest first, with the edits and reactions among them folded into the messages they are about;
+     * those about a message not printed here are printed as lines of their own.
+     */
     private void print(PrintWriter out, List<ChatMessage> messages) throws IOException {
+        Map<String, Timeline> timelines = new java.util.HashMap<>();
+        messages.forEach(m -> timelines.computeIfAbsent(m.conversationId(), id -> new Timeline()).add(m));
         for (ChatMessage message : messages) {
-            out.println(json ? json(message) : line(message, options.user));
+            Timeline timeline = timelines.get(message.conversationId());
+            if (message.about() != 0 && timeline.shown(message.about()).isPresent()) {
+                continue; // folded in
+            }
+            Timeline.Shown shown = timeline.shown(message.seq()).orElse(null);
+            out.println(json ? json(message, shown) : line(message, shown, options.user));
         }
         out.flush();
     }
 
     static String line(ChatMessage message, String me) {
+        return line(message, null, me);
+    }
+
+    /** One message as a line; {@code shown} (may be null) folds in its edits and reactions. */
+    static String line(ChatMessage message, Timeline.Shown shown, String me) {
         String sender = Terminal.escape(message.sender());
         String conversation = Terminal.escape(message.conversation().name());
         String where = message.conversation().group() ? "#" + conversation + " " : "";
         String to = !message.conversation().group() && message.outgoing() ? " -> " + conversation : "";
         String warning = message.trust() == KeyTrust.KEY_CHANGED ? " [KEY CHANGED: verify with 'fastchat keys verify --user " + me + " " + sender + "']" : "";
-        String body = message.hasFile() ? fileLine(message.file()) : Terminal.escape(message.text());
+        String body = message.hasFile() ? fileLine(message.file()) : Terminal.escape(shown != null ? shown.text() : message.text());
+        if (message.deleted() || (shown != null && shown.deleted())) {
+            body = "[deleted]";
+        } else if (message.reaction() != null) {
+            body = (message.reaction().removed() ? "took back " : "reacted ") + Terminal.escape(message.reaction().emoji())
+                    + (message.reaction().removed() ? " on #" : " to #") + message.reaction().seq();
+        } else if (message.edits() != 0) {
+            body = "(edit of #" + message.edits() + ") " + body;
+        }
+        if (message.replyTo() != 0) {
+            body = "(reply to #" + message.replyTo() + ") " + body;
+        }
+        if (shown != null && shown.edited() && !shown.deleted()) {
+            body += " (edited)";
+        }
+        if (shown != null) {
+            body += ChatView.reactions(shown);
+        }
         String verified = message.trust() == KeyTrust.VERIFIED ? " (verified)" : "";
-        return TIME.format(message.serverTime()) + "  " + where + sender + verified + to + ": " + body + warning;
+        return TIME.format(message.serverTime()) + "  #" + message.seq() + "  " + where + sender + verified + to + ": " + body + warning;
     }
 
     /** {@code [file] cat.png (image/png, 640x480, 41.2 KiB) id 3f...: fastchat fetch-file 3f...}. */
@@ -129,6 +163,14 @@ final class ReadCommand implements Callable<Integer> {
     }
 
     static String json(ChatMessage message) throws IOException {
+        return json(message, null);
+    }
+
+    /**
+     * One message as a JSON object; {@code shown} (may be null) folds in its edits and reactions: {@code text} is then
+     * the newest edit's, with {@code edited} and {@code reactions} ({@code {"👍": ["bob"]}}).
+     */
+    static String json(ChatMessage message, Timeline.Shown shown) throws IOException {
         StringWriter buffer = new StringWriter();
         try (JsonGenerator generator = new JsonFactory().createGenerator(buffer)) {
             generator.writeStartObject();
@@ -140,7 +182,39 @@ final class ReadCommand implements Callable<Integer> {
             generator.writeBooleanField("outgoing", message.outgoing());
             generator.writeStringField("sent_at", message.sentAt().toString());
             generator.writeStringField("server_time", message.serverTime().toString());
-            generator.writeStringField("text", message.text());
+            generator.writeStringField("type", message.reaction() != null ? "reaction" : message.edits() != 0 ? "edit" : "message");
+            boolean deleted = message.deleted() || (shown != null && shown.deleted());
+            generator.writeStringField("text", deleted ? "" : shown != null ? shown.text() : message.text());
+            if (deleted) {
+                generator.writeBooleanField("deleted", true);
+            }
+            if (message.replyTo() != 0) {
+                generator.writeNumberField("reply_to", message.replyTo());
+            }
+            if (message.edits() != 0) {
+                generator.writeNumberField("edits", message.edits());
+            }
+            if (message.reaction() != null) {
+                generator.writeObjectFieldStart("reaction");
+                generator.writeNumberField("seq", message.reaction().seq());
+                generator.writeStringField("emoji", message.reaction().emoji());
+                generator.writeBooleanField("removed", message.reaction().removed());
+                generator.writeEndObject();
+            }
+            if (shown != null && shown.edited() && !deleted) {
+                generator.writeBooleanField("edited", true);
+            }
+            if (shown != null && !shown.reactions().isEmpty()) {
+                generator.writeObjectFieldStart("reactions");
+                for (Map.Entry<String, List<String>> reaction : shown.reactions().entrySet()) {
+                    generator.writeArrayFieldStart(reaction.getKey());
+                    for (String member : reaction.getValue()) {
+                        generator.writeString(member);
+                    }
+                    generator.writeEndArray();
+                }
+                generator.writeEndObject();
+            }
             if (message.hasFile()) {
                 generator.writeObjectFieldStart("file");
                 generator.writeStringField("id", message.file().fileId());

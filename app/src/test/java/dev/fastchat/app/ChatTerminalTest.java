@@ -36,8 +36,12 @@ class ChatTerminalTest {
     }
 
     private ChatClient register(TestServer server, String name) throws Exception {
+        return register(server, name, new dev.fastchat.client.ChatListener() {});
+    }
+
+    private ChatClient register(TestServer server, String name, dev.fastchat.client.ChatListener listener) throws Exception {
         ChatClient client = ChatClient.builder().server("127.0.0.1", server.port()).keyStoreDirectory(dir.resolve("keys"))
-                .registrationKdf(KdfParams.INSECURE_FOR_TESTS).build();
+                .registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(listener).build();
         client.connect().get(30, TimeUnit.SECONDS);
         client.register(name, "pw".toCharArray()).get(30, TimeUnit.SECONDS);
         return client;
@@ -191,6 +195,58 @@ class ChatTerminalTest {
             tmux.waitFor("bob", "bye");
         } finally {
             server.close();
+        }
+    }
+
+    @Test
+    void repliesEditsReactionsAndDeletionsShowInPlace() throws Exception {
+        String alice = WireClient.uniqueName("alice");
+        String bob = WireClient.uniqueName("bob");
+        List<String> typing = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (TestServer server = TestServer.start(dir.resolve("server"), lowKdf()); Tmux tmux = new Tmux();
+             ChatClient sender = register(server, alice, new dev.fastchat.client.ChatListener() {
+                 @Override
+                 public void typing(String conversationId, String who, boolean isTyping) {
+                     typing.add(who + (isTyping ? " is typing" : " stopped"));
+                 }
+             })) {
+            register(server, bob).close();
+            sender.send(Target.user(bob), "helo").get(30, TimeUnit.SECONDS);
+            tmux.start("bob", 150, 50, List.of("FASTCHAT_PASSWORD=pw", "NO_COLOR=1", "TERM=xterm-256color"), chat(server, bob));
+            tmux.waitFor("bob", "logged in as " + bob, "[fastchat]");
+            tmux.enter("bob", "/open " + alice);
+            tmux.waitFor("bob", alice + ": helo  ^1");
+
+            // Typing notices both ways: shown after bob's prompt while alice types; sent as bob types a line.
+            sender.messages().typing(Target.user(bob), true).get(30, TimeUnit.SECONDS);
+            tmux.waitFor("bob", "[" + alice + "] (" + alice + " is typing…)");
+            tmux.type("bob", "wait");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> typing.contains(bob + " is typing"));
+            tmux.press("bob", "C-u");
+            tmux.waitFor("bob", "[" + alice + "] ");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> !tmux.screen("bob").contains("is typing…")); // shown for 6 s without a new notice
+
+            tmux.enter("bob", "/reply hi");
+            tmux.waitFor("bob", bob + ": [re ^1 (" + alice + ": helo)] hi  ^2");
+            sender.messages().edit(Target.user(bob), 1, "hello").get(30, TimeUnit.SECONDS);
+            tmux.waitFor("bob", alice + ": ✎ ^1 (" + alice + ": hello): hello  ^3");
+            tmux.enter("bob", "/react +1");
+            tmux.waitFor("bob", bob + " reacted +1 to ^1 (" + alice + ": hello)  +1 1");
+            tmux.enter("bob", "/react ^1 +1");
+            tmux.waitFor("bob", bob + " took back +1 on ^1");
+            tmux.enter("bob", "/edit hi there");
+            tmux.waitFor("bob", bob + ": ✎ ^2 (" + bob + ": hi there): hi there  ^6");
+            tmux.enter("bob", "/delete ^1");
+            tmux.waitFor("bob", "^1 is not a message of yours");
+
+            sender.messages().delete(Target.user(bob), 1).get(30, TimeUnit.SECONDS);
+            tmux.waitFor("bob", "-- deleted for everyone with " + alice + ": ^1 (" + alice + ": hello)");
+            tmux.enter("bob", "/open " + alice); // the conversation again, from the server: folded
+            tmux.waitFor("bob", alice + ": [deleted]  ^1", bob + ": [re ^1 (" + alice + ": [deleted])] hi there (edited)  ^2");
+            String again = tmux.screen("bob");
+            again = again.substring(again.lastIndexOf("now talking with"));
+            assertThat(again).doesNotContain("✎").doesNotContain("reacted").doesNotContain("hello");
         }
     }
 

@@ -172,6 +172,36 @@ class CommandLineTest {
     }
 
     @Test
+    void repliesEditsReactionsAndDeletionFromTheCommandLine() throws Exception {
+        String address = server.address().toString();
+        String alice = WireClient.uniqueName("rel");
+        String bob = WireClient.uniqueName("rel");
+        assertThat(fastchat("pw-a", "register", "--server", address, "--user", alice).exitCode()).isEqualTo(ExitCodes.OK);
+        assertThat(fastchat("pw-b", "register", "--server", address, "--user", bob).exitCode()).isEqualTo(ExitCodes.OK);
+        assertThat(fastchat(null, "send", "--server", address, "--user", alice, "--to", bob, "helo").out()).contains("(seq 1)");
+        assertThat(fastchat(null, "send", "--server", address, "--user", bob, "--to", alice, "--reply-to", "1", "hi").out())
+                .contains("(seq 2)");
+        assertThat(fastchat(null, "send", "--server", address, "--user", alice, "--to", bob, "--edit", "1", "hello").exitCode())
+                .isEqualTo(ExitCodes.OK);
+        Run reacted = fastchat(null, "react", "--server", address, "--user", bob, "--to", alice, "1", "👍");
+        assertThat(reacted.out()).as(reacted.err()).contains("reacted 👍 on #1");
+
+        Run read = fastchat(null, "read", "--server", address, "--user", bob, "--with", alice, "--json");
+        assertThat(read.out().lines().toList()).as(read.err()).hasSize(2);
+        assertThat(read.out().lines().findFirst().orElseThrow()).contains("\"seq\":1").contains("\"text\":\"hello\"")
+                .contains("\"edited\":true").contains("\"reactions\":{\"👍\":[\"" + bob + "\"]}");
+        assertThat(read.out().lines().toList().get(1)).contains("\"reply_to\":1").contains("\"text\":\"hi\"");
+
+        Run refused = fastchat(null, "delete", "--server", address, "--user", bob, "--to", alice, "1");
+        assertThat(refused.exitCode()).isEqualTo(ExitCodes.REFUSED);
+        assertThat(refused.err()).contains("not one you sent");
+        assertThat(fastchat(null, "delete", "--server", address, "--user", alice, "--to", bob, "1").out())
+                .contains("deleted #1").contains("with your 1 edit of it");
+        String after = fastchat(null, "read", "--server", address, "--user", bob, "--with", alice).out();
+        assertThat(after).contains("#1  " + alice + ": [deleted]").contains("(reply to #1) hi").doesNotContain("hello").doesNotContain("helo");
+    }
+
+    @Test
     void somethingThatIsNotAFastChatServerIsNamedAsSuchWithinFiveSeconds() throws Exception {
         // One peer answers in another protocol and hangs up (as PostgreSQL does), one reads and never answers
         // (as Redis does with a line it has not finished).

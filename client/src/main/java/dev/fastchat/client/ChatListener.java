@@ -18,6 +18,16 @@ public interface ChatListener {
     default void message(ChatMessage message) {}
 
     /**
+     * A member is typing in a conversation, or stopped (a notice sealed like a message, never stored). Show it for a
+     * few seconds (senders repeat it every few seconds while they type) or until that member's next message.
+     *
+     * @param conversationId where
+     * @param sender who
+     * @param typing whether they are typing now (false: they stopped)
+     */
+    default void typing(String conversationId, String sender, boolean typing) {}
+
+    /**
      * Messages were deleted for everyone by their sender (pushed by the server; a history fetched later holds their
      * tombstones, {@link ChatMessage#deleted()}). Comes after the messages it names were reported, when they were.
      *

@@ -47,6 +47,18 @@ public final class Messages {
     }
 
     /**
+     * Tells the members online now that this user is typing in the conversation ({@code false}: stopped). Never
+     * stored; receivers show it for a few seconds, so repeat it every few seconds while typing. The server allows a few
+     * a second ({@code notice-rate}).
+     */
+    public CompletableFuture<Void> typing(Target conversation, boolean typing) {
+        return run(m -> {
+            m.typing(conversation, typing);
+            return null;
+        });
+    }
+
+    /**
      * Deletes message {@code seq}, which this user sent, for everyone, with this user's edits of it: the server drops
      * them for good and keeps tombstones; every member's sessions are told ({@link ChatListener#deleted}).
      *

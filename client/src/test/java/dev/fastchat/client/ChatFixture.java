@@ -126,6 +126,7 @@ final class ChatFixture implements BeforeAllCallback, AfterAllCallback {
         final List<UserPresence> presence = new CopyOnWriteArrayList<>();
         final List<MembershipEvent> membership = new CopyOnWriteArrayList<>();
         final List<Long> deleted = new CopyOnWriteArrayList<>();
+        final List<String> typing = new CopyOnWriteArrayList<>();
 
         @Override
         public void message(ChatMessage message) {
@@ -135,6 +136,11 @@ final class ChatFixture implements BeforeAllCallback, AfterAllCallback {
         @Override
         public void rejected(String conversationId, long seq, String reason) {
             rejected.add(reason);
+        }
+
+        @Override
+        public void typing(String conversationId, String sender, boolean isTyping) {
+            typing.add(sender + (isTyping ? " is typing" : " stopped"));
         }
 
         @Override

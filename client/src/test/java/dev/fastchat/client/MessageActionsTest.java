@@ -103,4 +103,35 @@ class MessageActionsTest {
             assertThat(await(bob.client().history(Target.user(alice.name()), 0, 10))).hasSize(1);
         }
     }
+
+    @Test
+    void typingNoticesReachTheMembersOnlineAreNeverStoredAndAreRateLimited() throws Exception {
+        try (User alice = chats.register("alice"); User bob = chats.register("bob"); User carol = chats.register("carol")) {
+            Target group = Target.group(SignedMembershipTest.groupOf(alice, bob, carol));
+            long before = await(alice.client().send(group, "hi")).seq();
+            await(alice.client().messages().typing(group, true));
+            await(alice.client().messages().typing(group, false));
+            for (User member : List.of(bob, carol)) {
+                ChatFixture.eventually(() -> assertThat(member.events().typing)
+                        .containsExactly(alice.name() + " is typing", alice.name() + " stopped"));
+            }
+            assertThat(alice.events().typing).isEmpty();
+            String conversation = await(alice.client().groups()).getFirst().conversationId();
+            assertThat(((Number) chats.readDatabase("SELECT MAX(seq) FROM messages WHERE conversation_id = ?", conversation)[0])
+                    .longValue()).as("nothing stored").isEqualTo(before);
+            assertThat(await(bob.client().history(group, 0, 10))).hasSize(1);
+
+            // A burst beyond notice-burst (10) is refused.
+            int limited = 0;
+            for (int i = 0; i < 20; i++) {
+                try {
+                    await(alice.client().messages().typing(group, true));
+                } catch (java.util.concurrent.ExecutionException e) {
+                    assertThat(((ChatException) e.getCause()).code()).isEqualTo(ErrorCode.RATE_LIMITED);
+                    limited++;
+                }
+            }
+            assertThat(limited).isPositive();
+        }
+    }
 }

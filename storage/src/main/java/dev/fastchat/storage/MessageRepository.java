@@ -84,6 +84,9 @@ public interface MessageRepository {
      */
     CompletableFuture<List<Long>> delete(String conversationId, long senderId, List<Long> seqs);
 
+    /** The conversation's current members (empty if it has none, or does not exist). */
+    List<Long> members(String conversationId);
+
     /** Accounts that share a current conversation (direct or group) with {@code accountId}. */
     List<Long> contactsOf(long accountId);
 }

@@ -229,6 +229,44 @@ public final class Messenger {
         return List.copyOf(seqs);
     }
 
+    /**
+     * Tells the members online now that this user is typing in the conversation, or stopped: sealed in this session's
+     * sender chain like a message, relayed by the server and never stored.
+     */
+    public void typing(Target target, boolean typing) {
+        Addressed addressed = address(target);
+        byte[] sealed = sealInChain(addressed, "notice-" + UUID.randomUUID(),
+                Content.newBuilder().setTyping(dev.fastchat.protocol.v1.Typing.newBuilder().setStopped(!typing)).build());
+        await(rpc.apply(Envelope.newBuilder().setNotify(dev.fastchat.protocol.v1.Notify.newBuilder()
+                .setConversationId(addressed.conversationId()).setSealed(ByteString.copyFrom(sealed)))));
+    }
+
+    /** How far a notice's time may be from this device's: an older one is a replay, or news no more. */
+    private static final java.time.Duration NOTICE_WINDOW = java.time.Duration.ofSeconds(30);
+
+    /** Opens a member's notice and reports it; one that does not open, or is stale, is dropped (it is not a message). */
+    private void openNotice(dev.fastchat.protocol.v1.Notice notice) {
+        if (notice.getSenderId() == myId) {
+            return;
+        }
+        try {
+            UserKeys sender = user(notice.getSenderId());
+            if (trust(sender) == KeyTrust.KEY_CHANGED) {
+                return;
+            }
+            Message message = Message.newBuilder().setConversationId(notice.getConversationId()).setSenderId(notice.getSenderId())
+                    .setSealed(notice.getSealed()).build();
+            MessageSealer.Opened opened = openSealed(message, sender.getIdentity().getEd25519Public().toByteArray());
+            if (!opened.content().hasTyping()
+                    || java.time.Duration.between(opened.sentAt(), clock.instant()).abs().compareTo(NOTICE_WINDOW) > 0) {
+                return;
+            }
+            listener.typing(notice.getConversationId(), sender.getUsername(), !opened.content().getTyping().getStopped());
+        } catch (OpenException | ChatException e) {
+            log.debug("a notice in {} from {} dropped: {}", notice.getConversationId(), notice.getSenderId(), e.getMessage());
+        }
+    }
+
     private static long requireSeq(long seq) {
         if (seq <= 0) {
             throw ChatException.local(ErrorCode.BAD_REQUEST, "no message #" + seq + ": messages are numbered from 1");
@@ -397,7 +435,7 @@ public final class Messenger {
                     List.of(recipient(myId, myKeyId, identity.publicIdentity().x25519()), recipient(peer)));
         }
         MemberList members = members(name);
-        MembershipChain.Roster roster = roster(name);
+        MembershipChain.Roster roster = roster(name, members); // of this very list: a push may have made the cache ask again
         requireListedAsProven(members, roster);
         List<MessageSealer.Recipient> recipients = new ArrayList<>();
         for (Member member : members.getMembersList()) {
@@ -437,7 +475,11 @@ public final class Messenger {
 
     /** The roster {@code group}'s membership chain proves (verified once per member list fetched). */
     public MembershipChain.Roster roster(String group) {
-        MemberList list = members(group);
+        return roster(group, members(group));
+    }
+
+    /** The roster {@code list}, the members of {@code group} as the server listed them, proves. */
+    private MembershipChain.Roster roster(String group, MemberList list) {
         Verified known = verified.get(group);
         if (known != null && known.list() == list) {
             return known.roster();
@@ -825,6 +867,7 @@ public final class Messenger {
                     }
                 }
             });
+            case NOTICE -> events.execute(() -> openNotice(push.getNotice()));
             case MESSAGES_DELETED -> events.execute(() -> listener.deleted(push.getMessagesDeleted().getConversationId(),
                     push.getMessagesDeleted().getSenderId(), List.copyOf(push.getMessagesDeleted().getSeqsList())));
             case READ_MARKED -> events.execute(() -> listener.readElsewhere(push.getReadMarked().getConversationId(),

@@ -62,6 +62,8 @@ public final class ConfigLoader {
             new Setting("member-additions-per-minute", "60", "members one account may add to groups per minute"),
             new Setting("send-rate", "50", "messages per second one user may send; more get RATE_LIMITED"),
             new Setting("send-burst", "200", "messages one user may send at once before send-rate applies"),
+            new Setting("notice-rate", "2", "typing notices per second one user may send (relayed, never stored); more get RATE_LIMITED"),
+            new Setting("notice-burst", "10", "typing notices one user may send at once before notice-rate applies"),
             new Setting("max-group-members", "1024", "most members of one group"),
             new Setting("max-file-bytes", "26214400", "largest file a user may send (bytes; 25 MiB)"),
             new Setting("file-chunk-bytes", "262144", "bytes per encrypted upload chunk (at most max-frame-bytes - 1024)"),
@@ -211,7 +213,9 @@ public final class ConfigLoader {
                 reader.durationIn("upload-timeout", Duration.ofSeconds(1), Duration.ofDays(7)),
                 storageQuota,
                 reader.intIn("group-creations-per-minute", 1, 1_000_000),
-                reader.intIn("member-additions-per-minute", 1, 1_000_000));
+                reader.intIn("member-additions-per-minute", 1, 1_000_000),
+                reader.intIn("notice-rate", 1, 1_000_000),
+                reader.intIn("notice-burst", 1, 1_000_000));
         ClusterConfig cluster = cluster(reader, db);
         if (!reader.problems.isEmpty()) {
             throw new ConfigException(reader.problems);

@@ -15,7 +15,9 @@ import java.time.Duration;
  * @param maxStorageBytesPerAccount the most file bytes one account may have stored
  * @param groupCreationsPerMinute groups one account may create per minute
  * @param memberAdditionsPerMinute members one account may add to groups per minute
+ * @param noticeRate short-lived notices (typing) per second one user may send
+ * @param noticeBurst notices one user may send at once before the rate applies
  */
 public record MessagingConfig(int sendRate, int sendBurst, int maxGroupMembers, long maxFileBytes, int fileChunkBytes,
                               Duration uploadTimeout, long maxStorageBytesPerAccount, int groupCreationsPerMinute,
-                              int memberAdditionsPerMinute) {}
+                              int memberAdditionsPerMinute, int noticeRate, int noticeBurst) {}

@@ -21,6 +21,8 @@ import dev.fastchat.protocol.v1.Message;
 import dev.fastchat.protocol.v1.MessageHeader;
 import dev.fastchat.protocol.v1.Ok;
 import dev.fastchat.protocol.v1.DeleteMessages;
+import dev.fastchat.protocol.v1.Notice;
+import dev.fastchat.protocol.v1.Notify;
 import dev.fastchat.protocol.v1.MessagesDeleted;
 import dev.fastchat.protocol.v1.ReadMarked;
 import dev.fastchat.protocol.v1.RecipientKey;
@@ -75,6 +77,8 @@ public final class MessageService {
     /** The sealed body may hold the largest padded content, its tag, and protobuf framing. */
     private static final int MAX_BODY_BYTES = MessageLimits.MAX_PADDED_CONTENT_BYTES + 64;
     private static final int CHAIN_ID_BYTES = 16;
+    /** The largest notice (a typing notice sealed in a chain is about 300 bytes). */
+    private static final int MAX_NOTICE_BYTES = 2048;
     /** Messages one DeleteMessages may name. */
     private static final int MAX_DELETIONS = 100;
 
@@ -82,11 +86,13 @@ public final class MessageService {
     private final SessionRegistry sessions;
     private final RateLimiter<Long> rateLimiter;
     private final Clock clock;
+    private final RateLimiter<Long> noticeLimiter;
 
     public MessageService(MessageRepository messages, SessionRegistry sessions, MessagingConfig config, Clock clock) {
         this.messages = messages;
         this.sessions = sessions;
         this.rateLimiter = new RateLimiter<>(config.sendRate(), config.sendBurst(), clock);
+        this.noticeLimiter = new RateLimiter<>(config.noticeRate(), config.noticeBurst(), clock);
         this.clock = clock;
     }
 
@@ -313,6 +319,38 @@ public final class MessageService {
                     .setConversationId(conversation.value()).setSeq(seq)).build(), connection);
             return Envelope.newBuilder().setOk(Ok.getDefaultInstance());
         });
+    }
+
+    /**
+     * Relays a short-lived notice (typing) to the members' sessions online now: checked (a member, a version 3 header
+     * naming the caller and the conversation, small, within the rate), never stored.
+     */
+    public CompletableFuture<Envelope.Builder> notify(Connection connection, Notify request) {
+        LoggedIn user = connection.state().user();
+        ConversationId conversation = conversation(request.getConversationId());
+        if (request.getSealed().size() > MAX_NOTICE_BYTES) {
+            throw refused(ErrorCode.TOO_LARGE, "a notice is at most " + MAX_NOTICE_BYTES + " bytes");
+        }
+        MessageHeader header;
+        try {
+            header = MessageHeader.parseFrom(SealedMessage.parseFrom(request.getSealed()).getHeader());
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw refused(ErrorCode.BAD_REQUEST, "the notice is not a sealed message");
+        }
+        if (header.getVersion() != dev.fastchat.protocol.ProtocolVersion.CHAIN_MESSAGE || header.getSenderId() != user.accountId()
+                || !header.getConversationId().equals(conversation.value())) {
+            throw refused(ErrorCode.BAD_REQUEST, "a notice is sealed in the caller's sender chain of this conversation");
+        }
+        noticeLimiter.tryTake(user.accountId()).ifPresent(wait -> {
+            throw new RequestRefusedException(ErrorCode.RATE_LIMITED, "too many notices: wait " + wait.toMillis() + " ms", wait);
+        });
+        List<Long> members = messages.members(conversation.value());
+        if (!members.contains(user.accountId())) {
+            throw refused(ErrorCode.NOT_A_MEMBER, "not a member of conversation " + conversation.value());
+        }
+        sessions.push(members, Envelope.newBuilder().setNotice(Notice.newBuilder().setConversationId(conversation.value())
+                .setSenderId(user.accountId()).setSealed(request.getSealed())).build(), connection);
+        return done(Envelope.newBuilder().setOk(Ok.getDefaultInstance()));
     }
 
     /** Deletes messages of the caller's for everyone, and tells every member's sessions. */

@@ -112,6 +112,7 @@ public final class RequestDispatcher {
             }));
             case ANNOUNCE_CHAIN -> authenticated(connection, request, r -> services.messages().announceChain(connection, r.getAnnounceChain()));
             case GET_CHAIN -> authenticated(connection, request, r -> services.messages().chain(connection, r.getGetChain()));
+            case NOTIFY -> authenticated(connection, request, r -> services.messages().notify(connection, r.getNotify()));
             case DELETE_MESSAGES -> authenticated(connection, request, r -> services.messages().delete(connection, r.getDeleteMessages()));
             case SYNC -> authenticated(connection, request, r -> services.messages().sync(connection, r.getSync()));
             case HISTORY -> authenticated(connection, request, r -> services.messages().history(connection, r.getHistory()));

@@ -397,6 +397,12 @@ public final class JdbcMessageRepository implements MessageRepository {
     }
 
     @Override
+    public List<Long> members(String conversationId) {
+        return jdbc.queryList("read members", "SELECT account_id FROM members WHERE conversation_id = ? AND left_seq IS NULL ORDER BY account_id",
+                s -> s.setString(1, conversationId), row -> row.getLong(1));
+    }
+
+    @Override
     public CompletableFuture<List<Long>> delete(String conversationId, long senderId, List<Long> seqs) {
         return writer.submit("delete messages", connection -> {
             List<Long> members = activeMembers(connection, conversationId);
