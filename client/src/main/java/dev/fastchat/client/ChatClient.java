@@ -105,6 +105,7 @@ public final class ChatClient implements AutoCloseable {
     private final LocalKeyStore keyStore;
     private final KdfParams registrationKdf;
     private final int chainRotationMessages;
+    private final boolean readReceipts;
     private final Duration chainRotationAge;
     private final KdfParams kdfFloor;
     private final Duration requestTimeout;
@@ -115,6 +116,7 @@ public final class ChatClient implements AutoCloseable {
     private final SecureRandom random = new SecureRandom();
     private final Contacts contacts = new Contacts(this::loggedInRequest);
     private final Messages messages = new Messages(this::work);
+    private final Receipts receipts = new Receipts(this::work);
     private final Invitations invitations = new Invitations(this::loggedInRequest,
             (group, accept) -> work(m -> m.answerInvitation(group, accept)));
 
@@ -138,6 +140,7 @@ public final class ChatClient implements AutoCloseable {
         this.keyStore = new LocalKeyStore(builder.keyStoreDirectory);
         this.registrationKdf = builder.registrationKdf;
         this.chainRotationMessages = builder.chainRotationMessages;
+        this.readReceipts = builder.readReceipts;
         this.chainRotationAge = builder.chainRotationAge;
         this.kdfFloor = builder.kdfFloor != null ? builder.kdfFloor : KdfParams.DEFAULT.lowest(builder.registrationKdf);
         this.requestTimeout = builder.requestTimeout;
@@ -561,9 +564,14 @@ public final class ChatClient implements AutoCloseable {
         return contacts;
     }
 
-    /** Replies, edits, reactions and deletion for everyone. */
+    /** Replies, edits, reactions and deletion for everyone; typing notices. */
     public Messages messages() {
         return messages;
+    }
+
+    /** Delivered and read receipts: the status of what this user sent, and whether read receipts go out. */
+    public Receipts receipts() {
+        return receipts;
     }
 
     /** This user's invitations to groups: list, accept, decline. */
@@ -740,11 +748,15 @@ public final class ChatClient implements AutoCloseable {
         }
     }
 
-    /** Marks the conversation read up to {@code seq}, for all of this user's devices. */
+    /**
+     * Marks the conversation read up to {@code seq}, for all of this user's devices, and tells the senders of what was
+     * read (read receipts, unless {@link Receipts#sendReadReceipts} turned them off).
+     */
     public CompletableFuture<Void> markRead(String conversationId, long seq) {
         return work(m -> {
             Messenger.await(sessionRequest(Envelope.newBuilder().setMarkRead(MarkRead.newBuilder()
                     .setConversationId(conversationId).setSeq(seq))));
+            m.readUpTo(conversationId, seq);
             return null;
         });
     }
@@ -1008,6 +1020,7 @@ public final class ChatClient implements AutoCloseable {
         messenger = new Messenger(request -> sessionRequest(request), s.getAccountId(), s.getUsername(),
                 s.getIdentity().getKeyId(), keys, serverInfo.serverId(), keyStore, random, Clock.systemUTC(), listener, events);
         messenger.rotateChains(chainRotationMessages, chainRotationAge);
+        messenger.sendReadReceipts(readReceipts);
         sessionLive = true;
         sessionBack.complete(null);
         if (autoReconnect) {
@@ -1081,6 +1094,7 @@ public final class ChatClient implements AutoCloseable {
         private Path keyStoreDirectory = LocalKeyStore.defaultDirectory();
         private KdfParams registrationKdf = KdfParams.DEFAULT;
         private int chainRotationMessages = 1_000;
+        private boolean readReceipts = true;
         private Duration chainRotationAge = Duration.ofDays(7);
         private KdfParams kdfFloor;
         private Duration requestTimeout = Duration.ofSeconds(30);
@@ -1222,6 +1236,12 @@ public final class ChatClient implements AutoCloseable {
          */
         public Builder keepSession(boolean enabled) {
             this.keepSession = enabled;
+            return this;
+        }
+
+        /** Whether to tell others when this user read their messages (on by default; delivered receipts always go). */
+        public Builder readReceipts(boolean enabled) {
+            this.readReceipts = enabled;
             return this;
         }
 

@@ -28,6 +28,17 @@ public interface ChatListener {
     default void typing(String conversationId, String sender, boolean typing) {}
 
     /**
+     * A member got, or read, this user's messages in a conversation up to {@code upToSeq} (a receipt sealed to this user
+     * and signed by them; members may turn read receipts off). Reported when it goes further than known.
+     *
+     * @param conversationId where
+     * @param member who
+     * @param read whether they read them (else their client got them)
+     * @param upToSeq up to which seq
+     */
+    default void receipt(String conversationId, String member, boolean read, long upToSeq) {}
+
+    /**
      * Messages were deleted for everyone by their sender (pushed by the server; a history fetched later holds their
      * tombstones, {@link ChatMessage#deleted()}). Comes after the messages it names were reported, when they were.
      *

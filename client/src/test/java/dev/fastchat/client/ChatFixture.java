@@ -127,6 +127,7 @@ final class ChatFixture implements BeforeAllCallback, AfterAllCallback {
         final List<MembershipEvent> membership = new CopyOnWriteArrayList<>();
         final List<Long> deleted = new CopyOnWriteArrayList<>();
         final List<String> typing = new CopyOnWriteArrayList<>();
+        final List<String> receipts = new CopyOnWriteArrayList<>();
 
         @Override
         public void message(ChatMessage message) {
@@ -141,6 +142,11 @@ final class ChatFixture implements BeforeAllCallback, AfterAllCallback {
         @Override
         public void typing(String conversationId, String sender, boolean isTyping) {
             typing.add(sender + (isTyping ? " is typing" : " stopped"));
+        }
+
+        @Override
+        public void receipt(String conversationId, String member, boolean read, long upToSeq) {
+            receipts.add(member + (read ? " read " : " got ") + upToSeq);
         }
 
         @Override

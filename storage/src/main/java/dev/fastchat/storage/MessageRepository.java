@@ -84,6 +84,17 @@ public interface MessageRepository {
      */
     CompletableFuture<List<Long>> delete(String conversationId, long senderId, List<Long> seqs);
 
+    /**
+     * Keeps a receipt in place of the one of its kind from the same member to the same sender, if it goes further.
+     * Fails with NOT_A_MEMBER unless both are members of the conversation.
+     *
+     * @return whether it was kept (not when one as far or further was kept already)
+     */
+    CompletableFuture<Boolean> keepReceipt(StoredReceipt receipt);
+
+    /** The receipts kept for {@code toId}'s messages in a conversation. */
+    List<StoredReceipt> receipts(String conversationId, long toId);
+
     /** The conversation's current members (empty if it has none, or does not exist). */
     List<Long> members(String conversationId);
 

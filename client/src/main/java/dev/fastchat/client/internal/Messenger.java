@@ -30,6 +30,8 @@ import dev.fastchat.protocol.v1.Content;
 import dev.fastchat.protocol.v1.DeleteMessages;
 import dev.fastchat.protocol.v1.Edit;
 import dev.fastchat.protocol.v1.Reaction;
+import dev.fastchat.protocol.v1.ReceiptKind;
+import dev.fastchat.client.MessageStatus;
 import dev.fastchat.protocol.v1.GetChain;
 import dev.fastchat.protocol.v1.SealedChainKey;
 import dev.fastchat.protocol.v1.CreateGroup;
@@ -239,6 +241,101 @@ public final class Messenger {
                 Content.newBuilder().setTyping(dev.fastchat.protocol.v1.Typing.newBuilder().setStopped(!typing)).build());
         await(rpc.apply(Envelope.newBuilder().setNotify(dev.fastchat.protocol.v1.Notify.newBuilder()
                 .setConversationId(addressed.conversationId()).setSealed(ByteString.copyFrom(sealed)))));
+    }
+
+    // ---- receipts
+
+    private final ReceiptBook receipts = new ReceiptBook();
+    private volatile boolean sendReadReceipts = true;
+    /** Delivered receipts waiting to go, per conversation and sender: the newest seq (sent together a moment later). */
+    private final Map<String, Long> deliveredDue = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final java.time.Duration DELIVERED_DELAY = java.time.Duration.ofMillis(300);
+
+    /** Whether this user tells others when it read their messages (delivered receipts always go). */
+    public void sendReadReceipts(boolean on) {
+        sendReadReceipts = on;
+    }
+
+    /** Tells the sender, a moment later and once for all that arrived meanwhile, that their message arrived here. */
+    private void delivered(String conversationId, long senderId, long seq) {
+        String key = conversationId + "|" + senderId;
+        boolean[] first = {false};
+        deliveredDue.compute(key, (k, due) -> {
+            first[0] = due == null;
+            return due == null ? seq : Math.max(due, seq);
+        });
+        if (first[0]) { // else one is on its way and takes this seq along
+            java.util.concurrent.CompletableFuture.delayedExecutor(DELIVERED_DELAY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                    .execute(() -> {
+                        Long upTo = deliveredDue.remove(key);
+                        if (upTo != null) {
+                            sendReceipt(conversationId, senderId, ReceiptKind.DELIVERED, upTo);
+                        }
+                    });
+        }
+    }
+
+    /** After the user read a conversation up to {@code seq}: tells each sender of what was read, if read receipts are on. */
+    public void readUpTo(String conversationId, long seq) {
+        Map<Long, Long> due = receipts.readUpTo(conversationId, seq);
+        if (sendReadReceipts) {
+            due.forEach((sender, upTo) -> sendReceipt(conversationId, sender, ReceiptKind.READ, upTo));
+        }
+    }
+
+    /** Seals a receipt to {@code to} alone and hands it to the server; a receipt that fails is not retried. */
+    private void sendReceipt(String conversationId, long to, ReceiptKind kind, long upTo) {
+        try {
+            UserKeys recipient = user(to);
+            Content content = Content.newBuilder().setReceipt(dev.fastchat.protocol.v1.Receipt.newBuilder().setKind(kind).setUpToSeq(upTo)).build();
+            byte[] sealed = MessageSealer.seal(new MessageSealer.Sender(myId, myKeyId, identity), conversationId,
+                    "receipt-" + UUID.randomUUID(), clock.instant(), content, List.of(recipient(recipient)), random);
+            await(rpc.apply(Envelope.newBuilder().setSendReceipt(dev.fastchat.protocol.v1.SendReceipt.newBuilder()
+                    .setConversationId(conversationId).setTo(to).setKind(kind).setUpToSeq(upTo).setSealed(ByteString.copyFrom(sealed)))));
+        } catch (RuntimeException e) {
+            log.debug("{} receipt up to {} in {} for {} not sent: {}", kind, upTo, conversationId, to, e.getMessage());
+        }
+    }
+
+    /**
+     * Checks a receipt for this user's messages (sealed to this user, signed by the member it names, saying what the
+     * server says it says) and records it.
+     *
+     * @return whether it went further than known
+     */
+    private boolean heard(dev.fastchat.protocol.v1.ReceiptNotice notice) {
+        UserKeys from = user(notice.getFrom());
+        Message message = Message.newBuilder().setConversationId(notice.getConversationId()).setSenderId(notice.getFrom())
+                .setSealed(notice.getSealed()).build();
+        MessageSealer.Opened opened = openSealed(message, from.getIdentity().getEd25519Public().toByteArray());
+        if (!opened.content().hasReceipt() || opened.content().getReceipt().getKind() != notice.getKind()
+                || opened.content().getReceipt().getUpToSeq() != notice.getUpToSeq()) {
+            throw new OpenException(OpenException.Reason.MALFORMED, "the receipt says otherwise than the server");
+        }
+        return receipts.heard(notice.getConversationId(), notice.getFrom(), notice.getKind() == ReceiptKind.READ, notice.getUpToSeq());
+    }
+
+    /** Fetches the receipts kept for this user's messages in a conversation, and records those that check out. */
+    public void fetchReceipts(String conversationId) {
+        var list = await(rpc.apply(Envelope.newBuilder().setGetReceipts(dev.fastchat.protocol.v1.GetReceipts.newBuilder()
+                .setConversationId(conversationId)))).getReceiptList();
+        for (var notice : list.getReceiptsList()) {
+            try {
+                heard(notice);
+            } catch (OpenException | ChatException e) {
+                log.debug("a receipt in {} from {} dropped: {}", conversationId, notice.getFrom(), e.getMessage());
+            }
+        }
+    }
+
+    /** How far message {@code seq} of this user's got, from the receipts heard (fetch first for the latest). */
+    public MessageStatus status(Target target, long seq) {
+        Addressed addressed = address(target);
+        List<List<Long>> known = receipts.of(addressed.conversationId(), seq);
+        java.util.function.Function<List<Long>, List<String>> names = ids -> ids.stream().filter(id -> id != myId)
+                .map(id -> user(id).getUsername()).sorted().toList();
+        int others = (int) addressed.recipients().stream().filter(r -> r.accountId() != myId).count();
+        return new MessageStatus(seq, others, names.apply(known.get(0)), names.apply(known.get(1)));
     }
 
     /** How far a notice's time may be from this device's: an older one is a replay, or news no more. */
@@ -665,6 +762,7 @@ public final class Messenger {
             }
             opened = openSealed(message, sender.getIdentity().getEd25519Public().toByteArray());
         }
+        Content content = opened.content();
         String earlier = shown(message.getSenderId(), opened.header().getClientMsgId(), key);
         if (earlier != null && !earlier.equals(key)) {
             throw new OpenException(OpenException.Reason.REPLAYED, "a replay of the message shown at " + earlier + " (dropped)");
@@ -700,10 +798,15 @@ public final class Messenger {
         if (text.getBytes(StandardCharsets.UTF_8).length > MessageLimits.MAX_TEXT_BYTES) {
             throw new OpenException(OpenException.Reason.TOO_LARGE, "the text is over the limit of " + MessageLimits.MAX_TEXT_BYTES + " bytes");
         }
+        if (message.getSenderId() != myId) {
+            receipts.opened(message.getConversationId(), message.getSeq(), message.getSenderId());
+            if (onlyNew) {
+                delivered(message.getConversationId(), message.getSenderId(), message.getSeq());
+            }
+        }
         if (onlyNew && message.getSenderId() == myId && sentHere.containsKey(opened.header().getClientMsgId())) {
             return Optional.empty(); // sent from this device: its send call reports it, with the ack
         }
-        Content content = opened.content();
         ChatMessage.Reaction reaction = content.hasReaction() ? new ChatMessage.Reaction(content.getReaction().getSeq(),
                 content.getReaction().getEmoji(), content.getReaction().getRemoved()) : null;
         return Optional.of(new ChatMessage(message.getConversationId(), conversationOf(message, sender), message.getSeq(),
@@ -868,6 +971,17 @@ public final class Messenger {
                 }
             });
             case NOTICE -> events.execute(() -> openNotice(push.getNotice()));
+            case RECEIPT_NOTICE -> events.execute(() -> {
+                var notice = push.getReceiptNotice();
+                try {
+                    if (heard(notice)) {
+                        listener.receipt(notice.getConversationId(), user(notice.getFrom()).getUsername(),
+                                notice.getKind() == ReceiptKind.READ, notice.getUpToSeq());
+                    }
+                } catch (OpenException | ChatException e) {
+                    log.debug("a receipt in {} from {} dropped: {}", notice.getConversationId(), notice.getFrom(), e.getMessage());
+                }
+            });
             case MESSAGES_DELETED -> events.execute(() -> listener.deleted(push.getMessagesDeleted().getConversationId(),
                     push.getMessagesDeleted().getSenderId(), List.copyOf(push.getMessagesDeleted().getSeqsList())));
             case READ_MARKED -> events.execute(() -> listener.readElsewhere(push.getReadMarked().getConversationId(),

@@ -21,6 +21,12 @@ import dev.fastchat.protocol.v1.Message;
 import dev.fastchat.protocol.v1.MessageHeader;
 import dev.fastchat.protocol.v1.Ok;
 import dev.fastchat.protocol.v1.DeleteMessages;
+import dev.fastchat.protocol.v1.GetReceipts;
+import dev.fastchat.protocol.v1.ReceiptKind;
+import dev.fastchat.protocol.v1.ReceiptList;
+import dev.fastchat.protocol.v1.ReceiptNotice;
+import dev.fastchat.protocol.v1.SendReceipt;
+import dev.fastchat.storage.StoredReceipt;
 import dev.fastchat.protocol.v1.Notice;
 import dev.fastchat.protocol.v1.Notify;
 import dev.fastchat.protocol.v1.MessagesDeleted;
@@ -331,14 +337,7 @@ public final class MessageService {
         if (request.getSealed().size() > MAX_NOTICE_BYTES) {
             throw refused(ErrorCode.TOO_LARGE, "a notice is at most " + MAX_NOTICE_BYTES + " bytes");
         }
-        MessageHeader header;
-        try {
-            header = MessageHeader.parseFrom(SealedMessage.parseFrom(request.getSealed()).getHeader());
-        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-            throw refused(ErrorCode.BAD_REQUEST, "the notice is not a sealed message");
-        }
-        if (header.getVersion() != dev.fastchat.protocol.ProtocolVersion.CHAIN_MESSAGE || header.getSenderId() != user.accountId()
-                || !header.getConversationId().equals(conversation.value())) {
+        if (checkSealed(request.getSealed(), user.accountId(), conversation, null).chainId() == null) {
             throw refused(ErrorCode.BAD_REQUEST, "a notice is sealed in the caller's sender chain of this conversation");
         }
         noticeLimiter.tryTake(user.accountId()).ifPresent(wait -> {
@@ -351,6 +350,49 @@ public final class MessageService {
         sessions.push(members, Envelope.newBuilder().setNotice(Notice.newBuilder().setConversationId(conversation.value())
                 .setSenderId(user.accountId()).setSealed(request.getSealed())).build(), connection);
         return done(Envelope.newBuilder().setOk(Ok.getDefaultInstance()));
+    }
+
+    /**
+     * Keeps a member's delivered or read receipt for a sender (sealed to that sender alone) and pushes it to the
+     * sender's sessions, when it goes further than the one kept.
+     */
+    public CompletableFuture<Envelope.Builder> sendReceipt(Connection connection, SendReceipt request) {
+        LoggedIn user = connection.state().user();
+        ConversationId conversation = conversation(request.getConversationId());
+        if (request.getKind() != ReceiptKind.DELIVERED && request.getKind() != ReceiptKind.READ) {
+            throw refused(ErrorCode.BAD_REQUEST, "a receipt is DELIVERED or READ");
+        }
+        if (request.getSealed().size() > MAX_NOTICE_BYTES) {
+            throw refused(ErrorCode.TOO_LARGE, "a receipt is at most " + MAX_NOTICE_BYTES + " bytes");
+        }
+        Checked checked = checkSealed(request.getSealed(), user.accountId(), conversation, null);
+        if (checked.chainId() != null || !checked.recipients().equals(Set.of(request.getTo())) || request.getTo() == user.accountId()) {
+            throw refused(ErrorCode.BAD_REQUEST, "a receipt is sealed to the other member alone");
+        }
+        takeSendToken(user.accountId()); // a receipt is written like a message, and counts as one
+        long upTo = RequestBounds.seq(request.getUpToSeq());
+        StoredReceipt receipt = new StoredReceipt(conversation.value(), user.accountId(), request.getTo(), request.getKindValue(), upTo,
+                request.getSealed().toByteArray());
+        return messages.keepReceipt(receipt).thenApply(kept -> {
+            if (kept) {
+                sessions.push(request.getTo(), Envelope.newBuilder().setReceiptNotice(notice(receipt)).build(), null);
+            }
+            return Envelope.newBuilder().setOk(Ok.getDefaultInstance());
+        });
+    }
+
+    /** The receipts kept for the caller's messages in a conversation. */
+    public CompletableFuture<Envelope.Builder> receipts(Connection connection, GetReceipts request) {
+        LoggedIn user = connection.state().user();
+        ConversationId conversation = conversation(request.getConversationId());
+        ReceiptList.Builder list = ReceiptList.newBuilder();
+        messages.receipts(conversation.value(), user.accountId()).forEach(receipt -> list.addReceipts(notice(receipt)));
+        return done(Envelope.newBuilder().setReceiptList(list));
+    }
+
+    private static ReceiptNotice notice(StoredReceipt receipt) {
+        return ReceiptNotice.newBuilder().setConversationId(receipt.conversationId()).setFrom(receipt.fromId())
+                .setKindValue(receipt.kind()).setUpToSeq(receipt.upToSeq()).setSealed(ByteString.copyFrom(receipt.sealed())).build();
     }
 
     /** Deletes messages of the caller's for everyone, and tells every member's sessions. */

@@ -112,6 +112,8 @@ public final class RequestDispatcher {
             }));
             case ANNOUNCE_CHAIN -> authenticated(connection, request, r -> services.messages().announceChain(connection, r.getAnnounceChain()));
             case GET_CHAIN -> authenticated(connection, request, r -> services.messages().chain(connection, r.getGetChain()));
+            case SEND_RECEIPT -> authenticated(connection, request, r -> services.messages().sendReceipt(connection, r.getSendReceipt()));
+            case GET_RECEIPTS -> authenticated(connection, request, r -> services.messages().receipts(connection, r.getGetReceipts()));
             case NOTIFY -> authenticated(connection, request, r -> services.messages().notify(connection, r.getNotify()));
             case DELETE_MESSAGES -> authenticated(connection, request, r -> services.messages().delete(connection, r.getDeleteMessages()));
             case SYNC -> authenticated(connection, request, r -> services.messages().sync(connection, r.getSync()));

@@ -9,6 +9,7 @@ import dev.fastchat.storage.MessageRepository;
 import dev.fastchat.storage.NewChain;
 import dev.fastchat.storage.NewMessage;
 import dev.fastchat.storage.StoredMessage;
+import dev.fastchat.storage.StoredReceipt;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -394,6 +395,42 @@ public final class JdbcMessageRepository implements MessageRepository {
         return new StoredMessage(row.getString("conversation_id"), row.getLong("seq"), row.getLong("sender_id"),
                 row.getString("sender_name"), row.getString("client_msg_id"), row.getBytes("sealed"),
                 Instant.ofEpochMilli(row.getLong("created_at")), group == null ? "" : group);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> keepReceipt(StoredReceipt receipt) {
+        return writer.submit("keep a receipt", connection -> {
+            List<Long> members = activeMembers(connection, receipt.conversationId());
+            if (!members.contains(receipt.fromId()) || !members.contains(receipt.toId())) {
+                throw notAMember(receipt.conversationId());
+            }
+            int changed = Jdbc.update(connection, """
+                    INSERT INTO receipts (conversation_id, from_id, to_id, kind, up_to_seq, sealed, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (conversation_id, to_id, from_id, kind) DO UPDATE
+                    SET up_to_seq = excluded.up_to_seq, sealed = excluded.sealed, updated_at = excluded.updated_at
+                    WHERE receipts.up_to_seq < excluded.up_to_seq
+                    """, s -> {
+                        s.setString(1, receipt.conversationId());
+                        s.setLong(2, receipt.fromId());
+                        s.setLong(3, receipt.toId());
+                        s.setInt(4, receipt.kind());
+                        s.setLong(5, receipt.upToSeq());
+                        s.setBytes(6, receipt.sealed());
+                        s.setLong(7, System.currentTimeMillis());
+                    });
+            return changed > 0;
+        });
+    }
+
+    @Override
+    public List<StoredReceipt> receipts(String conversationId, long toId) {
+        return jdbc.queryList("read receipts", """
+                SELECT from_id, kind, up_to_seq, sealed FROM receipts WHERE conversation_id = ? AND to_id = ? ORDER BY from_id, kind
+                """, s -> {
+                    s.setString(1, conversationId);
+                    s.setLong(2, toId);
+                }, row -> new StoredReceipt(conversationId, row.getLong(1), toId, row.getInt(2), row.getLong(3), row.getBytes(4)));
     }
 
     @Override
