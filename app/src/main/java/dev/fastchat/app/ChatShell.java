@@ -108,6 +108,7 @@ final class ChatShell implements ChatListener {
         add("edit", "[^N] TEXT", "replace the text of your message N (default: your newest)", 1, this::edit);
         add("react", "[^N] EMOJI", "react to message N (default: the newest of the others) with EMOJI; again: take it back", 1, this::react);
         add("delete", "[^N]", "delete your message N (default: your newest) for everyone", 0, this::delete);
+        add("info", "[^N]", "who got and who read your message N (default: your newest)", 0, this::info);
         add("send-file", "PATH", "send a file to the open conversation (encrypted; in the background)", 1, (a, r) -> sendFile(r));
         add("save", "FILE_ID [DIR]", "download a shared file, checked, into DIR (default ~/Downloads/fastchat)", 1, this::save);
         add("invites", "", "your invitations to groups", 0, (a, r) -> invitations());
@@ -191,7 +192,53 @@ final class ChatShell implements ChatListener {
     }
 
     private String prompt() {
-        return view.prompt(open == null ? null : (open.group() ? "#" : "") + open.name()) + typingStatus + status;
+        return view.prompt(open == null ? null : (open.group() ? "#" : "") + open.name()) + receiptStatus + typingStatus + status;
+    }
+
+    // ---- receipts
+
+    /** {@code (^12 read) }: how far this user's newest message in the open conversation got, once a receipt came. */
+    private volatile String receiptStatus = "";
+
+    @Override
+    public void receipt(String conversationId, String member, boolean read, long upToSeq) {
+        Target current = open;
+        if (current == null || !conversationId.equals(conversationIds.get(current))) {
+            return;
+        }
+        Timeline timeline = timeline(conversationId);
+        long newest;
+        synchronized (timeline) {
+            newest = timeline.shown().reversed().stream().filter(m -> m.message().outgoing() && !m.deleted())
+                    .mapToLong(m -> m.message().seq()).findFirst().orElse(0);
+        }
+        if (newest == 0 || newest > upToSeq) {
+            return;
+        }
+        client.receipts().known(current, newest).thenAccept(status -> {
+            if (current.equals(open)) {
+                receiptStatus = "(^" + status.seq() + " " + describe(status) + ") ";
+                refreshPrompt();
+            }
+        });
+    }
+
+    /** {@code read}, {@code delivered}; in a group {@code read by 2 of 3}. */
+    private static String describe(dev.fastchat.client.MessageStatus status) {
+        if (status.recipients() <= 1) {
+            return status.state();
+        }
+        return !status.readBy().isEmpty() ? "read by " + status.readBy().size() + " of " + status.recipients()
+                : "delivered to " + status.deliveredTo().size() + " of " + status.recipients();
+    }
+
+    private void info(List<String> args, String rest) throws Exception {
+        java.util.function.Predicate<Timeline.Shown> mine = m -> m.message().outgoing() && !m.deleted();
+        Chosen chosen = choose(args, rest, mine, mine, "a message of yours");
+        dev.fastchat.client.MessageStatus status = await(client.receipts().status(chosen.to(), chosen.message().message().seq()));
+        view.plain("^" + status.seq() + " (" + ChatView.preview(chosen.message()) + "): " + describe(status));
+        view.plain("  delivered to: " + (status.deliveredTo().isEmpty() ? "nobody yet" : String.join(", ", status.deliveredTo())));
+        view.plain("  read by: " + (status.readBy().isEmpty() ? "nobody yet" : String.join(", ", status.readBy())));
     }
 
     // ---- typing notices
@@ -389,6 +436,7 @@ final class ChatShell implements ChatListener {
         Target target = target(name);
         List<ChatMessage> recent = await(client.history(target, 0, HISTORY_PAGE)); // fails for unknown names
         open = target;
+        receiptStatus = "";
         typing.clear();
         showTyping();
         (target.group() ? groups : users).add(target.name());

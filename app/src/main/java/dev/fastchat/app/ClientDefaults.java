@@ -15,14 +15,16 @@ import picocli.CommandLine.Model.OptionSpec;
 /**
  * Defaults of the client options, so that scripts and people need not repeat them: from the environment
  * ({@code FASTCHAT_SERVER}, {@code FASTCHAT_USER}, {@code FASTCHAT_TLS}, {@code FASTCHAT_SERVER_CERT},
- * {@code FASTCHAT_INSECURE_PLAINTEXT}, {@code FASTCHAT_KEYS}), else from the client config file (keys {@code server},
- * {@code user}, {@code tls}, {@code server-cert}, {@code insecure-plaintext}, {@code keys}), else built in. Options given on the command line win over both.
+ * {@code FASTCHAT_INSECURE_PLAINTEXT}, {@code FASTCHAT_KEYS}, {@code FASTCHAT_NO_READ_RECEIPTS}), else from the client
+ * config file (keys {@code server}, {@code user}, {@code tls}, {@code server-cert}, {@code insecure-plaintext},
+ * {@code keys}, {@code no-read-receipts}), else built in. Options given on the command line win over both.
  *
  * <p>The file is {@code $XDG_CONFIG_HOME/fastchat/client.properties} (by default
  * {@code ~/.config/fastchat/client.properties}), or the one {@code FASTCHAT_CLIENT_CONFIG} names.
  */
 final class ClientDefaults implements IDefaultValueProvider {
-    private static final java.util.Set<String> KEYS = java.util.Set.of("server", "user", "tls", "server-cert", "insecure-plaintext", "keys");
+    private static final java.util.Set<String> KEYS = java.util.Set.of("server", "user", "tls", "server-cert", "insecure-plaintext", "keys",
+            "no-read-receipts");
 
     private final Map<String, String> environment;
     private final Path file;

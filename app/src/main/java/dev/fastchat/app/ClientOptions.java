@@ -37,6 +37,11 @@ final class ClientOptions {
     @Option(names = "--keys", scope = ScopeType.INHERIT, paramLabel = "DIR", description = "key store directory (default ~/.config/fastchat/keys; or FASTCHAT_KEYS, or keys= in the file)")
     Path keys;
 
+    @Option(names = "--no-read-receipts", scope = ScopeType.INHERIT,
+            description = "do not tell senders when you read their messages; they still see that their messages arrived (or "
+                    + "FASTCHAT_NO_READ_RECEIPTS=true, or no-read-receipts=true in the file)")
+    boolean noReadReceipts;
+
     ChatClient newClient() {
         return builder().build();
     }
@@ -55,6 +60,7 @@ final class ClientOptions {
         builder.keyStoreDirectory(keys != null ? keys : LocalKeyStore.defaultDirectory())
                 .clientName("fastchat-cli")
                 .keepSession(true)
+                .readReceipts(!noReadReceipts)
                 .tls(tls)
                 .insecurePlaintext(insecurePlaintext);
         if (serverCert != null) {

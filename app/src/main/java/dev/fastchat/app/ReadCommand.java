@@ -6,6 +6,7 @@ import dev.fastchat.client.ChatClient;
 import dev.fastchat.client.ChatMessage;
 import dev.fastchat.client.ConversationUnread;
 import dev.fastchat.client.KeyTrust;
+import dev.fastchat.client.MessageStatus;
 import dev.fastchat.client.Target;
 import dev.fastchat.client.Timeline;
 import dev.fastchat.client.UnreadSummary;
@@ -77,6 +78,16 @@ final class ReadCommand implements Callable<Integer> {
                     messages.removeIf(m -> m.seq() <= readSeq || m.outgoing());
                 }
                 messages.sort(Comparator.comparingLong(ChatMessage::seq));
+                Map<Long, MessageStatus> statuses = new java.util.HashMap<>();
+                boolean fetched = false;
+                for (ChatMessage message : messages.reversed()) {
+                    if (message.outgoing() && message.about() == 0 && !message.deleted()) {
+                        statuses.put(message.seq(), (fetched ? client.receipts().known(conversation, message.seq())
+                                : client.receipts().status(conversation, message.seq())).get(60, TimeUnit.SECONDS));
+                        fetched = true;
+                    }
+                }
+                this.statuses = statuses;
                 print(out, messages);
             } else {
                 UnreadSummary summary = client.unread().get(60, TimeUnit.SECONDS);
@@ -108,6 +119,9 @@ final class ReadCommand implements Callable<Integer> {
      * Prints messages oldest first, with the edits and reactions among them folded into the messages they are about;
      * those about a message not printed here are printed as lines of their own.
      */
+    /** How far this user's messages printed with --with or --group got, by seq. */
+    private Map<Long, MessageStatus> statuses = Map.of();
+
     private void print(PrintWriter out, List<ChatMessage> messages) throws IOException {
         Map<String, Timeline> timelines = new java.util.HashMap<>();
         messages.forEach(m -> timelines.computeIfAbsent(m.conversationId(), id -> new Timeline()).add(m));
@@ -117,7 +131,8 @@ final class ReadCommand implements Callable<Integer> {
                 continue; // folded in
             }
             Timeline.Shown shown = timeline.shown(message.seq()).orElse(null);
-            out.println(json ? json(message, shown) : line(message, shown, options.user));
+            MessageStatus status = statuses.get(message.seq());
+            out.println(json ? json(message, shown, status) : line(message, shown, options.user) + (status == null ? "" : statusLine(status)));
         }
         out.flush();
     }
@@ -155,6 +170,14 @@ final class ReadCommand implements Callable<Integer> {
         return TIME.format(message.serverTime()) + "  #" + message.seq() + "  " + where + sender + verified + to + ": " + body + warning;
     }
 
+    /** {@code  [read]}, or {@code  [delivered to 2 of 3, read by 1]} in a group. */
+    static String statusLine(MessageStatus status) {
+        if (status.recipients() <= 1) {
+            return "  [" + status.state() + "]";
+        }
+        return "  [delivered to " + status.deliveredTo().size() + " of " + status.recipients() + ", read by " + status.readBy().size() + "]";
+    }
+
     /** {@code [file] cat.png (image/png, 640x480, 41.2 KiB) id 3f...: fastchat fetch-file 3f...}. */
     static String fileLine(dev.fastchat.client.SharedFile file) {
         String dimensions = file.width() > 0 ? ", " + file.width() + "x" + file.height() : "";
@@ -163,14 +186,14 @@ final class ReadCommand implements Callable<Integer> {
     }
 
     static String json(ChatMessage message) throws IOException {
-        return json(message, null);
+        return json(message, null, null);
     }
 
     /**
      * One message as a JSON object; {@code shown} (may be null) folds in its edits and reactions: {@code text} is then
      * the newest edit's, with {@code edited} and {@code reactions} ({@code {"👍": ["bob"]}}).
      */
-    static String json(ChatMessage message, Timeline.Shown shown) throws IOException {
+    static String json(ChatMessage message, Timeline.Shown shown, MessageStatus status) throws IOException {
         StringWriter buffer = new StringWriter();
         try (JsonGenerator generator = new JsonFactory().createGenerator(buffer)) {
             generator.writeStartObject();
@@ -226,6 +249,19 @@ final class ReadCommand implements Callable<Integer> {
                     generator.writeNumberField("height", message.file().height());
                 }
                 generator.writeEndObject();
+            }
+            if (status != null) {
+                generator.writeStringField("status", status.state());
+                generator.writeArrayFieldStart("delivered_to");
+                for (String member : status.deliveredTo()) {
+                    generator.writeString(member);
+                }
+                generator.writeEndArray();
+                generator.writeArrayFieldStart("read_by");
+                for (String member : status.readBy()) {
+                    generator.writeString(member);
+                }
+                generator.writeEndArray();
             }
             generator.writeStringField("key", message.trust().name().toLowerCase(java.util.Locale.ROOT));
             generator.writeEndObject();

@@ -211,7 +211,7 @@ class ChatTerminalTest {
                  }
              })) {
             register(server, bob).close();
-            sender.send(Target.user(bob), "helo").get(30, TimeUnit.SECONDS);
+            String dm = sender.send(Target.user(bob), "helo").get(30, TimeUnit.SECONDS).conversationId();
             tmux.start("bob", 150, 50, List.of("FASTCHAT_PASSWORD=pw", "NO_COLOR=1", "TERM=xterm-256color"), chat(server, bob));
             tmux.waitFor("bob", "logged in as " + bob, "[fastchat]");
             tmux.enter("bob", "/open " + alice);
@@ -229,6 +229,11 @@ class ChatTerminalTest {
 
             tmux.enter("bob", "/reply hi");
             tmux.waitFor("bob", bob + ": [re ^1 (" + alice + ": helo)] hi  ^2");
+            // alice reads it: bob's prompt says so, and /info tells who got and read it.
+            sender.markRead(dm, 2).get(30, TimeUnit.SECONDS);
+            tmux.waitFor("bob", "[" + alice + "] (^2 read) ");
+            tmux.enter("bob", "/info");
+            tmux.waitFor("bob", "^2 (hi): read", "  delivered to: " + alice, "  read by: " + alice);
             sender.messages().edit(Target.user(bob), 1, "hello").get(30, TimeUnit.SECONDS);
             tmux.waitFor("bob", alice + ": ✎ ^1 (" + alice + ": hello): hello  ^3");
             tmux.enter("bob", "/react +1");

@@ -192,6 +192,10 @@ class CommandLineTest {
                 .contains("\"edited\":true").contains("\"reactions\":{\"👍\":[\"" + bob + "\"]}");
         assertThat(read.out().lines().toList().get(1)).contains("\"reply_to\":1").contains("\"text\":\"hi\"");
 
+        Run mine = fastchat(null, "read", "--server", address, "--user", alice, "--with", bob, "--json", "--keep-unread");
+        assertThat(mine.out().lines().findFirst().orElseThrow()).as("bob read it: %s", mine.out())
+                .contains("\"status\":\"read\"").contains("\"read_by\":[\"" + bob + "\"]");
+
         Run refused = fastchat(null, "delete", "--server", address, "--user", bob, "--to", alice, "1");
         assertThat(refused.exitCode()).isEqualTo(ExitCodes.REFUSED);
         assertThat(refused.err()).contains("not one you sent");

@@ -94,6 +94,17 @@ public class SenderChainBenchmark {
 
     /** Prints the sealed sizes of the 100-byte text, both ways, for each group size. */
     public static void main(String[] args) {
+        SenderChainBenchmark two = new SenderChainBenchmark();
+        two.members = 2;
+        two.setUp();
+        byte[] typing = two.sending.seal(new MessageSealer.Sender(1, 1, two.sender), "d:1:2", "notice-" + java.util.UUID.randomUUID(),
+                Instant.now(), Content.newBuilder().setTyping(dev.fastchat.protocol.v1.Typing.getDefaultInstance()).build());
+        byte[] receipt = MessageSealer.seal(new MessageSealer.Sender(2, 1, two.receiver), "d:1:2", "receipt-" + java.util.UUID.randomUUID(),
+                Instant.now(), Content.newBuilder().setReceipt(dev.fastchat.protocol.v1.Receipt.newBuilder()
+                        .setKind(dev.fastchat.protocol.v1.ReceiptKind.READ).setUpToSeq(123_456)).build(),
+                List.of(two.keys.getFirst()), two.random);
+        System.out.printf("a typing notice sealed in a chain %,d bytes; a receipt sealed to the sender %,d bytes%n", typing.length,
+                receipt.length);
         for (int size : new int[] {3, 256, 1024}) {
             SenderChainBenchmark benchmark = new SenderChainBenchmark();
             benchmark.members = size;
