@@ -197,7 +197,10 @@ final class ChatShell implements ChatListener {
 
     // ---- receipts
 
-    /** {@code (^12 read) }: how far this user's newest message in the open conversation got, once a receipt came. */
+    /**
+     * {@code (^12 read) }: how far this user's newest message in the open conversation got: sending, sent (stored by the
+     * server), then delivered and read as receipts come.
+     */
     private volatile String receiptStatus = "";
 
     @Override
@@ -647,8 +650,16 @@ final class ChatShell implements ChatListener {
      */
     private void sendInOrder(Target to, java.util.function.Supplier<CompletableFuture<dev.fastchat.client.SentMessage>> call,
                              java.util.function.Function<dev.fastchat.client.SentMessage, ChatMessage> shown) {
+        if (to.equals(open)) {
+            receiptStatus = "(sending…) ";
+            refreshPrompt();
+        }
         sending = sending.handle((previous, failure) -> null).thenCompose(ignored -> call.get()
                 .whenComplete((sent, failure) -> {
+                    if (to.equals(open)) {
+                        receiptStatus = failure == null ? "(^" + sent.seq() + " sent) " : "";
+                        refreshPrompt();
+                    }
                     Throwable cause = failure == null ? null : ExitCodes.unwrap(failure);
                     if (cause instanceof ChatException chat && chat.code() == ErrorCode.UNAUTHENTICATED) {
                         if (!sessionEnded) {

@@ -91,10 +91,15 @@ final class Tmux implements AutoCloseable {
                 .untilAsserted(() -> assertThat(screen(name)).contains(texts));
     }
 
-    /** Waits (up to 20 s) until the last non-blank line is exactly {@code line} (a fresh prompt, say). */
-    void waitForLastLine(String name, String line) {
+    /** Waits (up to 20 s) until the last line is the prompt {@code [label]} with nothing typed (statuses after it allowed). */
+    void waitForPrompt(String name, String label) {
         Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
-                .untilAsserted(() -> assertThat(lastLine(name)).isEqualTo(line));
+                .untilAsserted(() -> assertThat(lastLine(name)).matches(prompt(label)));
+    }
+
+    /** The prompt {@code [label]} with nothing typed, and perhaps statuses such as {@code (^3 read)} after it. */
+    static String prompt(String label) {
+        return java.util.regex.Pattern.quote("[" + label + "]") + "( \\([^)]*\\))*";
     }
 
     private String tmux(String... args) {
