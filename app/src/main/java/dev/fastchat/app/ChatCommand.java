@@ -31,6 +31,10 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = "--register", description = "create the account first (the password is asked twice)")
     boolean register;
 
+    @Option(names = "--bell", paramLabel = "WHEN", defaultValue = "mentions",
+            description = "ring the terminal bell: 'mentions' (when someone writes @you; the default) or 'off'")
+    String bell;
+
     @Override
     public Integer call() throws Exception {
         try (Terminal terminal = TerminalBuilder.builder().name("fastchat").system(true).dumb(true).build()) {
@@ -47,7 +51,12 @@ final class ChatCommand implements Callable<Integer> {
                     .option(LineReader.Option.DISABLE_UNDO, true)
                     .variable(LineReader.BELL_STYLE, "none")
                     .build();
-            shell.show(new ChatView(reader, colour, ZoneId.systemDefault()));
+            if (!bell.equals("mentions") && !bell.equals("off")) {
+                throw new IllegalArgumentException("--bell is 'mentions' or 'off', not '" + bell + "'");
+            }
+            ChatView view = new ChatView(reader, colour, ZoneId.systemDefault());
+            view.mentionsOf(options.user, bell.equals("mentions"));
+            shell.show(view);
             try (ChatClient client = options.builder().listener(shell).autoReconnect(true).build()) {
                 ClientOptions.connect(client);
                 if (register || client.resumeKept(options.user).get(60, TimeUnit.SECONDS).isEmpty()) {

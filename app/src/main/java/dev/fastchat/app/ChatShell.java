@@ -60,6 +60,8 @@ final class ChatShell implements ChatListener {
     }
 
     private static final int HISTORY_PAGE = 20;
+    /** How many of the newest messages /search looks through. */
+    private static final int SEARCH_DEPTH = 1000;
     private static final long TIMEOUT_SECONDS = 60;
     /** How often a typing notice goes out while the user types, and how long one is shown (a little longer). */
     private static final Duration TYPING_REPEAT = Duration.ofSeconds(3);
@@ -69,6 +71,10 @@ final class ChatShell implements ChatListener {
     private final Map<String, Command> commands = new LinkedHashMap<>();
     /** Unread messages per conversation id, as this session counts them. */
     private final Map<String, Long> unread = new ConcurrentHashMap<>();
+    /** Unread messages that mention this user, per conversation id (this session's count). */
+    private final Map<String, Long> mentions = new ConcurrentHashMap<>();
+    /** The members of the open group, for completing {@code @name}. */
+    private volatile List<String> openMembers = List.of();
     /** Names seen (users and groups), for completion. */
     private final Set<String> users = ConcurrentHashMap.newKeySet();
     private final Set<String> groups = ConcurrentHashMap.newKeySet();
@@ -108,6 +114,8 @@ final class ChatShell implements ChatListener {
         add("edit", "[^N] TEXT", "replace the text of your message N (default: your newest)", 1, this::edit);
         add("react", "[^N] EMOJI", "react to message N (default: the newest of the others) with EMOJI; again: take it back", 1, this::react);
         add("delete", "[^N]", "delete your message N (default: your newest) for everyone", 0, this::delete);
+        add("search", "TEXT", "the messages of the open conversation that contain TEXT, in context (searched here)", 1,
+                (a, r) -> search(r));
         add("info", "[^N]", "who got and who read your message N (default: your newest)", 0, this::info);
         add("send-file", "PATH", "send a file to the open conversation (encrypted; in the background)", 1, (a, r) -> sendFile(r));
         add("save", "FILE_ID [DIR]", "download a shared file, checked, into DIR (default ~/Downloads/fastchat)", 1, this::save);
@@ -136,6 +144,12 @@ final class ChatShell implements ChatListener {
     /** Completes commands, group subcommands, and user and group names. */
     Completer completer() {
         return (LineReader reader, ParsedLine line, List<Candidate> candidates) -> {
+            if (line.word().startsWith("@")) { // a mention: the open conversation's members
+                Target current = open;
+                List<String> names = current == null ? List.of() : current.group() ? openMembers : List.of(current.name());
+                names.stream().filter(name -> !name.equals(me)).forEach(name -> candidates.add(new Candidate("@" + name)));
+                return;
+            }
             if (line.wordIndex() == 0) {
                 commands.keySet().forEach(name -> candidates.add(new Candidate("/" + name, "/" + name, null,
                         commands.get(name).help(), null, null, true)));
@@ -233,6 +247,21 @@ final class ChatShell implements ChatListener {
         }
         return !status.readBy().isEmpty() ? "read by " + status.readBy().size() + " of " + status.recipients()
                 : "delivered to " + status.deliveredTo().size() + " of " + status.recipients();
+    }
+
+    private void search(String text) throws Exception {
+        if (open == null) {
+            throw new IllegalArgumentException("no conversation is open: /open NAME first");
+        }
+        List<dev.fastchat.client.Messages.SearchHit> hits = await(client.messages().search(open, text, SEARCH_DEPTH));
+        for (dev.fastchat.client.Messages.SearchHit hit : hits) {
+            view.info("^" + hit.match().message().seq());
+            hit.before().ifPresent(view::shown);
+            view.shown(hit.match());
+            hit.after().ifPresent(view::shown);
+        }
+        view.info(hits.isEmpty() ? "no message here contains " + text + " (searched the newest " + SEARCH_DEPTH + ")"
+                : hits.size() + (hits.size() == 1 ? " message contains " : " messages contain ") + text);
     }
 
     private void info(List<String> args, String rest) throws Exception {
@@ -406,6 +435,7 @@ final class ChatShell implements ChatListener {
         UnreadSummary summary = await(client.unread());
         List<ChatMessage> missed = await(client.sync()).stream().filter(m -> !m.outgoing()).toList();
         summary.conversations().forEach(c -> unread.put(c.conversationId(), c.unread()));
+        missed.stream().filter(view::mentionsMe).forEach(m -> mentions.merge(m.conversationId(), 1L, Long::sum));
         view.plain("Direct messages: " + summary.directUnread() + " unread");
         missed.stream().filter(m -> !m.conversation().group()).forEach(m -> view.message(m, true));
         view.plain("Groups: " + summary.groupUnread() + " unread");
@@ -439,6 +469,8 @@ final class ChatShell implements ChatListener {
         Target target = target(name);
         List<ChatMessage> recent = await(client.history(target, 0, HISTORY_PAGE)); // fails for unknown names
         open = target;
+        mentions.remove(recent.isEmpty() ? "" : recent.getFirst().conversationId());
+        openMembers = target.group() ? await(client.members(target.name())).stream().map(GroupMember::name).toList() : List.of();
         receiptStatus = "";
         typing.clear();
         showTyping();
@@ -723,10 +755,18 @@ final class ChatShell implements ChatListener {
         UnreadSummary summary = await(client.unread());
         view.plain("Direct messages: " + summary.directUnread() + " unread");
         summary.conversations().stream().filter(c -> !c.conversation().group() && c.unread() > 0)
-                .forEach(c -> view.plain("  " + c.conversation().name() + ": " + c.unread()));
-        view.plain("Groups: " + summary.groupUnread() + " unread");
+                .forEach(c -> view.plain("  " + c.conversation().name() + ": " + c.unread() + mentionCount(c.conversationId())));
+        long groupMentions = summary.conversations().stream().filter(c -> c.conversation().group())
+                .mapToLong(c -> mentions.getOrDefault(c.conversationId(), 0L)).sum();
+        view.plain("Groups: " + summary.groupUnread() + " unread" + (groupMentions > 0 ? ", " + groupMentions + " mentioning you" : ""));
         summary.conversations().stream().filter(c -> c.conversation().group() && c.unread() > 0)
-                .forEach(c -> view.plain("  #" + c.conversation().name() + ": " + c.unread()));
+                .forEach(c -> view.plain("  #" + c.conversation().name() + ": " + c.unread() + mentionCount(c.conversationId())));
+    }
+
+    /** {@code  (2 mentioning you)}, or nothing. */
+    private String mentionCount(String conversationId) {
+        long count = mentions.getOrDefault(conversationId, 0L);
+        return count == 0 ? "" : " (" + count + " mentioning you)";
     }
 
     private void who() throws Exception {
@@ -955,7 +995,10 @@ final class ChatShell implements ChatListener {
             synchronized (timeline) {
                 timeline.add(message);
             }
-            view.notice(message, unread.merge(message.conversationId(), 1L, Long::sum));
+            if (view.mentionsMe(message)) {
+                mentions.merge(message.conversationId(), 1L, Long::sum);
+            }
+            view.notice(message, unread.merge(message.conversationId(), 1L, Long::sum), mentions.getOrDefault(message.conversationId(), 0L));
         }
     }
 

@@ -31,15 +31,39 @@ final class ChatView {
     private final boolean colour;
     private final ZoneId zone;
 
+    /** The user's name, whose mentions ({@code @name}) are highlighted, and whether they ring the bell. */
+    private volatile String me;
+    private volatile boolean bell;
+
     ChatView(LineReader reader, boolean colour, ZoneId zone) {
         this.reader = reader;
         this.colour = colour;
         this.zone = zone;
     }
 
+    /** Highlights messages that mention {@code user} (and rings the terminal bell for them, if {@code ring}). */
+    void mentionsOf(String user, boolean ring) {
+        this.me = user;
+        this.bell = ring;
+    }
+
+    /** Whether {@code message} is someone else's and mentions this user. */
+    boolean mentionsMe(ChatMessage message) {
+        String user = me;
+        return user != null && !message.outgoing() && !message.deleted() && message.mentions(user);
+    }
+
+    /** The bell, for a mention, if wanted. */
+    private void ring() {
+        if (bell) {
+            reader.getTerminal().puts(org.jline.utils.InfoCmp.Capability.bell);
+            reader.getTerminal().flush();
+        }
+    }
+
     /** A message in full: {@code 14:05 alice: text  ^12}, or {@code 14:05 #team alice: text  ^12} outside its conversation. */
     void message(ChatMessage message, boolean showConversation) {
-        message(message, showConversation, null);
+        message(message, showConversation, (Timeline) null);
     }
 
     /**
@@ -48,6 +72,15 @@ final class ChatView {
      * live is a line of its own that names the message it is about by its number ({@code ^12}).
      */
     void message(ChatMessage message, boolean showConversation, Timeline timeline) {
+        print(message, showConversation, timeline == null ? seq -> Optional.empty() : timeline::shown);
+    }
+
+    /** A message found by a search, as shown (its edits and reactions folded in). */
+    void shown(Timeline.Shown shown) {
+        print(shown.message(), false, seq -> seq == shown.message().seq() ? Optional.of(shown) : Optional.empty());
+    }
+
+    private void print(ChatMessage message, boolean showConversation, java.util.function.LongFunction<Optional<Timeline.Shown>> timeline) {
         AttributedStringBuilder line = new AttributedStringBuilder();
         line.style(dim()).append(time(message.serverTime())).append(' ').style(AttributedStyle.DEFAULT);
         if (showConversation && message.conversation().group()) {
@@ -65,13 +98,13 @@ final class ChatView {
                 line.style(AttributedStyle.DEFAULT.foreground(AttributedStyle.GREEN)).append(" ✓").style(AttributedStyle.DEFAULT);
             }
         }
-        Optional<Timeline.Shown> shown = timeline == null ? Optional.empty() : timeline.shown(message.seq());
+        Optional<Timeline.Shown> shown = timeline.apply(message.seq());
         if (message.reaction() != null) {
             ChatMessage.Reaction reaction = message.reaction();
             line.style(dim()).append(reaction.removed() ? " took back " : " reacted ").style(AttributedStyle.DEFAULT)
                     .append(Terminal.escape(reaction.emoji())).style(dim()).append(reaction.removed() ? " on " : " to ")
                     .append(about(reaction.seq(), timeline)).style(AttributedStyle.DEFAULT);
-            Optional<Timeline.Shown> target = timeline == null ? Optional.empty() : timeline.shown(reaction.seq());
+            Optional<Timeline.Shown> target = timeline.apply(reaction.seq());
             target.ifPresent(t -> line.append(reactions(t)));
             print(line);
             return;
@@ -90,6 +123,10 @@ final class ChatView {
             line.style(AttributedStyle.DEFAULT.foreground(AttributedStyle.CYAN)).append(ReadCommand.fileLine(message.file()))
                     .style(AttributedStyle.DEFAULT).style(dim()).append("  (/save " + Terminal.escape(message.file().fileId()) + ")")
                     .style(AttributedStyle.DEFAULT);
+        } else if (mentionsMe(message)) {
+            line.style(AttributedStyle.DEFAULT.foreground(AttributedStyle.YELLOW).bold())
+                    .append(body(shown.map(Timeline.Shown::text).orElse(message.text()))).style(AttributedStyle.DEFAULT);
+            ring();
         } else {
             line.append(body(shown.map(Timeline.Shown::text).orElse(message.text())));
         }
@@ -107,8 +144,8 @@ final class ChatView {
     }
 
     /** Message {@code seq} named in a line about it: {@code ^12 (alice: the first words…)} when it is known. */
-    private static String about(long seq, Timeline timeline) {
-        Optional<Timeline.Shown> target = timeline == null ? Optional.empty() : timeline.shown(seq);
+    private static String about(long seq, java.util.function.LongFunction<Optional<Timeline.Shown>> timeline) {
+        Optional<Timeline.Shown> target = timeline.apply(seq);
         return "^" + seq + target.map(t -> " (" + Terminal.escape(t.message().sender()) + ": " + preview(t) + ")").orElse("");
     }
 
@@ -133,6 +170,11 @@ final class ChatView {
 
     /** A one-line notice of a message in a conversation that is not open. */
     void notice(ChatMessage message, long unread) {
+        notice(message, unread, 0);
+    }
+
+    /** A one-line notice of a message in a conversation that is not open, with the mentions of this user there. */
+    void notice(ChatMessage message, long unread, long mentions) {
         String preview = message.hasFile() ? "[file] " + Terminal.escape(message.file().name())
                 : Terminal.escape(message.text().lines().findFirst().orElse(""));
         if (preview.codePointCount(0, preview.length()) > 40) {
@@ -145,8 +187,14 @@ final class ChatView {
         if (message.conversation().group()) {
             line.append(" in #").append(conversation);
         }
-        line.style(dim()).append(" (" + unread + " unread, /open " + conversation + "): ")
-                .style(AttributedStyle.DEFAULT).append(preview);
+        line.style(dim()).append(" (" + unread + " unread" + (mentions > 0 ? ", " + mentions + " mentioning you" : "")
+                + ", /open " + conversation + "): ").style(AttributedStyle.DEFAULT);
+        if (mentionsMe(message)) {
+            line.style(AttributedStyle.DEFAULT.foreground(AttributedStyle.YELLOW).bold()).append(preview).style(AttributedStyle.DEFAULT);
+            ring();
+        } else {
+            line.append(preview);
+        }
         print(line);
     }
 

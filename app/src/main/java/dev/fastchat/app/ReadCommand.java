@@ -59,13 +59,46 @@ final class ReadCommand implements Callable<Integer> {
     @Option(names = "--keep-unread", description = "do not mark what is printed as read")
     boolean keepUnread;
 
+    @Option(names = "--search", paramLabel = "TEXT", description = "with --with or --group: the messages that contain TEXT "
+            + "(case aside), each with the one before and after it; searched here, the server cannot")
+    String search;
+
+    @Option(names = "--depth", paramLabel = "N", defaultValue = "1000", description = "with --search: how many of the newest "
+            + "messages to search (default ${DEFAULT-VALUE})")
+    int depth;
+
     @Override
     public Integer call() throws Exception {
         if (limit < 1 || limit > 200) {
             throw new IllegalArgumentException("--limit must be from 1 to 200");
         }
         PrintWriter out = spec.commandLine().getOut();
+        if (search != null && target == null) {
+            throw new IllegalArgumentException("--search needs a conversation: --with USER or --group GROUP");
+        }
+        if (depth < 1 || depth > 100_000) {
+            throw new IllegalArgumentException("--depth must be from 1 to 100000");
+        }
         try (ChatClient client = options.loggedIn()) {
+            if (search != null) {
+                List<dev.fastchat.client.Messages.SearchHit> hits = client.messages().search(target.target(), search, depth)
+                        .get(300, TimeUnit.SECONDS);
+                for (dev.fastchat.client.Messages.SearchHit hit : hits) {
+                    if (json) {
+                        out.println(json(hit.match().message(), hit.match(), null, false));
+                    } else {
+                        out.println("--");
+                        hit.before().ifPresent(before -> out.println("  " + line(before.message(), before, options.user)));
+                        out.println("> " + line(hit.match().message(), hit.match(), options.user));
+                        hit.after().ifPresent(after -> out.println("  " + line(after.message(), after, options.user)));
+                    }
+                }
+                if (!json) {
+                    out.println(hits.size() + (hits.size() == 1 ? " message" : " messages") + " found");
+                }
+                out.flush();
+                return ExitCodes.OK;
+            }
             List<ChatMessage> messages;
             if (target != null) {
                 Target conversation = target.target();
@@ -96,11 +129,11 @@ final class ReadCommand implements Callable<Integer> {
                 List<ChatMessage> direct = messages.stream().filter(m -> !m.conversation().group()).toList();
                 List<ChatMessage> groups = messages.stream().filter(m -> m.conversation().group()).toList();
                 if (!json) {
-                    out.printf("Direct messages: %d unread%n", summary.directUnread());
+                    out.printf("Direct messages: %d unread%s%n", summary.directUnread(), mentioning(direct));
                 }
                 print(out, direct);
                 if (!json) {
-                    out.printf("Groups: %d unread%n", summary.groupUnread());
+                    out.printf("Groups: %d unread%s%n", summary.groupUnread(), mentioning(groups));
                 }
                 print(out, groups);
             }
@@ -119,6 +152,12 @@ final class ReadCommand implements Callable<Integer> {
      * Prints messages oldest first, with the edits and reactions among them folded into the messages they are about;
      * those about a message not printed here are printed as lines of their own.
      */
+    /** {@code , 2 mentioning you}, or nothing. */
+    private String mentioning(List<ChatMessage> messages) {
+        long count = messages.stream().filter(m -> !m.outgoing() && m.mentions(options.user)).count();
+        return count == 0 ? "" : ", " + count + " mentioning you";
+    }
+
     /** How far this user's messages printed with --with or --group got, by seq. */
     private Map<Long, MessageStatus> statuses = Map.of();
 
@@ -132,7 +171,9 @@ final class ReadCommand implements Callable<Integer> {
             }
             Timeline.Shown shown = timeline.shown(message.seq()).orElse(null);
             MessageStatus status = statuses.get(message.seq());
-            out.println(json ? json(message, shown, status) : line(message, shown, options.user) + (status == null ? "" : statusLine(status)));
+            boolean mentionsMe = !message.outgoing() && message.mentions(options.user);
+            out.println(json ? json(message, shown, status, mentionsMe)
+                    : line(message, shown, options.user) + (status == null ? "" : statusLine(status)) + (mentionsMe ? "  [mentions you]" : ""));
         }
         out.flush();
     }
@@ -186,14 +227,14 @@ final class ReadCommand implements Callable<Integer> {
     }
 
     static String json(ChatMessage message) throws IOException {
-        return json(message, null, null);
+        return json(message, null, null, false);
     }
 
     /**
      * One message as a JSON object; {@code shown} (may be null) folds in its edits and reactions: {@code text} is then
      * the newest edit's, with {@code edited} and {@code reactions} ({@code {"👍": ["bob"]}}).
      */
-    static String json(ChatMessage message, Timeline.Shown shown, MessageStatus status) throws IOException {
+    static String json(ChatMessage message, Timeline.Shown shown, MessageStatus status, boolean mentionsMe) throws IOException {
         StringWriter buffer = new StringWriter();
         try (JsonGenerator generator = new JsonFactory().createGenerator(buffer)) {
             generator.writeStartObject();
@@ -249,6 +290,9 @@ final class ReadCommand implements Callable<Integer> {
                     generator.writeNumberField("height", message.file().height());
                 }
                 generator.writeEndObject();
+            }
+            if (mentionsMe) {
+                generator.writeBooleanField("mentions_me", true);
             }
             if (status != null) {
                 generator.writeStringField("status", status.state());

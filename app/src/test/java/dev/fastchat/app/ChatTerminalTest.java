@@ -253,6 +253,23 @@ class ChatTerminalTest {
             String again = tmux.screen("bob");
             again = again.substring(again.lastIndexOf("now talking with"));
             assertThat(again).doesNotContain("✎").doesNotContain("reacted").doesNotContain("hello");
+
+            // Mentions: completed from the open conversation, counted apart while elsewhere; found by /search.
+            tmux.type("bob", "@" + alice.substring(0, 5));
+            tmux.press("bob", "Tab");
+            tmux.waitFor("bob", "@" + alice);
+            tmux.press("bob", "C-u");
+            String team = "team" + bob.substring(3);
+            sender.createGroup(team).get(30, TimeUnit.SECONDS);
+            sender.addMember(team, bob).get(30, TimeUnit.SECONDS);
+            tmux.enter("bob", "/accept " + team);
+            tmux.waitFor("bob", "you joined #" + team);
+            sender.send(Target.group(team), "@" + bob + " can you look?").get(30, TimeUnit.SECONDS);
+            tmux.waitFor("bob", "(1 unread, 1 mentioning you, /open " + team + "): @" + bob + " can you look?");
+            tmux.enter("bob", "/unread");
+            tmux.waitFor("bob", "Groups: 1 unread, 1 mentioning you", "  #" + team + ": 1 (1 mentioning you)");
+            tmux.enter("bob", "/search THERE");
+            tmux.waitFor("bob", "-- 1 message contains THERE");
         }
     }
 

@@ -201,6 +201,14 @@ class CommandLineTest {
         assertThat(refused.err()).contains("not one you sent");
         assertThat(fastchat(null, "delete", "--server", address, "--user", alice, "--to", bob, "1").out())
                 .contains("deleted #1").contains("with your 1 edit of it");
+        Run found = fastchat(null, "read", "--server", address, "--user", bob, "--with", alice, "--search", "HI");
+        assertThat(found.out()).as(found.err()).contains("> ").contains("hi").contains("1 message found");
+
+        assertThat(fastchat(null, "send", "--server", address, "--user", bob, "--to", alice, "look @" + alice + ", a mention").exitCode())
+                .isEqualTo(ExitCodes.OK);
+        Run unread = fastchat(null, "read", "--server", address, "--user", alice);
+        assertThat(unread.out()).as(unread.err()).containsPattern("Direct messages: [0-9]+ unread, 1 mentioning you").contains("a mention  [mentions you]");
+
         String after = fastchat(null, "read", "--server", address, "--user", bob, "--with", alice).out();
         assertThat(after).contains("#1  " + alice + ": [deleted]").contains("(reply to #1) hi").doesNotContain("hello").doesNotContain("helo");
     }

@@ -47,6 +47,39 @@ public record ChatMessage(String conversationId, Target conversation, long seq, 
         return file != null;
     }
 
+    /**
+     * Whether its text mentions {@code username} as {@code @username}: case aside, not inside a longer name or an
+     * address ({@code me@username.org} does not).
+     */
+    public boolean mentions(String username) {
+        return mentions(text, username);
+    }
+
+    /** Whether {@code text} mentions {@code username} as {@code @username}. */
+    public static boolean mentions(String text, String username) {
+        if (username.isEmpty()) {
+            return false;
+        }
+        String lower = text.toLowerCase(java.util.Locale.ROOT);
+        String mention = "@" + username.toLowerCase(java.util.Locale.ROOT);
+        for (int at = lower.indexOf(mention); at >= 0; at = lower.indexOf(mention, at + 1)) {
+            boolean startsWord = at == 0 || !isNameChar(lower.charAt(at - 1)) && lower.charAt(at - 1) != '.';
+            int end = at + mention.length();
+            // A name may hold '.', '-' and '_': "@bob." ends a sentence, "@bob.smith" is someone else.
+            boolean endsWord = end == lower.length() || !isNameChar(lower.charAt(end))
+                    && !(lower.charAt(end) != ' ' && end + 1 < lower.length() && Character.isLetterOrDigit(lower.charAt(end + 1))
+                    && (lower.charAt(end) == '.' || lower.charAt(end) == '-' || lower.charAt(end) == '_'));
+            if (startsWord && endsWord) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isNameChar(char c) {
+        return Character.isLetterOrDigit(c) || c == '@';
+    }
+
     /** The seq of the message a reaction or an edit is about; 0 for a message of its own (a text, a file, a tombstone). */
     public long about() {
         return reaction != null ? reaction.seq() : edits;

@@ -59,6 +59,45 @@ public final class Messages {
     }
 
     /**
+     * A message that matches a search, as shown, with the message before it and the one after it (if any).
+     *
+     * @param match the message that matched (its newest text, after edits)
+     * @param before the message shown before it, for context
+     * @param after the message shown after it, for context
+     */
+    public record SearchHit(Timeline.Shown match, java.util.Optional<Timeline.Shown> before, java.util.Optional<Timeline.Shown> after) {}
+
+    /**
+     * Searches the newest {@code depth} messages of a conversation for {@code text} (case aside), on this device: the
+     * server cannot search what it cannot read, so the history is fetched, opened and searched here, and nothing
+     * of it is written to disk. Matches the text as shown (after edits) and the names of shared files; deleted
+     * messages never match.
+     *
+     * @return the matches, oldest first
+     */
+    public CompletableFuture<List<SearchHit>> search(Target conversation, String text, int depth) {
+        if (text.isBlank()) {
+            return CompletableFuture.failedFuture(ChatException.local(dev.fastchat.protocol.v1.ErrorCode.BAD_REQUEST, "search for what?"));
+        }
+        String wanted = text.strip().toLowerCase(java.util.Locale.ROOT);
+        return run(m -> {
+            Timeline timeline = new Timeline();
+            timeline.add(m.scan(conversation, depth));
+            List<Timeline.Shown> shown = timeline.shown();
+            List<SearchHit> hits = new java.util.ArrayList<>();
+            for (int i = 0; i < shown.size(); i++) {
+                Timeline.Shown candidate = shown.get(i);
+                String haystack = candidate.deleted() ? "" : candidate.message().hasFile() ? candidate.message().file().name() : candidate.text();
+                if (haystack.toLowerCase(java.util.Locale.ROOT).contains(wanted)) {
+                    hits.add(new SearchHit(candidate, i > 0 ? java.util.Optional.of(shown.get(i - 1)) : java.util.Optional.empty(),
+                            i + 1 < shown.size() ? java.util.Optional.of(shown.get(i + 1)) : java.util.Optional.empty()));
+                }
+            }
+            return hits;
+        });
+    }
+
+    /**
      * Deletes message {@code seq}, which this user sent, for everyone, with this user's edits of it: the server drops
      * them for good and keeps tombstones; every member's sessions are told ({@link ChatListener#deleted}).
      *

@@ -134,4 +134,27 @@ class MessageActionsTest {
             assertThat(limited).isPositive();
         }
     }
+
+    @Test
+    void searchFindsWhatIsShownHereWithItsContext() throws Exception {
+        try (User alice = chats.register("alice"); User bob = chats.register("bob")) {
+            Target dm = Target.user(bob.name());
+            await(alice.client().send(dm, "lunch at noon?"));
+            long typo = await(alice.client().send(dm, "the PASSWROD is in the vault")).seq();
+            await(alice.client().messages().edit(dm, typo, "the password is in the vault"));
+            long gone = await(alice.client().send(dm, "old password: hunter2")).seq();
+            await(alice.client().messages().delete(dm, gone));
+            await(bob.client().send(Target.user(alice.name()), "thanks"));
+
+            List<Messages.SearchHit> hits = await(bob.client().messages().search(Target.user(alice.name()), "Password", 100));
+            assertThat(hits).hasSize(1); // the edited text matches; the deleted message never does
+            Messages.SearchHit hit = hits.getFirst();
+            assertThat(hit.match().message().seq()).isEqualTo(typo);
+            assertThat(hit.match().text()).isEqualTo("the password is in the vault");
+            assertThat(hit.before()).map(Timeline.Shown::text).contains("lunch at noon?");
+            assertThat(hit.after()).map(Timeline.Shown::deleted).contains(true);
+            assertThat(await(bob.client().messages().search(Target.user(alice.name()), "PASSWROD", 100))).isEmpty();
+            assertThat(await(bob.client().messages().search(Target.user(alice.name()), "lunch", 1))).as("beyond the depth").isEmpty();
+        }
+    }
 }

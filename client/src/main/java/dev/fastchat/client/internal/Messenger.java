@@ -364,6 +364,32 @@ public final class Messenger {
         }
     }
 
+    /**
+     * The newest {@code depth} messages of a conversation (fewer at its start), opened here, newest first: pages of
+     * history fetched and opened one after the other (what does not open is left out and reported).
+     */
+    public List<ChatMessage> scan(Target target, int depth) {
+        String conversationId = address(target).conversationId();
+        List<ChatMessage> opened = new ArrayList<>();
+        long before = 0;
+        int fetched = 0;
+        while (fetched < depth) {
+            dev.fastchat.protocol.v1.HistoryPage page = await(rpc.apply(Envelope.newBuilder().setHistory(
+                    dev.fastchat.protocol.v1.History.newBuilder().setConversationId(conversationId).setBeforeSeq(before)
+                            .setLimit(Math.min(MessageLimits.MAX_HISTORY_PAGE, depth - fetched))))).getHistoryPage();
+            if (page.getMessagesCount() == 0) {
+                break;
+            }
+            opened.addAll(openAll(page.getMessagesList(), false));
+            fetched += page.getMessagesCount();
+            before = page.getMessages(page.getMessagesCount() - 1).getSeq();
+            if (before <= 1) {
+                break;
+            }
+        }
+        return opened;
+    }
+
     private static long requireSeq(long seq) {
         if (seq <= 0) {
             throw ChatException.local(ErrorCode.BAD_REQUEST, "no message #" + seq + ": messages are numbered from 1");
