@@ -1,7 +1,6 @@
 package dev.fastchat.app;
 
 import dev.fastchat.client.ChatClient;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.ArgGroup;
@@ -31,11 +30,22 @@ final class DeleteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        java.util.Optional<DaemonSocket> daemon = DaemonSocket.open(options.user, options.server);
+        if (daemon.isPresent()) {
+            try (DaemonSocket running = daemon.get()) {
+                int count = running.call("delete", target.json().put("seq", seq)).path("deleted").size();
+                print(count);
+                return ExitCodes.OK;
+            }
+        }
         try (ChatClient client = options.loggedIn()) {
-            List<Long> deleted = client.messages().delete(target.target(), seq).get(60, TimeUnit.SECONDS);
-            spec.commandLine().getOut().printf("deleted #%d in %s for everyone%s%n", seq, target.target(),
-                    deleted.size() > 1 ? " (with your " + (deleted.size() - 1) + " edit" + (deleted.size() > 2 ? "s" : "") + " of it)" : "");
+            print(client.messages().delete(target.target(), seq).get(60, TimeUnit.SECONDS).size());
             return ExitCodes.OK;
         }
+    }
+
+    private void print(int deleted) {
+        spec.commandLine().getOut().printf("deleted #%d in %s for everyone%s%n", seq, target.target(),
+                deleted > 1 ? " (with your " + (deleted - 1) + " edit" + (deleted > 2 ? "s" : "") + " of it)" : "");
     }
 }

@@ -37,6 +37,7 @@ public final class Main {
         COMMANDS.put("send", SendCommand::new);
         COMMANDS.put("react", ReactCommand::new);
         COMMANDS.put("delete", DeleteCommand::new);
+        COMMANDS.put("daemon", DaemonCommand::new);
         COMMANDS.put("send-file", SendFileCommand::new);
         COMMANDS.put("fetch-file", FetchFileCommand::new);
         COMMANDS.put("read", ReadCommand::new);

@@ -37,6 +37,15 @@ final class ReactCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        java.util.Optional<DaemonSocket> daemon = DaemonSocket.open(options.user, options.server);
+        if (daemon.isPresent()) {
+            try (DaemonSocket running = daemon.get()) {
+                long at = running.call("react", target.json().put("seq", seq).put("emoji", emoji).put("remove", remove)).path("seq").asLong();
+                spec.commandLine().getOut().printf("%s %s on #%d in %s (seq %d, through the daemon)%n", remove ? "took back" : "reacted",
+                        emoji, seq, target.target(), at);
+                return ExitCodes.OK;
+            }
+        }
         try (ChatClient client = options.loggedIn()) {
             SentMessage sent = (remove ? client.messages().unreact(target.target(), seq, emoji)
                     : client.messages().react(target.target(), seq, emoji)).get(60, TimeUnit.SECONDS);

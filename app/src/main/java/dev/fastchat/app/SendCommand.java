@@ -45,6 +45,20 @@ final class SendCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        java.util.Optional<DaemonSocket> daemon = DaemonSocket.open(options.user, options.server);
+        if (daemon.isPresent()) {
+            try (DaemonSocket running = daemon.get()) {
+                var params = target.json().put("text", String.join(" ", words));
+                if (relation != null && relation.replyTo != 0) {
+                    params.put("reply_to", relation.replyTo);
+                } else if (relation != null) {
+                    params.put("edit", relation.edit);
+                }
+                long seq = running.call("send", params).path("seq").asLong();
+                spec.commandLine().getOut().printf("sent to %s (seq %d, through the daemon)%n", target.target(), seq);
+                return ExitCodes.OK;
+            }
+        }
         try (ChatClient client = options.loggedIn()) {
             String text = String.join(" ", words);
             SentMessage sent = (relation == null ? client.send(target.target(), text)

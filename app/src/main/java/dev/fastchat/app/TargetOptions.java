@@ -14,4 +14,9 @@ final class TargetOptions {
     Target target() {
         return user != null ? Target.user(user) : Target.group(group);
     }
+
+    /** The conversation as the daemon's methods name it: {@code {"to": USER}} or {@code {"group": GROUP}}. */
+    com.fasterxml.jackson.databind.node.ObjectNode json() {
+        return JsonRpcDaemon.JSON.createObjectNode().put(user != null ? "to" : "group", user != null ? user : group);
+    }
 }
