@@ -440,7 +440,7 @@ final class ChatShell implements ChatListener {
         missed.stream().filter(m -> !m.conversation().group()).forEach(m -> view.message(m, true));
         view.plain("Groups: " + summary.groupUnread() + " unread");
         missed.stream().filter(m -> m.conversation().group()).forEach(m -> view.message(m, true));
-        await(client.groups()).forEach(g -> groups.add(g.name()));
+        await(client.groups().list()).forEach(g -> groups.add(g.name()));
         await(client.directory("", MessageLimits.MAX_DIRECTORY_PAGE, false)).stream()
                 .filter(e -> !e.group()).forEach(e -> users.add(e.name()));
     }
@@ -461,7 +461,7 @@ final class ChatShell implements ChatListener {
         if (users.contains(name)) {
             return Target.user(name);
         }
-        boolean group = await(client.groups()).stream().map(ChatGroup::name).peek(groups::add).anyMatch(name::equals);
+        boolean group = await(client.groups().list()).stream().map(ChatGroup::name).peek(groups::add).anyMatch(name::equals);
         return group ? Target.group(name) : Target.user(name);
     }
 
@@ -470,7 +470,7 @@ final class ChatShell implements ChatListener {
         List<ChatMessage> recent = await(client.history(target, 0, HISTORY_PAGE)); // fails for unknown names
         open = target;
         mentions.remove(recent.isEmpty() ? "" : recent.getFirst().conversationId());
-        openMembers = target.group() ? await(client.members(target.name())).stream().map(GroupMember::name).toList() : List.of();
+        openMembers = target.group() ? await(client.groups().members(target.name())).stream().map(GroupMember::name).toList() : List.of();
         receiptStatus = "";
         typing.clear();
         showTyping();
@@ -722,7 +722,7 @@ final class ChatShell implements ChatListener {
         Target to = open;
         long size = path.toFile().length();
         view.info("sending " + path.getFileName() + " (" + Sizes.human(size) + ") to " + to.name() + "...");
-        client.sendFile(to, path).whenComplete((sent, failure) -> {
+        client.files().send(to, path).whenComplete((sent, failure) -> {
             if (failure != null) {
                 view.error(path.getFileName() + " was not sent: " + describe(ExitCodes.unwrap(failure)));
             } else {
@@ -734,7 +734,7 @@ final class ChatShell implements ChatListener {
     private void save(List<String> args, String rest) throws Exception {
         Path directory = args.size() > 1 ? expandHome(rest.substring(args.getFirst().length()).strip())
                 : FetchFileCommand.defaultDirectory();
-        Path saved = await(client.fetchFile(args.getFirst(), directory));
+        Path saved = await(client.files().fetch(args.getFirst(), directory));
         view.info("saved " + saved + " (" + Sizes.human(Files.size(saved)) + ")");
     }
 
@@ -792,7 +792,7 @@ final class ChatShell implements ChatListener {
     }
 
     private void groups() throws Exception {
-        List<ChatGroup> mine = await(client.groups());
+        List<ChatGroup> mine = await(client.groups().list());
         mine.forEach(g -> groups.add(g.name()));
         if (mine.isEmpty()) {
             view.plain("you are in no group; /group create NAME makes one");
@@ -821,27 +821,27 @@ final class ChatShell implements ChatListener {
         String group = args.get(1);
         switch (action) {
             case "create" -> {
-                ChatGroup created = own("created " + canonical(group), () -> await(client.createGroup(group)));
+                ChatGroup created = own("created " + canonical(group), () -> await(client.groups().create(group)));
                 groups.add(created.name());
                 view.info("created #" + created.name() + "; you are its admin (/group add " + created.name() + " USER)");
             }
             case "add" -> {
                 ChatGroup changed = own("invited " + canonical(group) + " " + canonical(args.get(2)),
-                        () -> refusedAs(client.addMember(group, args.get(2)), group, args.get(2)));
+                        () -> refusedAs(client.groups().add(group, args.get(2)), group, args.get(2)));
                 view.info(args.get(2) + " invited to #" + changed.name() + "; they join when they accept");
             }
             case "remove" -> {
                 ChatGroup changed = own("removed " + canonical(group) + " " + canonical(args.get(2)),
-                        () -> refusedAs(client.removeMember(group, args.get(2)), group, args.get(2)));
+                        () -> refusedAs(client.groups().remove(group, args.get(2)), group, args.get(2)));
                 view.info(args.get(2) + " removed from #" + changed.name());
             }
             case "promote" -> {
                 own("promoted " + canonical(group) + " " + canonical(args.get(2)),
-                        () -> refusedAs(client.promoteMember(group, args.get(2)), group, args.get(2)));
+                        () -> refusedAs(client.groups().promote(group, args.get(2)), group, args.get(2)));
                 view.info(args.get(2) + " is now an admin of #" + group);
             }
             case "leave" -> {
-                own("left " + canonical(group) + " " + me, () -> await(client.leaveGroup(group)));
+                own("left " + canonical(group) + " " + me, () -> await(client.groups().leave(group)));
                 groups.remove(group);
                 if (open != null && open.equals(Target.group(group))) {
                     open = null;
@@ -849,7 +849,7 @@ final class ChatShell implements ChatListener {
                 view.info("you left #" + group);
             }
             default -> {
-                List<GroupMember> members = await(client.members(group));
+                List<GroupMember> members = await(client.groups().members(group));
                 view.plain("#" + group + ": " + members(members.size()));
                 members.forEach(m -> view.plain("  " + m.name() + (m.admin() ? " (admin)" : "") + (m.online() ? ", online" : "")));
             }
@@ -882,7 +882,7 @@ final class ChatShell implements ChatListener {
         } catch (java.util.concurrent.ExecutionException e) {
             if (e.getCause() instanceof ChatException chat) {
                 switch (chat.code()) {
-                    case NOT_A_MEMBER -> throw new ChatException(chat.code(), await(client.groups()).stream()
+                    case NOT_A_MEMBER -> throw new ChatException(chat.code(), await(client.groups().list()).stream()
                             .anyMatch(g -> g.name().equals(group)) ? user + " is not a member of " + group
                             : "you are not a member of " + group);
                     case NOT_ADMIN -> throw new ChatException(chat.code(), "only an admin of " + group + " can do that");
@@ -954,18 +954,18 @@ final class ChatShell implements ChatListener {
         String user = args.get(1);
         switch (args.getFirst().toLowerCase(Locale.ROOT)) {
             case "verify" -> {
-                KeyVerification verification = await(client.verifyKey(user));
+                KeyVerification verification = await(client.keys().verify(user));
                 view.plain("safety number with " + user + " (" + verification.trust().name().toLowerCase(Locale.ROOT).replace('_', ' ')
                         + "):");
                 view.plain("  " + verification.safetyNumber());
                 view.plain("compare it with " + user + " in person or on a call; if it matches: /keys mark-verified " + user);
             }
             case "mark-verified" -> {
-                await(client.markVerified(user));
+                await(client.keys().markVerified(user));
                 view.info(user + " is verified: their current key is pinned, and a change of it is refused until verified again");
             }
             case "accept" -> {
-                await(client.acceptKey(user));
+                await(client.keys().accept(user));
                 view.info(user + "'s current key is now trusted");
             }
             default -> view.error("usage: /keys verify USER | /keys mark-verified USER | /keys accept USER");

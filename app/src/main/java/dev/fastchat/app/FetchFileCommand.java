@@ -35,7 +35,7 @@ final class FetchFileCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path directory = out != null ? out : defaultDirectory();
         try (ChatClient client = options.loggedIn()) {
-            Path saved = client.fetchFile(fileId, directory).get(30, TimeUnit.MINUTES);
+            Path saved = client.files().fetch(fileId, directory).get(30, TimeUnit.MINUTES);
             spec.commandLine().getOut().printf("saved %s (%s)%n", saved, Sizes.human(Files.size(saved)));
             return ExitCodes.OK;
         }

@@ -30,14 +30,14 @@ final class GroupCommand {
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Creates a group; you become its admin.")
     int create(@Parameters(paramLabel = "GROUP", description = "the new group's name: 3 to 32 of a-z, 0-9, _ . - (a letter or digit first)") String group) throws Exception {
-        return change(c -> c.createGroup(group), "created");
+        return change(c -> c.groups().create(group), "created");
     }
 
     @Command(name = "add", mixinStandardHelpOptions = true,
             description = "Invites a user to a group (admins only): they become a member when they accept "
                     + "('fastchat group accept GROUP'); until then nothing of the group reaches them.")
     int add(@Parameters(paramLabel = "GROUP", description = "the group's name") String group, @Parameters(paramLabel = "USER", description = "the user's name") String user) throws Exception {
-        return change(c -> c.addMember(group, user), "invited " + user + " to");
+        return change(c -> c.groups().add(group, user), "invited " + user + " to");
     }
 
     @Command(name = "invitations", mixinStandardHelpOptions = true, description = "Lists your invitations to groups.")
@@ -75,25 +75,25 @@ final class GroupCommand {
     @Command(name = "remove", mixinStandardHelpOptions = true,
             description = "Removes a member (admins only); they keep what they had and receive nothing new.")
     int remove(@Parameters(paramLabel = "GROUP", description = "the group's name") String group, @Parameters(paramLabel = "USER", description = "the user's name") String user) throws Exception {
-        return change(c -> c.removeMember(group, user), "removed " + user + " from");
+        return change(c -> c.groups().remove(group, user), "removed " + user + " from");
     }
 
     @Command(name = "promote", mixinStandardHelpOptions = true, description = "Makes a member an admin (admins only).")
     int promote(@Parameters(paramLabel = "GROUP", description = "the group's name") String group, @Parameters(paramLabel = "USER", description = "the user's name") String user) throws Exception {
-        return change(c -> c.promoteMember(group, user), "made " + user + " an admin of");
+        return change(c -> c.groups().promote(group, user), "made " + user + " an admin of");
     }
 
     @Command(name = "leave", mixinStandardHelpOptions = true,
             description = "Leaves a group; if you were its last admin, the longest-standing member becomes admin.")
     int leave(@Parameters(paramLabel = "GROUP", description = "the group's name") String group) throws Exception {
-        return change(c -> c.leaveGroup(group), "left");
+        return change(c -> c.groups().leave(group), "left");
     }
 
     @Command(name = "members", mixinStandardHelpOptions = true, description = "Lists a group's members (members only).")
     int members(@Parameters(paramLabel = "GROUP", description = "the group's name") String group) throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         try (ChatClient client = options.loggedIn()) {
-            for (GroupMember member : client.members(group).get(60, TimeUnit.SECONDS)) {
+            for (GroupMember member : client.groups().members(group).get(60, TimeUnit.SECONDS)) {
                 out.printf("%-32s %-6s %s%n", Terminal.escape(member.name()), member.admin() ? "admin" : "member", member.online() ? "online" : "offline");
             }
             return ExitCodes.OK;
@@ -104,7 +104,7 @@ final class GroupCommand {
     int list() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         try (ChatClient client = options.loggedIn()) {
-            for (ChatGroup group : client.groups().get(60, TimeUnit.SECONDS)) {
+            for (ChatGroup group : client.groups().list().get(60, TimeUnit.SECONDS)) {
                 out.printf("%-32s %4d member%s%s%n", Terminal.escape(group.name()), group.memberCount(), group.memberCount() == 1 ? "" : "s", group.admin() ? "  (admin)" : "");
             }
             return ExitCodes.OK;

@@ -199,7 +199,28 @@ final class JsonRpcDaemon implements ChatListener {
                         : params.hasNonNull("edit") ? client.messages().edit(to, seq(params, "edit"), text) : client.send(to, text));
                 yield sent(sent);
             }
-            case "sendFile" -> sent(await(client.sendFile(target(params), Path.of(text(params, "path")))));
+            case "sendFile" -> sent(await(client.files().send(target(params), Path.of(text(params, "path")))));
+            case "fetchFile" -> NODES.objectNode().put("path", await(client.files().fetch(text(params, "id"),
+                    Path.of(params.hasNonNull("dir") ? text(params, "dir") : "."))).toAbsolutePath().toString());
+            case "verifyKey" -> verification(await(client.keys().verify(text(params, "user"))));
+            case "markVerified" -> verification(await(client.keys().markVerified(text(params, "user"))));
+            case "acceptKey" -> {
+                await(client.keys().accept(text(params, "user")));
+                yield NODES.booleanNode(true);
+            }
+            case "sessions" -> {
+                ArrayNode sessions = NODES.arrayNode();
+                for (dev.fastchat.client.DeviceSession session : await(client.sessions())) {
+                    sessions.add(NODES.objectNode().put("id", session.id()).put("device", session.device())
+                            .put("created", session.created().toString()).put("last_seen", session.lastSeen().toString())
+                            .put("address", session.address()).put("current", session.current()));
+                }
+                yield sessions;
+            }
+            case "endSession" -> {
+                await(client.endSession(text(params, "id")));
+                yield NODES.booleanNode(true);
+            }
             case "react" -> {
                 Target to = target(params);
                 long seq = seq(params, "seq");
@@ -243,7 +264,7 @@ final class JsonRpcDaemon implements ChatListener {
             }
             case "groups" -> {
                 ArrayNode groups = NODES.arrayNode();
-                for (ChatGroup group : await(client.groups())) {
+                for (ChatGroup group : await(client.groups().list())) {
                     groups.add(NODES.objectNode().put("name", group.name()).put("conversation", group.conversationId())
                             .put("members", group.memberCount()).put("admin", group.admin()));
                 }
@@ -251,15 +272,15 @@ final class JsonRpcDaemon implements ChatListener {
             }
             case "members" -> {
                 ArrayNode members = NODES.arrayNode();
-                for (GroupMember member : await(client.members(text(params, "group")))) {
+                for (GroupMember member : await(client.groups().members(text(params, "group")))) {
                     members.add(NODES.objectNode().put("name", member.name()).put("admin", member.admin()).put("online", member.online()));
                 }
                 yield members;
             }
-            case "createGroup" -> group(await(client.createGroup(text(params, "group"))));
-            case "addMember" -> group(await(client.addMember(text(params, "group"), text(params, "user"))));
-            case "removeMember" -> group(await(client.removeMember(text(params, "group"), text(params, "user"))));
-            case "leaveGroup" -> group(await(client.leaveGroup(text(params, "group"))));
+            case "createGroup" -> group(await(client.groups().create(text(params, "group"))));
+            case "addMember" -> group(await(client.groups().add(text(params, "group"), text(params, "user"))));
+            case "removeMember" -> group(await(client.groups().remove(text(params, "group"), text(params, "user"))));
+            case "leaveGroup" -> group(await(client.groups().leave(text(params, "group"))));
             case "invitations" -> {
                 ArrayNode invitations = NODES.arrayNode();
                 for (GroupInvitation invitation : await(client.invitations().list())) {
@@ -322,6 +343,11 @@ final class JsonRpcDaemon implements ChatListener {
     private static ObjectNode sent(SentMessage sent) {
         return NODES.objectNode().put("conversation", sent.conversationId()).put("seq", sent.seq())
                 .put("server_time", sent.serverTime().toString());
+    }
+
+    private static ObjectNode verification(dev.fastchat.client.KeyVerification verification) {
+        return NODES.objectNode().put("user", verification.user()).put("safety_number", verification.safetyNumber())
+                .put("trust", verification.trust().name().toLowerCase(java.util.Locale.ROOT));
     }
 
     private static ObjectNode group(ChatGroup group) {

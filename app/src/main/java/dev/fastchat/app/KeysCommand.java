@@ -30,7 +30,7 @@ final class KeysCommand {
     int verify(@Parameters(paramLabel = "USER", description = "the contact whose key to check") String user) throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         try (ChatClient client = options.loggedIn()) {
-            KeyVerification verification = client.verifyKey(user).get(60, TimeUnit.SECONDS);
+            KeyVerification verification = client.keys().verify(user).get(60, TimeUnit.SECONDS);
             out.printf("Safety number of %s and %s:%n  %s%n", options.user, verification.user(), verification.safetyNumber());
             out.println(switch (verification.trust()) {
                 case VERIFIED -> "Verified: the key matches the one you compared and marked verified.";
@@ -54,7 +54,7 @@ final class KeysCommand {
         try (ChatClient client = options.loggedIn()) {
             char[] password = ClientOptions.password(false);
             try {
-                client.replaceKeys(password).get(60, TimeUnit.SECONDS);
+                client.keys().replace(password).get(60, TimeUnit.SECONDS);
             } finally {
                 java.util.Arrays.fill(password, '\0');
             }
@@ -73,7 +73,7 @@ final class KeysCommand {
     int markVerified(@Parameters(paramLabel = "USER", description = "the contact whose safety number you compared") String user)
             throws Exception {
         try (ChatClient client = options.loggedIn()) {
-            KeyVerification verified = client.markVerified(user).get(60, TimeUnit.SECONDS);
+            KeyVerification verified = client.keys().markVerified(user).get(60, TimeUnit.SECONDS);
             spec.commandLine().getOut().printf("%s is verified (safety number %s)%n", verified.user(), verified.safetyNumber());
             return ExitCodes.OK;
         }
@@ -85,7 +85,7 @@ final class KeysCommand {
                     + "marked verified is not accepted so: verify the new key (mark-verified).")
     int accept(@Parameters(paramLabel = "USER", description = "the contact whose new key to accept") String user) throws Exception {
         try (ChatClient client = options.loggedIn()) {
-            client.acceptKey(user).get(60, TimeUnit.SECONDS);
+            client.keys().accept(user).get(60, TimeUnit.SECONDS);
             spec.commandLine().getOut().printf("pinned the current key of %s%n", user);
             return ExitCodes.OK;
         }

@@ -37,7 +37,7 @@ final class SendFileCommand implements Callable<Integer> {
             throw new IllegalArgumentException(path + " is not a readable file");
         }
         try (ChatClient client = options.loggedIn()) {
-            SentMessage sent = client.sendFile(target.target(), path).get(30, TimeUnit.MINUTES);
+            SentMessage sent = client.files().send(target.target(), path).get(30, TimeUnit.MINUTES);
             spec.commandLine().getOut().printf("sent %s (%s) to %s (seq %d)%n", path.getFileName(),
                     Sizes.human(Files.size(path)), target.target(), sent.seq());
             return ExitCodes.OK;

@@ -260,8 +260,8 @@ class ChatTerminalTest {
             tmux.waitFor("bob", "@" + alice);
             tmux.press("bob", "C-u");
             String team = "team" + bob.substring(3);
-            sender.createGroup(team).get(30, TimeUnit.SECONDS);
-            sender.addMember(team, bob).get(30, TimeUnit.SECONDS);
+            sender.groups().create(team).get(30, TimeUnit.SECONDS);
+            sender.groups().add(team, bob).get(30, TimeUnit.SECONDS);
             tmux.enter("bob", "/accept " + team);
             tmux.waitFor("bob", "you joined #" + team);
             sender.send(Target.group(team), "@" + bob + " can you look?").get(30, TimeUnit.SECONDS);
@@ -326,7 +326,7 @@ class ChatTerminalTest {
 
             // /save with no folder saves under XDG_DOWNLOAD_DIR.
             java.nio.file.Path notes = java.nio.file.Files.writeString(dir.resolve("notes.txt"), "hello file");
-            sender.sendFile(Target.user(bob), notes).get(30, TimeUnit.SECONDS);
+            sender.files().send(Target.user(bob), notes).get(30, TimeUnit.SECONDS);
             tmux.waitFor("bob", alice + ": [file] notes.txt");
             java.util.regex.Matcher id = java.util.regex.Pattern.compile("/save ([0-9a-f]{32})").matcher(tmux.screen("bob"));
             assertThat(id.find()).isTrue();
@@ -404,7 +404,7 @@ class ChatTerminalTest {
             tmux.enter("bob", "before the change");
             assertThat(aliceInbox.poll(20, TimeUnit.SECONDS)).extracting(dev.fastchat.client.ChatMessage::text).isEqualTo("before the change");
 
-            aliceClient.replaceKeys("pw".toCharArray()).get(30, TimeUnit.SECONDS);
+            aliceClient.keys().replace("pw".toCharArray()).get(30, TimeUnit.SECONDS);
             tmux.waitFor("bob", alice + "'s identity key changed: compare safety numbers (/keys verify " + alice + "), then /keys mark-verified "
                     + alice);
             tmux.enter("bob", "sealed to which key?");

@@ -134,9 +134,9 @@ class ClusterFailoverIT {
                 inboxes.add(inbox);
                 assertThat(client.serverInfo().orElseThrow().nodeId()).isEqualTo("n" + (u % 3));
             }
-            ChatGroup group = clients.getFirst().createGroup(WireClient.uniqueName("all")).get(30, TimeUnit.SECONDS);
+            ChatGroup group = clients.getFirst().groups().create(WireClient.uniqueName("all")).get(30, TimeUnit.SECONDS);
             for (int u = 1; u < USERS; u++) {
-                clients.getFirst().addMember(group.name(), names.get(u)).get(30, TimeUnit.SECONDS);
+                clients.getFirst().groups().add(group.name(), names.get(u)).get(30, TimeUnit.SECONDS);
                 clients.get(u).invitations().accept(group.name()).get(30, TimeUnit.SECONDS);
             }
             // A session on n1 only, which will not come back: it must fall offline.

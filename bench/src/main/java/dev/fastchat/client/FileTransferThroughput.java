@@ -52,11 +52,11 @@ public final class FileTransferThroughput {
             }
             for (int round = 1; round <= rounds; round++) {
                 long start = System.nanoTime();
-                alice.sendFile(Target.user("bob"), file).get(10, TimeUnit.MINUTES);
+                alice.files().send(Target.user("bob"), file).get(10, TimeUnit.MINUTES);
                 double up = (System.nanoTime() - start) / 1e9;
                 String fileId = bob.history(Target.user("alice"), 0, 1).get(60, TimeUnit.SECONDS).getFirst().file().fileId();
                 start = System.nanoTime();
-                Path saved = bob.fetchFile(fileId, dir.resolve("downloads")).get(10, TimeUnit.MINUTES);
+                Path saved = bob.files().fetch(fileId, dir.resolve("downloads")).get(10, TimeUnit.MINUTES);
                 double down = (System.nanoTime() - start) / 1e9;
                 System.out.printf("%s, %d MiB, round %d: upload %.1f MiB/s (%.2f s), download %.1f MiB/s (%.2f s)%n",
                         database, mebibytes, round, mebibytes / up, up, mebibytes / down, down);

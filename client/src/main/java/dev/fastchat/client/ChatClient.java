@@ -3,7 +3,6 @@ package dev.fastchat.client;
 import com.google.protobuf.ByteString;
 import dev.fastchat.client.internal.ClientConnection;
 import dev.fastchat.client.internal.Dialer;
-import dev.fastchat.client.internal.FileTransfer;
 import dev.fastchat.client.internal.KnownServers;
 import dev.fastchat.client.internal.LocalKeyStore;
 import dev.fastchat.client.internal.Messenger;
@@ -15,30 +14,22 @@ import dev.fastchat.crypto.KeyBackup;
 import dev.fastchat.crypto.PasswordKeys;
 import dev.fastchat.protocol.ConversationId;
 import dev.fastchat.protocol.Names;
-import dev.fastchat.protocol.v1.Content;
 import dev.fastchat.protocol.v1.ConversationKind;
 import dev.fastchat.protocol.v1.Cursor;
 import dev.fastchat.protocol.v1.DirectoryKind;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.ErrorCode;
-import dev.fastchat.protocol.v1.FileInfo;
-import dev.fastchat.protocol.v1.FileLookup;
-import dev.fastchat.protocol.v1.FileReference;
 import dev.fastchat.protocol.v1.GetKdfParams;
 import dev.fastchat.protocol.v1.GetUnread;
 import dev.fastchat.protocol.v1.History;
 import dev.fastchat.protocol.v1.HistoryPage;
 import dev.fastchat.protocol.v1.IdentityKeys;
 import dev.fastchat.protocol.v1.ListDirectory;
-import dev.fastchat.protocol.v1.ListGroups;
-import dev.fastchat.protocol.v1.ListMembers;
 import dev.fastchat.protocol.v1.Login;
 import dev.fastchat.protocol.v1.Logout;
 import dev.fastchat.protocol.v1.MarkRead;
-import dev.fastchat.protocol.v1.MembershipAction;
 import dev.fastchat.protocol.v1.Register;
 import dev.fastchat.protocol.v1.Resume;
-import dev.fastchat.protocol.v1.Role;
 import dev.fastchat.protocol.v1.Session;
 import dev.fastchat.protocol.v1.Sync;
 import dev.fastchat.protocol.v1.SyncBatch;
@@ -113,10 +104,13 @@ public final class ChatClient implements AutoCloseable {
     private final ChatListener listener;
     private final boolean autoReconnect;
     private final boolean keepSession;
-    private final SecureRandom random = new SecureRandom();
+    final SecureRandom random = new SecureRandom();
     private final Contacts contacts = new Contacts(this::loggedInRequest);
     private final Messages messages = new Messages(this::work);
     private final Receipts receipts = new Receipts(this::work);
+    private final Groups groups = new Groups(this);
+    private final Files files = new Files(this);
+    private final Keys keys = new Keys(this);
     private final Invitations invitations = new Invitations(this::loggedInRequest,
             (group, accept) -> work(m -> m.answerInvitation(group, accept)));
 
@@ -528,7 +522,7 @@ public final class ChatClient implements AutoCloseable {
      * Sends a request of the logged-in session. While an auto-reconnect is on its way, it waits until the
      * session is resumed (never reaching a new connection before its log-in), for at most a minute.
      */
-    private CompletableFuture<Envelope> sessionRequest(Envelope.Builder request) {
+    CompletableFuture<Envelope> sessionRequest(Envelope.Builder request) {
         CompletableFuture<Void> back = sessionBack;
         if (back.isDone() || !autoReconnect || session == null || closed.get()) {
             return guard(() -> connection().request(request));
@@ -572,6 +566,21 @@ public final class ChatClient implements AutoCloseable {
     /** Delivered and read receipts: the status of what this user sent, and whether read receipts go out. */
     public Receipts receipts() {
         return receipts;
+    }
+
+    /** Groups: this user's, their members, and the changes a member makes (each signed). */
+    public Groups groups() {
+        return groups;
+    }
+
+    /** Files: sending them encrypted, and fetching shared ones. */
+    public Files files() {
+        return files;
+    }
+
+    /** Keys: safety numbers, verification, accepting a contact's new key, replacing this user's own. */
+    public Keys keys() {
+        return keys;
     }
 
     /** This user's invitations to groups: list, accept, decline. */
@@ -644,60 +653,6 @@ public final class ChatClient implements AutoCloseable {
     }
 
     /**
-     * Sends a file: encrypts it with a fresh key, uploads it in chunks (resuming after a dropped
-     * connection when auto-reconnect brings it back), then sends a sealed message that shares it. Neither
-     * side holds the whole file in memory.
-     *
-     * @return the acknowledgement of the message; fails with {@code TOO_LARGE} (over the server's file
-     *     limit), {@code BAD_REQUEST} (not a readable file), and what {@link #send} fails with
-     */
-    public CompletableFuture<SentMessage> sendFile(Target to, Path file) {
-        return work(m -> {
-            Messenger.Addressed addressed = m.address(to);
-            String mediaType = FileTransfer.mediaType(file);
-            FileReference reference = transfer().upload(addressed.conversationId(), file, mediaType);
-            return m.send(to, Content.newBuilder().setFile(reference).build(), List.of(reference.getFileId()));
-        });
-    }
-
-    /**
-     * Downloads a shared file, decrypts it, checks its SHA-256, and saves it in {@code directory} under the
-     * sender's name made safe (no directories, no {@code ..}, no control characters) and never over an
-     * existing file ({@code name (1).ext} instead).
-     *
-     * @return where it was saved; fails with {@code UNKNOWN_FILE} (no such file in a conversation of this
-     *     user, or not shared in a message yet), {@code BAD_REQUEST} (it did not decrypt or its hash did
-     *     not match: nothing is saved)
-     */
-    public CompletableFuture<Path> fetchFile(String fileId, Path directory) {
-        if (!dev.fastchat.protocol.FileIds.isValid(fileId)) {
-            return CompletableFuture.failedFuture(ChatException.local(ErrorCode.BAD_REQUEST,
-                    "'" + Names.printable(fileId) + "' is not a file id (32 hex digits, shown with the message that shared it)"));
-        }
-        return work(m -> transfer().download(reference(m, fileId), directory));
-    }
-
-    /** The key and hash of a file: from a message this client opened, or by finding the message that shared it. */
-    private FileReference reference(Messenger m, String fileId) {
-        return m.fileReference(fileId).orElseGet(() -> {
-            FileInfo info = Messenger.await(sessionRequest(Envelope.newBuilder().setFileLookup(FileLookup.newBuilder()
-                    .setFileId(fileId)))).getFileInfo();
-            if (info.getMessageSeq() == 0) {
-                throw new ChatException(ErrorCode.UNKNOWN_FILE, "file " + fileId + " was not shared in a message (yet)");
-            }
-            HistoryPage page = Messenger.await(sessionRequest(Envelope.newBuilder().setHistory(History.newBuilder()
-                    .setConversationId(info.getConversationId()).setBeforeSeq(info.getMessageSeq() + 1).setLimit(1)))).getHistoryPage();
-            m.openAll(page.getMessagesList(), false);
-            return m.fileReference(fileId).orElseThrow(() -> new ChatException(ErrorCode.UNKNOWN_FILE,
-                    "the message that shared file " + fileId + " does not open on this device"));
-        });
-    }
-
-    private FileTransfer transfer() {
-        return new FileTransfer(request -> sessionRequest(request), this::isSessionLive, random);
-    }
-
-    /**
      * A page of a conversation's history, newest first: messages before {@code beforeSeq} (0: the newest),
      * at most {@code limit} (up to 200). Messages that do not verify are left out and reported to
      * {@link ChatListener#rejected}.
@@ -761,57 +716,6 @@ public final class ChatClient implements AutoCloseable {
         });
     }
 
-    // ---- groups
-
-    /** Creates a group with this user as its admin. Fails with {@code ACCOUNT_EXISTS} if the name is taken. */
-    public CompletableFuture<ChatGroup> createGroup(String name) {
-        return work(m -> Messenger.group(m.createGroup(name)));
-    }
-
-    /**
-     * Invites a user to a group (admins only: {@code NOT_ADMIN}): they become a member when they accept
-     * ({@link Invitations#accept}). Fails with {@code ALREADY_MEMBER} for a member, {@code BLOCKED} if the user
-     * has blocked this one; inviting twice is not an error.
-     */
-    public CompletableFuture<ChatGroup> addMember(String group, String user) {
-        return groupChange(group, MembershipAction.INVITE, user);
-    }
-
-    /** Removes a member (admins only); they keep what they had and receive nothing new. */
-    public CompletableFuture<ChatGroup> removeMember(String group, String user) {
-        return groupChange(group, MembershipAction.REMOVE, user);
-    }
-
-    /** Makes a member an admin (admins only). */
-    public CompletableFuture<ChatGroup> promoteMember(String group, String user) {
-        return groupChange(group, MembershipAction.PROMOTE, user);
-    }
-
-    /** Leaves a group; the last admin first promotes the longest-standing member. */
-    public CompletableFuture<ChatGroup> leaveGroup(String group) {
-        return groupChange(group, MembershipAction.LEAVE, null);
-    }
-
-    /** The groups this user belongs to. */
-    public CompletableFuture<List<ChatGroup>> groups() {
-        return work(m -> Messenger.await(sessionRequest(Envelope.newBuilder().setListGroups(ListGroups.getDefaultInstance())))
-                .getGroupList().getGroupsList().stream().map(Messenger::group).toList());
-    }
-
-    /** A group's members (members only). */
-    public CompletableFuture<List<GroupMember>> members(String group) {
-        return work(m -> Messenger.await(sessionRequest(Envelope.newBuilder().setListMembers(ListMembers.newBuilder()
-                        .setGroup(group)))).getMemberList().getMembersList().stream()
-                .map(member -> new GroupMember(member.getUser().getAccountId(), member.getUser().getUsername(),
-                        member.getRole() == Role.ADMIN, Instant.ofEpochMilli(member.getJoinedAtMs()), member.getOnline()))
-                .toList());
-    }
-
-    /** A membership change by this user, signed as the next statement of the group's verified chain. */
-    private CompletableFuture<ChatGroup> groupChange(String group, MembershipAction action, String subject) {
-        return work(m -> Messenger.group(m.changeMembership(group, action, subject)));
-    }
-
     // ---- presence and directory
 
     /** Whether these users are online; with no names, this user's contacts (people they share a conversation with). */
@@ -830,25 +734,8 @@ public final class ChatClient implements AutoCloseable {
 
     // ---- keys
 
-    /**
-     * The safety number of this user and {@code user} (compare it with theirs out of band), and whether the
-     * key the server hands out for them is the one pinned here.
-     */
-    public CompletableFuture<KeyVerification> verifyKey(String user) {
-        return work(m -> {
-            Messenger.Verification verification = m.verify(user);
-            return new KeyVerification(Names.canonical(user).orElse(user), verification.safetyNumber(), verification.trust());
-        });
-    }
-
-    /**
-     * Replaces this user's identity keys with new ones (after a device that held them was lost or
-     * compromised): the password proves it is the user (a session alone cannot), the new private keys are
-     * sealed with it for the server's backup and kept here. Contacts are told at once and see a key-change
-     * warning until they compare safety numbers again. Messages sealed to the old keys stay readable only
-     * where the old keys are.
-     */
-    public CompletableFuture<Void> replaceKeys(char[] password) {
+    /** {@link Keys#replace}: here, for it changes this client's identity and messenger. */
+    CompletableFuture<Void> replaceKeys(char[] password) {
         return guard(() -> {
             ServerInfo info = requireConnected();
             String name = session().orElseThrow(() -> new ChatException(ErrorCode.UNAUTHENTICATED, "log in first")).username();
@@ -870,29 +757,6 @@ public final class ChatClient implements AutoCloseable {
                 replaced.fillGapsWith(() -> syncNow(replaced).forEach(listener::message));
                 messenger = replaced;
             });
-        });
-    }
-
-    /**
-     * Records that the safety number of {@code user} (see {@link #verifyKey}) was compared out of band and
-     * matched: their current key is pinned as verified (replacing a changed one). A verified contact whose key
-     * changes later is refused until it is verified again; accepting is not enough.
-     */
-    public CompletableFuture<KeyVerification> markVerified(String user) {
-        return work(m -> {
-            Messenger.Verification verification = m.markVerified(user);
-            return new KeyVerification(Names.canonical(user).orElse(user), verification.safetyNumber(), verification.trust());
-        });
-    }
-
-    /**
-     * Pins the key the server now hands out for {@code user}, after its safety number was compared. Fails
-     * with {@code UNTRUSTED_KEY} for a contact that was verified: mark the new key verified instead.
-     */
-    public CompletableFuture<Void> acceptKey(String user) {
-        return work(m -> {
-            m.accept(user);
-            return null;
         });
     }
 
@@ -920,7 +784,7 @@ public final class ChatClient implements AutoCloseable {
     }
 
     /** Runs {@code operation} with the logged-in user's messenger on a virtual thread. */
-    private <T> CompletableFuture<T> work(java.util.function.Function<Messenger, T> operation) {
+    <T> CompletableFuture<T> work(java.util.function.Function<Messenger, T> operation) {
         Messenger current = messenger;
         if (current == null || session == null) {
             return CompletableFuture.failedFuture(new ChatException(ErrorCode.UNAUTHENTICATED, "log in first"));
@@ -977,7 +841,7 @@ public final class ChatClient implements AutoCloseable {
     }
 
     /** Connected, and the session is (again) logged in on this connection. */
-    private boolean isSessionLive() {
+    boolean isSessionLive() {
         return sessionLive && isConnected();
     }
 

@@ -9,7 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 /**
- * Invitations to groups. Being added to a group ({@link ChatClient#addMember}) is an invitation: until the
+ * Invitations to groups. Being added to a group ({@link Groups#add}) is an invitation: until the
  * user accepts it, nothing of the group reaches them and messages are not sealed to them. The listener hears
  * of a new one as a {@link MembershipEvent} "invited" about this user. Got from
  * {@link ChatClient#invitations()}; needs a log-in. Answers are signed statements of the group's membership chain.

@@ -97,10 +97,10 @@ class ClusterIT {
             assertThat(bobEvents.messages).extracting(ChatMessage::seq)
                     .containsExactlyElementsOf(LongStream.rangeClosed(1, 50).boxed().toList());
 
-            ChatGroup team = await(a.createGroup(WireClient.uniqueName("team")));
-            await(a.addMember(team.name(), bob));
+            ChatGroup team = await(a.groups().create(WireClient.uniqueName("team")));
+            await(a.groups().add(team.name(), bob));
             await(b.invitations().accept(team.name()));
-            await(a.addMember(team.name(), carol));
+            await(a.groups().add(team.name(), carol));
             await(c.invitations().accept(team.name()));
             eventually(() -> assertThat(carolEvents.membership).isNotEmpty()); // a push across nodes
             await(c.send(Target.group(team.name()), "from n3"));

@@ -60,18 +60,18 @@ class FilesTest {
             Path big = file("report.bin", LIMIT); // exactly the limit: many chunks
             Path other = file("report.bin", 5);
             Path empty = file("empty.txt", 0);
-            await(alice.client().sendFile(Target.user(bob.name()), big));
-            await(alice.client().sendFile(Target.user(bob.name()), other));
-            await(alice.client().sendFile(Target.user(bob.name()), empty));
+            await(alice.client().files().send(Target.user(bob.name()), big));
+            await(alice.client().files().send(Target.user(bob.name()), other));
+            await(alice.client().files().send(Target.user(bob.name()), empty));
             eventually(() -> assertThat(bob.events().messages).hasSize(3));
             List<SharedFile> shared = bob.events().messages.stream().map(ChatMessage::file).toList();
             assertThat(shared).extracting(SharedFile::name).containsExactly("report.bin", "report.bin", "empty.txt");
             assertThat(shared).extracting(SharedFile::size).containsExactly((long) LIMIT, 5L, 0L);
 
             Path downloads = chats.dir().resolve("bob-downloads");
-            Path first = await(bob.client().fetchFile(shared.get(0).fileId(), downloads));
-            Path second = await(bob.client().fetchFile(shared.get(1).fileId(), downloads));
-            Path third = await(bob.client().fetchFile(shared.get(2).fileId(), downloads));
+            Path first = await(bob.client().files().fetch(shared.get(0).fileId(), downloads));
+            Path second = await(bob.client().files().fetch(shared.get(1).fileId(), downloads));
+            Path third = await(bob.client().files().fetch(shared.get(2).fileId(), downloads));
             assertThat(first.getFileName()).hasToString("report.bin");
             assertThat(second.getFileName()).hasToString("report (1).bin");
             assertThat(Files.readAllBytes(first)).isEqualTo(Files.readAllBytes(big));
@@ -82,7 +82,7 @@ class FilesTest {
             }
             // A new device of bob's finds the key through the message that shared the file.
             try (User bobPhone = chats.login(bob.name(), "phone")) {
-                Path again = await(bobPhone.client().fetchFile(shared.get(0).fileId(), chats.dir().resolve("phone")));
+                Path again = await(bobPhone.client().files().fetch(shared.get(0).fileId(), chats.dir().resolve("phone")));
                 assertThat(Files.readAllBytes(again)).isEqualTo(Files.readAllBytes(big));
             }
         }
@@ -93,7 +93,7 @@ class FilesTest {
         try (User alice = chats.register("alice"); User bob = chats.register("bob")) {
             Path png = Files.createTempDirectory(chats.dir(), "img").resolve("cat.png");
             ImageIO.write(new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB), "png", png.toFile());
-            await(alice.client().sendFile(Target.user(bob.name()), png));
+            await(alice.client().files().send(Target.user(bob.name()), png));
             eventually(() -> assertThat(bob.events().messages).hasSize(1));
             SharedFile file = bob.events().messages.getFirst().file();
             assertThat(file.mediaType()).isEqualTo("image/png");
@@ -105,19 +105,19 @@ class FilesTest {
     @Test
     void onlyMembersDownloadAndAFileOverTheLimitIsRefusedAtOnce() throws Exception {
         try (User alice = chats.register("alice"); User bob = chats.register("bob"); User eve = chats.register("eve")) {
-            ChatGroup team = await(alice.client().createGroup(WireClient.uniqueName("team")));
-            await(alice.client().addMember(team.name(), bob.name()));
+            ChatGroup team = await(alice.client().groups().create(WireClient.uniqueName("team")));
+            await(alice.client().groups().add(team.name(), bob.name()));
             await(bob.client().invitations().accept(team.name()));
-            await(alice.client().sendFile(Target.group(team.name()), file("plan.txt", 1000)));
+            await(alice.client().files().send(Target.group(team.name()), file("plan.txt", 1000)));
             eventually(() -> assertThat(bob.events().messages).hasSize(1));
             String fileId = bob.events().messages.getFirst().file().fileId();
-            assertThat(codeOf(eve.client().fetchFile(fileId, chats.dir().resolve("eve")))).isEqualTo(ErrorCode.UNKNOWN_FILE);
+            assertThat(codeOf(eve.client().files().fetch(fileId, chats.dir().resolve("eve")))).isEqualTo(ErrorCode.UNKNOWN_FILE);
             assertThat(chats.dir().resolve("eve")).doesNotExist();
-            await(alice.client().removeMember(team.name(), bob.name()));
-            assertThat(codeOf(bob.client().fetchFile(fileId, chats.dir().resolve("bob-after")))).isEqualTo(ErrorCode.UNKNOWN_FILE);
+            await(alice.client().groups().remove(team.name(), bob.name()));
+            assertThat(codeOf(bob.client().files().fetch(fileId, chats.dir().resolve("bob-after")))).isEqualTo(ErrorCode.UNKNOWN_FILE);
 
-            assertThat(codeOf(alice.client().sendFile(Target.group(team.name()), file("huge.bin", LIMIT + 1)))).isEqualTo(ErrorCode.TOO_LARGE);
-            assertThat(codeOf(alice.client().sendFile(Target.group(team.name()), chats.dir().resolve("no-such-file")))).isEqualTo(ErrorCode.BAD_REQUEST);
+            assertThat(codeOf(alice.client().files().send(Target.group(team.name()), file("huge.bin", LIMIT + 1)))).isEqualTo(ErrorCode.TOO_LARGE);
+            assertThat(codeOf(alice.client().files().send(Target.group(team.name()), chats.dir().resolve("no-such-file")))).isEqualTo(ErrorCode.BAD_REQUEST);
         }
     }
 
@@ -210,9 +210,9 @@ class FilesTest {
             }
             eventually(() -> assertThat(alice.events().messages).hasSize(3));
             Path downloads = chats.dir().resolve("alice-" + malloryName);
-            assertThat(Files.readAllBytes(await(alice.client().fetchFile(first.getFileId(), downloads)))).isEqualTo(plain);
+            assertThat(Files.readAllBytes(await(alice.client().files().fetch(first.getFileId(), downloads)))).isEqualTo(plain);
             for (UploadState bad : List.of(replayed, tampered)) {
-                CompletableFuture<Path> fetch = alice.client().fetchFile(bad.getFileId(), downloads);
+                CompletableFuture<Path> fetch = alice.client().files().fetch(bad.getFileId(), downloads);
                 assertThat(codeOf(fetch)).isEqualTo(ErrorCode.BAD_REQUEST);
             }
             try (var listing = Files.list(downloads)) {
@@ -232,7 +232,7 @@ class FilesTest {
                 await(alice.connect());
                 await(alice.login(aliceSetup.name(), "pw".toCharArray()));
                 Path big = file("movie.bin", LIMIT);
-                CompletableFuture<SentMessage> sending = alice.sendFile(Target.user(bob.name()), big);
+                CompletableFuture<SentMessage> sending = alice.files().send(Target.user(bob.name()), big);
                 var files = chats.server().server().database().files();
                 String conversation = ConversationId.direct(alice.session().orElseThrow().accountId(),
                         bob.client().session().orElseThrow().accountId()).value();
@@ -244,7 +244,7 @@ class FilesTest {
                 await(sending);
                 assertThat(before).isLessThan(LIMIT / CHUNK); // it really was cut mid-upload
                 eventually(() -> assertThat(bob.events().messages).hasSize(1));
-                Path saved = await(bob.client().fetchFile(bob.events().messages.getFirst().file().fileId(), chats.dir().resolve("bob-movie")));
+                Path saved = await(bob.client().files().fetch(bob.events().messages.getFirst().file().fileId(), chats.dir().resolve("bob-movie")));
                 assertThat(Files.readAllBytes(saved)).isEqualTo(Files.readAllBytes(big));
                 assertThat(files.find(bob.events().messages.getFirst().file().fileId()).orElseThrow().received()).isEqualTo(LIMIT / CHUNK);
             }
@@ -257,7 +257,7 @@ class FilesTest {
              TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
             bobSetup.close();
             Path big = file("album.bin", LIMIT);
-            await(alice.client().sendFile(Target.user(bobSetup.name()), big));
+            await(alice.client().files().send(Target.user(bobSetup.name()), big));
             try (ChatClient bob = ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", proxy.port()).registrationKdf(KdfParams.INSECURE_FOR_TESTS)
                     .keyStoreDirectory(chats.dir().resolve("keys-" + bobSetup.name() + "-first"))
                     .listener(new ChatListener() {}).autoReconnect(true).build()) {
@@ -265,7 +265,7 @@ class FilesTest {
                 await(bob.login(bobSetup.name(), "pw".toCharArray()));
                 String fileId = await(bob.history(Target.user(alice.name()), 0, 1)).getFirst().file().fileId();
                 Path downloads = Files.createDirectories(chats.dir().resolve("bob-album"));
-                CompletableFuture<Path> fetching = bob.fetchFile(fileId, downloads);
+                CompletableFuture<Path> fetching = bob.files().fetch(fileId, downloads);
                 long cutAt = cutOnceThePartialFileHasGrown(downloads, proxy, 4 * CHUNK);
                 proxy.restore();
                 Path saved = await(fetching);

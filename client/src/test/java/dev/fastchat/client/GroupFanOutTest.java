@@ -90,14 +90,14 @@ class GroupFanOutTest {
             for (int i = 0; i < 254; i++) {
                 raw.add(rawMember(chats.server().connect()));
             }
-            ChatGroup big = await(alice.client().createGroup(WireClient.uniqueName("big")));
-            await(alice.client().addMember(big.name(), bob.name()));
+            ChatGroup big = await(alice.client().groups().create(WireClient.uniqueName("big")));
+            await(alice.client().groups().add(big.name(), bob.name()));
             await(bob.client().invitations().accept(big.name()));
             for (RawMember member : raw) {
-                await(alice.client().addMember(big.name(), member.name()));
+                await(alice.client().groups().add(big.name(), member.name()));
                 member.accept(big.name());
             }
-            assertThat(await(alice.client().members(big.name()))).hasSize(256);
+            assertThat(await(alice.client().groups().members(big.name()))).hasSize(256);
 
             await(alice.client().send(Target.group(big.name()), "hello, all 255 of you"));
             eventually(() -> assertThat(bob.events().texts()).containsExactly("hello, all 255 of you"));
@@ -125,10 +125,10 @@ class GroupFanOutTest {
         String text = "x".repeat(60_000);
         try (User alice = chats.register("alice"); User bob = chats.register("bob");
              RawMember carol = rawMember(WireClient.connect(chats.server().address(), 4096))) {
-            ChatGroup team = await(alice.client().createGroup(WireClient.uniqueName("team")));
-            await(alice.client().addMember(team.name(), bob.name()));
+            ChatGroup team = await(alice.client().groups().create(WireClient.uniqueName("team")));
+            await(alice.client().groups().add(team.name(), bob.name()));
             await(bob.client().invitations().accept(team.name()));
-            await(alice.client().addMember(team.name(), carol.name()));
+            await(alice.client().groups().add(team.name(), carol.name()));
             carol.accept(team.name());
 
             // carol reads nothing: her socket buffer fills and the server's pushes to her back up.

@@ -44,7 +44,7 @@ class KeyTrustAndForgeryTest {
             aliceId = alice.client().session().orElseThrow().accountId();
             aliceX25519 = alice.client().identity().orElseThrow().publicIdentity().x25519();
             await(alice.client().send(Target.user(bob.name()), "hello bob")); // pins bob's key
-            assertThat(await(alice.client().verifyKey(bob.name())).trust()).isEqualTo(KeyTrust.PINNED);
+            assertThat(await(alice.client().keys().verify(bob.name())).trust()).isEqualTo(KeyTrust.PINNED);
         }
         long bobId = bob.client().session().orElseThrow().accountId();
 
@@ -65,11 +65,11 @@ class KeyTrustAndForgeryTest {
             assertThat(history).extracting(ChatMessage::text).containsExactly("send the money to this account", "hello bob");
             assertThat(history.getFirst().trust()).isEqualTo(KeyTrust.KEY_CHANGED);
             assertThat(history.getLast().trust()).isEqualTo(KeyTrust.PINNED);
-            KeyVerification changed = await(alice.client().verifyKey(bob.name()));
+            KeyVerification changed = await(alice.client().keys().verify(bob.name()));
             assertThat(changed.trust()).isEqualTo(KeyTrust.KEY_CHANGED);
 
-            await(alice.client().acceptKey(bob.name())); // after comparing safety numbers out of band
-            assertThat(await(alice.client().verifyKey(bob.name())).trust()).isEqualTo(KeyTrust.PINNED);
+            await(alice.client().keys().accept(bob.name())); // after comparing safety numbers out of band
+            assertThat(await(alice.client().keys().verify(bob.name())).trust()).isEqualTo(KeyTrust.PINNED);
             assertThat(await(alice.client().send(Target.user(bob.name()), "ok, new key accepted")).seq()).isEqualTo(3);
         } finally {
             bob.close();
@@ -145,12 +145,12 @@ class KeyTrustAndForgeryTest {
         try (User alice = chats.register("alice")) {
             IdentityKeyPair before = alice.client().identity().orElseThrow();
             // A stolen session alone cannot replace the keys: the password is checked.
-            assertThat(codeOf(alice.client().replaceKeys("not the password".toCharArray()))).isEqualTo(ErrorCode.WRONG_CREDENTIALS);
+            assertThat(codeOf(alice.client().keys().replace("not the password".toCharArray()))).isEqualTo(ErrorCode.WRONG_CREDENTIALS);
             assertThat(alice.client().identity().orElseThrow().publicIdentity()).isEqualTo(before.publicIdentity());
 
             // A wrong password delays the next try from this address a moment (the log-in throttle): then it works.
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).pollInterval(java.time.Duration.ofMillis(250))
-                    .until(() -> codeOfOrNull(alice.client().replaceKeys("pw".toCharArray())) == null);
+                    .until(() -> codeOfOrNull(alice.client().keys().replace("pw".toCharArray())) == null);
             IdentityKeyPair after = alice.client().identity().orElseThrow();
             assertThat(after.publicIdentity()).isNotEqualTo(before.publicIdentity());
             try (User laptop = chats.login(alice.name(), "laptop")) { // restored from the new sealed backup

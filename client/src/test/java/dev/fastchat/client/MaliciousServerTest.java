@@ -42,10 +42,10 @@ class MaliciousServerTest {
             assertThat(refused.getMessage()).contains("another account");
             ChatFixture.eventually(() -> assertThat(alice.events().messages).singleElement()
                     .satisfies(message -> assertThat(message.trust()).isEqualTo(KeyTrust.KEY_CHANGED)));
-            assertThat(await(alice.client().verifyKey(bobName)).trust()).isEqualTo(KeyTrust.KEY_CHANGED);
+            assertThat(await(alice.client().keys().verify(bobName)).trust()).isEqualTo(KeyTrust.KEY_CHANGED);
 
-            await(alice.client().acceptKey(bobName)); // after comparing safety numbers with whoever bob is now
-            assertThat(await(alice.client().verifyKey(bobName)).trust()).isEqualTo(KeyTrust.PINNED);
+            await(alice.client().keys().accept(bobName)); // after comparing safety numbers with whoever bob is now
+            assertThat(await(alice.client().keys().verify(bobName)).trust()).isEqualTo(KeyTrust.PINNED);
             assertThat(await(alice.client().send(Target.user(bobName), "accepted")).seq()).isEqualTo(2);
         }
     }
@@ -86,7 +86,7 @@ class MaliciousServerTest {
         try (User alice = chats.register("alice")) {
             aliceName = alice.name();
             await(alice.client().send(Target.user(bob.name()), "hi bob")); // pinned on first use
-            await(alice.client().markVerified(carol.name())); // compared in person
+            await(alice.client().keys().markVerified(carol.name())); // compared in person
         } // closing stores the pins on the server, sealed
         long bobId = bob.client().session().orElseThrow().accountId();
         bob.close();
@@ -94,9 +94,9 @@ class MaliciousServerTest {
         chats.serveOtherKeys(bobId);
 
         try (User laptop = chats.login(aliceName, "laptop")) {
-            assertThat(await(laptop.client().verifyKey(bob.name())).trust()).isEqualTo(KeyTrust.KEY_CHANGED);
+            assertThat(await(laptop.client().keys().verify(bob.name())).trust()).isEqualTo(KeyTrust.KEY_CHANGED);
             assertThat(codeOf(laptop.client().send(Target.user(bob.name()), "hello?"))).isEqualTo(ErrorCode.UNTRUSTED_KEY);
-            assertThat(await(laptop.client().verifyKey(carol.name())).trust()).isEqualTo(KeyTrust.VERIFIED);
+            assertThat(await(laptop.client().keys().verify(carol.name())).trust()).isEqualTo(KeyTrust.VERIFIED);
             await(laptop.client().send(Target.user(carol.name()), "hi carol"));
         } finally {
             carol.close();
@@ -106,23 +106,23 @@ class MaliciousServerTest {
     @Test
     void aVerifiedContactWhoseKeyChangesIsRefusedUntilVerifiedAgainNotMerelyAccepted() throws Exception {
         try (User alice = chats.register("alice"); User bob = chats.register("bob")) {
-            await(alice.client().markVerified(bob.name()));
+            await(alice.client().keys().markVerified(bob.name()));
             await(bob.client().send(Target.user(alice.name()), "verified hello"));
             ChatFixture.eventually(() -> assertThat(alice.events().messages).singleElement()
                     .satisfies(message -> assertThat(message.trust()).isEqualTo(KeyTrust.VERIFIED)));
 
             long bobId = bob.client().session().orElseThrow().accountId();
             chats.serveOtherKeys(bobId);
-            assertThat(await(alice.client().verifyKey(bob.name())).trust()).isEqualTo(KeyTrust.KEY_CHANGED);
+            assertThat(await(alice.client().keys().verify(bob.name())).trust()).isEqualTo(KeyTrust.KEY_CHANGED);
             ChatException send = failure(alice.client().send(Target.user(bob.name()), "still you?"));
             assertThat(send.code()).isEqualTo(ErrorCode.UNTRUSTED_KEY);
             assertThat(send.getMessage()).contains("mark-verified");
-            ChatException accept = failure(alice.client().acceptKey(bob.name()));
+            ChatException accept = failure(alice.client().keys().accept(bob.name()));
             assertThat(accept.code()).isEqualTo(ErrorCode.UNTRUSTED_KEY);
             assertThat(accept.getMessage()).contains("was verified");
             assertThat(codeOf(alice.client().send(Target.user(bob.name()), "still you?"))).isEqualTo(ErrorCode.UNTRUSTED_KEY);
 
-            assertThat(await(alice.client().markVerified(bob.name())).trust()).isEqualTo(KeyTrust.VERIFIED);
+            assertThat(await(alice.client().keys().markVerified(bob.name())).trust()).isEqualTo(KeyTrust.VERIFIED);
             await(alice.client().send(Target.user(bob.name()), "verified again"));
         }
     }
@@ -140,7 +140,7 @@ class MaliciousServerTest {
         } // stores the pins: version 1
         byte[] first = trustState(aliceId, 1);
         try (User alice = chats.login(aliceName, "first")) {
-            await(alice.client().markVerified(carol.name()));
+            await(alice.client().keys().markVerified(carol.name()));
         } // version 2
         byte[] second = trustState(aliceId, 2);
 

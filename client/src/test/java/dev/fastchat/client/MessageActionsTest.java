@@ -69,7 +69,7 @@ class MessageActionsTest {
             long secret = await(alice.client().send(group, "my password is hunter2")).seq();
             long edit = await(alice.client().messages().edit(group, secret, "my password is hunter3")).seq();
             long kept = await(bob.client().send(group, "noted")).seq();
-            String conversation = await(alice.client().groups()).getFirst().conversationId();
+            String conversation = await(alice.client().groups().list()).getFirst().conversationId();
 
             // bob cannot delete alice's message, nor (all or none) his own with it.
             assertThat(codeOf(bob.client().messages().delete(group, secret))).isEqualTo(ErrorCode.NOT_AUTHOR);
@@ -116,7 +116,7 @@ class MessageActionsTest {
                         .containsExactly(alice.name() + " is typing", alice.name() + " stopped"));
             }
             assertThat(alice.events().typing).isEmpty();
-            String conversation = await(alice.client().groups()).getFirst().conversationId();
+            String conversation = await(alice.client().groups().list()).getFirst().conversationId();
             assertThat(((Number) chats.readDatabase("SELECT MAX(seq) FROM messages WHERE conversation_id = ?", conversation)[0])
                     .longValue()).as("nothing stored").isEqualTo(before);
             assertThat(await(bob.client().history(group, 0, 10))).hasSize(1);

@@ -70,8 +70,8 @@ class MessagingTest {
             for (int i = 1; i <= 620; i++) { // more than one sync batch
                 await(alice.client().send(Target.user(bobName), "dm " + i));
             }
-            ChatGroup team = await(carol.client().createGroup(WireClient.uniqueName("team")));
-            await(carol.client().addMember(team.name(), bobName));
+            ChatGroup team = await(carol.client().groups().create(WireClient.uniqueName("team")));
+            await(carol.client().groups().add(team.name(), bobName));
             try (User bobAtHisDesk = login(bobName, "desk")) { // bob accepts elsewhere, then is away again
                 await(bobAtHisDesk.client().invitations().accept(team.name()));
             }
@@ -119,21 +119,21 @@ class MessagingTest {
     @Test
     void groupsEnforceAdminsAndMembershipAndRemovedMembersReceiveNothingNew() throws Exception {
         try (User alice = register("alice"); User bob = register("bob"); User carol = register("carol"); User eve = register("eve")) {
-            ChatGroup team = await(alice.client().createGroup(WireClient.uniqueName("team")));
+            ChatGroup team = await(alice.client().groups().create(WireClient.uniqueName("team")));
             assertThat(team.admin()).isTrue();
-            await(alice.client().addMember(team.name(), bob.name()));
+            await(alice.client().groups().add(team.name(), bob.name()));
             await(bob.client().invitations().accept(team.name()));
-            assertThat(codeOf(bob.client().addMember(team.name(), carol.name()))).isEqualTo(ErrorCode.NOT_ADMIN);
+            assertThat(codeOf(bob.client().groups().add(team.name(), carol.name()))).isEqualTo(ErrorCode.NOT_ADMIN);
             assertThat(codeOf(eve.client().send(Target.group(team.name()), "let me in"))).isEqualTo(ErrorCode.NOT_A_MEMBER);
             assertThat(codeOf(eve.client().history(Target.group(team.name()), 0, 10))).isEqualTo(ErrorCode.NOT_A_MEMBER);
-            assertThat(codeOf(alice.client().createGroup(bob.name()))).isEqualTo(ErrorCode.ACCOUNT_EXISTS);
-            await(alice.client().addMember(team.name(), carol.name()));
+            assertThat(codeOf(alice.client().groups().create(bob.name()))).isEqualTo(ErrorCode.ACCOUNT_EXISTS);
+            await(alice.client().groups().add(team.name(), carol.name()));
             await(carol.client().invitations().accept(team.name()));
             eventually(() -> assertThat(bob.events().membership).extracting(MembershipEvent::change).contains("added"));
 
             await(alice.client().send(Target.group(team.name()), "welcome all"));
             eventually(() -> assertThat(carol.events().texts()).containsExactly("welcome all"));
-            await(alice.client().removeMember(team.name(), carol.name()));
+            await(alice.client().groups().remove(team.name(), carol.name()));
             eventually(() -> assertThat(carol.events().membership).extracting(MembershipEvent::change).contains("removed"));
             await(bob.client().send(Target.group(team.name()), "after carol left"));
             eventually(() -> assertThat(alice.events().texts()).contains("after carol left"));
@@ -142,20 +142,20 @@ class MessagingTest {
                     .containsExactly("welcome all");
             assertThat(codeOf(carol.client().send(Target.group(team.name()), "still here?"))).isEqualTo(ErrorCode.NOT_A_MEMBER);
 
-            await(alice.client().leaveGroup(team.name()));
-            List<GroupMember> members = await(bob.client().members(team.name()));
+            await(alice.client().groups().leave(team.name()));
+            List<GroupMember> members = await(bob.client().groups().members(team.name()));
             assertThat(members).extracting(GroupMember::name).containsExactly(bob.name());
             assertThat(members.getFirst().admin()).isTrue(); // the last admin left: the oldest member took over
-            assertThat(await(bob.client().groups())).extracting(ChatGroup::name).containsExactly(team.name());
+            assertThat(await(bob.client().groups().list())).extracting(ChatGroup::name).containsExactly(team.name());
         }
     }
 
     @Test
     void beingAddedToAGroupIsAnInvitationNothingOfTheGroupReachesTheUserUntilTheyAccept() throws Exception {
         try (User alice = register("alice"); User bob = register("bob"); User carol = register("carol")) {
-            ChatGroup team = await(alice.client().createGroup(WireClient.uniqueName("team")));
-            assertThat(await(alice.client().addMember(team.name(), bob.name())).memberCount()).isEqualTo(1);
-            await(alice.client().addMember(team.name(), bob.name())); // inviting twice is not an error
+            ChatGroup team = await(alice.client().groups().create(WireClient.uniqueName("team")));
+            assertThat(await(alice.client().groups().add(team.name(), bob.name())).memberCount()).isEqualTo(1);
+            await(alice.client().groups().add(team.name(), bob.name())); // inviting twice is not an error
             eventually(() -> assertThat(bob.events().membership).extracting(MembershipEvent::change, MembershipEvent::user,
                     MembershipEvent::by).containsExactly(org.assertj.core.groups.Tuple.tuple("invited", bob.name(), alice.name())));
             List<GroupInvitation> open = await(bob.client().invitations().list());
@@ -165,7 +165,7 @@ class MessagingTest {
 
             // Invited is not a member: not a recipient, no history, no sending, not in the member list.
             await(alice.client().send(Target.group(team.name()), "before you joined"));
-            assertThat(await(alice.client().members(team.name()))).extracting(GroupMember::name).containsExactly(alice.name());
+            assertThat(await(alice.client().groups().members(team.name()))).extracting(GroupMember::name).containsExactly(alice.name());
             assertThat(codeOf(bob.client().history(Target.group(team.name()), 0, 10))).isEqualTo(ErrorCode.NOT_A_MEMBER);
             assertThat(codeOf(bob.client().send(Target.group(team.name()), "hi"))).isEqualTo(ErrorCode.NOT_A_MEMBER);
 
@@ -177,12 +177,12 @@ class MessagingTest {
                     .containsExactly("welcome");
             eventually(() -> assertThat(alice.events().membership).extracting(MembershipEvent::change).contains("added"));
 
-            await(alice.client().addMember(team.name(), carol.name()));
+            await(alice.client().groups().add(team.name(), carol.name()));
             await(carol.client().invitations().decline(team.name()));
             eventually(() -> assertThat(alice.events().membership).extracting(MembershipEvent::change, MembershipEvent::user)
                     .contains(org.assertj.core.groups.Tuple.tuple("declined", carol.name())));
             assertThat(codeOf(carol.client().invitations().accept(team.name()))).isEqualTo(ErrorCode.NOT_A_MEMBER);
-            assertThat(await(alice.client().members(team.name()))).hasSize(2);
+            assertThat(await(alice.client().groups().members(team.name()))).hasSize(2);
         }
     }
 
@@ -193,8 +193,8 @@ class MessagingTest {
             await(alice.client().contacts().block(mallory.name()));
             assertThat(await(alice.client().contacts().blocked())).containsExactly(mallory.name());
             assertThat(codeOf(mallory.client().send(Target.user(alice.name()), "let me in"))).isEqualTo(ErrorCode.BLOCKED);
-            ChatGroup trap = await(mallory.client().createGroup(WireClient.uniqueName("trap")));
-            assertThat(codeOf(mallory.client().addMember(trap.name(), alice.name()))).isEqualTo(ErrorCode.BLOCKED);
+            ChatGroup trap = await(mallory.client().groups().create(WireClient.uniqueName("trap")));
+            assertThat(codeOf(mallory.client().groups().add(trap.name(), alice.name()))).isEqualTo(ErrorCode.BLOCKED);
             await(alice.client().send(Target.user(mallory.name()), "blocking is one way")); // alice can still write
 
             await(alice.client().contacts().unblock(mallory.name()));

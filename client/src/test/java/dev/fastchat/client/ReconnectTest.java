@@ -150,7 +150,7 @@ class ReconnectTest {
                 eventually(() -> assertThat(events.events).contains("disconnected"));
                 // Asked while there is no connection: each waits for the session to be back, none fails.
                 var history = client.history(Target.user(alice.name()), 0, 10);
-                var groups = client.groups();
+                var groups = client.groups().list();
                 var sent = client.send(Target.user(alice.name()), "typed during the outage");
                 eventually(() -> assertThat(events.events).contains("reconnecting 2"));
                 assertThat(history).isNotDone();

@@ -62,11 +62,11 @@ class SenderKeysPropertyTest {
                 } else if (roll < 7 && !changeable.isEmpty()) { // user 0 invites a non-member (who accepts) or removes a member
                     int u = changeable.get(random.nextInt(changeable.size()));
                     if (members.contains(u)) {
-                        await(online.getFirst().client().removeMember(group, names.get(u)));
+                        await(online.getFirst().client().groups().remove(group, names.get(u)));
                         members.remove(u);
                         steps.add("0 removes " + u);
                     } else {
-                        await(online.getFirst().client().addMember(group, names.get(u)));
+                        await(online.getFirst().client().groups().add(group, names.get(u)));
                         await(online.get(u).client().invitations().accept(group));
                         members.add(u);
                         everMember.add(u);
@@ -90,7 +90,7 @@ class SenderKeysPropertyTest {
                     online.set(u, chats.login(names.get(u), "first"));
                 }
             }
-            String conversation = await(online.getFirst().client().groups()).stream().filter(g -> g.name().equals(group))
+            String conversation = await(online.getFirst().client().groups().list()).stream().filter(g -> g.name().equals(group))
                     .findFirst().orElseThrow().conversationId();
             chats.alterDatabase("UPDATE members SET joined_seq = 0, left_seq = NULL WHERE conversation_id = ?", conversation);
             for (int u : everMember) {

@@ -35,7 +35,7 @@ class SenderKeysTest {
     }
 
     private static String conversation(User user, String group) throws Exception {
-        return await(user.client().groups()).stream().filter(g -> g.name().equals(group)).findFirst().orElseThrow().conversationId();
+        return await(user.client().groups().list()).stream().filter(g -> g.name().equals(group)).findFirst().orElseThrow().conversationId();
     }
 
     private static MessageHeader stored(String conversation, long seq) throws Exception {
@@ -92,7 +92,7 @@ class SenderKeysTest {
             long before = await(bob.client().send(Target.group(group), "while carol is in")).seq();
             ChatFixture.eventually(() -> assertThat(carol.events().texts()).containsExactly("while carol is in"));
 
-            await(alice.client().removeMember(group, carol.name()));
+            await(alice.client().groups().remove(group, carol.name()));
             // bob's session still holds the chain carol was told: the server refuses it now, and bob's client moves
             // to a new chain, announced to alice and bob only.
             long after = await(bob.client().send(Target.group(group), "now that carol is gone")).seq();
@@ -116,7 +116,7 @@ class SenderKeysTest {
             String group = SignedMembershipTest.groupOf(alice, bob);
             String conversation = conversation(alice, group);
             long secret = await(alice.client().send(Target.group(group), "before dave")).seq();
-            await(alice.client().addMember(group, dave.name()));
+            await(alice.client().groups().add(group, dave.name()));
             await(dave.client().invitations().accept(group));
             long welcome = await(alice.client().send(Target.group(group), "welcome dave")).seq();
             ChatFixture.eventually(() -> assertThat(dave.events().texts()).containsExactly("welcome dave"));
@@ -225,10 +225,10 @@ class SenderKeysTest {
                         return null;
                     }));
                 }
-                await(alice.client().removeMember(group, dave.name()));
-                await(alice.client().addMember(group, erin.name()));
+                await(alice.client().groups().remove(group, dave.name()));
+                await(alice.client().groups().add(group, erin.name()));
                 await(erin.client().invitations().accept(group));
-                await(alice.client().addMember(group, frank.name()));
+                await(alice.client().groups().add(group, frank.name()));
                 await(frank.client().invitations().accept(group));
                 for (Future<?> sender : sending) {
                     sender.get(60, TimeUnit.SECONDS);

@@ -63,8 +63,8 @@ abstract class ServerNeverSeesPlaintextContract {
                 await(a.register(alice, password.toCharArray()));
                 await(b.register(bob, password.toCharArray()));
                 await(a.send(Target.user(bob), directText));
-                ChatGroup team = await(a.createGroup(WireClient.uniqueName("team")));
-                await(a.addMember(team.name(), bob));
+                ChatGroup team = await(a.groups().create(WireClient.uniqueName("team")));
+                await(a.groups().add(team.name(), bob));
                 await(b.invitations().accept(team.name()));
                 await(a.send(Target.group(team.name()), groupText));
                 assertThat(await(b.history(Target.user(alice), 0, 10))).extracting(ChatMessage::text).containsExactly(directText);

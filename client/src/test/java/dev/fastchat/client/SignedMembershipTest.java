@@ -20,9 +20,9 @@ class SignedMembershipTest {
     /** alice's group with bob in it (invited and accepted). */
     static String groupOf(User alice, User... members) throws Exception {
         String group = dev.fastchat.server.testing.WireClient.uniqueName("grp");
-        await(alice.client().createGroup(group));
+        await(alice.client().groups().create(group));
         for (User member : members) {
-            await(alice.client().addMember(group, member.name()));
+            await(alice.client().groups().add(group, member.name()));
             await(member.client().invitations().accept(group));
         }
         return group;
@@ -40,7 +40,7 @@ class SignedMembershipTest {
             ChatFixture.eventually(() -> assertThat(bob.events().texts()).containsExactly("before"));
 
             // The operator makes mallory a member: a row in the members table, no statement of any admin.
-            String conversation = await(alice.client().groups()).stream().filter(g -> g.name().equals(group)).findFirst()
+            String conversation = await(alice.client().groups().list()).stream().filter(g -> g.name().equals(group)).findFirst()
                     .orElseThrow().conversationId();
             chats.alterDatabase("INSERT INTO members (conversation_id, account_id, role, joined_at, joined_seq, left_seq, read_seq)"
                     + " VALUES (?, ?, 'member', 0, 0, NULL, 0)", conversation, id(mallory));
@@ -60,8 +60,8 @@ class SignedMembershipTest {
     void aRemovalHoldsEvenIfTheServerForgetsIt() throws Exception {
         try (User alice = chats.register("alice"); User bob = chats.register("bob"); User carol = chats.register("carol")) {
             String group = groupOf(alice, bob, carol);
-            await(alice.client().removeMember(group, carol.name()));
-            String conversation = await(alice.client().groups()).stream().filter(g -> g.name().equals(group)).findFirst()
+            await(alice.client().groups().remove(group, carol.name()));
+            String conversation = await(alice.client().groups().list()).stream().filter(g -> g.name().equals(group)).findFirst()
                     .orElseThrow().conversationId();
             chats.alterDatabase("UPDATE members SET left_seq = NULL WHERE conversation_id = ? AND account_id = ?", conversation, id(carol));
 
@@ -78,7 +78,7 @@ class SignedMembershipTest {
         try (User alice = chats.register("alice"); User bob = chats.register("bob"); User carol = chats.register("carol")) {
             String group = groupOf(alice, bob, carol);
             await(alice.client().send(Target.group(group), "all verified")); // alice's device remembers 5 statements
-            long groupId = await(alice.client().groups()).stream().filter(g -> g.name().equals(group)).findFirst().orElseThrow().id();
+            long groupId = await(alice.client().groups().list()).stream().filter(g -> g.name().equals(group)).findFirst().orElseThrow().id();
 
             // The last statement (carol's joining) dropped, carol's row left: a device that saw it notices.
             byte[] last = statement(groupId, 4);
@@ -115,11 +115,11 @@ class SignedMembershipTest {
     void theLastAdminWhoLeavesPromotesTheLongestStandingMemberByStatement() throws Exception {
         try (User alice = chats.register("alice"); User bob = chats.register("bob"); User carol = chats.register("carol")) {
             String group = groupOf(alice, bob, carol);
-            await(alice.client().leaveGroup(group));
+            await(alice.client().groups().leave(group));
             // bob, now admin by a statement alice signed, can act; the chain still verifies for everyone.
-            await(bob.client().removeMember(group, carol.name()));
+            await(bob.client().groups().remove(group, carol.name()));
             await(bob.client().send(Target.group(group), "just me"));
-            assertThat(await(bob.client().members(group))).extracting(GroupMember::name).containsExactly(bob.name());
+            assertThat(await(bob.client().groups().members(group))).extracting(GroupMember::name).containsExactly(bob.name());
         }
     }
 
@@ -127,8 +127,8 @@ class SignedMembershipTest {
     void statementsSignedWithKeysAMemberReplacedSinceStillVerify() throws Exception {
         try (User alice = chats.register("alice"); User bob = chats.register("bob")) {
             String group = groupOf(alice, bob); // bob's acceptance is signed with his first key
-            await(bob.client().replaceKeys("pw".toCharArray()));
-            await(alice.client().acceptKey(bob.name())); // after comparing safety numbers again
+            await(bob.client().keys().replace("pw".toCharArray()));
+            await(alice.client().keys().accept(bob.name())); // after comparing safety numbers again
             await(alice.client().send(Target.group(group), "still a group"));
             ChatFixture.eventually(() -> assertThat(bob.events().texts()).contains("still a group"));
         }

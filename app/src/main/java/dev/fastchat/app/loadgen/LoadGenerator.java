@@ -234,21 +234,21 @@ public final class LoadGenerator {
         ChatClient admin = clients.getFirst();
         ChatGroup group;
         try {
-            group = admin.createGroup(name).get(60, TimeUnit.SECONDS);
+            group = admin.groups().create(name).get(60, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof ChatException chat) || chat.code() != ErrorCode.ACCOUNT_EXISTS) {
                 throw e;
             }
-            group = admin.groups().get(60, TimeUnit.SECONDS).stream().filter(g -> g.name().equals(name)).findFirst()
+            group = admin.groups().list().get(60, TimeUnit.SECONDS).stream().filter(g -> g.name().equals(name)).findFirst()
                     .orElseThrow(() -> new IllegalStateException("the name " + name + " is taken by someone else"));
         }
         Set<String> members = new HashSet<>();
-        for (GroupMember member : admin.members(group.name()).get(60, TimeUnit.SECONDS)) {
+        for (GroupMember member : admin.groups().members(group.name()).get(60, TimeUnit.SECONDS)) {
             members.add(member.name());
         }
         for (int i = 1; i < options.groupSize(); i++) {
             if (!members.contains(names.get(i))) {
-                admin.addMember(group.name(), names.get(i)).get(60, TimeUnit.SECONDS);
+                admin.groups().add(group.name(), names.get(i)).get(60, TimeUnit.SECONDS);
                 clients.get(i).invitations().accept(group.name()).get(60, TimeUnit.SECONDS); // the member consents
             }
         }
