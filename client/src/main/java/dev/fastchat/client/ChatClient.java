@@ -97,6 +97,7 @@ public final class ChatClient implements AutoCloseable {
     private final KdfParams registrationKdf;
     private final int chainRotationMessages;
     private final boolean readReceipts;
+    private final boolean sendsReceipts;
     private final Duration chainRotationAge;
     private final KdfParams kdfFloor;
     private final Duration requestTimeout;
@@ -135,6 +136,7 @@ public final class ChatClient implements AutoCloseable {
         this.registrationKdf = builder.registrationKdf;
         this.chainRotationMessages = builder.chainRotationMessages;
         this.readReceipts = builder.readReceipts;
+        this.sendsReceipts = builder.receipts;
         this.chainRotationAge = builder.chainRotationAge;
         this.kdfFloor = builder.kdfFloor != null ? builder.kdfFloor : KdfParams.DEFAULT.lowest(builder.registrationKdf);
         this.requestTimeout = builder.requestTimeout;
@@ -885,6 +887,7 @@ public final class ChatClient implements AutoCloseable {
                 s.getIdentity().getKeyId(), keys, serverInfo.serverId(), keyStore, random, Clock.systemUTC(), listener, events);
         messenger.rotateChains(chainRotationMessages, chainRotationAge);
         messenger.sendReadReceipts(readReceipts);
+        messenger.sendReceipts(sendsReceipts);
         sessionLive = true;
         sessionBack.complete(null);
         if (autoReconnect) {
@@ -959,6 +962,7 @@ public final class ChatClient implements AutoCloseable {
         private KdfParams registrationKdf = KdfParams.DEFAULT;
         private int chainRotationMessages = 1_000;
         private boolean readReceipts = true;
+        private boolean receipts = true;
         private Duration chainRotationAge = Duration.ofDays(7);
         private KdfParams kdfFloor;
         private Duration requestTimeout = Duration.ofSeconds(30);
@@ -1106,6 +1110,15 @@ public final class ChatClient implements AutoCloseable {
         /** Whether to tell others when this user read their messages (on by default; delivered receipts always go). */
         public Builder readReceipts(boolean enabled) {
             this.readReceipts = enabled;
+            return this;
+        }
+
+        /**
+         * Whether this client sends receipts at all, delivered and read (on by default): off for a load generator,
+         * which measures the message path and would otherwise add a receipt per delivery.
+         */
+        public Builder receipts(boolean enabled) {
+            this.receipts = enabled;
             return this;
         }
 

@@ -165,7 +165,8 @@ public final class LoadGenerator {
     private ChatClient newClient(EventLoopGroup io, ChatListener listener) {
         ChatClient.Builder builder = ChatClient.builder().eventLoopGroup(io).keyStoreDirectory(options.keys())
                 .registrationKdf(options.kdf()).clientName("fastchat-loadgen").listener(listener).autoReconnect(true)
-                .requestTimeout(Duration.ofSeconds(60)).insecurePlaintext(options.insecurePlaintext());
+                .requestTimeout(Duration.ofSeconds(60)).insecurePlaintext(options.insecurePlaintext())
+                .receipts(false); // the message path is measured; what receipts add is measured apart (docs/performance.md)
         for (Endpoint server : options.servers()) {
             builder.server(server.host(), server.port());
         }

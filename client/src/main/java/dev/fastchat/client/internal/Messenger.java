@@ -247,6 +247,7 @@ public final class Messenger {
 
     private final ReceiptBook receipts = new ReceiptBook();
     private volatile boolean sendReadReceipts = true;
+    private volatile boolean sendReceipts = true;
     /** Delivered receipts waiting to go, per conversation and sender: the newest seq (sent together a moment later). */
     private final Map<String, Long> deliveredDue = new java.util.concurrent.ConcurrentHashMap<>();
     private static final java.time.Duration DELIVERED_DELAY = java.time.Duration.ofMillis(300);
@@ -254,6 +255,11 @@ public final class Messenger {
     /** Whether this user tells others when it read their messages (delivered receipts always go). */
     public void sendReadReceipts(boolean on) {
         sendReadReceipts = on;
+    }
+
+    /** Whether this client sends receipts at all (a load generator does not). */
+    public void sendReceipts(boolean on) {
+        sendReceipts = on;
     }
 
     /** Tells the sender, a moment later and once for all that arrived meanwhile, that their message arrived here. */
@@ -285,6 +291,9 @@ public final class Messenger {
 
     /** Seals a receipt to {@code to} alone and hands it to the server; a receipt that fails is not retried. */
     private void sendReceipt(String conversationId, long to, ReceiptKind kind, long upTo) {
+        if (!sendReceipts) {
+            return;
+        }
         try {
             UserKeys recipient = user(to);
             Content content = Content.newBuilder().setReceipt(dev.fastchat.protocol.v1.Receipt.newBuilder().setKind(kind).setUpToSeq(upTo)).build();
