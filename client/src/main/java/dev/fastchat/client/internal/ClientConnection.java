@@ -89,6 +89,9 @@ public final class ClientConnection {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        // Made here, before the connection: a TLS handshake can complete (on the event loop) before
+                        // the connect listener below is even added by the calling thread.
+                        holder[0] = new ClientConnection(ch, requestTimeout);
                         tls.ifPresent(context -> {
                             io.netty.handler.ssl.SslHandler ssl = context.newHandler(ch.alloc(), host, port);
                             ssl.setHandshakeTimeout(TLS_HANDSHAKE.toMillis(), TimeUnit.MILLISECONDS);
@@ -109,8 +112,6 @@ public final class ClientConnection {
                         "cannot connect to " + host + ":" + port + ": " + why, cause));
                 return;
             }
-            Channel channel = ((io.netty.channel.ChannelFuture) future).channel();
-            holder[0] = new ClientConnection(channel, requestTimeout);
             if (tls.isEmpty()) {
                 ready.complete(holder[0]);
             }
