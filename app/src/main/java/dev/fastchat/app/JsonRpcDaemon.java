@@ -242,6 +242,21 @@ final class JsonRpcDaemon implements ChatListener {
                 List<ChatMessage> page = await(client.history(target(params), params.path("before").asLong(0), limit));
                 yield messages(page.reversed());
             }
+            case "read" -> {
+                // As fastchat read: one conversation's newest (with a conversation), else what is unread everywhere;
+                // what is returned is marked read unless keep_unread.
+                List<ChatMessage> read = params.hasNonNull("to") || params.hasNonNull("group")
+                        ? await(client.history(target(params), 0, params.path("limit").asInt(20))).reversed()
+                        : await(client.sync()).stream().filter(m -> !m.outgoing()).toList();
+                if (!params.path("keep_unread").asBoolean(false)) {
+                    java.util.Map<String, Long> newest = new java.util.HashMap<>();
+                    read.forEach(m -> newest.merge(m.conversationId(), m.seq(), Math::max));
+                    for (var entry : newest.entrySet()) {
+                        await(client.markRead(entry.getKey(), entry.getValue()));
+                    }
+                }
+                yield messages(read);
+            }
             case "markRead" -> {
                 await(client.markRead(text(params, "conversation"), seq(params, "seq")));
                 yield NODES.booleanNode(true);

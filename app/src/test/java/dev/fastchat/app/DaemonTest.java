@@ -154,6 +154,10 @@ class DaemonTest {
                             .anyMatch(m -> m.text().equals("hello alice") && m.replyTo() == 1));
                     JsonNode history = rpc.call("{\"jsonrpc\":\"2.0\",\"method\":\"history\",\"params\":{\"to\":\"" + alice + "\"},\"id\":7}");
                     assertThat(history.path("result").size()).isEqualTo(2);
+                    JsonNode read = rpc.call("{\"jsonrpc\":\"2.0\",\"method\":\"read\",\"params\":{\"to\":\"" + alice + "\"},\"id\":8}");
+                    assertThat(read.path("result").get(0).path("text").asText()).isEqualTo("hello bot");
+                    JsonNode unread = rpc.call("{\"jsonrpc\":\"2.0\",\"method\":\"unread\",\"id\":9}");
+                    assertThat(unread.path("result").path("direct").asLong()).as("read marks it read").isZero();
                 }
 
                 // A one-shot command of the same user and server goes through the running daemon.
