@@ -19,8 +19,9 @@ import picocli.CommandLine.Option;
 /** {@code fastchat daemon}. */
 @Command(name = "daemon", mixinStandardHelpOptions = true,
         header = "Keeps one logged-in session and serves JSON-RPC 2.0 to bots and scripts, as signal-cli's daemon does.",
-        description = "Listens on a Unix socket only its owner can reach (--socket; by default the one DaemonSocket names "
-                + "for the user, which one-shot commands such as send, react and delete use when it answers), or speaks on "
+        description = "Listens on a Unix socket only its owner can reach (--socket; by default $XDG_RUNTIME_DIR/fastchat/USER.sock, "
+                + "else ~/.config/fastchat/run/USER.sock, which one-shot commands such as send, react and delete use when it "
+                + "answers for the same user and server), or speaks on "
                 + "standard input and output with --stdio. One request per line, one response per line; a connection that "
                 + "calls subscribe gets every event (messages, receipts, typing, presence, membership, deletions) as "
                 + "notifications. Methods and events: docs/daemon.md. Runs until interrupted (or, with --stdio, until its "
