@@ -175,8 +175,7 @@ class DaemonTest {
                 try {
                     Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
                         if (received.stream().noneMatch(m -> m.text().startsWith("pong: "))) {
-                            aliceClient.send(Target.user(bot), "ping").get(30, TimeUnit.SECONDS); // again until it is listening
-                            Thread.sleep(300);
+                            aliceClient.send(Target.user(bot), "ping").get(30, TimeUnit.SECONDS); // again, each poll, until it listens
                         }
                         return received.stream().anyMatch(m -> m.text().equals("pong: ping"));
                     });

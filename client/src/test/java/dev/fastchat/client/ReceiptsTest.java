@@ -60,7 +60,9 @@ class ReceiptsTest {
                 await(carolQuiet.markRead(sent.conversationId(), sent.seq()));
                 ChatFixture.eventually(() -> assertThat(await(alice.client().receipts().status(group, sent.seq())).readBy())
                         .containsExactly(bob.name()));
-                Thread.sleep(Duration.ofMillis(500)); // carol's would have come by now
+                // carol's would have come within half a second: bob's stays the only read receipt throughout.
+                org.awaitility.Awaitility.await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                        assertThat(await(alice.client().receipts().status(group, sent.seq())).readBy()).containsExactly(bob.name()));
                 MessageStatus status = await(alice.client().receipts().status(group, sent.seq()));
                 assertThat(status.readBy()).containsExactly(bob.name());
                 assertThat(status.recipients()).isEqualTo(2);
