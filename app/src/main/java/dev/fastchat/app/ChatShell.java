@@ -490,7 +490,7 @@ final class ChatShell implements ChatListener {
         synchronized (timeline) {
             timeline.add(newestFirst);
             for (ChatMessage message : newestFirst.reversed()) {
-                if (message.about() == 0 || timeline.shown(message.about()).isEmpty()) {
+                if (!timeline.folded(message)) {
                     view.message(message, false, timeline);
                 }
             }

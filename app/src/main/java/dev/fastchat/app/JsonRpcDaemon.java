@@ -392,7 +392,7 @@ final class JsonRpcDaemon implements ChatListener {
         timeline.add(oldestFirst);
         ArrayNode array = NODES.arrayNode();
         for (ChatMessage message : oldestFirst) {
-            if (message.about() != 0 && timeline.shown(message.about()).isPresent()) {
+            if (timeline.folded(message)) {
                 continue;
             }
             array.add(message(message, timeline.shown(message.seq()).orElse(null)));

@@ -166,7 +166,7 @@ final class ReadCommand implements Callable<Integer> {
         messages.forEach(m -> timelines.computeIfAbsent(m.conversationId(), id -> new Timeline()).add(m));
         for (ChatMessage message : messages) {
             Timeline timeline = timelines.get(message.conversationId());
-            if (message.about() != 0 && timeline.shown(message.about()).isPresent()) {
+            if (timeline.folded(message)) {
                 continue; // folded in
             }
             Timeline.Shown shown = timeline.shown(message.seq()).orElse(null);

@@ -76,6 +76,11 @@ public final class Timeline {
         return shown;
     }
 
+    /** Whether {@code message} is a reaction or an edit about a message shown here: folded into it, not shown on its own. */
+    public boolean folded(ChatMessage message) {
+        return message.about() != 0 && shown(message.about()).isPresent();
+    }
+
     /** Message {@code seq} as shown, if it is known here and is a message of its own (not a reaction or an edit). */
     public Optional<Shown> shown(long seq) {
         ChatMessage message = bySeq.get(seq);

@@ -209,22 +209,10 @@ public final class Messenger {
     public List<Long> delete(Target target, long seq) {
         String conversationId = address(target).conversationId();
         List<Long> seqs = new ArrayList<>(List.of(requireSeq(seq)));
-        long before = 0;
-        while (true) {
-            long from = before;
-            dev.fastchat.protocol.v1.HistoryPage page = await(rpc.apply(Envelope.newBuilder().setHistory(
-                    dev.fastchat.protocol.v1.History.newBuilder().setConversationId(conversationId).setBeforeSeq(from).setLimit(200))))
-                    .getHistoryPage();
-            List<Message> newer = page.getMessagesList().stream().filter(m -> m.getSeq() > seq && m.getSenderId() == myId).toList();
-            for (ChatMessage opened : openAll(newer, false)) {
-                if (opened.edits() == seq) {
-                    seqs.add(opened.seq());
-                }
+        for (ChatMessage opened : pagesBack(conversationId, seq, Integer.MAX_VALUE, m -> m.getSeq() > seq && m.getSenderId() == myId)) {
+            if (opened.edits() == seq) {
+                seqs.add(opened.seq());
             }
-            if (page.getMessagesCount() == 0 || page.getMessages(page.getMessagesCount() - 1).getSeq() <= seq) {
-                break;
-            }
-            before = page.getMessages(page.getMessagesCount() - 1).getSeq();
         }
         await(rpc.apply(Envelope.newBuilder().setDeleteMessages(DeleteMessages.newBuilder().setConversationId(conversationId)
                 .addAllSeqs(seqs))));
@@ -378,7 +366,14 @@ public final class Messenger {
      * history fetched and opened one after the other (what does not open is left out and reported).
      */
     public List<ChatMessage> scan(Target target, int depth) {
-        String conversationId = address(target).conversationId();
+        return pagesBack(address(target).conversationId(), 0, depth, m -> true);
+    }
+
+    /**
+     * Pages back through a conversation's history from the newest, until a page reaches {@code downTo} (its start, for
+     * 0) or {@code depth} messages were fetched, opening those {@code wanted} picks: opened, newest first.
+     */
+    private List<ChatMessage> pagesBack(String conversationId, long downTo, int depth, java.util.function.Predicate<Message> wanted) {
         List<ChatMessage> opened = new ArrayList<>();
         long before = 0;
         int fetched = 0;
@@ -389,10 +384,10 @@ public final class Messenger {
             if (page.getMessagesCount() == 0) {
                 break;
             }
-            opened.addAll(openAll(page.getMessagesList(), false));
+            opened.addAll(openAll(page.getMessagesList().stream().filter(wanted).toList(), false));
             fetched += page.getMessagesCount();
             before = page.getMessages(page.getMessagesCount() - 1).getSeq();
-            if (before <= 1) {
+            if (before <= Math.max(1, downTo)) {
                 break;
             }
         }
