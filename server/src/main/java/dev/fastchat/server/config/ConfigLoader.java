@@ -31,6 +31,8 @@ public final class ConfigLoader {
             new Setting("node-id", "node-1", "this node's name in a cluster"),
             new Setting("io-threads", "0", "network threads (0: twice the cores)"),
             new Setting("shutdown-grace", "10s", "how long shutdown waits for requests in flight"),
+            new Setting("web", "true", "serve the web client (HTTPS and a WebSocket at /ws) on the client port"),
+            new Setting("web-listen", "", "another HOST:PORT serving the web client and native clients alike, such as 0.0.0.0:443 (empty: none)"),
             new Setting("tls-cert", "", "PEM certificate chain (default: a self-signed one made in data/tls on first start)"),
             new Setting("tls-key", "", "PEM private key (PKCS#8) for tls-cert"),
             new Setting("insecure-plaintext", "false", "serve plain TCP, without TLS: anyone on the network reads and changes everything (tests, benchmarks)"),
@@ -217,10 +219,11 @@ public final class ConfigLoader {
                 reader.intIn("notice-rate", 1, 1_000_000),
                 reader.intIn("notice-burst", 1, 1_000_000));
         ClusterConfig cluster = cluster(reader, db);
+        WebConfig web = new WebConfig(reader.bool("web"), optionalAddress(reader, "web-listen"));
         if (!reader.problems.isEmpty()) {
             throw new ConfigException(reader.problems);
         }
-        return new ServerConfig(listen, data, db, poolSize, nodeId, ioThreads, grace, tls, limits, accounts, messaging, cluster);
+        return new ServerConfig(listen, data, db, poolSize, nodeId, ioThreads, grace, tls, limits, accounts, messaging, cluster, web);
     }
 
     private static ClusterConfig cluster(Values reader, String db) {
@@ -330,18 +333,15 @@ public final class ConfigLoader {
     private static Optional<TlsConfig> tls(Values reader, Path data) {
         String cert = reader.raw("tls-cert");
         String key = reader.raw("tls-key");
-        String plaintext = reader.raw("insecure-plaintext");
-        if (!plaintext.equals("true") && !plaintext.equals("false")) {
-            reader.problems.add("insecure-plaintext: '" + plaintext + "' is not true or false");
-        }
+        boolean plaintext = reader.bool("insecure-plaintext");
         if (cert.isEmpty() && key.isEmpty()) {
-            if (plaintext.equals("true") || data == null) {
+            if (plaintext || data == null) {
                 return Optional.empty();
             }
             Path dir = data.resolve("tls");
             return Optional.of(new TlsConfig(dir.resolve("server.crt"), dir.resolve("server.key"), true));
         }
-        if (plaintext.equals("true")) {
+        if (plaintext) {
             reader.problems.add("insecure-plaintext and tls-cert/tls-key contradict each other: give one or the other");
         }
         if (cert.isEmpty() || key.isEmpty()) {
@@ -399,6 +399,14 @@ public final class ConfigLoader {
                 problems.add(key + ": " + e.getMessage());
                 return null;
             }
+        }
+
+        boolean bool(String key) {
+            String value = raw(key);
+            if (!value.equals("true") && !value.equals("false")) {
+                problems.add(key + ": '" + value + "' is not true or false");
+            }
+            return value.equals("true");
         }
 
         int intIn(String key, int min, int max) {

@@ -20,11 +20,12 @@ import java.util.Optional;
  * @param accounts account and log-in settings
  * @param messaging send rate, group size and file limits
  * @param cluster NATS, balancing and the admin port
+ * @param web the web client served on the client port
  */
 public record ServerConfig(HostAndPort listen, Path dataDirectory, String databaseUrl, int databasePoolSize,
                            String nodeId, int ioThreads, Duration shutdownGrace, Optional<TlsConfig> tls,
                            LimitsConfig limits, AccountsConfig accounts,
-                           MessagingConfig messaging, ClusterConfig cluster) {
+                           MessagingConfig messaging, ClusterConfig cluster, WebConfig web) {
 
     /** The embedded defaults: 127.0.0.1:7420, SQLite under ./data, one node. */
     public static ServerConfig defaults() {
@@ -39,6 +40,6 @@ public record ServerConfig(HostAndPort listen, Path dataDirectory, String databa
     /** This configuration with another listen address. */
     public ServerConfig withListen(HostAndPort address) {
         return new ServerConfig(address, dataDirectory, databaseUrl, databasePoolSize, nodeId, ioThreads, shutdownGrace,
-                tls, limits, accounts, messaging, cluster);
+                tls, limits, accounts, messaging, cluster, web);
     }
 }

@@ -12,7 +12,8 @@ import java.util.Optional;
 
 /**
  * Assembles the pipeline of a client connection: [PROXY header, from trusted proxies] -> [TLS] -> idle -> outbound
- * guard -> framing -> envelopes -> dispatcher -> tail.
+ * guard -> framing -> envelopes -> dispatcher -> tail. With the web client on, the framing is chosen by the first
+ * bytes ({@link ProtocolSniffer}): length-prefixed frames for native clients; HTTP, then a WebSocket, for browsers.
  */
 final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> {
     private static final EnvelopeEncoder ENCODER = new EnvelopeEncoder();
@@ -26,8 +27,11 @@ final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> 
     private final ConnectionLimiter limiter;
     private final RequestDispatcher dispatcher;
     private final ReplyBudget budget;
+    /** Serves the web client's files; empty when the web client is off. */
+    private final Optional<WebHandler> web;
 
-    FastChatServerInitializer(Optional<SslContext> tls, LimitsConfig limits, RequestDispatcher dispatcher, ChannelGroup channels) {
+    FastChatServerInitializer(Optional<SslContext> tls, LimitsConfig limits, RequestDispatcher dispatcher, ChannelGroup channels,
+                              Optional<WebContent> web) {
         this.tls = tls;
         this.limits = limits;
         this.limiter = new ConnectionLimiter(limits);
@@ -36,6 +40,7 @@ final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> 
         this.envelopes = new EnvelopeHandler(dispatcher, limits, limiter, budget);
         this.tail = new TailExceptionHandler();
         this.channels = channels;
+        this.web = web.map(WebHandler::new);
     }
 
     /** Reply bytes queued for all clients and not yet sent. */
@@ -54,7 +59,11 @@ final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> 
         tls.ifPresent(context -> pipeline.addLast("tls", context.newHandler(channel.alloc())));
         pipeline.addLast("idle", new IdleConnectionHandler(limits.idleTimeout()));
         pipeline.addLast("outbound-guard", new OutboundGuard(limits.slowReaderTimeout()));
-        pipeline.addLast("decoder", new ServerFrameDecoder(limits.maxFrameBytes(), limits.maxLoginFrameBytes()));
+        if (web.isPresent()) {
+            pipeline.addLast("sniffer", new ProtocolSniffer(limits.maxFrameBytes(), limits.maxLoginFrameBytes(), web.get()));
+        } else {
+            pipeline.addLast("decoder", new ServerFrameDecoder(limits.maxFrameBytes(), limits.maxLoginFrameBytes()));
+        }
         pipeline.addLast("encoder", ENCODER);
         pipeline.addLast("envelopes", envelopes);
         pipeline.addLast("tail", tail);

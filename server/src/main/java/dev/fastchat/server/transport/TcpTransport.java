@@ -27,6 +27,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -34,22 +35,25 @@ import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The client-facing TCP listener: epoll where available, NIO otherwise; TLS when configured. */
+/**
+ * The client-facing TCP listener: epoll where available, NIO otherwise; TLS when configured. With the web client on,
+ * the same port serves browsers too (HTTPS and a WebSocket), and {@code web-listen} adds a second address.
+ */
 public final class TcpTransport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TcpTransport.class);
 
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final ChannelGroup channels;
-    private final Channel serverChannel;
+    private final List<Channel> serverChannels;
     private final FastChatServerInitializer initializer;
 
-    private TcpTransport(EventLoopGroup bossGroup, EventLoopGroup workerGroup, ChannelGroup channels, Channel serverChannel,
+    private TcpTransport(EventLoopGroup bossGroup, EventLoopGroup workerGroup, ChannelGroup channels, List<Channel> serverChannels,
                          FastChatServerInitializer initializer) {
         this.bossGroup = bossGroup;
         this.workerGroup = workerGroup;
         this.channels = channels;
-        this.serverChannel = serverChannel;
+        this.serverChannels = serverChannels;
         this.initializer = initializer;
     }
 
@@ -59,7 +63,9 @@ public final class TcpTransport implements AutoCloseable {
      * @throws IOException if the address cannot be bound (in use, not local) or the TLS files are unusable
      */
     public static TcpTransport start(ServerConfig config, RequestDispatcher dispatcher) throws IOException {
-        Optional<SslContext> tls = config.tls().isPresent() ? Optional.of(sslContext(config.tls().get(), config.listen())) : Optional.empty();
+        List<HostAndPort> addresses = new ArrayList<>(List.of(config.listen()));
+        config.web().extraListen().filter(extra -> config.web().enabled()).ifPresent(addresses::add);
+        Optional<SslContext> tls = config.tls().isPresent() ? Optional.of(sslContext(config.tls().get(), addresses)) : Optional.empty();
         if (tls.isEmpty()) {
             log.warn("serving plain TCP without TLS (insecure-plaintext): anyone on the network can read the auth keys and"
                     + " pose as this server");
@@ -71,13 +77,19 @@ public final class TcpTransport implements AutoCloseable {
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(config.ioThreads(), factory);
         try {
             DefaultChannelGroup channels = new DefaultChannelGroup("fastchat-clients", GlobalEventExecutor.INSTANCE);
-            HostAndPort listen = config.listen();
-            FastChatServerInitializer initializer = new FastChatServerInitializer(tls, config.limits(), dispatcher, channels);
+            Optional<WebContent> web = Optional.empty();
+            if (config.web().enabled()) {
+                web = Optional.of(new WebContent(TcpTransport.class.getClassLoader()));
+                if (!web.get().available()) {
+                    log.warn("this build has no web client (the web module was not built): browsers get a page that says so");
+                }
+            }
+            FastChatServerInitializer initializer = new FastChatServerInitializer(tls, config.limits(), dispatcher, channels, web);
             ServerBootstrap bootstrap = new ServerBootstrap();
             if (config.limits().socketSendBufferBytes() > 0) {
                 bootstrap.childOption(ChannelOption.SO_SNDBUF, config.limits().socketSendBufferBytes());
             }
-            Channel server = bootstrap
+            bootstrap
                     .group(boss, workers)
                     .channel(channelType)
                     .option(ChannelOption.SO_BACKLOG, 4096) // the kernel caps it (net.core.somaxconn): room for bursts of connections
@@ -89,12 +101,22 @@ public final class TcpTransport implements AutoCloseable {
                     .childOption(ChannelOption.ALLOCATOR, io.netty.buffer.UnpooledByteBufAllocator.DEFAULT)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
                             config.limits().writeBufferLowBytes(), config.limits().writeBufferHighBytes()))
-                    .childHandler(initializer)
-                    .bind(new InetSocketAddress(listen.host(), listen.port()))
-                    .syncUninterruptibly()
-                    .channel();
-            TcpTransport transport = new TcpTransport(boss, workers, channels, server, initializer);
-            log.info("listening on {} ({}{})", transport.address(), epoll ? "epoll" : "nio", tls.isPresent() ? ", TLS" : "");
+                    .childHandler(initializer);
+            List<Channel> servers = new ArrayList<>();
+            try {
+                for (HostAndPort address : addresses) {
+                    servers.add(bootstrap.bind(new InetSocketAddress(address.host(), address.port())).syncUninterruptibly().channel());
+                }
+            } catch (RuntimeException e) {
+                servers.forEach(server -> server.close().syncUninterruptibly());
+                throw e;
+            }
+            TcpTransport transport = new TcpTransport(boss, workers, channels, List.copyOf(servers), initializer);
+            log.info("listening on {} ({}{}{})", transport.address(), epoll ? "epoll" : "nio", tls.isPresent() ? ", TLS" : "",
+                    web.isPresent() ? ", web client at " + (tls.isPresent() ? "https" : "http") + "://" + transport.address() + "/" : "");
+            if (servers.size() > 1) {
+                log.info("also serving the web client and native clients on {}", transport.webAddress().orElseThrow());
+            }
             return transport;
         } catch (RuntimeException e) {
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -103,8 +125,9 @@ public final class TcpTransport implements AutoCloseable {
         }
     }
 
-    private static SslContext sslContext(TlsConfig tls, HostAndPort listen) throws IOException {
-        if (tls.selfSigned() && SelfSignedCertificate.ensure(tls.certificateChain(), tls.privateKey(), List.of(listen.host()))) {
+    private static SslContext sslContext(TlsConfig tls, List<HostAndPort> addresses) throws IOException {
+        List<String> hosts = addresses.stream().map(HostAndPort::host).distinct().toList();
+        if (tls.selfSigned() && SelfSignedCertificate.ensure(tls.certificateChain(), tls.privateKey(), hosts)) {
             log.info("made a self-signed TLS certificate in {}: clients pin it on their first connection", tls.certificateChain());
         }
         try {
@@ -132,7 +155,16 @@ public final class TcpTransport implements AutoCloseable {
 
     /** The bound address (with the real port when configured with port 0). */
     public HostAndPort address() {
-        InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
+        return addressOf(serverChannels.getFirst());
+    }
+
+    /** The bound {@code web-listen} address, when there is one. */
+    public Optional<HostAndPort> webAddress() {
+        return serverChannels.size() > 1 ? Optional.of(addressOf(serverChannels.get(1))) : Optional.empty();
+    }
+
+    private static HostAndPort addressOf(Channel server) {
+        InetSocketAddress bound = (InetSocketAddress) server.localAddress();
         return new HostAndPort(bound.getAddress().getHostAddress(), bound.getPort());
     }
 
@@ -153,7 +185,7 @@ public final class TcpTransport implements AutoCloseable {
 
     /** Stops accepting new connections; existing ones stay open. */
     public void stopAccepting() {
-        serverChannel.close().syncUninterruptibly();
+        serverChannels.forEach(server -> server.close().syncUninterruptibly());
     }
 
     /** Tells every client the server is going away, then closes all connections and the event loops. */

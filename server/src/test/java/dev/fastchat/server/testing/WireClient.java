@@ -90,6 +90,19 @@ public final class WireClient implements AutoCloseable {
      */
     public static WireClient connectTls(HostAndPort address) {
         try {
+            javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) trustingAnyCertificate().getSocketFactory()
+                    .createSocket(address.host(), address.port());
+            socket.setSoTimeout(READ_TIMEOUT_MS);
+            socket.startHandshake();
+            return new WireClient(socket);
+        } catch (IOException e) {
+            throw new IllegalStateException("no TLS connection to " + address + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A TLS context that trusts whatever certificate a server shows (a raw peer in a test, not a client). */
+    public static javax.net.ssl.SSLContext trustingAnyCertificate() {
+        try {
             javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
             context.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
                 @Override
@@ -103,12 +116,9 @@ public final class WireClient implements AutoCloseable {
                     return new java.security.cert.X509Certificate[0];
                 }
             }}, null);
-            javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket(address.host(), address.port());
-            socket.setSoTimeout(READ_TIMEOUT_MS);
-            socket.startHandshake();
-            return new WireClient(socket);
-        } catch (IOException | java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("no TLS connection to " + address + ": " + e.getMessage(), e);
+            return context;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -166,6 +176,15 @@ public final class WireClient implements AutoCloseable {
             if (response.getRequestId() == id) {
                 return response;
             }
+        }
+    }
+
+    /** Every byte the server sends until it closes the connection (fails if it does not within the timeout). */
+    public byte[] readUntilClosed() {
+        try {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -255,7 +274,12 @@ public final class WireClient implements AutoCloseable {
 
     /** Registers {@code name} with {@code authKey} and the given public identity keys (key id 1). */
     public Envelope register(String name, byte[] authKey, byte[] x25519Public, byte[] ed25519Public) {
-        return call(Envelope.newBuilder().setRegister(Register.newBuilder()
+        return call(registerRequest(name, authKey, x25519Public, ed25519Public));
+    }
+
+    /** The request that registers {@code name} with {@code authKey} and the given public identity keys (key id 1). */
+    public static Envelope.Builder registerRequest(String name, byte[] authKey, byte[] x25519Public, byte[] ed25519Public) {
+        return Envelope.newBuilder().setRegister(Register.newBuilder()
                 .setUsername(name)
                 .setAuthKey(ByteString.copyFrom(authKey))
                 .setKdfParams(TEST_KDF)
@@ -263,7 +287,7 @@ public final class WireClient implements AutoCloseable {
                         .setX25519Public(ByteString.copyFrom(x25519Public))
                         .setEd25519Public(ByteString.copyFrom(ed25519Public)))
                 .setKeyBackup(ByteString.copyFrom(random(93)))
-                .setDevice("test")));
+                .setDevice("test"));
     }
 
     public Envelope login(String name, byte[] authKey) {

@@ -123,16 +123,6 @@ class ProtocolHandlingTest {
     }
 
     @Test
-    void httpRequestOnTheChatPortIsRefused() {
-        try (WireClient client = server.connect()) {
-            client.sendRaw("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            // "GET " read as a length prefix is far over the limit.
-            assertThat(client.read().getError().getCode()).isEqualTo(ErrorCode.TOO_LARGE);
-            assertThat(client.closedByServer()).isTrue();
-        }
-    }
-
-    @Test
     void frameSplitIntoManySmallWritesIsServed() {
         try (WireClient client = server.connect()) {
             byte[] body = Envelope.newBuilder().setRequestId(42)

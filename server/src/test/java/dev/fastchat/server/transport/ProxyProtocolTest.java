@@ -3,7 +3,6 @@ package dev.fastchat.server.transport;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.fastchat.protocol.v1.Envelope;
-import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.protocol.v1.ListSessions;
 import dev.fastchat.server.testing.TestServer;
 import dev.fastchat.server.testing.WireClient;
@@ -71,9 +70,8 @@ class ProxyProtocolTest {
     void anUntrustedPeerCannotClaimAnotherAddress() {
         try (WireClient client = WireClient.connectFrom(server.address(), "127.0.0.2")) {
             client.sendRaw("PROXY TCP4 203.0.113.7 127.0.0.1 51234 7420\r\n".getBytes(StandardCharsets.US_ASCII));
-            Envelope answer = client.read();
-            assertThat(answer.getError().getCode()).isIn(ErrorCode.BAD_REQUEST, ErrorCode.TOO_LARGE);
-            assertThat(client.closedByServer()).isTrue();
+            // Taken for an HTTP request (the web client shares the port), with a bad request line: refused, closed.
+            assertThat(new String(client.readUntilClosed(), StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 400 Bad Request");
         }
     }
 
