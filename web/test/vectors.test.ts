@@ -48,6 +48,13 @@ describe("RFC 9180 appendix A.1 (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-12
     expect(hex(sealed.ciphertext)).toBe(ct0);
   });
 
+  it("seals to a key that is a view into a larger buffer (as protobuf-es parses bytes fields)", async () => {
+    const framed = new Uint8Array(40);
+    framed.set(fromHex(pkRm), 5);
+    const sealed = await hpke.seal(framed.subarray(5, 37), info, aad0, pt, ikmE);
+    expect(hex(sealed.ciphertext)).toBe(ct0);
+  });
+
   it("opens the RFC's first ciphertext, and nothing altered", async () => {
     const key = await hpke.importPrivate(fromHex(skRm));
     expect(hex(await hpke.open(fromHex(enc), key, info, aad0, fromHex(ct0)))).toBe(hex(pt));

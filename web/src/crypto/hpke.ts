@@ -11,6 +11,11 @@ export const TAG_BYTES = 16;
 
 const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() });
 
+/** The bytes in an ArrayBuffer of their own (a view's buffer may hold more, such as the whole message they came in). */
+function exact(bytes: Uint8Array): ArrayBuffer {
+  return new Uint8Array(bytes).buffer;
+}
+
 export interface Sealed {
   enc: Bytes;
   ciphertext: Bytes;
@@ -26,7 +31,7 @@ export async function seal(recipientPublic: Uint8Array, info: Uint8Array, aad: U
   if (recipientPublic.length !== 32) {
     throw new CryptoError("X25519 public keys are 32 bytes");
   }
-  const recipientPublicKey = await suite.kem.importKey("raw", own(recipientPublic).buffer, true);
+  const recipientPublicKey = await suite.kem.importKey("raw", exact(recipientPublic), true);
   const sender = await suite.createSenderContext({
     recipientPublicKey,
     info: own(info),
@@ -38,7 +43,7 @@ export async function seal(recipientPublic: Uint8Array, info: Uint8Array, aad: U
 
 /** A recipient's X25519 private key, raw, as HPKE uses it. */
 export function importPrivate(x25519Private: Uint8Array): Promise<CryptoKey> {
-  return suite.kem.importKey("raw", own(x25519Private).buffer, false);
+  return suite.kem.importKey("raw", exact(x25519Private), false);
 }
 
 /** Opens what {@link seal} sealed. @throws CryptoError for the wrong key or any altered byte */

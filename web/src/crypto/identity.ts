@@ -9,8 +9,8 @@ import { ed25519Sign, pkcs8 } from "./primitives";
 const subtle = globalThis.crypto.subtle;
 
 export interface PublicIdentity {
-  readonly x25519: Bytes;
-  readonly ed25519: Bytes;
+  readonly x25519: Uint8Array;
+  readonly ed25519: Uint8Array;
 }
 
 export class IdentityKeyPair {
