@@ -23,7 +23,8 @@ import { Vault } from "./vault";
 export const PROTOCOL_VERSION = 1;
 const CLIENT_NAME = "fastchat-web/0.1";
 const RECONNECT_FIRST_MS = 500;
-const RECONNECT_MAX_MS = 30_000;
+// A browser tab is one user: it comes back within 15 s of a server that is back (the jitter spreads many tabs out).
+const RECONNECT_MAX_MS = 15_000;
 
 export interface ServerInfo {
   serverVersion: string;

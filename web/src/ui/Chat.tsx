@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { isInlineImage } from "../client/client";
 import { canonical } from "../client/messenger";
+import { Serial } from "../client/serial";
 import { MembershipAction } from "../gen/fastchat/v1/groups_pb";
 import type { GroupMember, Target } from "../client/types";
 import { targetKey } from "../client/types";
@@ -186,7 +187,10 @@ function ConversationView({ store, conversation }: { store: ChatStore; conversat
   });
 
   function onScroll() {
-    const el = list.current!;
+    const el = list.current;
+    if (!el) {
+      return;
+    }
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
     if (el.scrollTop < 80 && conversation.hasMore && !conversation.loading) {
       previousHeight.current = el.scrollHeight;
@@ -366,7 +370,7 @@ function FileView({ store, file }: { store: ChatStore; file: NonNullable<Shown["
     <div class="file">
       {image && url && <img src={url} alt={file.name} width={file.width || undefined} height={file.height || undefined} class="preview" />}
       {image && !url && !error && <p class="loading">Decrypting {file.name}…</p>}
-      <button type="button" class="link" onClick={() => void download()}>📎 {file.name}</button> <small>({file.mediaType}, {size(file.size)})</small>
+      <button type="button" class="link" onClick={() => void download()}>{file.name}</button> <small>({file.mediaType}, {size(file.size)})</small>
       {error && <p class="error" role="alert">{error}</p>}
     </div>
   );
@@ -377,6 +381,7 @@ function Composer({ store, conversation, replyTo, editing, onDone }: {
 }) {
   const [text, setText] = useState("");
   const [sending, setSending] = useState(false);
+  const queue = useRef(new Serial());
   const input = useRef<HTMLTextAreaElement>(null);
   const typingSent = useRef(0);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -397,55 +402,60 @@ function Composer({ store, conversation, replyTo, editing, onDone }: {
     }
   }
 
-  async function send() {
+  /** Sends in the background, in order: the box is free for the next message at once (Enter twice sends two). */
+  function send() {
     const value = text.trim();
-    if (!value || sending) {
+    if (!value) {
       return;
     }
-    setSending(true);
-    try {
-      const m = store.client.messenger!;
-      if (editing) {
-        await m.edit(conversation.target, editing.message.seq, value);
-      } else {
-        await m.sendText(conversation.target, value, replyTo?.message.seq ?? 0);
+    const edit = editing;
+    const reply = replyTo;
+    setText("");
+    typingSent.current = 0;
+    onDone();
+    void queue.current.run(async () => {
+      try {
+        const m = store.client.messenger!;
+        if (edit) {
+          await m.edit(conversation.target, edit.message.seq, value);
+        } else {
+          await m.sendText(conversation.target, value, reply?.message.seq ?? 0);
+        }
+        await store.loadNewest(conversation);
+      } catch (e) {
+        store.say(e);
+        setText((current) => (current ? current : value)); // not sent: back in the box, unless something new is there
       }
-      setText("");
-      typingSent.current = 0;
-      onDone();
-      await store.loadNewest(conversation);
-    } catch (e) {
-      store.say(e);
-    } finally {
-      setSending(false);
-      input.current?.focus();
-    }
+    });
   }
 
   async function attach(files: FileList | null) {
     if (!files || files.length === 0) {
       return;
     }
-    setSending(true);
-    try {
-      for (const file of Array.from(files)) {
-        await store.client.sendFile(conversation.target, file);
-      }
-      await store.loadNewest(conversation);
-    } catch (e) {
-      store.say(e);
-    } finally {
-      setSending(false);
-      if (fileInput.current) {
-        fileInput.current.value = "";
-      }
+    const chosen = Array.from(files);
+    if (fileInput.current) {
+      fileInput.current.value = "";
     }
+    setSending(true);
+    await queue.current.run(async () => {
+      try {
+        for (const file of chosen) {
+          await store.client.sendFile(conversation.target, file);
+        }
+        await store.loadNewest(conversation);
+      } catch (e) {
+        store.say(e);
+      } finally {
+        setSending(false);
+      }
+    });
   }
 
   return (
     <form class="composer" onSubmit={(e) => {
       e.preventDefault();
-      void send();
+      send();
     }}>
       {(replyTo || editing) && (
         <p class="composing">
@@ -462,7 +472,7 @@ function Composer({ store, conversation, replyTo, editing, onDone }: {
         onKeyDown={(e) => {
           if (e.key === "Enter" && !e.shiftKey) {
             e.preventDefault();
-            void send();
+            send();
           } else if (e.key === "Escape") {
             setText("");
             onDone();
@@ -471,9 +481,12 @@ function Composer({ store, conversation, replyTo, editing, onDone }: {
       <label class="attach">
         <span class="visually-hidden">Attach a file</span>
         <input ref={fileInput} type="file" onChange={(e) => void attach((e.target as HTMLInputElement).files)} />
-        <span aria-hidden="true">📎</span>
+        <svg aria-hidden="true" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round">
+          <path d="M21 11.5l-8.5 8.5a5 5 0 01-7-7L14 4.5a3.5 3.5 0 015 5L10.5 18a2 2 0 01-3-3L15 7.5" />
+        </svg>
       </label>
-      <button type="submit" disabled={sending || !text.trim()}>{editing ? "Save" : "Send"}</button>
+      <button type="submit" disabled={!text.trim()}>{editing ? "Save" : "Send"}</button>
+      {sending && <span role="status" class="uploading">Encrypting and uploading…</span>}
     </form>
   );
 }
