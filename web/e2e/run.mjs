@@ -9,7 +9,7 @@
 //
 // Every wait is bounded; the script exits 0 when every step held, 1 at the first that did not.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -61,33 +61,46 @@ function startServer() {
       env: { ...process.env, FASTCHAT_EXEMPT_ADDRESSES: "127.0.0.1", FASTCHAT_SHUTDOWN_GRACE: "1s" },
     });
     let output = "";
+    let ready = false;
     const timer = setTimeout(() => reject(new Error(`the server did not start within 30 s:\n${output}`)), 30_000);
     const seen = (chunk) => {
+      appendFileSync(join(out, "server.log"), chunk);
+      if (ready) {
+        return;
+      }
       output += chunk;
       if (output.includes("ready on")) {
+        ready = true;
         clearTimeout(timer);
         resolveStart(child);
       }
     };
     child.stdout.on("data", seen);
     child.stderr.on("data", seen);
-    child.on("exit", (code) => {
+    child.on("exit", (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`the server exited (${code}):\n${output}`));
+      if (ready) {
+        log(`the server exited unexpectedly (${code ?? signal}): see ${join(out, "server.log")}`);
+      }
+      reject(new Error(`the server exited (${code ?? signal}):\n${output}`));
     });
   });
 }
 
 function stopServer() {
+  const stopping = server;
   return new Promise((resolveStop) => {
-    if (!server || server.exitCode !== null) {
+    if (!stopping || stopping.exitCode !== null || stopping.signalCode !== null) {
       resolveStop();
       return;
     }
-    server.removeAllListeners("exit");
-    server.on("exit", () => resolveStop());
-    server.kill("SIGTERM");
-    setTimeout(() => server.kill("SIGKILL"), 10_000);
+    const killer = setTimeout(() => stopping.kill("SIGKILL"), 10_000);
+    stopping.removeAllListeners("exit");
+    stopping.on("exit", () => {
+      clearTimeout(killer);
+      resolveStop();
+    });
+    stopping.kill("SIGTERM");
   });
 }
 
@@ -273,6 +286,28 @@ async function main() {
   check(vectors.length >= 14 && vectors.every((r) => r.ok), `all ${vectors.length} vector checks pass in Chromium`);
   log(`${vectors.length} test vector checks pass in Chromium`);
 
+  // The page's Content-Security-Policy keeps script injected into it from running; what the browser keeps is sealed.
+  const blocked = await alice.evaluate(() => new Promise((resolveBlocked) => {
+    window.__injected = false;
+    const script = document.createElement("script");
+    script.textContent = "window.__injected = true";
+    document.head.appendChild(script);
+    setTimeout(() => resolveBlocked(!window.__injected), 200);
+  }));
+  check(blocked, "an inline script injected into the page does not run");
+  const vault = await alice.evaluate(() => new Promise((resolveVault, reject) => {
+    const request = indexedDB.open("fastchat");
+    request.onerror = () => reject(request.error);
+    request.onsuccess = () => {
+      const all = request.result.transaction("accounts").objectStore("accounts").getAll();
+      all.onsuccess = () => resolveVault(all.result.map((r) => ({ fields: Object.keys(r).sort().join(","),
+        text: new TextDecoder("latin1").decode(r.sealed) })));
+    };
+  }));
+  check(vault.length === 1 && vault[0].fields === "kdf,nonce,sealed" && !/Private|pins|alice/.test(vault[0].text),
+    `the keys are kept in IndexedDB sealed (${JSON.stringify(vault.map((v) => v.fields))})`);
+  log("an injected inline script does not run; the keys in IndexedDB are sealed");
+
   const b = await signUp(bobContext, "bob");
   const bob = b.page;
   cli("correct horse carol", "register", "--user", "carol");
@@ -284,7 +319,8 @@ async function main() {
   await openConversation(bob, "alice");
   await messageWith(bob, "hello bob, from alice's browser").waitFor({ timeout: STEP_MS });
   await messageWith(alice, "hello bob").locator(".status", { hasText: "read" }).waitFor({ timeout: STEP_MS });
-  log("alice's DM reached bob, and alice sees it read");
+  await alice.locator(".presence.online").waitFor({ timeout: STEP_MS });
+  log("alice's DM reached bob, and alice sees it read, and bob online");
   await bob.locator("#composer-input").pressSequentially("typing", { delay: 20 });
   await alice.getByText("bob is typing").waitFor({ timeout: STEP_MS });
   await bob.locator("#composer-input").press("Enter");
@@ -301,6 +337,8 @@ async function main() {
   await messageWith(bob, "a reply to that").getByRole("button", { name: /👍 from alice/ }).waitFor({ timeout: STEP_MS });
   await messageWith(bob, "a reply to that").focus();
   await messageWith(bob, "a reply to that").getByRole("button", { name: "Edit" }).click();
+  await bob.getByText(/^Editing message #\d+/).waitFor({ timeout: STEP_MS });
+  await bob.waitForFunction(() => document.getElementById("composer-input")?.value === "a reply to that", null, { timeout: STEP_MS });
   await bob.locator("#composer-input").fill("a reply to that, edited");
   await bob.locator("#composer-input").press("Enter");
   await messageWith(alice, "a reply to that, edited").locator(".edited").waitFor({ timeout: STEP_MS });
@@ -356,7 +394,10 @@ async function main() {
   await alice.getByRole("button", { name: "Members" }).click();
   await alice.getByRole("button", { name: "Members" }).click();
   await alice.locator(".members li", { hasText: "carol" }).waitFor({ timeout: STEP_MS });
+  await openConversation(bob, "alice");
   await send(alice, "welcome to #team, @bob and @carol");
+  await bob.getByRole("heading", { name: /Groups/ }).getByLabel("1 unread").waitFor({ timeout: STEP_MS });
+  await bob.getByRole("button", { name: /^group team, 1 unread, 1 mentioning you/ }).click({ timeout: STEP_MS });
   await messageWith(bob, "welcome to #team").locator("mark", { hasText: "@bob" }).waitFor({ timeout: STEP_MS });
   cli("correct horse carol", "send", "--user", "carol", "--group", "team", "carol is here too");
   await messageWith(bob, "carol is here too").waitFor({ timeout: STEP_MS });
@@ -440,6 +481,45 @@ async function main() {
   log("after a server restart both pages reconnected; every message shows once");
 
   await alice.screenshot({ path: join(shots, "dm.png") });
+
+  // carol replaces her keys with the CLI: alice is warned at once, and her messages to carol are held.
+  cli("correct horse carol", "keys", "reset", "--user", "carol");
+  await alice.getByText("carol's identity key changed").waitFor({ timeout: STEP_MS });
+  await openConversation(alice, "carol");
+  await alice.locator(".warning", { hasText: "identity key changed" }).waitFor({ timeout: STEP_MS });
+  await send(alice, "this must not go to a changed key");
+  await alice.getByText(/UNTRUSTED_KEY/).waitFor({ timeout: STEP_MS });
+  log("carol's new key: alice is warned and her message is held");
+
+  // More than a page of history, then alice logs in on another browser: keys from the backup, history scrolled back.
+  await openConversation(bob, "alice");
+  await openConversation(alice, "bob");
+  for (let i = 0; i < 30; i++) {
+    await send(bob, `history filler ${i}`);
+  }
+  await messageWith(alice, "history filler 29").waitFor({ timeout: STEP_MS });
+  const laptop = await browser.newContext(contextOptions);
+  const again = await laptop.newPage();
+  await again.goto(url);
+  await again.getByLabel("User name").fill("alice");
+  await again.getByLabel("Password").fill("correct horse alice");
+  await again.getByRole("button", { name: "Log in" }).click();
+  await again.getByRole("navigation", { name: "Conversations" }).waitFor({ timeout: STEP_MS });
+  await openConversation(again, "bob");
+  await messageWith(again, "history filler 29").waitFor({ timeout: STEP_MS });
+  check(await messageWith(again, "hello bob, from alice's browser").count() === 0, "the first page is the newest 50 messages");
+  for (let i = 0; i < 20 && (await again.locator("li.message .text", { hasText: /^hello bob, from alice's browser$/ }).count()) === 0; i++) {
+    await again.locator(".messages").evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await again.waitForTimeout(250);
+  }
+  await again.locator("li.message .text", { hasText: /^hello bob, from alice's browser$/ }).waitFor({ timeout: STEP_MS });
+  await again.getByText("The start of the conversation").waitFor({ timeout: STEP_MS });
+  await again.getByRole("button", { name: "Safety number" }).click();
+  await again.getByLabel("Safety number", { exact: true }).filter({ hasText: /\d{5}/ }).waitFor({ timeout: STEP_MS });
+  log("alice logged in on another browser: keys from the backup, the history scrolled back to its start");
+
   metrics.totalSeconds = (Date.now() - started) / 1000;
   writeFileSync(join(out, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
   log(`metrics: ${JSON.stringify(metrics)}`);

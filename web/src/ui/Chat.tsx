@@ -386,7 +386,7 @@ function Composer({ store, conversation, replyTo, editing, onDone }: {
   const typingSent = useRef(0);
   const fileInput = useRef<HTMLInputElement>(null);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (editing) {
       setText(editing.editedText ?? editing.message.text);
     }

@@ -9,7 +9,10 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import java.io.IOException;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +25,8 @@ import org.slf4j.LoggerFactory;
 @Sharable
 final class TailExceptionHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(TailExceptionHandler.class);
+    /** How long a WebSocket that broke the protocol stays open after its close frame went out. */
+    private static final long LINGER_MILLIS = 2_000;
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
@@ -33,6 +38,14 @@ final class TailExceptionHandler extends ChannelDuplexHandler {
             case TooLongFrameException e -> {
                 log.debug("conn-{} sent a frame too large: {}", id, e.getMessage());
                 closeWith(ctx, ErrorCode.TOO_LARGE, e.getMessage() + ": closing");
+            }
+            case CorruptedWebSocketFrameException e -> {
+                // The close frame says why (1009 for a frame too large, 1002 else); the WebSocket decoder discards what
+                // comes after, and the connection closes when the peer answers or a moment later: closed at once, the
+                // rest of a large frame still arriving would reset the connection and the peer would lose the reason.
+                log.debug("conn-{} sent a bad WebSocket frame: {}", id, e.getMessage());
+                ctx.writeAndFlush(new CloseWebSocketFrame(e.closeStatus(), e.getMessage()));
+                ctx.executor().schedule(() -> ctx.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
             }
             case CorruptedFrameException e -> {
                 log.debug("conn-{} sent a malformed frame: {}", id, e.getMessage());

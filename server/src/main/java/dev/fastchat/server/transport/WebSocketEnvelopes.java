@@ -44,7 +44,7 @@ final class WebSocketEnvelopes extends MessageToMessageCodec<WebSocketFrame, Env
                 .expectMaskedFrames(true)
                 .allowMaskMismatch(false)
                 .allowExtensions(false)
-                .closeOnProtocolViolation(true)
+                .closeOnProtocolViolation(false) // TailExceptionHandler closes, a moment after the close frame
                 .withUTF8Validator(true)
                 .build();
     }
