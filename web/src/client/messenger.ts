@@ -849,7 +849,13 @@ export class Messenger {
           const cursor = this.cursors.get(message.conversationId);
           const gap = cursor === undefined ? message.seq > 1n : message.seq > cursor + 1n;
           if (gap) {
-            await fillGaps().catch(() => {});
+            try {
+              await fillGaps();
+            } catch {
+              // Not shown before what comes before it: a later fetch (the reconnect's, or this retry) brings it in order.
+              this.fillGapLater(fillGaps, 1);
+              return;
+            }
           }
           try {
             const opened = await this.open(message, true);
@@ -922,6 +928,21 @@ export class Messenger {
       default:
         break; // pushes of newer servers
     }
+  }
+
+  /** Tries {@code fillGaps} again after a while (1, 2, 4 ... 30 s; 8 times), in order with the pushes. */
+  private fillGapLater(fillGaps: () => Promise<void>, attempt: number): void {
+    setTimeout(() => {
+      void this.events.run(async () => {
+        try {
+          await fillGaps();
+        } catch {
+          if (attempt < 8) {
+            this.fillGapLater(fillGaps, attempt + 1);
+          }
+        }
+      });
+    }, Math.min(30_000, 1000 * 2 ** (attempt - 1)));
   }
 
   /** Runs {@code task} after the pushes being handled (so that what it reports comes in order with them). */

@@ -521,7 +521,9 @@ function SafetyNumber({ store, conversation, name }: { store: ChatStore; convers
   return (
     <section class="safety" aria-label={`Safety number with ${name}`}>
       <p>Compare this number with {name}'s, in person or on a call you trust. If they match, no one is in between.</p>
-      <p class="number" aria-label="Safety number">{number || "…"}</p>
+      <p class="number" aria-label="Safety number">
+        {number ? number.split(/\s+/).map((group, i) => <span key={i}>{group} </span>) : "…"}
+      </p>
       <p>Status: {trust === "VERIFIED" ? "verified" : trust === "KEY_CHANGED" ? "the key changed since it was pinned" : "pinned on first use, not verified"}</p>
       {trust !== "VERIFIED" && <button type="button" onClick={() => void mark(true)}>They match: mark verified</button>}
       {trust === "KEY_CHANGED" && <button type="button" class="secondary" onClick={() => void mark(false)}>Accept the new key</button>}

@@ -939,6 +939,26 @@ public final class Messenger {
         return Map.copyOf(cursors);
     }
 
+    /** Tries the gap filler again after a while (1, 2, 4 ... 30 s; 8 times), on the event thread. */
+    private void fillGapLater(int attempt) {
+        long delayMillis = Math.min(30_000L, 1_000L << Math.min(attempt - 1, 5));
+        CompletableFuture.delayedExecutor(delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS).execute(() -> events.execute(() -> {
+            Runnable filler = gapFiller;
+            if (filler == null) {
+                return;
+            }
+            try {
+                filler.run();
+            } catch (RuntimeException e) {
+                if (attempt < 8) {
+                    fillGapLater(attempt + 1);
+                } else {
+                    log.debug("gap not filled after {} tries: {}", attempt, e.getMessage());
+                }
+            }
+        }));
+    }
+
     /** Handles a server push (on the network thread: hands the work to the event thread). */
     public void onPush(Envelope push) {
         switch (push.getBodyCase()) {
@@ -954,7 +974,11 @@ public final class Messenger {
                     try {
                         filler.run();
                     } catch (RuntimeException e) {
+                        // Not shown before what comes before it: a later fetch brings it in order (a failover, say,
+                        // made the fetch fail: the reconnect's fetch, or this retry, does it).
                         log.debug("gap before {} #{} not filled now: {}", message.getConversationId(), message.getSeq(), e.getMessage());
+                        fillGapLater(1);
+                        return;
                     }
                 }
                 try {
