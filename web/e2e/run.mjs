@@ -406,6 +406,20 @@ async function main() {
   await alice.screenshot({ path: join(shots, "group.png") });
   log("a group of two browsers and a CLI talks");
 
+  // The admin's actions, each a signed statement: alice makes bob an admin, then removes carol.
+  await alice.getByRole("button", { name: "Members" }).click();
+  await alice.getByRole("button", { name: "Members" }).click();
+  await alice.locator(".members li", { hasText: "bob" }).getByRole("button", { name: "Make admin" }).click();
+  await alice.locator(".members li", { hasText: "bob (admin)" }).waitFor({ timeout: STEP_MS });
+  await alice.locator(".members li", { hasText: "carol" }).getByRole("button", { name: "Remove" }).click();
+  await alice.locator(".members li", { hasText: "carol" }).waitFor({ state: "detached", timeout: STEP_MS });
+  await bob.getByRole("button", { name: "Members" }).click();
+  await bob.getByLabel("Invite a user").waitFor({ timeout: STEP_MS }); // an admin now: he may invite
+  check(await bob.locator(".members li", { hasText: "carol" }).count() === 0, "bob's list, checked against the signed chain, has no carol");
+  await bob.getByRole("button", { name: "Members" }).click();
+  await alice.getByRole("button", { name: "Members" }).click();
+  log("alice made bob an admin and removed carol; bob's list agrees");
+
   // A file: an image, shown decrypted inline.
   await openConversation(alice, "bob");
   await alice.locator("input[type=file]").setInputFiles(await pngFile(alice));
