@@ -521,6 +521,9 @@ async function main() {
     await send(bob, `history filler ${i}`);
   }
   await messageWith(alice, "history filler 29").waitFor({ timeout: STEP_MS });
+  cli("correct horse carol", "send", "--user", "carol", "--to", "alice", "unread one");
+  cli("correct horse carol", "send", "--user", "carol", "--to", "alice", "unread two");
+  await alice.getByRole("button", { name: /^carol.*, 2 unread/ }).waitFor({ timeout: STEP_MS });
   const laptop = await browser.newContext(contextOptions);
   const again = await laptop.newPage();
   await again.goto(url);
@@ -528,6 +531,8 @@ async function main() {
   await again.getByLabel("Password").fill("correct horse alice");
   await again.getByRole("button", { name: "Log in" }).click();
   await again.getByRole("navigation", { name: "Conversations" }).waitFor({ timeout: STEP_MS });
+  await again.getByRole("button", { name: /^carol.*, 2 unread/ }).waitFor({ timeout: STEP_MS }); // counted once, not twice
+  await again.getByRole("heading", { name: /Direct messages/ }).getByLabel("2 unread").waitFor({ timeout: STEP_MS });
   await openConversation(again, "bob");
   await messageWith(again, "history filler 29").waitFor({ timeout: STEP_MS });
   check(await messageWith(again, "hello bob, from alice's browser").count() === 0, "the first page is the newest 50 messages");

@@ -275,13 +275,16 @@ export class ChatStore implements ChatEvents {
 
   message(message: ChatMessage): void {
     const conversation = this.conversation(message.conversation);
+    const counted = conversation.lastSeq; // the unread count from the server covers what is up to here
     const isNew = this.add(conversation, message);
     conversation.typing.delete(message.sender);
-    if (isNew && !message.mine && !message.reaction && message.edits === 0) {
+    if (isNew && !message.mine && !message.reaction && message.edits === 0 && message.seq > conversation.readSeq) {
       if (this.selected === conversation.key && document.visibilityState === "visible") {
         void this.markRead(conversation);
       } else {
-        conversation.unread++;
+        if (message.seq > counted) {
+          conversation.unread++;
+        }
         if (this.mentionsMe(message.text)) {
           conversation.mentions++;
         }
