@@ -147,9 +147,14 @@ class WebTransportTest {
             try {
                 browser.sendRaw(new byte[70_000]);
             } catch (java.util.concurrent.CompletionException e) {
-                // the server closed as soon as it read the frame's header: the rest could not be written
+                // the server answered the frame's header with its close frame while the rest was on its way
             }
-            assertThat(browser.closed().code()).isEqualTo(1009);
+            // 1009 from the server's close frame; the JDK's client, still writing when it arrives, sometimes gives up
+            // on its side first (1006). Either way the frame was refused and the connection ended.
+            assertThat(browser.closed().code()).isIn(1009, 1006);
+        }
+        try (WebSocketWire next = webSocket()) {
+            assertThat(next.call(hello()).hasWelcome()).isTrue();
         }
     }
 
