@@ -51,7 +51,7 @@ function SignIn({ client, store, onSignedIn }: { client: WebChatClient; store: C
   return (
     <main class="signin">
       <h1>FastChat</h1>
-      <p class="hint">End-to-end encrypted: your password and keys never leave this browser unsealed.</p>
+      <p class="hint">End-to-end encrypted: your password never leaves this browser, and your keys leave it only sealed.</p>
       <form
         onSubmit={(e) => {
           e.preventDefault();
