@@ -1,0 +1,103 @@
+package dev.fastchat.client.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import dev.fastchat.client.ChatException;
+import dev.fastchat.client.ChatListener;
+import dev.fastchat.client.ChatMessage;
+import dev.fastchat.crypto.IdentityKeyPair;
+import dev.fastchat.crypto.MessageSealer;
+import dev.fastchat.protocol.ConversationId;
+import dev.fastchat.protocol.v1.Content;
+import dev.fastchat.protocol.v1.ConversationKind;
+import dev.fastchat.protocol.v1.Deliver;
+import dev.fastchat.protocol.v1.Envelope;
+import dev.fastchat.protocol.v1.ErrorCode;
+import dev.fastchat.protocol.v1.IdentityKeys;
+import dev.fastchat.protocol.v1.KeyBundle;
+import dev.fastchat.protocol.v1.Message;
+import dev.fastchat.protocol.v1.Ok;
+import dev.fastchat.protocol.v1.TrustState;
+import dev.fastchat.protocol.v1.UserKeys;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A push that shows an earlier message is missing, when the fetch of what is missing fails (the connection failed
+ * over, say): the pushed message must not be shown before the one ahead of it. The fetch is tried again and brings
+ * both, in order. (Before, the push was shown at once and the earlier message after it, when it came.)
+ */
+class GapFillTest {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aPushAfterAGapThatCannotBeFilledNowIsShownAfterWhatComesBeforeIt() {
+        long me = 1;
+        long bob = 2;
+        IdentityKeyPair myKeys = IdentityKeyPair.generate(RANDOM);
+        IdentityKeyPair bobKeys = IdentityKeyPair.generate(RANDOM);
+        String conversation = ConversationId.direct(me, bob).value();
+        List<Message> stored = List.of(message(conversation, 1, bob, bobKeys, me, myKeys, "first"),
+                message(conversation, 2, bob, bobKeys, me, myKeys, "second"));
+        UserKeys bobServed = UserKeys.newBuilder().setAccountId(bob).setUsername("bob").setIdentity(IdentityKeys.newBuilder().setKeyId(1)
+                .setX25519Public(ByteString.copyFrom(bobKeys.publicIdentity().x25519()))
+                .setEd25519Public(ByteString.copyFrom(bobKeys.publicIdentity().ed25519()))).build();
+
+        // A server of the rpc calls the messenger makes here: keys, the trust state, and nothing else.
+        java.util.function.Function<Envelope.Builder, CompletableFuture<Envelope>> rpc = request -> CompletableFuture.completedFuture(
+                switch (request.getBodyCase()) {
+                    case KEY_LOOKUP -> Envelope.newBuilder().setKeyBundle(KeyBundle.newBuilder().addUsers(bobServed)).build();
+                    case GET_TRUST_STATE -> Envelope.newBuilder().setTrustState(TrustState.getDefaultInstance()).build();
+                    default -> Envelope.newBuilder().setOk(Ok.getDefaultInstance()).build();
+                });
+        List<Long> shown = new CopyOnWriteArrayList<>();
+        ChatListener listener = new ChatListener() {
+            @Override
+            public void message(ChatMessage message) {
+                shown.add(message.seq());
+            }
+        };
+        var events = new SerialExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        Messenger messenger = new Messenger(rpc, me, "me", 1, myKeys, "server-1", new LocalKeyStore(dir), RANDOM, Clock.systemUTC(),
+                listener, events);
+        AtomicInteger fetches = new AtomicInteger();
+        messenger.fillGapsWith(() -> {
+            if (fetches.incrementAndGet() == 1) {
+                throw new ChatException(ErrorCode.UNAVAILABLE, "the connection failed over"); // the first fetch fails
+            }
+            messenger.openAll(stored, true).forEach(listener::message);
+        });
+
+        messenger.onPush(Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(stored.get(1))).build());
+
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> shown.size() == 2);
+        assertThat(shown).containsExactly(1L, 2L);
+        assertThat(fetches).hasValue(2);
+        messenger.close();
+    }
+
+    private static Message message(String conversation, long seq, long sender, IdentityKeyPair senderKeys, long recipient,
+                                   IdentityKeyPair recipientKeys, String text) {
+        byte[] sealed = MessageSealer.seal(new MessageSealer.Sender(sender, 1, senderKeys), conversation, "m-" + seq, Instant.now(),
+                Content.newBuilder().setText(text).build(),
+                List.of(new MessageSealer.Recipient(recipient, 1, recipientKeys.publicIdentity().x25519())), RANDOM);
+        return Message.newBuilder().setConversationId(conversation).setSeq(seq).setSenderId(sender).setSenderName("bob")
+                .setSealed(ByteString.copyFrom(sealed)).setServerTimeMs(System.currentTimeMillis())
+                .setKind(ConversationKind.DIRECT).build();
+    }
+}
