@@ -53,6 +53,11 @@ export function directConversation(a: bigint, b: bigint): string {
   return a < b ? `d:${a}:${b}` : `d:${b}:${a}`;
 }
 
+/** Whether to try again after {@code e}: a group's members changed meanwhile, and the time for that is not up. */
+function membersChangedMeanwhile(e: unknown, started: number): boolean {
+  return e instanceof ChatError && e.code === ErrorCode.MEMBERS_CHANGED && Date.now() - started <= MEMBERS_CHANGING_LIMIT_MS;
+}
+
 const NAME = /^[a-z0-9][a-z0-9_.-]{2,31}$/;
 
 /** A name in the form the server keeps (case-folded), or a ChatError (INVALID_NAME). */
@@ -439,7 +444,7 @@ export class Messenger {
         }
         return { conversationId: ack.conversationId, seq: Number(ack.seq) };
       } catch (e) {
-        if (!(e instanceof ChatError) || e.code !== ErrorCode.MEMBERS_CHANGED || Date.now() - started > MEMBERS_CHANGING_LIMIT_MS) {
+        if (!membersChangedMeanwhile(e, started)) {
           throw e;
         }
         if (target.group) {
@@ -1036,7 +1041,7 @@ export class Messenger {
         }
         return;
       } catch (e) {
-        if (!(e instanceof ChatError) || e.code !== ErrorCode.MEMBERS_CHANGED || Date.now() - started > MEMBERS_CHANGING_LIMIT_MS) {
+        if (!membersChangedMeanwhile(e, started)) {
           throw e;
         }
       } finally {
@@ -1064,7 +1069,7 @@ export class Messenger {
         await this.rpc({ case: "answerInvitation", value: { group, accept, statement } });
         return;
       } catch (e) {
-        if (!(e instanceof ChatError) || e.code !== ErrorCode.MEMBERS_CHANGED || Date.now() - started > MEMBERS_CHANGING_LIMIT_MS) {
+        if (!membersChangedMeanwhile(e, started)) {
           throw e;
         }
       } finally {

@@ -2,23 +2,13 @@
  * The primitives, all from WebCrypto but SHA-512's iterations (hash-wasm, for the safety number): SHA-256,
  * HKDF-SHA256, HMAC-SHA256, AES-GCM with a 128-bit tag, Ed25519.
  */
-import { type Bytes, own } from "./bytes";
+import { type Bytes, concat, own } from "./bytes";
 
 const subtle = globalThis.crypto.subtle;
 
 export async function sha256(...parts: Uint8Array[]): Promise<Bytes> {
-  const joined = parts.length === 1 ? own(parts[0]) : own(concatAll(parts));
+  const joined = parts.length === 1 ? own(parts[0]) : concat(...parts);
   return new Uint8Array(await subtle.digest("SHA-256", joined));
-}
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** HKDF-SHA256 (RFC 5869), extract then expand; an empty salt is the RFC's zeros. */

@@ -59,6 +59,17 @@ export async function keyInfo(header: Uint8Array): Promise<Bytes> {
   return concat(KEY_INFO_PREFIX, await sha256(header));
 }
 
+/**
+ * The serialized header of a message this sender seals: the associated data of its body, covered by the signature.
+ * Version 3 (a chain message) names its chain and index.
+ */
+export function sealedHeader(version: number, sender: Sender, conversationId: string, clientMsgId: string, sentAtMs: bigint,
+                             keyCommitment: Uint8Array, chain?: { chainId: Uint8Array; chainIndex: number }): Uint8Array {
+  return toBinary(MessageHeaderSchema, create(MessageHeaderSchema, {
+    version, conversationId, senderId: sender.accountId, senderKeyId: sender.keyId, clientMsgId, sentAtMs, keyCommitment, ...chain,
+  }));
+}
+
 export async function signed(keys: IdentityKeyPair, header: Uint8Array, recipients: Uint8Array, body: Uint8Array): Promise<Bytes> {
   const signature = await keys.sign(await signedDigest(header, recipients, body));
   return toBinary(SealedMessageSchema, create(SealedMessageSchema, { header, recipients, body, signature })) as Bytes;
@@ -72,15 +83,7 @@ export async function seal(sender: Sender, conversationId: string, clientMsgId: 
   }
   const contentKey = random(32);
   const nonce = random(12);
-  const header = toBinary(MessageHeaderSchema, create(MessageHeaderSchema, {
-    version: VERSION,
-    conversationId,
-    senderId: sender.accountId,
-    senderKeyId: sender.keyId,
-    clientMsgId,
-    sentAtMs,
-    keyCommitment: await commitment(COMMITMENT_CONTEXT, contentKey),
-  }));
+  const header = sealedHeader(VERSION, sender, conversationId, clientMsgId, sentAtMs, await commitment(COMMITMENT_CONTEXT, contentKey));
   const body = toBinary(SealedBodySchema, create(SealedBodySchema, {
     nonce,
     ciphertext: await aesGcmEncrypt(contentKey, nonce, header, pad(toBinary(ContentSchema, content))),

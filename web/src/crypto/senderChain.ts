@@ -5,12 +5,12 @@
  * SHA-256 commitment to the message key) is the AAD; the signature is version 2's, over an empty recipient list.
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { type Content, ContentSchema, MessageHeaderSchema, SealedBodySchema, type SenderKey, SenderKeySchema } from "../gen/fastchat/v1/sealed_pb";
+import { type Content, ContentSchema, SealedBodySchema, type SenderKey, SenderKeySchema } from "../gen/fastchat/v1/sealed_pb";
 import { type Bytes, equal, random, utf8 } from "./bytes";
 import { OpenError } from "./errors";
 import { MAX_PADDED_CONTENT_BYTES, pad } from "./padding";
 import { aesGcmDecrypt, aesGcmEncrypt, hkdf, hmacSha256 } from "./primitives";
-import { checkDelivery, commitment, type Opened, parseContent, parseSealed, type Sender, signed, verify } from "./sealer";
+import { checkDelivery, commitment, type Opened, parseContent, parseSealed, type Sender, sealedHeader, signed, verify } from "./sealer";
 
 export const VERSION = 3;
 export const CHAIN_ID_BYTES = 16;
@@ -74,17 +74,8 @@ export class SendingChain {
     }
     const padded = pad(toBinary(ContentSchema, content));
     const key = await messageKey(this.chainKey);
-    const header = toBinary(MessageHeaderSchema, create(MessageHeaderSchema, {
-      version: VERSION,
-      conversationId,
-      senderId: sender.accountId,
-      senderKeyId: sender.keyId,
-      clientMsgId,
-      sentAtMs,
-      chainId: this.chainId,
-      chainIndex: this.index,
-      keyCommitment: await commitment(COMMITMENT_CONTEXT, key),
-    }));
+    const header = sealedHeader(VERSION, sender, conversationId, clientMsgId, sentAtMs, await commitment(COMMITMENT_CONTEXT, key),
+      { chainId: this.chainId, chainIndex: this.index });
     const nextKey = await next(this.chainKey);
     this.chainKey.fill(0);
     this.chainKey = nextKey;

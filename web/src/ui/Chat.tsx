@@ -308,7 +308,7 @@ function MessageItem(props: {
           })}
         </ul>
       )}
-      {status && <p class="status" aria-label={`Status: ${status}`}>{status === "read" || status.startsWith("read") ? "✓✓ " : status.startsWith("delivered") ? "✓✓ " : "✓ "}{status}</p>}
+      {status && <p class="status" aria-label={`Status: ${status}`}>{status === "sent" ? "✓ " : "✓✓ "}{status}</p>}
       {!m.deleted && (
         <div class="actions" role="group" aria-label={`Actions on message ${m.seq}`}>
           <button type="button" onClick={props.onReply}>Reply</button>
