@@ -1086,11 +1086,12 @@ public final class Messenger {
         if (user.getAccountId() == myId) {
             return identity.publicIdentity().equals(publicIdentity(user)) ? KeyTrust.PINNED : KeyTrust.KEY_CHANGED;
         }
-        Optional<PinnedKey> pin = pins.get(user.getAccountId());
-        if (pin.isEmpty() && pins.named(user.getUsername()).isEmpty()) {
-            pin(user, false);
+        Optional<Optional<PinnedKey>> known = pins.pinOnFirstUse(user.getAccountId(), user.getUsername(), user.getIdentity().getKeyId(),
+                publicIdentity(user));
+        if (known.isEmpty()) {
             return KeyTrust.FIRST_USE;
         }
+        Optional<PinnedKey> pin = known.get();
         boolean bound = pin.isPresent() && pin.get().name().equals(user.getUsername()) && pin.get().identity().equals(publicIdentity(user));
         return !bound ? KeyTrust.KEY_CHANGED : pin.get().verified() ? KeyTrust.VERIFIED : KeyTrust.PINNED;
     }

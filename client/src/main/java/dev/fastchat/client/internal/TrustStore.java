@@ -90,6 +90,23 @@ public final class TrustStore {
         return List.copyOf(pins.values());
     }
 
+    /**
+     * Pins the keys of an account met for the first time (nothing pinned of the account, nor of its name), in one step:
+     * two threads meeting it at once must not see "no pin of the account" before the other pins it and "a pin of the
+     * name" after.
+     *
+     * @return empty when this call pinned it (first use); else the account's pin as it stands (empty when only its
+     *     name is pinned, under another account)
+     */
+    public synchronized Optional<Optional<PinnedKey>> pinOnFirstUse(long accountId, String name, int keyId, PublicIdentity keys) {
+        Optional<PinnedKey> pin = get(accountId);
+        if (pin.isEmpty() && named(name).isEmpty()) {
+            pin(accountId, name, keyId, keys, false);
+            return Optional.empty();
+        }
+        return Optional.of(pin);
+    }
+
     /** Pins {@code pin} (replacing any pin of its account, and any of its name under another account); pushes soon. */
     public synchronized void pin(long accountId, String name, int keyId, PublicIdentity keys, boolean verified) {
         pins.values().removeIf(pin -> pin.name().equals(name) && pin.accountId() != accountId);
