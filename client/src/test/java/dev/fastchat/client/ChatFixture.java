@@ -76,6 +76,7 @@ final class ChatFixture implements BeforeAllCallback, AfterAllCallback {
              java.sql.PreparedStatement statement = prepare(db, sql, parameters)) {
             statement.execute();
         }
+        server.server().database().forgetCachedState(); // as an operator who edits the database restarts the server
     }
 
     /**

@@ -58,7 +58,15 @@ public interface MessageRepository {
      * the read cursor for conversations not in the map; oldest first within a conversation; at most {@code limit},
      * and no more once the sealed bytes read reach {@code maxBytes} (at least one is read).
      */
-    List<StoredMessage> since(long accountId, Map<String, Long> cursors, int limit, long maxBytes);
+    default List<StoredMessage> since(long accountId, Map<String, Long> cursors, int limit, long maxBytes) {
+        return since(accountId, cursors, java.util.Set.of(), limit, maxBytes);
+    }
+
+    /**
+     * {@link #since(long, Map, int, long)} in the conversations of {@code only} alone (in all of the user's when it is
+     * empty).
+     */
+    List<StoredMessage> since(long accountId, Map<String, Long> cursors, java.util.Set<String> only, int limit, long maxBytes);
 
     /** {@link #since(long, Map, int, long)} without a byte budget. */
     default List<StoredMessage> since(long accountId, Map<String, Long> cursors, int limit) {

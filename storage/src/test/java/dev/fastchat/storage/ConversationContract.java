@@ -135,6 +135,107 @@ abstract class ConversationContract {
         assertThat(db().accounts().directory(team, 100_000)).extracting(DirectoryEntry::name).doesNotContain(team);
     }
 
+    /** Holds the writer until the returned latch is counted down, so that what is submitted meanwhile is one batch. */
+    private java.util.concurrent.CountDownLatch holdWriter() throws Exception {
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        db().writer().submit("hold", c -> {
+            held.countDown();
+            try {
+                release.await(20, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        });
+        held.await(20, java.util.concurrent.TimeUnit.SECONDS);
+        return release;
+    }
+
+    private CompletableFuture<Appended> sendLater(ConversationId conversation, Account sender, String clientMsgId, byte[] sealed,
+                                                  Set<Long> recipients) {
+        return db().messages().append(new NewMessage(conversation, sender.id(), clientMsgId, sealed, recipients, NOW));
+    }
+
+    @Test
+    void sendsCommittedInOneBatchGetConsecutiveSeqsAndARetryInsideItIsTheSameMessage() throws Exception {
+        Account alice = account("alice");
+        Account bob = account("bob");
+        ConversationId dm = ConversationId.direct(alice.id(), bob.id());
+        Set<Long> both = Set.of(alice.id(), bob.id());
+        Account mallory = account("mallory");
+        byte[] sealed = bytes(40);
+        java.util.concurrent.CountDownLatch release = holdWriter();
+        List<CompletableFuture<Appended>> sends = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            sends.add(sendLater(dm, i % 2 == 0 ? alice : bob, "m" + i, bytes(40), both));
+        }
+        CompletableFuture<Appended> first = sendLater(dm, alice, "twice", sealed, both);
+        CompletableFuture<Appended> retry = sendLater(dm, alice, "twice", sealed, both);
+        CompletableFuture<Appended> reused = sendLater(dm, alice, "twice", bytes(40), both);
+        CompletableFuture<Appended> stranger = sendLater(dm, mallory, "m0", bytes(40), both);
+        CompletableFuture<Appended> last = sendLater(dm, bob, "last", bytes(40), both);
+        release.countDown();
+
+        List<Long> seqs = new ArrayList<>();
+        for (CompletableFuture<Appended> send : sends) {
+            seqs.add(await(send).message().seq());
+        }
+        assertThat(seqs).isEqualTo(java.util.stream.LongStream.rangeClosed(1, 20).boxed().toList());
+        assertThat(await(first).message().seq()).isEqualTo(21);
+        assertThat(await(retry).duplicate()).isTrue();
+        assertThat(await(retry).message().seq()).isEqualTo(21);
+        assertRefused(() -> await(reused), Reason.MESSAGE_ID_REUSED);
+        assertRefused(() -> await(stranger), Reason.NOT_A_MEMBER);
+        assertThat(await(last).message().seq()).isEqualTo(22);
+        assertThat(db().messages().history(dm.value(), bob.id(), 0, 100)).extracting(StoredMessage::seq)
+                .isEqualTo(java.util.stream.LongStream.rangeClosed(1, 22).map(n -> 23 - n).boxed().toList());
+        // What a send answers is what a read gives back.
+        StoredMessage stored = db().messages().history(dm.value(), bob.id(), 0, 1).getFirst();
+        assertThat(stored).usingRecursiveComparison().isEqualTo(await(last).message());
+    }
+
+    @Test
+    void aBatchRolledBackAndRunAgainLeavesNoSeqBehind() throws Exception {
+        Account alice = account("alice");
+        Account bob = account("bob");
+        ConversationId dm = ConversationId.direct(alice.id(), bob.id());
+        Set<Long> both = Set.of(alice.id(), bob.id());
+        send(dm, alice, both);
+        java.util.concurrent.CountDownLatch release = holdWriter();
+        CompletableFuture<Appended> before = sendLater(dm, alice, "before", bytes(40), both);
+        CompletableFuture<Object> refused = db().writer().submit("refuse", c -> {
+            throw new IllegalStateException("refused on purpose");
+        });
+        CompletableFuture<Appended> after = sendLater(dm, bob, "after", bytes(40), both);
+        release.countDown();
+
+        assertThatThrownBy(() -> await(refused)).hasRootCauseMessage("refused on purpose");
+        assertThat(await(before).message().seq()).isEqualTo(2);
+        assertThat(await(after).message().seq()).isEqualTo(3);
+        assertThat(send(dm, alice, both).message().seq()).isEqualTo(4);
+        assertThat(db().messages().history(dm.value(), alice.id(), 0, 10)).extracting(StoredMessage::seq).containsExactly(4L, 3L, 2L, 1L);
+    }
+
+    @Test
+    void aBlockIsSeenByTheNextSendAndAnUnblockToo() throws Exception {
+        Account alice = account("alice");
+        Account bob = account("bob");
+        ConversationId dm = ConversationId.direct(alice.id(), bob.id());
+        Set<Long> both = Set.of(alice.id(), bob.id());
+        send(dm, alice, both);
+        await(db().accounts().setBlocked(bob.id(), alice.id(), true, NOW));
+        assertRefused(() -> send(dm, alice, both), Reason.BLOCKED);
+        assertThat(send(dm, bob, both).message().seq()).isEqualTo(2);
+        await(db().accounts().setBlocked(bob.id(), alice.id(), false, NOW));
+        assertThat(send(dm, alice, both).message().seq()).isEqualTo(3);
+
+        Account carol = account("carol");
+        await(db().accounts().setBlocked(carol.id(), alice.id(), true, NOW));
+        assertRefused(() -> send(ConversationId.direct(alice.id(), carol.id()), alice, Set.of(alice.id(), carol.id())), Reason.BLOCKED);
+        assertThat(db().messages().summaries(carol.id())).isEmpty();
+    }
+
     @Test
     void onlyAdminsChangeMembersAndRemovedMembersSeeNothingNew() throws Exception {
         Account alice = account("alice");

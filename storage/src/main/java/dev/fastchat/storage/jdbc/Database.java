@@ -33,6 +33,7 @@ public final class Database implements AutoCloseable {
     private final MessageRepository messages;
     private final GroupRepository groups;
     private final FileRepository files;
+    private final ConversationCache conversations;
 
     private Database(SqlDialect dialect, HikariDataSource dataSource, PatientConnector connector, DatabaseSettings settings) {
         this.dialect = dialect;
@@ -41,11 +42,13 @@ public final class Database implements AutoCloseable {
         this.writer = new GroupCommitWriter(dataSource, dataSource::evictConnection, settings.writerBatchLimit(),
                 settings.writerQueueLimit(), "fastchat-db-writer");
         Jdbc jdbc = new Jdbc(dataSource);
-        this.accounts = new JdbcAccountRepository(jdbc, writer);
+        this.conversations = new ConversationCache(dialect.supportsSharedAccess());
+        writer.listen(conversations);
+        this.accounts = new JdbcAccountRepository(jdbc, writer, conversations);
         this.sessions = new JdbcSessionRepository(jdbc, writer);
         this.settings = new JdbcSettingsRepository(writer);
-        this.messages = new JdbcMessageRepository(jdbc, writer);
-        this.groups = new JdbcGroupRepository(jdbc, writer);
+        this.messages = new JdbcMessageRepository(jdbc, writer, conversations);
+        this.groups = new JdbcGroupRepository(jdbc, writer, conversations);
         this.files = new JdbcFileRepository(jdbc, writer);
     }
 
@@ -144,6 +147,17 @@ public final class Database implements AutoCloseable {
     /** The writer all repositories of this database share. */
     public GroupCommitWriter writer() {
         return writer;
+    }
+
+    /**
+     * Makes the writer forget what it keeps in memory of conversations (seqs, members, blocks, names), so that it reads
+     * them again: for rows changed behind the server's back (an operator's edit, a restored backup). Blocks until done.
+     */
+    public void forgetCachedState() {
+        writer.submit("forget cached state", connection -> {
+            conversations.failed();
+            return null;
+        }).join();
     }
 
     /** Whether a connection can be had and answers within a second. Blocks. */

@@ -28,16 +28,38 @@ import org.slf4j.LoggerFactory;
  *     without it. If the database itself fails (an {@link SQLException}: unreachable, disk full, read-only),
  *     every write of the batch fails with {@link StorageException} and nothing of it is committed. When the
  *     queue is full, {@link #submit} fails at once instead of blocking. Writes from one thread commit in
- *     submission order.
+ *     submission order, and their futures complete in that order too, on a thread of the writer's own (not the
+ *     writer thread, which goes on to the next batch meanwhile). A {@link BatchedWrite} takes many writes of one kind
+ *     in one call, with a statement or two for all of them instead of several for each; it refuses writes one by one
+ *     without a rollback.
  */
 public final class GroupCommitWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
 
-    private record Request<T>(String what, WriteTask<T> task, CompletableFuture<T> future) {
+    /** A queued write: a task of its own, or one item of a {@link BatchedWrite} (then {@code task} is null). */
+    private record Request<T>(String what, WriteTask<T> task, BatchedWrite<?, T> kind, Object item, CompletableFuture<T> future) {
         void complete(Object result) {
+            if (result instanceof BatchedWrite.Refusal(RuntimeException reason)) {
+                future.completeExceptionally(reason);
+                return;
+            }
             @SuppressWarnings("unchecked")
             T typed = (T) result;
             future.complete(typed);
+        }
+    }
+
+    /** Told when the writer's transaction ends, on the writer thread: for state that must follow the database's. */
+    public interface TransactionListener {
+        /** The transaction committed. */
+        void committed();
+
+        /** The transaction was rolled back (a write was refused): nothing of it was kept. */
+        void rolledBack();
+
+        /** The database failed (the transaction's connection is dropped): nothing of it was kept. */
+        default void failed() {
+            rolledBack();
         }
     }
 
@@ -50,6 +72,12 @@ public final class GroupCommitWriter implements AutoCloseable {
     private final LongAdder commits = new LongAdder();
     private volatile boolean closing;
     private volatile java.util.function.IntConsumer batchObserver = writes -> { };
+    private final List<TransactionListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /**
+     * Completes the futures of committed writes, in commit order, so that what callers chain on them (building
+     * acknowledgements and pushes) runs here and not on the writer thread, which meanwhile starts the next batch.
+     */
+    private final java.util.concurrent.ExecutorService completer;
     /** The writer thread's connection, kept across batches with its prepared statements; null until needed. */
     private Connection connection;
     private StatementCache statements;
@@ -69,6 +97,8 @@ public final class GroupCommitWriter implements AutoCloseable {
         this.evict = evict;
         this.batchLimit = batchLimit;
         this.queue = new ArrayBlockingQueue<>(queueLimit);
+        this.completer = java.util.concurrent.Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().name(name + "-completer").daemon(true).factory());
         this.thread = Thread.ofPlatform().name(name).daemon(true).start(this::run);
     }
 
@@ -80,13 +110,33 @@ public final class GroupCommitWriter implements AutoCloseable {
      *     exception or a {@link StorageException}
      */
     public <T> CompletableFuture<T> submit(String what, WriteTask<T> task) {
-        CompletableFuture<T> future = new CompletableFuture<>();
+        return enqueue(new Request<>(what, task, null, null, new CompletableFuture<>()));
+    }
+
+    /**
+     * Queues one item of a kind of write that runs many items at once: the items of {@code kind} queued next to each
+     * other run in one call of {@link BatchedWrite#runAll}.
+     *
+     * @return completes with the item's result after commit, or exceptionally with its refusal or a {@link StorageException}
+     */
+    public <I, T> CompletableFuture<T> submit(String what, BatchedWrite<I, T> kind, I item) {
+        return enqueue(new Request<>(what, null, kind, item, new CompletableFuture<>()));
+    }
+
+    private <T> CompletableFuture<T> enqueue(Request<T> request) {
         if (closing) {
-            future.completeExceptionally(new StorageException(what, new IllegalStateException("the database is closing")));
-        } else if (!queue.offer(new Request<>(what, task, future))) {
-            future.completeExceptionally(new StorageException(what, new IllegalStateException("too many writes queued")));
+            request.future().completeExceptionally(new StorageException(request.what(),
+                    new IllegalStateException("the database is closing")));
+        } else if (!queue.offer(request)) {
+            request.future().completeExceptionally(new StorageException(request.what(),
+                    new IllegalStateException("too many writes queued")));
         }
-        return future;
+        return request.future();
+    }
+
+    /** Adds a listener told of every transaction's end. */
+    public void listen(TransactionListener listener) {
+        listeners.add(listener);
     }
 
     /** Called on the writer thread with the size of every committed batch (for metrics); must be quick. */
@@ -145,33 +195,83 @@ public final class GroupCommitWriter implements AutoCloseable {
             try {
                 Connection tasks = connection();
                 Object[] results = new Object[pending.size()];
-                int failed = -1;
+                int failedFrom = -1;
+                int failedTo = -1;
                 RuntimeException refusal = null;
-                for (int i = 0; i < pending.size() && failed < 0; i++) {
-                    try {
-                        results[i] = pending.get(i).task().run(tasks);
-                    } catch (RuntimeException e) {
-                        failed = i;
-                        refusal = e;
+                for (int i = 0; i < pending.size() && failedFrom < 0; ) {
+                    int end = runOne(tasks, pending, i, results);
+                    if (end < 0) {
+                        failedFrom = i;
+                        failedTo = -end;
+                        refusal = (RuntimeException) results[i];
                     }
+                    i = Math.abs(end);
                 }
-                if (failed < 0) {
+                if (failedFrom < 0) {
                     connection.commit();
+                    listeners.forEach(TransactionListener::committed);
                     commits.add(pending.size());
                     batchObserver.accept(pending.size());
-                    for (int i = 0; i < pending.size(); i++) {
-                        pending.get(i).complete(results[i]);
-                    }
+                    List<Request<?>> done = List.copyOf(pending);
+                    completer.execute(() -> {
+                        for (int i = 0; i < done.size(); i++) {
+                            done.get(i).complete(results[i]);
+                        }
+                    });
                     return;
                 }
                 connection.rollback();
-                pending.remove(failed).future().completeExceptionally(refusal);
+                listeners.forEach(TransactionListener::rolledBack);
+                List<Request<?>> refused = new ArrayList<>(pending.subList(failedFrom, failedTo));
+                pending.subList(failedFrom, failedTo).clear();
+                RuntimeException reason = refusal;
+                completer.execute(() -> refused.forEach(r -> r.future().completeExceptionally(reason)));
             } catch (SQLException e) {
                 log.warn("database write batch of {} failed: {}", pending.size(), e.getMessage());
                 discard();
-                pending.forEach(r -> r.future().completeExceptionally(new StorageException(r.what(), e)));
+                listeners.forEach(TransactionListener::failed);
+                List<Request<?>> failed = List.copyOf(pending);
+                completer.execute(() -> failed.forEach(r -> r.future().completeExceptionally(new StorageException(r.what(), e))));
                 return;
             }
+        }
+    }
+
+    /**
+     * Runs the task at {@code from}, or the items of one batched kind queued from there on, putting results in
+     * {@code results}.
+     *
+     * @return the index after what ran; negated if it threw (then {@code results[from]} holds the exception, and every
+     *     write up to the returned index fails with it)
+     */
+    private static int runOne(Connection connection, List<Request<?>> pending, int from, Object[] results) throws SQLException {
+        Request<?> first = pending.get(from);
+        int end = from + 1;
+        try {
+            if (first.kind() == null) {
+                results[from] = first.task().run(connection);
+                return end;
+            }
+            while (end < pending.size() && pending.get(end).kind() == first.kind()) {
+                end++;
+            }
+            List<Object> items = new ArrayList<>(end - from);
+            for (int i = from; i < end; i++) {
+                items.add(pending.get(i).item());
+            }
+            @SuppressWarnings("unchecked")
+            BatchedWrite<Object, ?> kind = (BatchedWrite<Object, ?>) first.kind();
+            List<?> out = kind.runAll(connection, items);
+            if (out.size() != items.size()) {
+                throw new IllegalStateException(first.what() + " gave " + out.size() + " results for " + items.size() + " writes");
+            }
+            for (int i = from; i < end; i++) {
+                results[i] = out.get(i - from);
+            }
+            return end;
+        } catch (RuntimeException e) {
+            results[from] = e;
+            return -end;
         }
     }
 
@@ -216,6 +316,8 @@ public final class GroupCommitWriter implements AutoCloseable {
         closing = true;
         try {
             thread.join(10_000);
+            completer.shutdown();
+            completer.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -31,10 +31,12 @@ public final class JdbcAccountRepository implements AccountRepository {
 
     private final Jdbc jdbc;
     private final GroupCommitWriter writer;
+    private final ConversationCache cache;
 
-    JdbcAccountRepository(Jdbc jdbc, GroupCommitWriter writer) {
+    JdbcAccountRepository(Jdbc jdbc, GroupCommitWriter writer, ConversationCache cache) {
         this.jdbc = jdbc;
         this.writer = writer;
+        this.cache = cache;
     }
 
     @Override
@@ -114,6 +116,12 @@ public final class JdbcAccountRepository implements AccountRepository {
             if (isBlocked(connection, accountId, otherId) == blocked) {
                 return false;
             }
+            // A send in their direct conversation checks blocks from the writer's cache: it is read again, here and on
+            // every node sharing the database.
+            String direct = dev.fastchat.protocol.ConversationId.direct(accountId, otherId).value();
+            Jdbc.update(connection, "UPDATE conversations SET members_version = members_version + 1 WHERE id = ?",
+                    s -> s.setString(1, direct));
+            cache.invalidate(direct);
             if (blocked) {
                 Jdbc.update(connection, "INSERT INTO blocks (account_id, blocked_id, created_at) VALUES (?, ?, ?)", s -> {
                     s.setLong(1, accountId);

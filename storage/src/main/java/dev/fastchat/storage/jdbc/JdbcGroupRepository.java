@@ -26,7 +26,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Groups on JDBC. Every change first takes the group conversation's row lock (an update of its
- * {@code last_seq} to itself), the same lock a send takes, so a message and a membership change are
+ * {@code members_version}), the same lock a send takes, so a message and a membership change are
  * ordered: a message is either sealed to the members before the change or after it.
  */
 public final class JdbcGroupRepository implements GroupRepository {
@@ -34,10 +34,12 @@ public final class JdbcGroupRepository implements GroupRepository {
 
     private final Jdbc jdbc;
     private final GroupCommitWriter writer;
+    private final ConversationCache cache;
 
-    JdbcGroupRepository(Jdbc jdbc, GroupCommitWriter writer) {
+    JdbcGroupRepository(Jdbc jdbc, GroupCommitWriter writer, ConversationCache cache) {
         this.jdbc = jdbc;
         this.writer = writer;
+        this.cache = cache;
     }
 
     @Override
@@ -347,16 +349,21 @@ public final class JdbcGroupRepository implements GroupRepository {
 
     private record Row(MemberRole role, boolean left) {}
 
-    /** Takes the group conversation's row lock and reads its newest seq. */
-    private static Locked lock(Connection connection, long groupId) throws SQLException {
+    /**
+     * Takes the group conversation's row lock and reads its newest seq. Whatever follows may change its members, so
+     * its {@code members_version} goes up (other nodes read the members again) and the writer's cache forgets it.
+     */
+    private Locked lock(Connection connection, long groupId) throws SQLException {
         List<Group> groups = Jdbc.query(connection, SELECT_GROUP + " WHERE g.id = ?", s -> s.setLong(1, groupId),
                 JdbcGroupRepository::mapGroup);
         if (groups.isEmpty()) {
             throw new ConversationRefusedException(Reason.UNKNOWN_GROUP, "no such group");
         }
         Group group = groups.getFirst();
-        long lastSeq = Jdbc.query(connection, "UPDATE conversations SET last_seq = last_seq WHERE id = ? RETURNING last_seq",
+        long lastSeq = Jdbc.query(connection,
+                "UPDATE conversations SET members_version = members_version + 1 WHERE id = ? RETURNING last_seq",
                 s -> s.setString(1, group.conversation().value()), row -> row.getLong(1)).getFirst();
+        cache.invalidate(group.conversation().value());
         return new Locked(group, lastSeq);
     }
 

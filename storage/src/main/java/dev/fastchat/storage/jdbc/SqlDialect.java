@@ -51,6 +51,8 @@ public enum SqlDialect {
         } else {
             properties.setProperty("tcpKeepAlive", "true");
             properties.setProperty("ApplicationName", "fastchat");
+            // The writer inserts a batch of messages as one JDBC batch: sent as multi-row INSERTs.
+            properties.setProperty("reWriteBatchedInserts", "true");
             // A node's transactions are short (a batch of the writer). One idle inside a transaction for seconds
             // belongs to a node that hung (paused, or cut off) while holding row locks: every other node's writes to
             // those rows would wait for it. PostgreSQL ends such a session, its locks go, and nothing of it was
