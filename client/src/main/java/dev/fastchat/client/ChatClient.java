@@ -691,6 +691,41 @@ public final class ChatClient implements AutoCloseable {
         return work(this::syncNow);
     }
 
+    private Messenger.Backfill backfill(Messenger m) {
+        return new Messenger.Backfill() {
+            @Override
+            public List<ChatMessage> all() {
+                return syncNow(m);
+            }
+
+            @Override
+            public List<ChatMessage> conversation(String conversationId, boolean fromReadCursor) {
+                return syncNow(m, conversationId, fromReadCursor ? null : m.cursors().get(conversationId));
+            }
+        };
+    }
+
+    /**
+     * Fetches what {@code m} has not seen in one conversation, after {@code after} (after the read cursor if null),
+     * batch after batch (blocking).
+     */
+    private List<ChatMessage> syncNow(Messenger m, String conversationId, Long after) {
+        List<ChatMessage> all = new ArrayList<>();
+        Long cursor = after;
+        while (true) {
+            Sync.Builder request = Sync.newBuilder().addOnlyConversationIds(conversationId);
+            if (cursor != null) {
+                request.addCursors(Cursor.newBuilder().setConversationId(conversationId).setSeq(cursor));
+            }
+            SyncBatch batch = Messenger.await(sessionRequest(Envelope.newBuilder().setSync(request))).getSyncBatch();
+            all.addAll(m.openAll(batch.getMessagesList(), true));
+            if (!batch.getMore() || batch.getMessagesCount() == 0) {
+                return all;
+            }
+            cursor = batch.getMessages(batch.getMessagesCount() - 1).getSeq();
+        }
+    }
+
     /** Fetches what {@code m} has not seen, batch after batch (blocking). */
     private List<ChatMessage> syncNow(Messenger m) {
         List<ChatMessage> all = new ArrayList<>();
@@ -756,7 +791,7 @@ public final class ChatClient implements AutoCloseable {
                 keyStore.save(info.serverId(), name, fresh);
                 identity = fresh;
                 Messenger replaced = messenger.withIdentity(response.getKeyBundle().getUsers(0).getIdentity().getKeyId(), fresh);
-                replaced.fillGapsWith(() -> syncNow(replaced).forEach(listener::message));
+                replaced.fillGapsWith(backfill(replaced));
                 messenger = replaced;
             });
         });
@@ -894,7 +929,7 @@ public final class ChatClient implements AutoCloseable {
             messenger.retryAfterReconnect(this::isSessionLive);
         }
         Messenger current = messenger;
-        current.fillGapsWith(() -> syncNow(current).forEach(listener::message));
+        current.fillGapsWith(backfill(current));
         session = new SessionInfo(s.getAccountId(), s.getUsername(), s.getToken(), Instant.ofEpochMilli(s.getExpiresAtMs()));
         if (keepSession) {
             keyStore.saveSession(serverInfo.serverId(), s.getUsername(), s.getToken(), session.expiresAt());

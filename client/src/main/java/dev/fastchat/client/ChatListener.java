@@ -16,7 +16,9 @@ public interface ChatListener {
      * message is reported once per client, even when the server delivers it twice.
      *
      * <p>Thread: the client's event thread. Order: in seq order within a conversation (an earlier message that is
-     * missing is fetched first).
+     * missing is fetched first), but for the first message pushed in a conversation this session had not seen yet
+     * (after a log-in, none): it is reported at once, and what was unread before it follows, fetched in the
+     * background for that conversation alone, so that a backlog of thousands does not hold back what arrives now.
      */
     default void message(ChatMessage message) {}
 

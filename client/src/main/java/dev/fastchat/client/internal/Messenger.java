@@ -110,11 +110,20 @@ public final class Messenger {
     private record Verified(MemberList list, MembershipChain.Roster roster) {}
     /** (conversation, seq) already reported, and where each (sender, client message id) was shown. */
     private final Map<String, Boolean> seen = bounded();
-    /** Fetches and reports (on the event thread) what this client missed; null until set. */
-    private volatile Runnable gapFiller;
+    /** Fetches what this client missed; null until set. */
+    private volatile Backfill gapFiller;
 
-    /** What to run when a push shows that earlier messages of its conversation were missed. */
-    public void fillGapsWith(Runnable filler) {
+    /** Fetches and opens messages this client missed (blocking; the messages are not reported yet). */
+    public interface Backfill {
+        /** In every conversation: after this session's cursor, or after the read cursor where it has none. */
+        List<ChatMessage> all();
+
+        /** In one conversation: after this session's cursor, or after the read cursor if {@code fromReadCursor}. */
+        List<ChatMessage> conversation(String conversationId, boolean fromReadCursor);
+    }
+
+    /** What to use when a push shows that earlier messages of its conversation were missed. */
+    public void fillGapsWith(Backfill filler) {
         this.gapFiller = filler;
     }
 
@@ -943,12 +952,12 @@ public final class Messenger {
     private void fillGapLater(int attempt) {
         long delayMillis = Math.min(30_000L, 1_000L << Math.min(attempt - 1, 5));
         CompletableFuture.delayedExecutor(delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS).execute(() -> events.execute(() -> {
-            Runnable filler = gapFiller;
+            Backfill filler = gapFiller;
             if (filler == null) {
                 return;
             }
             try {
-                filler.run();
+                filler.all().forEach(listener::message);
             } catch (RuntimeException e) {
                 if (attempt < 8) {
                     fillGapLater(attempt + 1);
@@ -959,20 +968,50 @@ public final class Messenger {
         }));
     }
 
+    /** Opens a pushed message and reports it (or its refusal) to the listener; on the event thread. */
+    private void report(Message message) {
+        try {
+            open(message, true).ifPresent(listener::message);
+        } catch (OpenException | ChatException e) {
+            listener.rejected(message.getConversationId(), message.getSeq(), e.getMessage());
+        }
+    }
+
+    /**
+     * Fetches and opens, on a thread of its own, what is unread in a conversation (after the read cursor), then reports
+     * it on the event thread; what was reported already is not reported again.
+     */
+    private void fetchBacklog(String conversationId, Backfill filler) {
+        Thread.ofVirtual().name("fastchat-backlog").start(() -> {
+            try {
+                List<ChatMessage> backlog = filler.conversation(conversationId, true);
+                events.execute(() -> backlog.forEach(listener::message));
+            } catch (RuntimeException e) {
+                log.debug("the backlog of {} was not fetched now: {}", conversationId, e.getMessage());
+            }
+        });
+    }
+
     /** Handles a server push (on the network thread: hands the work to the event thread). */
     public void onPush(Envelope push) {
         switch (push.getBodyCase()) {
             case DELIVER -> events.execute(() -> {
                 Message message = push.getDeliver().getMessage();
                 Long cursor = cursors.get(message.getConversationId());
-                Runnable filler = gapFiller;
-                boolean gap = cursor == null ? message.getSeq() > 1 : message.getSeq() > cursor + 1;
-                if (gap && filler != null) {
-                    // An earlier message has not arrived (pushes from several nodes can overtake each other,
-                    // or one was lost), or this conversation is new to this session: fetch what is missing
-                    // first, so that the listener sees seq order.
+                Backfill filler = gapFiller;
+                if (cursor == null && message.getSeq() > 1 && filler != null) {
+                    // The conversation is new to this session (after a log-in, every one is): show this message now,
+                    // and what is unread before it after it, fetched in the background for this conversation alone.
+                    // Thousands of unread messages do not stand between the user and what arrives now.
+                    report(message);
+                    fetchBacklog(message.getConversationId(), filler);
+                    return;
+                }
+                if (cursor != null && message.getSeq() > cursor + 1 && filler != null) {
+                    // An earlier message has not arrived (pushes from several nodes can overtake each other, or one
+                    // was lost): fetch what this conversation misses first, so that the listener sees seq order.
                     try {
-                        filler.run();
+                        filler.conversation(message.getConversationId(), false).forEach(listener::message);
                     } catch (RuntimeException e) {
                         // Not shown before what comes before it: a later fetch brings it in order (a failover, say,
                         // made the fetch fail: the reconnect's fetch, or this retry, does it).
@@ -981,11 +1020,7 @@ public final class Messenger {
                         return;
                     }
                 }
-                try {
-                    open(message, true).ifPresent(listener::message);
-                } catch (OpenException | ChatException e) {
-                    listener.rejected(message.getConversationId(), message.getSeq(), e.getMessage());
-                }
+                report(message);
             });
             case CHAIN_ANNOUNCEMENT -> { // opened when a message of the chain needs it
                 var announced = push.getChainAnnouncement();
@@ -1015,10 +1050,10 @@ public final class Messenger {
                 }
             }
             case SYNC_HINT -> events.execute(() -> { // pushes from other nodes may have been lost: fetch what was missed
-                Runnable filler = gapFiller;
+                Backfill filler = gapFiller;
                 if (filler != null) {
                     try {
-                        filler.run();
+                        filler.all().forEach(listener::message);
                     } catch (RuntimeException e) {
                         log.debug("sync after the server's hint not done now: {}", e.getMessage());
                     }

@@ -53,7 +53,7 @@ class GapFillTest {
         IdentityKeyPair bobKeys = IdentityKeyPair.generate(RANDOM);
         String conversation = ConversationId.direct(me, bob).value();
         List<Message> stored = List.of(message(conversation, 1, bob, bobKeys, me, myKeys, "first"),
-                message(conversation, 2, bob, bobKeys, me, myKeys, "second"));
+                message(conversation, 2, bob, bobKeys, me, myKeys, "second"), message(conversation, 3, bob, bobKeys, me, myKeys, "third"));
         UserKeys bobServed = UserKeys.newBuilder().setAccountId(bob).setUsername("bob").setIdentity(IdentityKeys.newBuilder().setKeyId(1)
                 .setX25519Public(ByteString.copyFrom(bobKeys.publicIdentity().x25519()))
                 .setEd25519Public(ByteString.copyFrom(bobKeys.publicIdentity().ed25519()))).build();
@@ -76,17 +76,26 @@ class GapFillTest {
         Messenger messenger = new Messenger(rpc, me, "me", 1, myKeys, "server-1", new LocalKeyStore(dir), RANDOM, Clock.systemUTC(),
                 listener, events);
         AtomicInteger fetches = new AtomicInteger();
-        messenger.fillGapsWith(() -> {
-            if (fetches.incrementAndGet() == 1) {
+        messenger.fillGapsWith(new Messenger.Backfill() {
+            @Override
+            public List<ChatMessage> all() {
+                fetches.incrementAndGet();
+                return messenger.openAll(stored, true);
+            }
+
+            @Override
+            public List<ChatMessage> conversation(String conversationId, boolean fromReadCursor) {
+                fetches.incrementAndGet();
                 throw new ChatException(ErrorCode.UNAVAILABLE, "the connection failed over"); // the first fetch fails
             }
-            messenger.openAll(stored, true).forEach(listener::message);
         });
 
-        messenger.onPush(Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(stored.get(1))).build());
+        messenger.onPush(Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(stored.get(0))).build());
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> shown.size() == 1);
+        messenger.onPush(Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(stored.get(2))).build());
 
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> shown.size() == 2);
-        assertThat(shown).containsExactly(1L, 2L);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> shown.size() == 3);
+        assertThat(shown).containsExactly(1L, 2L, 3L);
         assertThat(fetches).hasValue(2);
         messenger.close();
     }

@@ -262,7 +262,11 @@ public final class MessageService {
             cursors.merge(cursor.getConversationId(), RequestBounds.seq(cursor.getSeq()), Math::max);
         }
         int limit = RequestBounds.limit(request.getLimit(), MessageLimits.MAX_SYNC_BATCH, MessageLimits.MAX_SYNC_BATCH);
-        List<StoredMessage> found = messages.since(user.accountId(), cursors, limit + 1, MessageLimits.PAGE_BYTES);
+        if (request.getOnlyConversationIdsCount() > MessageLimits.MAX_SYNC_BATCH) {
+            throw refused(ErrorCode.BAD_REQUEST, "a sync names at most " + MessageLimits.MAX_SYNC_BATCH + " conversations");
+        }
+        Set<String> only = Set.copyOf(request.getOnlyConversationIdsList());
+        List<StoredMessage> found = messages.since(user.accountId(), cursors, only, limit + 1, MessageLimits.PAGE_BYTES);
         SyncBatch.Builder batch = SyncBatch.newBuilder().setMore(found.size() > limit || full(found));
         found.stream().limit(limit).map(MessageService::toProto).forEach(batch::addMessages);
         return done(Envelope.newBuilder().setSyncBatch(batch));
