@@ -15,6 +15,14 @@ public interface Connection {
     /** Queues an envelope for the client; never blocks. Dropped silently if the connection is closed. */
     void send(Envelope envelope);
 
+    /**
+     * Queues an envelope encoded once for many connections (a push); never blocks, and does not take the caller's
+     * reference. By default it is sent as an envelope.
+     */
+    default void send(dev.fastchat.protocol.EncodedEnvelope encoded) {
+        send(encoded.envelope());
+    }
+
     /** Sends {@code last} (if not null), then closes the connection. */
     void close(Envelope last);
 

@@ -1,5 +1,6 @@
 package dev.fastchat.server.session;
 
+import dev.fastchat.protocol.EncodedEnvelope;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.server.admin.ServerMetrics;
 import dev.fastchat.server.cluster.Cluster;
@@ -129,9 +130,7 @@ public final class SessionRegistry {
      * and through the cluster on other nodes.
      */
     public void push(Collection<Long> accountIds, Envelope push, Connection except) {
-        for (long accountId : accountIds) {
-            pushHere(accountId, push, except);
-        }
+        pushHere(accountIds, push, except);
         Cluster shared = cluster;
         if (shared != null) {
             shared.publish(accountIds, push);
@@ -186,21 +185,44 @@ public final class SessionRegistry {
 
     /** Pushes to the sessions of one account on this node only, except {@code except} (may be null). */
     public void pushHere(long accountId, Envelope push, Connection except) {
+        pushHere(java.util.List.of(accountId), push, except);
+    }
+
+    /**
+     * Pushes to every session of these accounts on this node, except {@code except} (may be null). The push is
+     * serialized once for all of them (a group's message goes to hundreds of sessions).
+     */
+    public void pushHere(Collection<Long> accountIds, Envelope push, Connection except) {
         if (push.hasSessionEnded()) { // from another node: close, do not forward
             var ended = push.getSessionEnded();
-            endHere(accountId, ended.getTokenHash().isEmpty() ? null : ended.getTokenHash().toByteArray(), ended.getReason(), except);
+            for (long accountId : accountIds) {
+                endHere(accountId, ended.getTokenHash().isEmpty() ? null : ended.getTokenHash().toByteArray(), ended.getReason(), except);
+            }
             return;
         }
-        Set<Connection> connections = byAccount.get(accountId);
-        if (connections != null) {
-            for (Connection connection : connections) {
-                if (connection != except) {
-                    connection.send(push);
-                    ServerMetrics counted = metrics;
-                    if (counted != null && push.hasDeliver()) {
-                        counted.pushedMessage(push.getDeliver().getMessage().getServerTimeMs());
+        EncodedEnvelope encoded = null;
+        try {
+            for (long accountId : accountIds) {
+                Set<Connection> connections = byAccount.get(accountId);
+                if (connections == null) {
+                    continue;
+                }
+                for (Connection connection : connections) {
+                    if (connection != except) {
+                        if (encoded == null) {
+                            encoded = EncodedEnvelope.of(push);
+                        }
+                        connection.send(encoded);
+                        ServerMetrics counted = metrics;
+                        if (counted != null && push.hasDeliver()) {
+                            counted.pushedMessage(push.getDeliver().getMessage().getServerTimeMs());
+                        }
                     }
                 }
+            }
+        } finally {
+            if (encoded != null) {
+                encoded.release();
             }
         }
     }

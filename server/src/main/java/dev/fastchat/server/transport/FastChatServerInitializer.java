@@ -1,5 +1,6 @@
 package dev.fastchat.server.transport;
 
+import dev.fastchat.protocol.EncodedEnvelopeEncoder;
 import dev.fastchat.protocol.EnvelopeEncoder;
 import dev.fastchat.server.config.LimitsConfig;
 import dev.fastchat.server.session.RequestDispatcher;
@@ -17,6 +18,7 @@ import java.util.Optional;
  */
 final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> {
     private static final EnvelopeEncoder ENCODER = new EnvelopeEncoder();
+    private static final EncodedEnvelopeEncoder SHARED_ENCODER = new EncodedEnvelopeEncoder();
 
     private final Optional<SslContext> tls;
     private final LimitsConfig limits;
@@ -65,6 +67,7 @@ final class FastChatServerInitializer extends ChannelInitializer<SocketChannel> 
             pipeline.addLast("decoder", new ServerFrameDecoder(limits.maxFrameBytes(), limits.maxLoginFrameBytes()));
         }
         pipeline.addLast("encoder", ENCODER);
+        pipeline.addLast("shared-encoder", SHARED_ENCODER);
         pipeline.addLast("envelopes", envelopes);
         pipeline.addLast("tail", tail);
     }

@@ -4,6 +4,7 @@ import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.server.session.Connection;
 import dev.fastchat.server.session.ConnectionState;
 import dev.fastchat.server.session.RequestDispatcher;
+import dev.fastchat.protocol.EncodedEnvelope;
 import dev.fastchat.protocol.FrameLimits;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -72,15 +73,28 @@ final class NettyConnection implements Connection {
 
     @Override
     public void send(Envelope envelope) {
+        write(envelope, FrameLimits.LENGTH_PREFIX_BYTES + envelope.getSerializedSize());
+    }
+
+    /** Writes a view of the shared bytes: the encoder of this channel's protocol frames it without copying it. */
+    @Override
+    public void send(EncodedEnvelope encoded) {
+        if (channel.isActive()) {
+            write(encoded.share(), encoded.frameBytes()); // the reference is taken here: the caller releases its own next
+        }
+    }
+
+    private void write(Object message, long size) {
         if (!channel.isActive()) {
+            io.netty.util.ReferenceCountUtil.release(message);
             return;
         }
-        long size = FrameLimits.LENGTH_PREFIX_BYTES + envelope.getSerializedSize();
         long waiting = queued.get();
         if (!budget.allows(waiting, size)) {
             log.info("{} closed: it has {} bytes of replies unread and the server's reply buffers are full ({} bytes)",
                     id, waiting, budget.queued());
             channel.close();
+            io.netty.util.ReferenceCountUtil.release(message);
             return;
         }
         // Counted from here, not from the socket: a busy event loop may hold writes for a while, and until
@@ -88,7 +102,7 @@ final class NettyConnection implements Connection {
         queued.addAndGet(size);
         updateHeld();
         budget.add(size);
-        channel.writeAndFlush(envelope).addListener(done -> {
+        channel.writeAndFlush(message).addListener(done -> {
             budget.add(-size);
             queued.addAndGet(-size);
             updateHeld();

@@ -40,6 +40,7 @@ final class ProtocolSniffer extends ByteToMessageDecoder {
         ChannelPipeline pipeline = ctx.pipeline();
         if (first >= 'A' && first <= 'Z') {
             pipeline.remove("encoder");
+            pipeline.remove("shared-encoder");
             pipeline.addAfter(ctx.name(), "http", new HttpServerCodec(4096, MAX_HTTP_HEAD_BYTES, 8192));
             pipeline.addAfter("http", "http-aggregator", new HttpObjectAggregator(MAX_HTTP_BODY_BYTES));
             pipeline.addAfter("http-aggregator", "websocket", new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()

@@ -1,6 +1,7 @@
 package dev.fastchat.server.transport;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.fastchat.protocol.EncodedEnvelope;
 import dev.fastchat.protocol.v1.Envelope;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
@@ -28,7 +29,7 @@ import java.util.List;
  * <p>Before the WebSocket handshake the connection is plain HTTP: an envelope written to it then (a refusal, the
  * log-in timeout) cannot be sent as such, and closes it instead.
  */
-final class WebSocketEnvelopes extends MessageToMessageCodec<WebSocketFrame, Envelope> {
+final class WebSocketEnvelopes extends MessageToMessageCodec<WebSocketFrame, Object> {
     private final int maxFrameBytes;
     private boolean upgraded;
     private boolean fullFrames;
@@ -76,8 +77,19 @@ final class WebSocketEnvelopes extends MessageToMessageCodec<WebSocketFrame, Env
         }
     }
 
+    /** Envelopes, and envelopes encoded once for many connections (pushes). */
     @Override
-    protected void encode(ChannelHandlerContext ctx, Envelope envelope, List<Object> out) {
+    public boolean acceptOutboundMessage(Object msg) {
+        return msg instanceof Envelope || msg instanceof EncodedEnvelope.Shared;
+    }
+
+    @Override
+    protected void encode(ChannelHandlerContext ctx, Object message, List<Object> out) {
+        if (message instanceof EncodedEnvelope.Shared shared && upgraded && fullFrames) {
+            out.add(new BinaryWebSocketFrame(shared.payload())); // a view of the shared bytes; the codec releases shared
+            return;
+        }
+        Envelope envelope = message instanceof EncodedEnvelope.Shared shared ? shared.envelope() : (Envelope) message;
         if (!upgraded) {
             ctx.close(); // an error for a connection still on HTTP: nothing can carry it
             return;

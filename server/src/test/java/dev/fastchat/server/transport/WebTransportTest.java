@@ -130,6 +130,38 @@ class WebTransportTest {
     }
 
     @Test
+    void aPushToABrowserAndANativeSessionIsTheSameEnvelope() {
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        dev.fastchat.crypto.IdentityKeyPair browserKeys = dev.fastchat.crypto.IdentityKeyPair.generate(random);
+        dev.fastchat.crypto.IdentityKeyPair senderKeys = dev.fastchat.crypto.IdentityKeyPair.generate(random);
+        String name = WireClient.uniqueName("web");
+        try (WebSocketWire browser = webSocket(); WireClient sender = WireClient.connect(server.address());
+             WireClient otherDevice = WireClient.connect(server.address())) {
+            browser.call(hello());
+            long browserId = browser.call(WireClient.registerRequest(name, new byte[32], browserKeys.publicIdentity().x25519(),
+                    browserKeys.publicIdentity().ed25519())).getSession().getAccountId();
+            sender.hello();
+            long senderId = sender.register(WireClient.uniqueName("native"), WireClient.random(32), senderKeys).getSession().getAccountId();
+            otherDevice.hello();
+            assertThat(otherDevice.call(Envelope.newBuilder().setLogin(dev.fastchat.protocol.v1.Login.newBuilder().setUsername(name)
+                    .setAuthKey(com.google.protobuf.ByteString.copyFrom(new byte[32])))).hasSession()).isTrue();
+            String conversation = dev.fastchat.protocol.ConversationId.direct(browserId, senderId).value();
+            byte[] sealed = dev.fastchat.crypto.MessageSealer.seal(new dev.fastchat.crypto.MessageSealer.Sender(senderId, 1, senderKeys),
+                    conversation, "m1", java.time.Instant.now(), dev.fastchat.protocol.v1.Content.newBuilder().setText("hi").build(),
+                    java.util.List.of(new dev.fastchat.crypto.MessageSealer.Recipient(browserId, 1, browserKeys.publicIdentity().x25519()),
+                            new dev.fastchat.crypto.MessageSealer.Recipient(senderId, 1, senderKeys.publicIdentity().x25519())), random);
+            assertThat(sender.call(Envelope.newBuilder().setSend(dev.fastchat.protocol.v1.Send.newBuilder().setConversationId(conversation)
+                    .setClientMsgId("m1").setSealed(com.google.protobuf.ByteString.copyFrom(sealed)))).hasSendAck()).isTrue();
+
+            Envelope overWebSocket = browser.read();
+            Envelope overTcp = otherDevice.read();
+            assertThat(overWebSocket.hasDeliver()).as(overWebSocket.toString()).isTrue();
+            assertThat(overWebSocket.getDeliver().getMessage().getSealed().toByteArray()).isEqualTo(sealed);
+            assertThat(overTcp).isEqualTo(overWebSocket);
+        }
+    }
+
+    @Test
     void aFrameOverTheLoginLimitBeforeLogInIsRefusedFromItsHeader() {
         try (WebSocketWire browser = webSocket()) {
             browser.call(hello());
