@@ -761,7 +761,9 @@ public final class Messenger {
      */
     public Optional<ChatMessage> open(Message message, boolean onlyNew) {
         String key = message.getConversationId() + "#" + message.getSeq();
-        if (onlyNew && seen.containsKey(key)) {
+        // Claimed before it is opened: a push and a background fetch of the same message, opened at once on two
+        // threads, report it once.
+        if (onlyNew && seen.putIfAbsent(key, Boolean.FALSE) != null) {
             return Optional.empty();
         }
         try {
@@ -771,6 +773,11 @@ public final class Messenger {
             // ChatException, such as a failed key lookup, is not about the message: it may open later.)
             seen.put(key, Boolean.TRUE);
             cursors.merge(message.getConversationId(), message.getSeq(), Math::max);
+            throw e;
+        } catch (RuntimeException e) {
+            if (onlyNew) {
+                seen.remove(key, Boolean.FALSE);
+            }
             throw e;
         }
     }

@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A push that shows an earlier message is missing, when the fetch of what is missing fails (the connection failed
  * over, say): the pushed message must not be shown before the one ahead of it. The fetch is tried again and brings
- * both, in order. (Before, the push was shown at once and the earlier message after it, when it came.)
+ * both, in order. (Before, the push was shown at once and the earlier message after it, when it came.) And a gap's
+ * fetch that opens messages a push opens at the same time reports each of them once.
  */
 class GapFillTest {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -97,6 +98,43 @@ class GapFillTest {
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> shown.size() == 3);
         assertThat(shown).containsExactly(1L, 2L, 3L);
         assertThat(fetches).hasValue(2);
+        messenger.close();
+    }
+
+    @Test
+    void aMessageOpenedOnTwoThreadsAtOnceIsReportedOnce() throws Exception {
+        long me = 1;
+        long bob = 2;
+        IdentityKeyPair myKeys = IdentityKeyPair.generate(RANDOM);
+        IdentityKeyPair bobKeys = IdentityKeyPair.generate(RANDOM);
+        String conversation = ConversationId.direct(me, bob).value();
+        List<Message> stored = new java.util.ArrayList<>();
+        for (int seq = 1; seq <= 200; seq++) {
+            stored.add(message(conversation, seq, bob, bobKeys, me, myKeys, "m" + seq));
+        }
+        UserKeys bobServed = UserKeys.newBuilder().setAccountId(bob).setUsername("bob").setIdentity(IdentityKeys.newBuilder().setKeyId(1)
+                .setX25519Public(ByteString.copyFrom(bobKeys.publicIdentity().x25519()))
+                .setEd25519Public(ByteString.copyFrom(bobKeys.publicIdentity().ed25519()))).build();
+        java.util.function.Function<Envelope.Builder, CompletableFuture<Envelope>> rpc = request -> CompletableFuture.completedFuture(
+                switch (request.getBodyCase()) {
+                    case KEY_LOOKUP -> Envelope.newBuilder().setKeyBundle(KeyBundle.newBuilder().addUsers(bobServed)).build();
+                    case GET_TRUST_STATE -> Envelope.newBuilder().setTrustState(TrustState.getDefaultInstance()).build();
+                    default -> Envelope.newBuilder().setOk(Ok.getDefaultInstance()).build();
+                });
+        var events = new SerialExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        Messenger messenger = new Messenger(rpc, me, "me", 1, myKeys, "server-1", new LocalKeyStore(dir), RANDOM, Clock.systemUTC(),
+                new ChatListener() { }, events);
+        // As a push and the background fetch of its conversation's backlog do: the same messages, at the same time.
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+        java.util.concurrent.Callable<Integer> opener = () -> {
+            start.await();
+            return messenger.openAll(stored, true).size();
+        };
+        try (var threads = Executors.newFixedThreadPool(2)) {
+            var first = threads.submit(opener);
+            var second = threads.submit(opener);
+            assertThat(first.get() + second.get()).isEqualTo(stored.size());
+        }
         messenger.close();
     }
 

@@ -98,7 +98,7 @@ public final class GroupCommitWriter implements AutoCloseable {
         this.batchLimit = batchLimit;
         this.queue = new ArrayBlockingQueue<>(queueLimit);
         this.completer = java.util.concurrent.Executors.newSingleThreadExecutor(
-                Thread.ofPlatform().name(name + "-completer").daemon(true).factory());
+                Thread.ofPlatform().name(name.replace("writer", "completer")).daemon(true).factory()); // apart in /proc (15 characters)
         this.thread = Thread.ofPlatform().name(name).daemon(true).start(this::run);
     }
 
