@@ -5,6 +5,7 @@ import dev.fastchat.client.ChatException;
 import dev.fastchat.client.ChatGroup;
 import dev.fastchat.client.ChatListener;
 import dev.fastchat.client.ChatMessage;
+import dev.fastchat.client.ConversationUnread;
 import dev.fastchat.client.Endpoint;
 import dev.fastchat.client.GroupMember;
 import dev.fastchat.client.PreparedMessage;
@@ -219,6 +220,13 @@ public final class LoadGenerator {
                     throw e;
                 }
                 client.login(name, password(name)).get(60, TimeUnit.SECONDS); // a load account of an earlier run
+                // What earlier runs left unread is read now, as a user would have: the first push of this run in a
+                // conversation would otherwise bring its whole backlog along, and time it within this run.
+                for (ConversationUnread conversation : client.unread().get(60, TimeUnit.SECONDS).conversations()) {
+                    if (conversation.unread() > 0) {
+                        client.markRead(conversation.conversationId(), conversation.lastSeq()).get(60, TimeUnit.SECONDS);
+                    }
+                }
             }
         } catch (Exception e) {
             throw new IllegalStateException("load client " + name + " could not log in: " + unwrap(e).getMessage(), e);
