@@ -522,8 +522,12 @@ export class Messenger {
   /** Checks and opens one message; undefined when it was reported before (onlyNew) or is this browser's own echo. */
   async open(message: Message, onlyNew: boolean): Promise<ChatMessage | undefined> {
     const key = `${message.conversationId}#${message.seq}`;
+    // Claimed before it is opened (opening awaits): a push and a background fetch of the same message report it once.
     if (onlyNew && this.seen.has(key)) {
       return undefined;
+    }
+    if (onlyNew) {
+      this.seen.set(key, false);
     }
     try {
       return await this.verifyAndOpen(message, key, onlyNew);
@@ -531,6 +535,8 @@ export class Messenger {
       if (e instanceof OpenError) {
         this.seen.set(key, true);
         this.advance(message.conversationId, message.seq);
+      } else if (onlyNew && this.seen.get(key) === false) {
+        this.seen.delete(key); // not about the message (a failed key lookup, say): it may open later
       }
       throw e;
     }
@@ -705,6 +711,24 @@ export class Messenger {
     }
   }
 
+  /**
+   * Fetches what this browser has not seen in one conversation: after its cursor, or after the read cursor when
+   * {@code fromReadCursor}.
+   */
+  async syncConversation(conversationId: string, fromReadCursor: boolean): Promise<ChatMessage[]> {
+    const all: ChatMessage[] = [];
+    let cursor = fromReadCursor ? undefined : this.cursors.get(conversationId);
+    for (;;) {
+      const cursors = cursor === undefined ? [] : [{ conversationId, seq: cursor }];
+      const batch = expect(await this.rpc({ case: "sync", value: { cursors, onlyConversationIds: [conversationId] } }), "syncBatch");
+      all.push(...(await this.openAll(batch.messages, true)));
+      if (!batch.more || batch.messages.length === 0) {
+        return all;
+      }
+      cursor = batch.messages[batch.messages.length - 1].seq;
+    }
+  }
+
   /** A page of history before {@code beforeSeq} (0: the newest), oldest first, and whether there is more. */
   async history(target: Target, beforeSeq: number, limit: number): Promise<{ messages: ChatMessage[]; more: boolean }> {
     const conversationId = await this.conversationId(target);
@@ -852,24 +876,28 @@ export class Messenger {
         void this.events.run(async () => {
           const message = body.value.message!;
           const cursor = this.cursors.get(message.conversationId);
-          const gap = cursor === undefined ? message.seq > 1n : message.seq > cursor + 1n;
-          if (gap) {
+          if (cursor === undefined && message.seq > 1n) {
+            // New to this session (after a log-in, every conversation is): shown now, and what is unread before it
+            // after it, fetched in the background for this conversation alone.
+            await this.report(message);
+            void this.syncConversation(message.conversationId, true)
+              .then((backlog) => this.events.run(async () => backlog.forEach((m) => this.listener.message(m))))
+              .catch(() => {});
+            return;
+          }
+          if (cursor !== undefined && message.seq > cursor + 1n) {
+            // An earlier message is missing: this conversation's gap is fetched first, so that it shows in order.
             try {
-              await fillGaps();
+              for (const missed of await this.syncConversation(message.conversationId, false)) {
+                this.listener.message(missed);
+              }
             } catch {
               // Not shown before what comes before it: a later fetch (the reconnect's, or this retry) brings it in order.
               this.fillGapLater(fillGaps, 1);
               return;
             }
           }
-          try {
-            const opened = await this.open(message, true);
-            if (opened) {
-              this.listener.message(opened);
-            }
-          } catch (e) {
-            this.listener.rejected(message.conversationId, Number(message.seq), (e as Error).message);
-          }
+          await this.report(message);
         });
         break;
       case "chainAnnouncement":
@@ -932,6 +960,18 @@ export class Messenger {
       }
       default:
         break; // pushes of newer servers
+    }
+  }
+
+  /** Opens a pushed message and reports it, or its refusal. */
+  private async report(message: Message): Promise<void> {
+    try {
+      const opened = await this.open(message, true);
+      if (opened) {
+        this.listener.message(opened);
+      }
+    } catch (e) {
+      this.listener.rejected(message.conversationId, Number(message.seq), (e as Error).message);
     }
   }
 
