@@ -548,6 +548,18 @@ async function main() {
   await again.getByLabel("Safety number", { exact: true }).filter({ hasText: /\d{5}/ }).waitFor({ timeout: STEP_MS });
   log("alice logged in on another browser: keys from the backup, the history scrolled back to its start");
 
+  // A push in a conversation this browser has not opened yet: shown at once, the two unread before it fetched after
+  // it, and each counted once.
+  cli("correct horse carol", "send", "--user", "carol", "--to", "alice", "unread three, after the log-in");
+  await again.getByRole("button", { name: /^carol.*, 3 unread/ }).waitFor({ timeout: STEP_MS });
+  await openConversation(again, "carol");
+  await messageWith(again, "unread three, after the log-in").waitFor({ timeout: STEP_MS });
+  const carolTexts = await again.locator("li.message .text").allTextContents();
+  const order = ["unread one", "unread two", "unread three, after the log-in"].map((t) => carolTexts.indexOf(t));
+  check(order.every((i) => i >= 0) && order[0] < order[1] && order[1] < order[2], `the backlog shows before the new message, once each (${order})`);
+  check(carolTexts.filter((t) => t === "unread one").length === 1, "a backlog message shows once");
+  log("a push after the log-in: shown, its conversation's backlog fetched in the background, in order, counted once");
+
   metrics.totalSeconds = (Date.now() - started) / 1000;
   writeFileSync(join(out, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
   log(`metrics: ${JSON.stringify(metrics)}`);
