@@ -12,7 +12,7 @@ import java.io.UncheckedIOException;
  * An envelope serialized once, for many connections: a push to every session of a group's members is encoded once, and
  * each connection writes a view of the same (direct) buffer instead of serializing and copying it again.
  *
- * <p>Reference counted: {@link #of} holds one reference, each {@link #frame()} or {@link #share()} hands out another
+ * <p>Reference counted: {@link #of} holds one reference, each {@link #share()} hands out another
  * (released by the channel that writes it), and {@link #release()} gives up the first. Thread-safe.
  */
 public final class EncodedEnvelope {
@@ -47,11 +47,6 @@ public final class EncodedEnvelope {
     /** Bytes on the wire with the length prefix. */
     public int frameBytes() {
         return frame.readableBytes();
-    }
-
-    /** A new reference to the framed bytes (length prefix and envelope), for one connection to write. */
-    public ByteBuf frame() {
-        return frame.retainedDuplicate();
     }
 
     /**

@@ -46,36 +46,43 @@ class GapFillTest {
     @TempDir
     Path dir;
 
-    @Test
-    void aPushAfterAGapThatCannotBeFilledNowIsShownAfterWhatComesBeforeIt() {
-        long me = 1;
-        long bob = 2;
-        IdentityKeyPair myKeys = IdentityKeyPair.generate(RANDOM);
-        IdentityKeyPair bobKeys = IdentityKeyPair.generate(RANDOM);
-        String conversation = ConversationId.direct(me, bob).value();
-        List<Message> stored = List.of(message(conversation, 1, bob, bobKeys, me, myKeys, "first"),
-                message(conversation, 2, bob, bobKeys, me, myKeys, "second"), message(conversation, 3, bob, bobKeys, me, myKeys, "third"));
-        UserKeys bobServed = UserKeys.newBuilder().setAccountId(bob).setUsername("bob").setIdentity(IdentityKeys.newBuilder().setKeyId(1)
+    private static final long ME = 1;
+    private static final long BOB = 2;
+
+    private final IdentityKeyPair myKeys = IdentityKeyPair.generate(RANDOM);
+    private final IdentityKeyPair bobKeys = IdentityKeyPair.generate(RANDOM);
+    private final String conversation = ConversationId.direct(ME, BOB).value();
+
+    /** Bob's message {@code seq} of his direct conversation with me, sealed to me. */
+    private Message fromBob(long seq, String text) {
+        return message(conversation, seq, BOB, bobKeys, ME, myKeys, text);
+    }
+
+    /** My messenger, with a server of the rpc calls it makes here: bob's keys, the trust state, and nothing else. */
+    private Messenger messenger(ChatListener listener) {
+        UserKeys bobServed = UserKeys.newBuilder().setAccountId(BOB).setUsername("bob").setIdentity(IdentityKeys.newBuilder().setKeyId(1)
                 .setX25519Public(ByteString.copyFrom(bobKeys.publicIdentity().x25519()))
                 .setEd25519Public(ByteString.copyFrom(bobKeys.publicIdentity().ed25519()))).build();
-
-        // A server of the rpc calls the messenger makes here: keys, the trust state, and nothing else.
         java.util.function.Function<Envelope.Builder, CompletableFuture<Envelope>> rpc = request -> CompletableFuture.completedFuture(
                 switch (request.getBodyCase()) {
                     case KEY_LOOKUP -> Envelope.newBuilder().setKeyBundle(KeyBundle.newBuilder().addUsers(bobServed)).build();
                     case GET_TRUST_STATE -> Envelope.newBuilder().setTrustState(TrustState.getDefaultInstance()).build();
                     default -> Envelope.newBuilder().setOk(Ok.getDefaultInstance()).build();
                 });
+        var events = new SerialExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        return new Messenger(rpc, ME, "me", 1, myKeys, "server-1", new LocalKeyStore(dir), RANDOM, Clock.systemUTC(), listener, events);
+    }
+
+    @Test
+    void aPushAfterAGapThatCannotBeFilledNowIsShownAfterWhatComesBeforeIt() {
+        List<Message> stored = List.of(fromBob(1, "first"), fromBob(2, "second"), fromBob(3, "third"));
         List<Long> shown = new CopyOnWriteArrayList<>();
-        ChatListener listener = new ChatListener() {
+        Messenger messenger = messenger(new ChatListener() {
             @Override
             public void message(ChatMessage message) {
                 shown.add(message.seq());
             }
-        };
-        var events = new SerialExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        Messenger messenger = new Messenger(rpc, me, "me", 1, myKeys, "server-1", new LocalKeyStore(dir), RANDOM, Clock.systemUTC(),
-                listener, events);
+        });
         AtomicInteger fetches = new AtomicInteger();
         messenger.fillGapsWith(new Messenger.Backfill() {
             @Override
@@ -103,27 +110,11 @@ class GapFillTest {
 
     @Test
     void aMessageOpenedOnTwoThreadsAtOnceIsReportedOnce() throws Exception {
-        long me = 1;
-        long bob = 2;
-        IdentityKeyPair myKeys = IdentityKeyPair.generate(RANDOM);
-        IdentityKeyPair bobKeys = IdentityKeyPair.generate(RANDOM);
-        String conversation = ConversationId.direct(me, bob).value();
         List<Message> stored = new java.util.ArrayList<>();
         for (int seq = 1; seq <= 200; seq++) {
-            stored.add(message(conversation, seq, bob, bobKeys, me, myKeys, "m" + seq));
+            stored.add(fromBob(seq, "m" + seq));
         }
-        UserKeys bobServed = UserKeys.newBuilder().setAccountId(bob).setUsername("bob").setIdentity(IdentityKeys.newBuilder().setKeyId(1)
-                .setX25519Public(ByteString.copyFrom(bobKeys.publicIdentity().x25519()))
-                .setEd25519Public(ByteString.copyFrom(bobKeys.publicIdentity().ed25519()))).build();
-        java.util.function.Function<Envelope.Builder, CompletableFuture<Envelope>> rpc = request -> CompletableFuture.completedFuture(
-                switch (request.getBodyCase()) {
-                    case KEY_LOOKUP -> Envelope.newBuilder().setKeyBundle(KeyBundle.newBuilder().addUsers(bobServed)).build();
-                    case GET_TRUST_STATE -> Envelope.newBuilder().setTrustState(TrustState.getDefaultInstance()).build();
-                    default -> Envelope.newBuilder().setOk(Ok.getDefaultInstance()).build();
-                });
-        var events = new SerialExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        Messenger messenger = new Messenger(rpc, me, "me", 1, myKeys, "server-1", new LocalKeyStore(dir), RANDOM, Clock.systemUTC(),
-                new ChatListener() { }, events);
+        Messenger messenger = messenger(new ChatListener() { });
         // As a push and the background fetch of its conversation's backlog do: the same messages, at the same time.
         java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
         java.util.concurrent.Callable<Integer> opener = () -> {

@@ -38,7 +38,7 @@ class SharedPushTest {
         @Override
         public void send(EncodedEnvelope encoded) {
             shared.add(encoded);
-            written.add(encoded.frame());
+            written.add(encoded.share().content()); // the reference a channel takes, and releases once written
         }
 
         @Override
