@@ -89,6 +89,11 @@ final class ConversationCache implements GroupCommitWriter.TransactionListener {
         return Optional.of(state);
     }
 
+    /** The conversation's current members: from here where this node owns the database, else from the database. */
+    List<Long> currentMembers(Connection connection, String id) throws SQLException {
+        return shared ? JdbcMessageRepository.activeMembers(connection, id) : state(connection, id).map(State::members).orElse(List.of());
+    }
+
     /** Keeps {@code state} as this transaction's view of its conversation (it must come from {@link #state}). */
     void put(State state) {
         staged.put(state.id(), state);
