@@ -1,7 +1,5 @@
 package dev.fastchat.storage.jdbc;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.concurrent.CompletableFuture;
@@ -44,25 +42,15 @@ public class GroupCommitWriterBenchmark {
     @Param({"sqlite", "postgresql"})
     String database;
 
+    private BenchDatabase trial;
     private Database db;
-    private Path dir;
     private final byte[] payload = new byte[256];
     private long next;
 
     @Setup(Level.Trial)
     public void open() throws Exception {
-        DatabaseSettings settings;
-        if (database.equals("sqlite")) {
-            dir = Files.createTempDirectory("fastchat-bench");
-            settings = DatabaseSettings.of("jdbc:sqlite:" + dir.resolve("bench.db"));
-        } else {
-            String url = System.getenv("FASTCHAT_BENCH_POSTGRES_URL");
-            if (url == null || url.isBlank()) {
-                throw new IllegalStateException("set FASTCHAT_BENCH_POSTGRES_URL to benchmark PostgreSQL");
-            }
-            settings = DatabaseSettings.of(url).withSchema("bench_" + ProcessHandle.current().pid());
-        }
-        db = Database.open(settings.withWriterBatchLimit(batch));
+        trial = BenchDatabase.open(database, "writer_" + batch, settings -> settings.withWriterBatchLimit(batch));
+        db = trial.db();
         db.writer().submit("create bench table", c -> {
             try (Statement s = c.createStatement()) {
                 s.execute("CREATE TABLE IF NOT EXISTS bench_appends (id BIGINT PRIMARY KEY, payload "
@@ -74,15 +62,7 @@ public class GroupCommitWriterBenchmark {
 
     @TearDown(Level.Trial)
     public void close() throws Exception {
-        if (database.equals("postgresql")) {
-            db.writer().submit("drop bench schema", c -> {
-                try (Statement s = c.createStatement()) {
-                    s.execute("DROP SCHEMA bench_" + ProcessHandle.current().pid() + " CASCADE");
-                }
-                return null;
-            }).get();
-        }
-        db.close();
+        trial.close();
     }
 
     /** {@value #INVOCATION} durable appends, submitted {@code batch} at a time. */

@@ -6,10 +6,7 @@ import dev.fastchat.storage.IdentityKeys;
 import dev.fastchat.storage.KdfCost;
 import dev.fastchat.storage.NewAccount;
 import dev.fastchat.storage.NewMessage;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.PreparedStatement;
-import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,8 +56,8 @@ public class MessageAppendBenchmark {
     @Param({"sqlite", "postgresql"})
     String database;
 
+    private BenchDatabase trial;
     private Database db;
-    private String schema;
     private final byte[] sealed = new byte[256];
     private final List<long[]> pairs = new ArrayList<>();
     private long next;
@@ -69,19 +66,8 @@ public class MessageAppendBenchmark {
 
     @Setup(Level.Trial)
     public void open() throws Exception {
-        DatabaseSettings settings;
-        if (database.equals("sqlite")) {
-            Path dir = Files.createTempDirectory("fastchat-bench");
-            settings = DatabaseSettings.of("jdbc:sqlite:" + dir.resolve("bench.db"));
-        } else {
-            String url = System.getenv("FASTCHAT_BENCH_POSTGRES_URL");
-            if (url == null || url.isBlank()) {
-                throw new IllegalStateException("set FASTCHAT_BENCH_POSTGRES_URL to benchmark PostgreSQL");
-            }
-            schema = "bench_" + ProcessHandle.current().pid() + "_" + batch;
-            settings = DatabaseSettings.of(url).withSchema(schema);
-        }
-        db = Database.open(settings);
+        trial = BenchDatabase.open(database, "appends_" + batch, settings -> settings);
+        db = trial.db();
         ThreadLocalRandom.current().nextBytes(sealed);
         List<Long> ids = new ArrayList<>();
         for (int i = 0; i < 2 * CONVERSATIONS; i++) {
@@ -108,15 +94,7 @@ public class MessageAppendBenchmark {
 
     @TearDown(Level.Trial)
     public void close() throws Exception {
-        if (schema != null) {
-            db.writer().submit("drop bench schema", c -> {
-                try (Statement s = c.createStatement()) {
-                    s.execute("DROP SCHEMA " + schema + " CASCADE");
-                }
-                return null;
-            }).get();
-        }
-        db.close();
+        trial.close();
     }
 
     /** {@value #INVOCATION} sends through the repository, {@code batch} at a time. */
