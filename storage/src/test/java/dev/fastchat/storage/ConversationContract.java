@@ -39,7 +39,7 @@ abstract class ConversationContract {
                 recipients, NOW)));
     }
 
-    private static void assertRefused(ThrowingCallable call, Reason reason) {
+    static void assertRefused(ThrowingCallable call, Reason reason) {
         assertThatThrownBy(call).isInstanceOf(ExecutionException.class).cause()
                 .isInstanceOfSatisfying(ConversationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(reason));
     }

@@ -5,7 +5,6 @@ import static dev.fastchat.storage.StorageContract.bytes;
 import static dev.fastchat.storage.StorageContract.newAccount;
 import static dev.fastchat.storage.StorageContract.uniqueName;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.fastchat.protocol.ConversationId;
 import dev.fastchat.storage.ConversationRefusedException.Reason;
@@ -18,7 +17,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -63,8 +61,7 @@ class SharedPostgresIT {
     }
 
     private static void assertRefused(CompletableFuture<?> send, Reason reason) {
-        assertThatThrownBy(() -> await(send)).isInstanceOf(ExecutionException.class).cause()
-                .isInstanceOfSatisfying(ConversationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+        ConversationContract.assertRefused(() -> await(send), reason);
     }
 
     @Test
