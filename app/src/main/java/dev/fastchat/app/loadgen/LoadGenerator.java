@@ -73,6 +73,24 @@ public final class LoadGenerator {
         }
     }
 
+    /**
+     * Told when the measured window starts (the first message after the warm-up is due) and when it is over (the
+     * last deliveries are in, or the drain gave up): a caller measuring the server alongside, such as its CPU time.
+     */
+    public interface Window {
+        Window NONE = new Window() {
+            @Override
+            public void started() {}
+
+            @Override
+            public void ended() {}
+        };
+
+        void started();
+
+        void ended();
+    }
+
     /** What one second looked like. */
     public record Second(int second, long offered, long acked, long delivered, long errors, Histogram endToEnd, Histogram ack) {}
 
@@ -88,6 +106,7 @@ public final class LoadGenerator {
     private final Options options;
     private final PrintStream progress;
     private final boolean interactive;
+    private final Window window;
     private final long runId = System.nanoTime() & 0xffffff;
     private final Recorder endToEnd = new Recorder(MAX_LATENCY_NANOS, 3);
     private final Recorder ackLatency = new Recorder(MAX_LATENCY_NANOS, 3);
@@ -101,9 +120,14 @@ public final class LoadGenerator {
     private AtomicIntegerArray expected;
 
     public LoadGenerator(Options options, PrintStream progress, boolean interactive) {
+        this(options, progress, interactive, Window.NONE);
+    }
+
+    public LoadGenerator(Options options, PrintStream progress, boolean interactive, Window window) {
         this.options = options;
         this.progress = progress;
         this.interactive = interactive;
+        this.window = window;
     }
 
     public Result run() throws Exception {
@@ -294,6 +318,7 @@ public final class LoadGenerator {
     private double schedule(List<ChatClient> clients, List<String> names, Target group, PreparedMessage[] prepared, int total,
                             List<Second> timeline, Histogram allEndToEnd, Histogram allAck) throws Exception {
         long intervalNanos = TimeUnit.SECONDS.toNanos(1) / options.rate();
+        long warmupMessages = (long) options.rate() * options.warmup().toSeconds();
         long deadline;
         Thread ticker;
         try (ExecutorService senders = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -309,6 +334,9 @@ public final class LoadGenerator {
                 while (System.nanoTime() < due) {
                     LockSupport.parkNanos(due - System.nanoTime());
                 }
+                if (k == warmupMessages) {
+                    window.started();
+                }
                 offered.increment();
                 int index = k;
                 senders.execute(() -> fire(clients, names, group, prepared, index, due));
@@ -320,6 +348,7 @@ public final class LoadGenerator {
         while (System.nanoTime() < drainUntil && !allDelivered(total)) {
             Thread.sleep(50);
         }
+        window.ended();
         double seconds = (sent - startNanos) / 1e9;
         ticker.interrupt();
         ticker.join(5_000);

@@ -1,0 +1,66 @@
+package dev.fastchat.versus;
+
+import dev.fastchat.app.loadgen.LoadGenerator;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A server process seen from {@code /proc}: its CPU time (all threads, user and system) between the start and
+ * the end of the measured window, and its resident set.
+ */
+final class ServerMeter implements LoadGenerator.Window {
+    private static final long NANOS_PER_TICK = 10_000_000L; // Linux reports process times in USER_HZ, 100 a second
+
+    private final long pid;
+    private volatile long cpuAtStart = -1;
+    private volatile long cpuAtEnd = -1;
+    private volatile long rssKiB;
+    private volatile long peakRssKiB;
+
+    ServerMeter(long pid) {
+        this.pid = pid;
+    }
+
+    @Override
+    public void started() {
+        cpuAtStart = cpuNanos();
+    }
+
+    @Override
+    public void ended() {
+        cpuAtEnd = cpuNanos();
+        rssKiB = statusKiB("VmRSS:");
+        peakRssKiB = statusKiB("VmHWM:");
+    }
+
+    /** The outcome with the server's CPU time per message due in the window, and its memory. */
+    Outcome apply(Outcome outcome, long messagesInWindow) {
+        double cpuMicros = cpuAtStart < 0 || cpuAtEnd < 0 ? Double.NaN : (cpuAtEnd - cpuAtStart) / 1e3 / messagesInWindow;
+        return outcome.withServer(cpuMicros, rssKiB, peakRssKiB);
+    }
+
+    private long cpuNanos() {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * NANOS_PER_TICK; // utime, stime
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the CPU time of process " + pid, e);
+        }
+    }
+
+    private long statusKiB(String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith(field)) {
+                    return Long.parseLong(line.substring(field.length()).trim().split("\\s+")[0]);
+                }
+            }
+            return 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the memory of process " + pid, e);
+        }
+    }
+}

@@ -1,0 +1,274 @@
+package dev.fastchat.versus;
+
+import dev.fastchat.app.loadgen.LoadGenerator;
+import dev.fastchat.app.loadgen.Pattern;
+import dev.fastchat.client.Endpoint;
+import dev.fastchat.crypto.KdfParams;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * FastChat and ejabberd side by side, interleaved, on this machine: for each client count and each rate, each
+ * system in turn gets a fresh server and the same open-loop odd-even scenario (FastChat through
+ * {@code fastchat loadgen}'s generator, presealed; ejabberd through {@link XmppLoad}). Writes
+ * {@code versus.md} (one table), {@code versus.png} (one plot), {@code versus.csv} (every run) and the servers'
+ * logs to {@code --out}. Bounded: one run per system, client count, rate and round; a system that failed two
+ * rates in a row is not tried at higher ones.
+ */
+@Command(name = "versus", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Runs FastChat and ejabberd side by side (fresh servers, same scenario, interleaved) and writes one table and one plot.")
+public final class Versus implements Callable<Integer> {
+    static final String FASTCHAT = "fastchat";
+    static final String EJABBERD_MEMORY = "ejabberd-memory";
+    static final String EJABBERD_DURABLE = "ejabberd-durable";
+
+    @Option(names = "--systems", split = ",", defaultValue = FASTCHAT + "," + EJABBERD_MEMORY + "," + EJABBERD_DURABLE,
+            description = "which to run, in this order at each rate (default ${DEFAULT-VALUE})")
+    List<String> systems;
+
+    @Option(names = "--clients", split = ",", defaultValue = "100,1000", description = "client counts (default ${DEFAULT-VALUE})")
+    List<Integer> clientCounts;
+
+    @Option(names = "--rates", split = ",", defaultValue = "1000,2000,3000,4000,6000,8000",
+            description = "offered rates in msgs/s, rising (default ${DEFAULT-VALUE}); 1000 gives the CPU column")
+    List<Integer> rates;
+
+    @Option(names = "--warmup", defaultValue = "8", description = "seconds at the rate before the measured window (default ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--duration", defaultValue = "10", description = "measured seconds (default ${DEFAULT-VALUE})")
+    int duration;
+
+    @Option(names = "--rounds", defaultValue = "1", description = "times the whole sweep is repeated (default ${DEFAULT-VALUE})")
+    int rounds;
+
+    @Option(names = "--fastchat-jar", defaultValue = "app/target/fastchat.jar", description = "the server (default ${DEFAULT-VALUE})")
+    Path fastchatJar;
+
+    @Option(names = "--fastchat-jvm", defaultValue = "-Xmx128m", split = " ",
+            description = "JVM options of FastChat's server, space-separated (default ${DEFAULT-VALUE})")
+    List<String> fastchatJvm;
+
+    @Option(names = "--ejabberd-configs", defaultValue = "bench/ejabberd",
+            description = "the folder of memory.yml and durable.yml (default ${DEFAULT-VALUE})")
+    Path ejabberdConfigs;
+
+    @Option(names = "--ejabberd-schema", defaultValue = "/usr/share/ejabberd/sql/pg.sql",
+            description = "ejabberd's PostgreSQL schema, from its package (default ${DEFAULT-VALUE})")
+    Path ejabberdSchema;
+
+    @Option(names = "--out", defaultValue = "versus-results", description = "where the results go (default ${DEFAULT-VALUE})")
+    Path out;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Versus()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        for (String system : systems) {
+            if (!List.of(FASTCHAT, EJABBERD_MEMORY, EJABBERD_DURABLE).contains(system)) {
+                throw new IllegalArgumentException("unknown system " + system + ": use " + FASTCHAT + ", " + EJABBERD_MEMORY + " or " + EJABBERD_DURABLE);
+            }
+        }
+        if (warmup < 1 || duration < 1 || rounds < 1 || rates.stream().anyMatch(r -> r < 1 || r > 200_000)
+                || clientCounts.stream().anyMatch(c -> c < 2 || c > 20_000)) {
+            throw new IllegalArgumentException("need --warmup, --duration and --rounds of at least 1, rates from 1 to 200000 and 2 to 20000 clients");
+        }
+        Files.createDirectories(out.resolve("logs"));
+        PrintStream progress = System.err;
+        List<Outcome> outcomes = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            for (int clients : clientCounts) {
+                Map<String, Integer> failedInARow = new HashMap<>();
+                for (int rate : rates) {
+                    for (String system : systems) {
+                        if (failedInARow.getOrDefault(system, 0) >= 2) {
+                            continue;
+                        }
+                        progress.printf("== round %d, %s, %d clients, %d msgs/s%n", round, system, clients, rate);
+                        Outcome outcome = run(system, clients, rate, progress);
+                        progress.printf("   %s%n", VersusReport.line(outcome));
+                        outcomes.add(outcome);
+                        if (outcome.sustained()) {
+                            failedInARow.put(system, 0);
+                        } else {
+                            failedInARow.merge(system, 1, Integer::sum);
+                        }
+                        VersusReport.write(outcomes, out, warmup, duration);
+                    }
+                }
+            }
+        }
+        System.out.println(Files.readString(out.resolve("versus.md")));
+        System.out.println("results in " + out.toAbsolutePath() + " (versus.md, versus.png, versus.csv, logs/)");
+        return 0;
+    }
+
+    private Outcome run(String system, int clients, int rate, PrintStream progress) throws Exception {
+        String tag = system + "-" + clients + "-" + rate + "-" + System.currentTimeMillis() % 100_000;
+        return system.equals(FASTCHAT) ? fastchat(clients, rate, tag, progress) : ejabberd(system.equals(EJABBERD_DURABLE), clients, rate, tag, progress);
+    }
+
+    // ---- FastChat: its server in a process of its own, the load generator in this one
+
+    private Outcome fastchat(int clients, int rate, String tag, PrintStream progress) throws Exception {
+        Path data = Files.createTempDirectory("fastchat-versus");
+        Path keys = Files.createTempDirectory("fastchat-versus-keys");
+        int port = freePort();
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(fastchatJvm.stream().filter(s -> !s.isBlank()).toList());
+        command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-jar", fastchatJar.toString(), "server", "--insecure-plaintext",
+                "--data", data.toString(), "--listen", "127.0.0.1:" + port, "--admin-listen", "127.0.0.1:" + freePort()));
+        // the load accounts' cheap key stretching, and no per-address limit in the way of one machine's clients
+        for (String setting : List.of("min-kdf-memory-kib=8", "min-kdf-iterations=1", "send-rate=1000000", "send-burst=1000000",
+                "registrations-per-address-per-hour=1000000", "max-connections-per-address=100000", "max-connections=1000000",
+                "login-failure-burst-per-address=1000000", "max-inflight-requests=100000", "exempt-addresses=127.0.0.1")) {
+            command.addAll(List.of("--set", setting));
+        }
+        Process server = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.resolve("logs").resolve(tag + ".log").toFile()).start();
+        try {
+            awaitPort(port, server);
+            ServerMeter meter = new ServerMeter(server.pid());
+            LoadGenerator.Options options = new LoadGenerator.Options(List.of(new Endpoint("127.0.0.1", port)), clients, Pattern.ODD_EVEN, rate,
+                    Duration.ofSeconds(warmup), Duration.ofSeconds(duration), 0, 8, LoadGenerator.Crypto.PRESEALED, keys,
+                    KdfParams.INSECURE_FOR_TESTS, "lg", true);
+            LoadGenerator.Result result = new LoadGenerator(options, progress, false, meter).run();
+            long errors = result.errors().values().stream().mapToLong(Long::longValue).sum();
+            Outcome outcome = new Outcome(FASTCHAT, clients, rate, result.offered(), result.acked(), result.delivered(), result.lost(), errors,
+                    result.endToEnd(), result.ack(), duration);
+            return meter.apply(outcome, (long) rate * duration);
+        } finally {
+            server.destroy();
+            if (!server.waitFor(30, TimeUnit.SECONDS)) {
+                server.destroyForcibly().waitFor();
+            }
+            deleteTree(data);
+            deleteTree(keys);
+        }
+    }
+
+    // ---- ejabberd: Debian's package, started with its own config, spool, logs and node name
+
+    private Outcome ejabberd(boolean durable, int clients, int rate, String tag, PrintStream progress) throws Exception {
+        Path home = Files.createTempDirectory("fastchat-versus-ejabberd");
+        int port = freePort();
+        String database = "fastchat_versus_ejabberd";
+        String config = Files.readString(ejabberdConfigs.resolve(durable ? "durable.yml" : "memory.yml"))
+                .replace("@PORT@", Integer.toString(port)).replace("@DATABASE@", database);
+        Files.writeString(home.resolve("ejabberd.yml"), config);
+        Files.writeString(home.resolve("ejabberdctl.cfg"), "ERL_OPTIONS=\"-env ERL_CRASH_DUMP_BYTES 0\"\nEJABBERD_PID_PATH=" + home.resolve("ejabberd.pid") + "\n");
+        Files.createDirectories(home.resolve("spool"));
+        Files.createDirectories(home.resolve("logs"));
+        exec(List.of("chmod", "755", home.toString()));
+        exec(List.of("chown", "-R", "ejabberd:ejabberd", home.toString())); // ejabberdctl runs it as the package's user
+        if (durable) {
+            psql("postgres", "DROP DATABASE IF EXISTS " + database);
+            psql("postgres", "CREATE DATABASE " + database);
+            exec(List.of("psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-f", ejabberdSchema.toString()));
+        }
+        List<String> ctl = List.of("ejabberdctl", "--config", home.resolve("ejabberd.yml").toString(), "--ctl-config", home.resolve("ejabberdctl.cfg").toString(),
+                "--spool", home.resolve("spool").toString(), "--logs", home.resolve("logs").toString(), "--node", "fcversus@localhost");
+        try {
+            exec(concat(ctl, "start"));
+            exec(concat(ctl, "started"));
+            long pid = Long.parseLong(Files.readString(home.resolve("ejabberd.pid")).trim());
+            awaitPort(port, null);
+            ServerMeter meter = new ServerMeter(pid);
+            XmppLoad.Options options = new XmppLoad.Options("127.0.0.1", port, "bench.localhost", clients, Pattern.ODD_EVEN, rate,
+                    Duration.ofSeconds(warmup), Duration.ofSeconds(duration), durable, true);
+            Outcome outcome = new XmppLoad(options, progress, meter).run(durable ? EJABBERD_DURABLE : EJABBERD_MEMORY);
+            return meter.apply(outcome, (long) rate * duration);
+        } finally {
+            try {
+                exec(concat(ctl, "stop"));
+                exec(concat(ctl, "stopped"));
+            } catch (IOException e) {
+                progress.println("ejabberd did not stop cleanly: " + e.getMessage());
+            }
+            try (var logs = Files.list(home.resolve("logs"))) {
+                for (Path log : logs.toList()) {
+                    Files.copy(log, out.resolve("logs").resolve(tag + "-" + log.getFileName()));
+                }
+            }
+            if (durable) { // what MAM kept: two copies of each message (the sender's archive and the recipient's)
+                psql(database, "SELECT count(*) AS archived_copies FROM archive");
+                psql("postgres", "DROP DATABASE IF EXISTS " + database);
+            }
+            deleteTree(home);
+        }
+    }
+
+    private static void psql(String database, String sql) throws IOException, InterruptedException {
+        exec(List.of("psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-c", sql));
+    }
+
+    private static List<String> concat(List<String> command, String last) {
+        List<String> all = new ArrayList<>(command);
+        all.add(last);
+        return all;
+    }
+
+    /** Runs a command to its end (at most two minutes); its output goes to this process's standard error. */
+    private static void exec(List<String> command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.INHERIT).start();
+        if (!process.waitFor(2, TimeUnit.MINUTES)) {
+            process.destroyForcibly();
+            throw new IOException(String.join(" ", command) + " took over two minutes");
+        }
+        if (process.exitValue() != 0) {
+            throw new IOException(String.join(" ", command) + " failed with exit code " + process.exitValue());
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** Waits up to a minute for a server to listen (and gives up early if its process ended). */
+    private static void awaitPort(int port, Process process) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (System.nanoTime() < deadline) {
+            if (process != null && !process.isAlive()) {
+                throw new IOException("the server ended with exit code " + process.exitValue() + " before it listened on " + port);
+            }
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
+                return;
+            } catch (IOException notYet) {
+                Thread.sleep(200);
+            }
+        }
+        throw new IOException("nothing listened on port " + port + " within a minute");
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var files = Files.walk(dir)) {
+            for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+}
