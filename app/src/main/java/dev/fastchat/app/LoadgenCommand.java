@@ -89,6 +89,12 @@ final class LoadgenCommand implements Callable<Integer> {
             description = "full: seal every message in the timed window; presealed: seal them all before it (recipients still verify and open)")
     String crypto;
 
+    @Option(names = "--open-sample", paramLabel = "N", defaultValue = "1",
+            description = "recipients verify and open one pushed message in N (by seq) and match the others to their sends"
+                    + " by conversation and seq, unopened: a cheaper receiving side where the load generator shares the"
+                    + " server's cores (default ${DEFAULT-VALUE}: open every one)")
+    int openSample;
+
     @Option(names = "--insecure-plaintext",
             description = "plain TCP instead of TLS (for a server started with --insecure-plaintext; with --self, its server too)")
     boolean insecurePlaintext;
@@ -99,9 +105,9 @@ final class LoadgenCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (clients < 2 || clients > 100_000 || rate < 1 || rate > 1_000_000 || duration < 1 || duration > 3600 || messages < 0
-                || warmup < 0 || warmup > 600) {
+                || warmup < 0 || warmup > 600 || openSample < 1 || openSample > 1_000_000) {
             throw new IllegalArgumentException("need 2 to 100000 --clients, --rate from 1 to 1000000, --duration from 1 to 3600 s,"
-                    + " --warmup from 0 to 600 s");
+                    + " --warmup from 0 to 600 s, --open-sample from 1 to 1000000");
         }
         Pattern chosen = Pattern.parse(pattern);
         Crypto mode = switch (crypto) {
@@ -124,7 +130,7 @@ final class LoadgenCommand implements Callable<Integer> {
                 progress.println("started a server on SQLite at " + server.address() + " (data in " + data + ")");
                 Result result = new LoadGenerator(new LoadGenerator.Options(List.of(new Endpoint(server.address().host(),
                         server.address().port())), clients, chosen, rate, Duration.ofSeconds(warmup), Duration.ofSeconds(duration), messages, groupSize, mode,
-                        keys, KdfParams.INSECURE_FOR_TESTS, "lg", insecurePlaintext), progress, interactive).run();
+                        keys, KdfParams.INSECURE_FOR_TESTS, "lg", insecurePlaintext, openSample), progress, interactive).run();
                 return finish(result);
             } finally {
                 deleteTree(data);
@@ -132,7 +138,7 @@ final class LoadgenCommand implements Callable<Integer> {
         }
         List<Endpoint> endpoints = servers.stream().map(Endpoint::parse).toList();
         Result result = new LoadGenerator(new LoadGenerator.Options(endpoints, clients, chosen, rate, Duration.ofSeconds(warmup), Duration.ofSeconds(duration),
-                messages, groupSize, mode, keys, KdfParams.DEFAULT, "lg", insecurePlaintext), progress, interactive).run();
+                messages, groupSize, mode, keys, KdfParams.DEFAULT, "lg", insecurePlaintext, openSample), progress, interactive).run();
         return finish(result);
     }
 
@@ -191,7 +197,7 @@ final class LoadgenCommand implements Callable<Integer> {
                 progress.println("== " + policy + ": 3 nodes " + endpoints + ", every client asks n1 first");
                 LoadGenerator.Options scenario = new LoadGenerator.Options(endpoints, clients, chosen, rate, Duration.ofSeconds(warmup),
                         Duration.ofSeconds(duration), messages, groupSize, mode, out.resolve(policy).resolve("keys"),
-                        KdfParams.INSECURE_FOR_TESTS, "lg", insecurePlaintext);
+                        KdfParams.INSECURE_FOR_TESTS, "lg", insecurePlaintext, openSample);
                 if (results.isEmpty()) { // the first policy would pay for this JVM's warm-up: run it once unrecorded
                     progress.println("(a first, unrecorded run warms this JVM up, so that the first policy is not disadvantaged)");
                     new LoadGenerator(scenario, progress, interactive).run();

@@ -45,6 +45,20 @@ class LoadgenTest {
     }
 
     @Test
+    void aSampleOpenedCountsEveryDeliveryOnceDirectAndInAGroup() throws Exception {
+        for (String pattern : List.of("odd-even", "group")) {
+            Path out = dir.resolve("sampled-" + pattern);
+            CommandLineTest.Run run = loadgen("loadgen", "--self", "--clients", "6", "--group-size", "4", "--pattern", pattern,
+                    "--crypto", "presealed", "--open-sample", "3", "--rate", "50", "--warmup", "0", "--duration", "2", "--out", out.toString());
+            assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+            // a group message reaches its 3 other members: 100 deliveries, opened or matched to their sends unopened
+            assertThat(run.out()).contains("presealed, 1 in 3 opened: 100 offered, 100 acknowledged")
+                    .contains((pattern.equals("group") ? "300 of 300" : "100 of 100") + " deliveries, 0 lost, 0 duplicated");
+            assertThat(Files.readString(out.resolve("summary.json"))).contains("\"open_one_in\" : 3");
+        }
+    }
+
+    @Test
     void badOptionsAreRefusedClearly() throws Exception {
         CommandLineTest.Run pattern = loadgen("loadgen", "--self", "--pattern", "everyone", "--out", dir.toString());
         assertThat(pattern.exitCode()).isEqualTo(ExitCodes.USAGE);
@@ -56,5 +70,8 @@ class LoadgenTest {
                 "--out", dir.toString());
         assertThat(group.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(group.err()).contains("--group-size must be from 2 to the number of clients (4)");
+        CommandLineTest.Run sample = loadgen("loadgen", "--self", "--open-sample", "0", "--out", dir.toString());
+        assertThat(sample.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(sample.err()).contains("--open-sample from 1 to 1000000");
     }
 }

@@ -65,6 +65,10 @@ public final class Versus implements Callable<Integer> {
             description = "JVM options of FastChat's server, space-separated (default ${DEFAULT-VALUE})")
     List<String> fastchatJvm;
 
+    @Option(names = "--fastchat-open-sample", defaultValue = "10",
+            description = "FastChat's recipients verify and open one message in N, as loadgen's --open-sample (default ${DEFAULT-VALUE})")
+    int openSample;
+
     @Option(names = "--ejabberd-configs", defaultValue = "bench/ejabberd",
             description = "the folder of memory.yml and durable.yml (default ${DEFAULT-VALUE})")
     Path ejabberdConfigs;
@@ -149,7 +153,7 @@ public final class Versus implements Callable<Integer> {
             ServerMeter meter = new ServerMeter(server.pid());
             LoadGenerator.Options options = new LoadGenerator.Options(List.of(new Endpoint("127.0.0.1", port)), clients, Pattern.ODD_EVEN, rate,
                     Duration.ofSeconds(warmup), Duration.ofSeconds(duration), 0, 8, LoadGenerator.Crypto.PRESEALED, keys,
-                    KdfParams.INSECURE_FOR_TESTS, "lg", true);
+                    KdfParams.INSECURE_FOR_TESTS, "lg", true, openSample);
             LoadGenerator.Result result = new LoadGenerator(options, progress, false, meter).run();
             long errors = result.errors().values().stream().mapToLong(Long::longValue).sum();
             Outcome outcome = new Outcome(FASTCHAT, clients, rate, result.offered(), result.acked(), result.delivered(), result.lost(), errors,

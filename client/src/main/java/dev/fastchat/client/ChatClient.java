@@ -98,6 +98,7 @@ public final class ChatClient implements AutoCloseable {
     private final int chainRotationMessages;
     private final boolean readReceipts;
     private final boolean sendsReceipts;
+    private final PushSampler pushSampler;
     private final Duration chainRotationAge;
     private final KdfParams kdfFloor;
     private final Duration requestTimeout;
@@ -137,6 +138,7 @@ public final class ChatClient implements AutoCloseable {
         this.chainRotationMessages = builder.chainRotationMessages;
         this.readReceipts = builder.readReceipts;
         this.sendsReceipts = builder.receipts;
+        this.pushSampler = builder.pushSampler;
         this.chainRotationAge = builder.chainRotationAge;
         this.kdfFloor = builder.kdfFloor != null ? builder.kdfFloor : KdfParams.DEFAULT.lowest(builder.registrationKdf);
         this.requestTimeout = builder.requestTimeout;
@@ -923,6 +925,7 @@ public final class ChatClient implements AutoCloseable {
         messenger.rotateChains(chainRotationMessages, chainRotationAge);
         messenger.sendReadReceipts(readReceipts);
         messenger.sendReceipts(sendsReceipts);
+        messenger.pushSampler(pushSampler);
         sessionLive = true;
         sessionBack.complete(null);
         if (autoReconnect) {
@@ -998,6 +1001,7 @@ public final class ChatClient implements AutoCloseable {
         private int chainRotationMessages = 1_000;
         private boolean readReceipts = true;
         private boolean receipts = true;
+        private PushSampler pushSampler;
         private Duration chainRotationAge = Duration.ofDays(7);
         private KdfParams kdfFloor;
         private Duration requestTimeout = Duration.ofSeconds(30);
@@ -1154,6 +1158,12 @@ public final class ChatClient implements AutoCloseable {
          */
         public Builder receipts(boolean enabled) {
             this.receipts = enabled;
+            return this;
+        }
+
+        /** For load generators: open only the pushed messages the sampler picks (see {@link PushSampler}); null opens all. */
+        public Builder pushSampler(PushSampler sampler) {
+            this.pushSampler = sampler;
             return this;
         }
 

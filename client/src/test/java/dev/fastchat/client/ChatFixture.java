@@ -171,8 +171,13 @@ final class ChatFixture implements BeforeAllCallback, AfterAllCallback {
     }
 
     ChatClient client(Path keys, ChatListener listener) {
+        return builder(keys, listener).build();
+    }
+
+    /** A client of this fixture's server, to be built after further settings. */
+    ChatClient.Builder builder(Path keys, ChatListener listener) {
         return ChatClient.builder().insecurePlaintext(true).server("127.0.0.1", server.port()).keyStoreDirectory(keys)
-                .registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(listener).build();
+                .registrationKdf(KdfParams.INSECURE_FOR_TESTS).listener(listener);
     }
 
     /** Registers a new user (a unique name starting with {@code prefix}) on its first device. */

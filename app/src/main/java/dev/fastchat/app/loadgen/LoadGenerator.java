@@ -9,6 +9,7 @@ import dev.fastchat.client.ConversationUnread;
 import dev.fastchat.client.Endpoint;
 import dev.fastchat.client.GroupMember;
 import dev.fastchat.client.PreparedMessage;
+import dev.fastchat.client.PushSampler;
 import dev.fastchat.client.SentMessage;
 import dev.fastchat.client.Target;
 import dev.fastchat.crypto.KdfParams;
@@ -63,10 +64,18 @@ public final class LoadGenerator {
      * @param messages most messages in the measured window (0: rate x duration)
      * @param kdf the Argon2id cost new load accounts register with
      * @param insecurePlaintext plain TCP instead of TLS (the servers' certificates are pinned on first use in {@code keys})
+     * @param openOneIn recipients verify and open one pushed message in this many (by seq); the others are matched to
+     *     their sends by conversation and seq, unopened (1: open every one)
      */
     public record Options(List<Endpoint> servers, int clients, Pattern pattern, int rate, Duration warmup, Duration duration,
                           long messages, int groupSize, Crypto crypto, Path keys, KdfParams kdf, String namePrefix,
-                          boolean insecurePlaintext) {
+                          boolean insecurePlaintext, int openOneIn) {
+        public Options {
+            if (openOneIn < 1) {
+                throw new IllegalArgumentException("open one message in at least 1, not " + openOneIn);
+            }
+        }
+
         public long total() {
             long scheduled = (long) rate * duration.toSeconds();
             return (long) rate * warmup.toSeconds() + (messages > 0 ? Math.min(messages, scheduled) : scheduled);
@@ -115,6 +124,8 @@ public final class LoadGenerator {
     private final LongAdder delivered = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final Map<ErrorCode, LongAdder> errors = new ConcurrentHashMap<>();
+    /** Pushes left unopened and sends acknowledged, met by conversation and seq (with --open-sample). */
+    private final Map<String, Slot> slots = new ConcurrentHashMap<>();
     private long startNanos;
     private AtomicIntegerArray deliveries;
     private AtomicIntegerArray expected;
@@ -192,6 +203,9 @@ public final class LoadGenerator {
                 .registrationKdf(options.kdf()).clientName("fastchat-loadgen").listener(listener).autoReconnect(true)
                 .requestTimeout(Duration.ofSeconds(60)).insecurePlaintext(options.insecurePlaintext())
                 .receipts(false); // the message path is measured; what receipts add is measured apart (docs/performance.md)
+        if (options.openOneIn() > 1) {
+            builder.pushSampler(new Sampling());
+        }
         for (Endpoint server : options.servers()) {
             builder.server(server.host(), server.port());
         }
@@ -381,8 +395,11 @@ public final class LoadGenerator {
                 CompletableFuture<SentMessage> ack = prepared != null
                         ? clients.get(step.sender()).sendPrepared(prepared[k])
                         : clients.get(step.sender()).send(step.toGroup() ? group : Target.user(names.get(step.recipient())), text(k));
-                ack.get(120, TimeUnit.SECONDS);
+                SentMessage sent = ack.get(120, TimeUnit.SECONDS);
                 expected.set(k, recipients);
+                if (options.openOneIn() > 1) {
+                    slot(sent.conversationId(), sent.seq()).sent(k);
+                }
             }
             ackLatency.recordValue(Math.min(MAX_LATENCY_NANOS, System.nanoTime() - due));
             acked.increment();
@@ -407,11 +424,57 @@ public final class LoadGenerator {
             if (first < 0 || end < 0 || Long.parseLong(text.substring(3, first)) != runId) {
                 return; // an earlier run's message, met again in a sync
             }
-            int k = Integer.parseInt(text.substring(first + 1, end));
-            long due = startNanos + k * (TimeUnit.SECONDS.toNanos(1) / options.rate());
-            endToEnd.recordValue(Math.min(MAX_LATENCY_NANOS, Math.max(0, System.nanoTime() - due)));
-            deliveries.incrementAndGet(k);
-            delivered.increment();
+            delivered(Integer.parseInt(text.substring(first + 1, end)), System.nanoTime());
+        }
+    }
+
+    private void delivered(int k, long atNanos) {
+        long due = startNanos + k * (TimeUnit.SECONDS.toNanos(1) / options.rate());
+        endToEnd.recordValue(Math.min(MAX_LATENCY_NANOS, Math.max(0, atNanos - due)));
+        deliveries.incrementAndGet(k);
+        delivered.increment();
+    }
+
+    /** Opens one pushed message in {@code openOneIn} (by seq); the others count when their send's ack names them. */
+    private final class Sampling implements PushSampler {
+        @Override
+        public boolean open(String conversationId, long seq, long senderId) {
+            return seq % options.openOneIn() == 0;
+        }
+
+        @Override
+        public void unopened(String conversationId, long seq, long senderId) {
+            slot(conversationId, seq).arrived(System.nanoTime());
+        }
+    }
+
+    private Slot slot(String conversationId, long seq) {
+        return slots.computeIfAbsent(conversationId + "#" + seq, key -> new Slot());
+    }
+
+    /**
+     * One message of a conversation, met from both ends: the ack of its send (which says which message it is) and
+     * its unopened pushes (a group's members get one each), in either order.
+     */
+    private final class Slot {
+        private int k = -1;
+        private long[] early = new long[0]; // pushes that came before the ack
+
+        synchronized void sent(int message) {
+            k = message;
+            for (long at : early) {
+                delivered(k, at);
+            }
+            early = null;
+        }
+
+        synchronized void arrived(long atNanos) {
+            if (k >= 0) {
+                delivered(k, atNanos);
+            } else {
+                early = java.util.Arrays.copyOf(early, early.length + 1);
+                early[early.length - 1] = atNanos;
+            }
         }
     }
 

@@ -35,11 +35,11 @@ public final class Report {
 
     private Report() {}
 
-    /** A title for plots: {@code odd-even, 1000 clients, 5000 msgs/s, presealed}. */
+    /** A title for plots: {@code odd-even, 1000 clients, 5000 msgs/s, presealed} (and {@code , 1 in 10 opened}). */
     public static String title(Result result) {
         var o = result.options();
-        return String.format(Locale.ROOT, "%s, %d clients, %,d msgs/s, %s", o.pattern().label(), o.clients(), o.rate(),
-                o.crypto() == LoadGenerator.Crypto.FULL ? "full crypto" : "presealed");
+        return String.format(Locale.ROOT, "%s, %d clients, %,d msgs/s, %s%s", o.pattern().label(), o.clients(), o.rate(),
+                o.crypto() == LoadGenerator.Crypto.FULL ? "full crypto" : "presealed", o.openOneIn() > 1 ? ", 1 in " + o.openOneIn() + " opened" : "");
     }
 
     public static void write(Result result, Path dir) throws IOException {
@@ -65,6 +65,7 @@ public final class Report {
         json.writeStringField("pattern", o.pattern().label());
         json.writeNumberField("clients", o.clients());
         json.writeStringField("crypto", o.crypto().name().toLowerCase(Locale.ROOT));
+        json.writeNumberField("open_one_in", o.openOneIn());
         json.writeNumberField("rate_offered", o.rate());
         json.writeNumberField("warmup_s", o.warmup().toSeconds());
         json.writeNumberField("duration_s", o.duration().toSeconds());

@@ -8,6 +8,7 @@ import dev.fastchat.client.ChatMessage;
 import dev.fastchat.client.KeyTrust;
 import dev.fastchat.client.MembershipEvent;
 import dev.fastchat.client.PreparedMessage;
+import dev.fastchat.client.PushSampler;
 import dev.fastchat.client.SentMessage;
 import dev.fastchat.client.SharedFile;
 import dev.fastchat.client.Target;
@@ -245,6 +246,7 @@ public final class Messenger {
     private final ReceiptBook receipts = new ReceiptBook();
     private volatile boolean sendReadReceipts = true;
     private volatile boolean sendReceipts = true;
+    private volatile PushSampler sampler;
     /** Delivered receipts waiting to go, per conversation and sender: the newest seq (sent together a moment later). */
     private final Map<String, Long> deliveredDue = new java.util.concurrent.ConcurrentHashMap<>();
     private static final java.time.Duration DELIVERED_DELAY = java.time.Duration.ofMillis(300);
@@ -255,6 +257,11 @@ public final class Messenger {
     }
 
     /** Whether this client sends receipts at all (a load generator does not). */
+    /** For load generators: which pushed messages are opened (null: all). */
+    public void pushSampler(PushSampler sampler) {
+        this.sampler = sampler;
+    }
+
     public void sendReceipts(boolean on) {
         sendReceipts = on;
     }
@@ -977,6 +984,15 @@ public final class Messenger {
 
     /** Opens a pushed message and reports it (or its refusal) to the listener; on the event thread. */
     private void report(Message message) {
+        PushSampler picks = sampler;
+        if (picks != null && !message.getDeleted() && !picks.open(message.getConversationId(), message.getSeq(), message.getSenderId())) {
+            // Claimed as if reported, so that no sync or gap fill reports it later; the sampler hears of it once.
+            if (seen.putIfAbsent(message.getConversationId() + "#" + message.getSeq(), Boolean.TRUE) == null) {
+                cursors.merge(message.getConversationId(), message.getSeq(), Math::max);
+                picks.unopened(message.getConversationId(), message.getSeq(), message.getSenderId());
+            }
+            return;
+        }
         try {
             open(message, true).ifPresent(listener::message);
         } catch (OpenException | ChatException e) {
