@@ -10,20 +10,23 @@ import org.HdrHistogram.Histogram;
  * @param acked those the server acknowledged (durably, where the system acknowledges)
  * @param lost acknowledged and never delivered
  * @param cpuMicrosPerMessage the server process's CPU time in the measured window (from {@code /proc}) per message due in it
+ * @param driverCpuMicrosPerMessage the same for the load's driver (all clients, in one process)
  * @param rssKiB the server's resident set at the end of the window
  * @param peakRssKiB its peak resident set since it started
  */
 record Outcome(String system, int clients, int rate, long offered, long acked, long delivered, long lost, long errors,
-               Histogram endToEnd, Histogram ack, double seconds, double cpuMicrosPerMessage, long rssKiB, long peakRssKiB) {
+               Histogram endToEnd, Histogram ack, double seconds, double cpuMicrosPerMessage, double driverCpuMicrosPerMessage,
+               long rssKiB, long peakRssKiB) {
     static final double P99_LIMIT_MS = 25;
 
     Outcome(String system, int clients, int rate, long offered, long acked, long delivered, long lost, long errors, Histogram endToEnd,
             Histogram ack, double seconds) {
-        this(system, clients, rate, offered, acked, delivered, lost, errors, endToEnd, ack, seconds, Double.NaN, 0, 0);
+        this(system, clients, rate, offered, acked, delivered, lost, errors, endToEnd, ack, seconds, Double.NaN, Double.NaN, 0, 0);
     }
 
-    Outcome withServer(double cpuMicros, long rss, long peakRss) {
-        return new Outcome(system, clients, rate, offered, acked, delivered, lost, errors, endToEnd, ack, seconds, cpuMicros, rss, peakRss);
+    Outcome withServer(double cpuMicros, double driverCpuMicros, long rss, long peakRss) {
+        return new Outcome(system, clients, rate, offered, acked, delivered, lost, errors, endToEnd, ack, seconds, cpuMicros, driverCpuMicros,
+                rss, peakRss);
     }
 
     double p50Millis() {

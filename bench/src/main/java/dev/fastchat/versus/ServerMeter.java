@@ -8,14 +8,18 @@ import java.nio.file.Path;
 
 /**
  * A server process seen from {@code /proc}: its CPU time (all threads, user and system) between the start and
- * the end of the measured window, and its resident set.
+ * the end of the measured window, and its resident set; and the CPU time of this process, the load's driver, in
+ * the same window (it shares the machine's cores with the server).
  */
 final class ServerMeter implements LoadGenerator.Window {
     private static final long NANOS_PER_TICK = 10_000_000L; // Linux reports process times in USER_HZ, 100 a second
 
     private final long pid;
+    private final long driver = ProcessHandle.current().pid();
     private volatile long cpuAtStart = -1;
     private volatile long cpuAtEnd = -1;
+    private volatile long driverAtStart = -1;
+    private volatile long driverAtEnd = -1;
     private volatile long rssKiB;
     private volatile long peakRssKiB;
 
@@ -25,23 +29,29 @@ final class ServerMeter implements LoadGenerator.Window {
 
     @Override
     public void started() {
-        cpuAtStart = cpuNanos();
+        cpuAtStart = cpuNanos(pid);
+        driverAtStart = cpuNanos(driver);
     }
 
     @Override
     public void ended() {
-        cpuAtEnd = cpuNanos();
+        cpuAtEnd = cpuNanos(pid);
+        driverAtEnd = cpuNanos(driver);
         rssKiB = statusKiB("VmRSS:");
         peakRssKiB = statusKiB("VmHWM:");
     }
 
-    /** The outcome with the server's CPU time per message due in the window, and its memory. */
+    /** The outcome with the server's and the driver's CPU time per message due in the window, and the server's memory. */
     Outcome apply(Outcome outcome, long messagesInWindow) {
-        double cpuMicros = cpuAtStart < 0 || cpuAtEnd < 0 ? Double.NaN : (cpuAtEnd - cpuAtStart) / 1e3 / messagesInWindow;
-        return outcome.withServer(cpuMicros, rssKiB, peakRssKiB);
+        return outcome.withServer(perMessage(cpuAtStart, cpuAtEnd, messagesInWindow), perMessage(driverAtStart, driverAtEnd, messagesInWindow),
+                rssKiB, peakRssKiB);
     }
 
-    private long cpuNanos() {
+    private static double perMessage(long start, long end, long messages) {
+        return start < 0 || end < 0 ? Double.NaN : (end - start) / 1e3 / messages;
+    }
+
+    private static long cpuNanos(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");

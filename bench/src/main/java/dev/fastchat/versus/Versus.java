@@ -178,7 +178,13 @@ public final class Versus implements Callable<Integer> {
         String config = Files.readString(ejabberdConfigs.resolve(durable ? "durable.yml" : "memory.yml"))
                 .replace("@PORT@", Integer.toString(port)).replace("@DATABASE@", database);
         Files.writeString(home.resolve("ejabberd.yml"), config);
-        Files.writeString(home.resolve("ejabberdctl.cfg"), "ERL_OPTIONS=\"-env ERL_CRASH_DUMP_BYTES 0\"\nEJABBERD_PID_PATH=" + home.resolve("ejabberd.pid") + "\n");
+        // ejabberdctl starts erl as the package's user through su, whose session allows 1,024 open files: too few for
+        // 1,000 clients. Its erl is this wrapper, which raises that to the user's hard limit first.
+        Path erl = home.resolve("erl");
+        Files.writeString(erl, "#!/bin/sh\nulimit -n \"$(ulimit -Hn)\"\nexec /usr/bin/erl \"$@\"\n");
+        erl.toFile().setExecutable(true, false);
+        Files.writeString(home.resolve("ejabberdctl.cfg"), "ERL_OPTIONS=\"-env ERL_CRASH_DUMP_BYTES 0\"\nEJABBERD_PID_PATH=" + home.resolve("ejabberd.pid")
+                + "\nERL=" + erl + "\n");
         Files.createDirectories(home.resolve("spool"));
         Files.createDirectories(home.resolve("logs"));
         exec(List.of("chmod", "755", home.toString()));
@@ -190,10 +196,11 @@ public final class Versus implements Callable<Integer> {
         }
         List<String> ctl = List.of("ejabberdctl", "--config", home.resolve("ejabberd.yml").toString(), "--ctl-config", home.resolve("ejabberdctl.cfg").toString(),
                 "--spool", home.resolve("spool").toString(), "--logs", home.resolve("logs").toString(), "--node", "fcversus@localhost");
+        long pid = -1;
         try {
             exec(concat(ctl, "start"));
             exec(concat(ctl, "started"));
-            long pid = Long.parseLong(Files.readString(home.resolve("ejabberd.pid")).trim());
+            pid = Long.parseLong(Files.readString(home.resolve("ejabberd.pid")).trim());
             awaitPort(port, null);
             ServerMeter meter = new ServerMeter(pid);
             XmppLoad.Options options = new XmppLoad.Options("127.0.0.1", port, "bench.localhost", clients, Pattern.ODD_EVEN, rate,
@@ -201,12 +208,7 @@ public final class Versus implements Callable<Integer> {
             Outcome outcome = new XmppLoad(options, progress, meter).run(durable ? EJABBERD_DURABLE : EJABBERD_MEMORY);
             return meter.apply(outcome, (long) rate * duration);
         } finally {
-            try {
-                exec(concat(ctl, "stop"));
-                exec(concat(ctl, "stopped"));
-            } catch (IOException e) {
-                progress.println("ejabberd did not stop cleanly: " + e.getMessage());
-            }
+            stop(ctl, pid, progress);
             try (var logs = Files.list(home.resolve("logs"))) {
                 for (Path log : logs.toList()) {
                     Files.copy(log, out.resolve("logs").resolve(tag + "-" + log.getFileName()));
@@ -217,6 +219,27 @@ public final class Versus implements Callable<Integer> {
                 psql("postgres", "DROP DATABASE IF EXISTS " + database);
             }
             deleteTree(home);
+        }
+    }
+
+    /** Stops the node, and makes sure its process is gone: the next run starts a node of the same name. */
+    private static void stop(List<String> ctl, long pid, PrintStream progress) throws InterruptedException {
+        for (String command : List.of("stop", "stopped")) {
+            try {
+                exec(concat(ctl, command));
+            } catch (IOException e) {
+                progress.println("ejabberd did not stop cleanly: " + e.getMessage());
+            }
+        }
+        var process = pid > 0 ? ProcessHandle.of(pid) : java.util.Optional.<ProcessHandle>empty();
+        if (process.isPresent()) {
+            try {
+                process.get().onExit().get(30, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                progress.println("ejabberd's process " + pid + " is still there after 30 s: killed");
+                process.get().destroyForcibly();
+                Thread.sleep(1_000);
+            }
         }
     }
 
