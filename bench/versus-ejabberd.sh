@@ -17,4 +17,5 @@ if [ ! -f app/target/fastchat.jar ] || [ ! -f bench/target/benchmarks.jar ]; the
   echo "versus: building FastChat and the benchmarks"
   ./mvnw -B -ntp -q -DskipTests -DskipITs install
 fi
-exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar dev.fastchat.versus.Versus "$@"
+# ZGC: the drivers' own collector pauses would otherwise show in the latencies they measure (both drivers run in this JVM)
+exec "$JAVA_HOME/bin/java" -XX:+UseZGC --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar dev.fastchat.versus.Versus "$@"

@@ -61,7 +61,16 @@ final class ServerMeter implements LoadGenerator.Window {
         }
     }
 
+    /** A process's resident set now. */
+    static long residentKiB(long pid) {
+        return statusKiB(pid, "VmRSS:");
+    }
+
     private long statusKiB(String field) {
+        return statusKiB(pid, field);
+    }
+
+    private static long statusKiB(long pid, String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
                 if (line.startsWith(field)) {

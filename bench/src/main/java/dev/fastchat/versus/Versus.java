@@ -4,6 +4,8 @@ import dev.fastchat.app.loadgen.LoadGenerator;
 import dev.fastchat.app.loadgen.Pattern;
 import dev.fastchat.client.Endpoint;
 import dev.fastchat.crypto.KdfParams;
+import dev.fastchat.server.config.HostAndPort;
+import dev.fastchat.server.testing.WireClient;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -16,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +40,7 @@ public final class Versus implements Callable<Integer> {
     static final String FASTCHAT = "fastchat";
     static final String EJABBERD_MEMORY = "ejabberd-memory";
     static final String EJABBERD_DURABLE = "ejabberd-durable";
+    private static final String DOMAIN = "bench.localhost";
 
     @Option(names = "--systems", split = ",", defaultValue = FASTCHAT + "," + EJABBERD_MEMORY + "," + EJABBERD_DURABLE,
             description = "which to run, in this order at each rate (default ${DEFAULT-VALUE})")
@@ -57,6 +61,11 @@ public final class Versus implements Callable<Integer> {
 
     @Option(names = "--rounds", defaultValue = "1", description = "times the whole sweep is repeated (default ${DEFAULT-VALUE})")
     int rounds;
+
+    @Option(names = "--idle", paramLabel = "N", defaultValue = "0",
+            description = "instead of the sweep: hold N logged-in, idle clients on each system for 20 s and report the server's"
+                    + " resident memory per connection (idle.md)")
+    int idle;
 
     @Option(names = "--fastchat-jar", defaultValue = "app/target/fastchat.jar", description = "the server (default ${DEFAULT-VALUE})")
     Path fastchatJar;
@@ -97,6 +106,9 @@ public final class Versus implements Callable<Integer> {
         }
         Files.createDirectories(out.resolve("logs"));
         PrintStream progress = System.err;
+        if (idle > 0) {
+            return idle(progress);
+        }
         List<Outcome> outcomes = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
             for (int clients : clientCounts) {
@@ -130,11 +142,107 @@ public final class Versus implements Callable<Integer> {
         return system.equals(FASTCHAT) ? fastchat(clients, rate, tag, progress) : ejabberd(system.equals(EJABBERD_DURABLE), clients, rate, tag, progress);
     }
 
+    // ---- idle connections: the server's memory per logged-in client
+
+    private int idle(PrintStream progress) throws Exception {
+        StringBuilder md = new StringBuilder(String.format(Locale.ROOT, "%,d logged-in clients held idle for 20 s; the server's resident set"
+                + " (from /proc) 3 s after it started and at the end. FastChat's JVM options: %s.%n%n"
+                + "| system | before | with the clients | per connection |%n|---|---:|---:|---:|%n", idle, String.join(" ", fastchatJvm)));
+        for (String system : systems) {
+            String tag = system + "-idle-" + idle;
+            try (Running server = system.equals(FASTCHAT) ? startFastchat(tag) : startEjabberd(system.equals(EJABBERD_DURABLE), tag, progress)) {
+                Thread.sleep(3_000);
+                long before = ServerMeter.residentKiB(server.pid());
+                List<AutoCloseable> clients = new java.util.concurrent.CopyOnWriteArrayList<>();
+                try {
+                    connectIdle(system, server.port(), clients, progress);
+                    Thread.sleep(20_000);
+                    long after = ServerMeter.residentKiB(server.pid());
+                    String row = String.format(Locale.ROOT, "| %s | %,d KiB | %,d KiB | **%.1f KiB** |%n", VersusReport.name(system), before, after,
+                            (after - before) / (double) idle);
+                    progress.print(row);
+                    md.append(row);
+                } finally {
+                    for (AutoCloseable client : clients) {
+                        client.close();
+                    }
+                }
+            }
+        }
+        Files.writeString(out.resolve("idle.md"), md);
+        System.out.println(md);
+        return 0;
+    }
+
+    /** Logs {@code idle} clients in (registering each), 16 at a time. */
+    private void connectIdle(String system, int port, List<AutoCloseable> clients, PrintStream progress) throws Exception {
+        java.util.concurrent.Semaphore parallel = new java.util.concurrent.Semaphore(16);
+        java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+        List<java.util.concurrent.Future<?>> all = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < idle; i++) {
+                String name = "idle" + i;
+                all.add(pool.submit(() -> {
+                    parallel.acquire();
+                    try {
+                        if (system.equals(FASTCHAT)) {
+                            WireClient client = WireClient.connect(new HostAndPort("127.0.0.1", port));
+                            clients.add(client::close);
+                            client.hello();
+                            if (!client.register(name, WireClient.random(32)).hasSession()) {
+                                throw new IllegalStateException(name + " could not log in");
+                            }
+                        } else {
+                            clients.add(XmppConnection.open("127.0.0.1", port, DOMAIN, name, "idle-" + name, true, system.equals(EJABBERD_DURABLE)));
+                        }
+                        if (done.incrementAndGet() % 1000 == 0) {
+                            progress.printf("  %,d idle clients logged in%n", done.get());
+                        }
+                    } finally {
+                        parallel.release();
+                    }
+                    return null;
+                }));
+            }
+            for (var future : all) {
+                future.get(10, TimeUnit.MINUTES);
+            }
+        }
+    }
+
+    /** A server started for one run: stopped, and its files removed, on close. */
+    private record Running(int port, long pid, Stopper stopper) implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            stopper.stop();
+        }
+    }
+
+    private interface Stopper {
+        void stop() throws Exception;
+    }
+
     // ---- FastChat: its server in a process of its own, the load generator in this one
 
     private Outcome fastchat(int clients, int rate, String tag, PrintStream progress) throws Exception {
-        Path data = Files.createTempDirectory("fastchat-versus");
         Path keys = Files.createTempDirectory("fastchat-versus-keys");
+        try (Running server = startFastchat(tag)) {
+            ServerMeter meter = new ServerMeter(server.pid());
+            LoadGenerator.Options options = new LoadGenerator.Options(List.of(new Endpoint("127.0.0.1", server.port())), clients, Pattern.ODD_EVEN,
+                    rate, Duration.ofSeconds(warmup), Duration.ofSeconds(duration), 0, 8, LoadGenerator.Crypto.PRESEALED, keys,
+                    KdfParams.INSECURE_FOR_TESTS, "lg", true, openSample);
+            LoadGenerator.Result result = new LoadGenerator(options, progress, false, meter).run();
+            long errors = result.errors().values().stream().mapToLong(Long::longValue).sum();
+            Outcome outcome = new Outcome(FASTCHAT, clients, rate, result.offered(), result.acked(), result.delivered(), result.lost(), errors,
+                    result.endToEnd(), result.ack(), duration);
+            return meter.apply(outcome, (long) rate * duration);
+        } finally {
+            deleteTree(keys);
+        }
+    }
+
+    private Running startFastchat(String tag) throws Exception {
+        Path data = Files.createTempDirectory("fastchat-versus");
         int port = freePort();
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
@@ -148,30 +256,35 @@ public final class Versus implements Callable<Integer> {
             command.addAll(List.of("--set", setting));
         }
         Process server = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.resolve("logs").resolve(tag + ".log").toFile()).start();
-        try {
-            awaitPort(port, server);
-            ServerMeter meter = new ServerMeter(server.pid());
-            LoadGenerator.Options options = new LoadGenerator.Options(List.of(new Endpoint("127.0.0.1", port)), clients, Pattern.ODD_EVEN, rate,
-                    Duration.ofSeconds(warmup), Duration.ofSeconds(duration), 0, 8, LoadGenerator.Crypto.PRESEALED, keys,
-                    KdfParams.INSECURE_FOR_TESTS, "lg", true, openSample);
-            LoadGenerator.Result result = new LoadGenerator(options, progress, false, meter).run();
-            long errors = result.errors().values().stream().mapToLong(Long::longValue).sum();
-            Outcome outcome = new Outcome(FASTCHAT, clients, rate, result.offered(), result.acked(), result.delivered(), result.lost(), errors,
-                    result.endToEnd(), result.ack(), duration);
-            return meter.apply(outcome, (long) rate * duration);
-        } finally {
+        Stopper stop = () -> {
             server.destroy();
             if (!server.waitFor(30, TimeUnit.SECONDS)) {
                 server.destroyForcibly().waitFor();
             }
             deleteTree(data);
-            deleteTree(keys);
+        };
+        try {
+            awaitPort(port, server);
+            return new Running(port, server.pid(), stop);
+        } catch (Exception e) {
+            stop.stop();
+            throw e;
         }
     }
 
     // ---- ejabberd: Debian's package, started with its own config, spool, logs and node name
 
     private Outcome ejabberd(boolean durable, int clients, int rate, String tag, PrintStream progress) throws Exception {
+        try (Running server = startEjabberd(durable, tag, progress)) {
+            ServerMeter meter = new ServerMeter(server.pid());
+            XmppLoad.Options options = new XmppLoad.Options("127.0.0.1", server.port(), DOMAIN, clients, Pattern.ODD_EVEN, rate,
+                    Duration.ofSeconds(warmup), Duration.ofSeconds(duration), durable, true);
+            Outcome outcome = new XmppLoad(options, progress, meter).run(durable ? EJABBERD_DURABLE : EJABBERD_MEMORY);
+            return meter.apply(outcome, (long) rate * duration);
+        }
+    }
+
+    private Running startEjabberd(boolean durable, String tag, PrintStream progress) throws Exception {
         Path home = Files.createTempDirectory("fastchat-versus-ejabberd");
         int port = freePort();
         String database = "fastchat_versus_ejabberd";
@@ -196,19 +309,9 @@ public final class Versus implements Callable<Integer> {
         }
         List<String> ctl = List.of("ejabberdctl", "--config", home.resolve("ejabberd.yml").toString(), "--ctl-config", home.resolve("ejabberdctl.cfg").toString(),
                 "--spool", home.resolve("spool").toString(), "--logs", home.resolve("logs").toString(), "--node", "fcversus@localhost");
-        long pid = -1;
-        try {
-            exec(concat(ctl, "start"));
-            exec(concat(ctl, "started"));
-            pid = Long.parseLong(Files.readString(home.resolve("ejabberd.pid")).trim());
-            awaitPort(port, null);
-            ServerMeter meter = new ServerMeter(pid);
-            XmppLoad.Options options = new XmppLoad.Options("127.0.0.1", port, "bench.localhost", clients, Pattern.ODD_EVEN, rate,
-                    Duration.ofSeconds(warmup), Duration.ofSeconds(duration), durable, true);
-            Outcome outcome = new XmppLoad(options, progress, meter).run(durable ? EJABBERD_DURABLE : EJABBERD_MEMORY);
-            return meter.apply(outcome, (long) rate * duration);
-        } finally {
-            stop(ctl, pid, progress);
+        long[] pid = {-1};
+        Stopper stop = () -> {
+            stop(ctl, pid[0], progress);
             try (var logs = Files.list(home.resolve("logs"))) {
                 for (Path log : logs.toList()) {
                     Files.copy(log, out.resolve("logs").resolve(tag + "-" + log.getFileName()));
@@ -219,6 +322,16 @@ public final class Versus implements Callable<Integer> {
                 psql("postgres", "DROP DATABASE IF EXISTS " + database);
             }
             deleteTree(home);
+        };
+        try {
+            exec(concat(ctl, "start"));
+            exec(concat(ctl, "started"));
+            pid[0] = Long.parseLong(Files.readString(home.resolve("ejabberd.pid")).trim());
+            awaitPort(port, null);
+            return new Running(port, pid[0], stop);
+        } catch (Exception e) {
+            stop.stop();
+            throw e;
         }
     }
 

@@ -26,6 +26,11 @@ final class VersusReport {
 
     private VersusReport() {}
 
+    /** What a system is, for tables. */
+    static String name(String system) {
+        return NAMES.getOrDefault(system, system);
+    }
+
     static String line(Outcome o) {
         return String.format(Locale.ROOT, "%s: %,d offered, %,d acknowledged, %,d delivered, %d lost, %d errors; end to end p50 %.1f ms,"
                         + " p99 %.1f ms; server CPU %.0f us/msg (driver %.0f), RSS %d MiB (peak %d)%s", o.system(), o.offered(), o.acked(), o.delivered(),
@@ -71,7 +76,7 @@ final class VersusReport {
         md.append("---:|---:|\n");
         int most = clientCounts.stream().max(Integer::compare).orElse(0);
         for (String system : systems) {
-            md.append("| ").append(NAMES.getOrDefault(system, system)).append(" |");
+            md.append("| ").append(name(system)).append(" |");
             for (int clients : clientCounts) {
                 List<Integer> best = new ArrayList<>();
                 outcomes.stream().filter(o -> o.system().equals(system) && o.clients() == clients && o.sustained()).map(Outcome::rate)

@@ -392,13 +392,20 @@ public final class LoadGenerator {
                 }
             } else {
                 int recipients = step.toGroup() ? options.groupSize() - 1 : 1;
-                CompletableFuture<SentMessage> ack = prepared != null
-                        ? clients.get(step.sender()).sendPrepared(prepared[k])
+                PreparedMessage sealed = prepared != null ? prepared[k] : null;
+                if (sealed != null) {
+                    prepared[k] = null; // garbage once sent: the run's live set stays small, and so do its collector's pauses
+                }
+                CompletableFuture<SentMessage> ack = sealed != null
+                        ? clients.get(step.sender()).sendPrepared(sealed)
                         : clients.get(step.sender()).send(step.toGroup() ? group : Target.user(names.get(step.recipient())), text(k));
                 SentMessage sent = ack.get(120, TimeUnit.SECONDS);
                 expected.set(k, recipients);
-                if (options.openOneIn() > 1) {
-                    slot(sent.conversationId(), sent.seq()).sent(k);
+                if (options.openOneIn() > 1 && sent.seq() % options.openOneIn() != 0) { // (the others are opened, and count by their text)
+                    String key = sent.conversationId() + "#" + sent.seq();
+                    if (slots.computeIfAbsent(key, x -> new Slot()).sent(k, recipients)) {
+                        slots.remove(key);
+                    }
                 }
             }
             ackLatency.recordValue(Math.min(MAX_LATENCY_NANOS, System.nanoTime() - due));
@@ -439,42 +446,49 @@ public final class LoadGenerator {
     private final class Sampling implements PushSampler {
         @Override
         public boolean open(String conversationId, long seq, long senderId) {
-            return seq % options.openOneIn() == 0;
+            return seq % options.openOneIn() == 0; // the same choice as the sender's ack makes in fire()
         }
 
         @Override
         public void unopened(String conversationId, long seq, long senderId) {
-            slot(conversationId, seq).arrived(System.nanoTime());
+            long now = System.nanoTime();
+            String key = conversationId + "#" + seq;
+            if (slots.computeIfAbsent(key, x -> new Slot()).arrived(now)) {
+                slots.remove(key);
+            }
         }
     }
 
-    private Slot slot(String conversationId, long seq) {
-        return slots.computeIfAbsent(conversationId + "#" + seq, key -> new Slot());
-    }
-
     /**
-     * One message of a conversation, met from both ends: the ack of its send (which says which message it is) and
-     * its unopened pushes (a group's members get one each), in either order.
+     * One message of a conversation, met from both ends: the ack of its send (which says which message it is and
+     * how many pushes to expect) and its unopened pushes (a group's members get one each), in either order. Its
+     * methods say when it has seen them all (it is then dropped).
      */
     private final class Slot {
         private int k = -1;
+        private int expecting;
+        private int unopened;
         private long[] early = new long[0]; // pushes that came before the ack
 
-        synchronized void sent(int message) {
+        synchronized boolean sent(int message, int recipients) {
             k = message;
+            expecting = recipients;
             for (long at : early) {
                 delivered(k, at);
             }
             early = null;
+            return unopened >= expecting;
         }
 
-        synchronized void arrived(long atNanos) {
+        synchronized boolean arrived(long atNanos) {
+            unopened++;
             if (k >= 0) {
                 delivered(k, atNanos);
-            } else {
-                early = java.util.Arrays.copyOf(early, early.length + 1);
-                early[early.length - 1] = atNanos;
+                return unopened >= expecting;
             }
+            early = java.util.Arrays.copyOf(early, early.length + 1);
+            early[early.length - 1] = atNanos;
+            return false;
         }
     }
 
