@@ -256,12 +256,12 @@ public final class Messenger {
         sendReadReceipts = on;
     }
 
-    /** Whether this client sends receipts at all (a load generator does not). */
     /** For load generators: which pushed messages are opened (null: all). */
     public void pushSampler(PushSampler sampler) {
         this.sampler = sampler;
     }
 
+    /** Whether this client sends receipts at all (a load generator does not). */
     public void sendReceipts(boolean on) {
         sendReceipts = on;
     }
