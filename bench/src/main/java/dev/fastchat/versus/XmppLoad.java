@@ -187,8 +187,18 @@ final class XmppLoad {
             }
         }
         long lost = 0;
+        List<String> missing = new ArrayList<>();
         for (int k = 0; k < total; k++) {
-            lost += Math.max(0, expected.get(k) - deliveries.get(k));
+            if (expected.get(k) > deliveries.get(k)) {
+                lost += expected.get(k) - deliveries.get(k);
+                if (missing.size() < 10) {
+                    Pattern.Step step = options.pattern().step(k, options.clients(), 0);
+                    missing.add("m" + k + " lg" + step.sender() + "->lg" + step.recipient());
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            progress.println(system + ": acknowledged, never delivered: " + String.join(", ", missing));
         }
         Histogram e2e = endToEnd.getIntervalHistogram();
         Histogram ack = ackLatency.getIntervalHistogram();
