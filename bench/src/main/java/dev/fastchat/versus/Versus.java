@@ -296,8 +296,9 @@ public final class Versus implements Callable<Integer> {
         Path erl = home.resolve("erl");
         Files.writeString(erl, "#!/bin/sh\nulimit -n \"$(ulimit -Hn)\"\nexec /usr/bin/erl \"$@\"\n");
         erl.toFile().setExecutable(true, false);
+        // the Erlang node's distribution port and epmd on loopback too, like the client port
         Files.writeString(home.resolve("ejabberdctl.cfg"), "ERL_OPTIONS=\"-env ERL_CRASH_DUMP_BYTES 0\"\nEJABBERD_PID_PATH=" + home.resolve("ejabberd.pid")
-                + "\nERL=" + erl + "\n");
+                + "\nERL=" + erl + "\nINET_DIST_INTERFACE=127.0.0.1\nERL_EPMD_ADDRESS=127.0.0.1\n");
         Files.createDirectories(home.resolve("spool"));
         Files.createDirectories(home.resolve("logs"));
         exec(List.of("chmod", "755", home.toString()));
