@@ -37,8 +37,8 @@ final class ServerMeter implements LoadGenerator.Window {
     public void ended() {
         cpuAtEnd = cpuNanos(pid);
         driverAtEnd = cpuNanos(driver);
-        rssKiB = statusKiB("VmRSS:");
-        peakRssKiB = statusKiB("VmHWM:");
+        rssKiB = statusKiB(pid, "VmRSS:");
+        peakRssKiB = statusKiB(pid, "VmHWM:");
     }
 
     /** The outcome with the server's and the driver's CPU time per message due in the window, and the server's memory. */
@@ -64,10 +64,6 @@ final class ServerMeter implements LoadGenerator.Window {
     /** A process's resident set now. */
     static long residentKiB(long pid) {
         return statusKiB(pid, "VmRSS:");
-    }
-
-    private long statusKiB(String field) {
-        return statusKiB(pid, field);
     }
 
     private static long statusKiB(long pid, String field) {

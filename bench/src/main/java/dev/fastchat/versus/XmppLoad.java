@@ -1,5 +1,6 @@
 package dev.fastchat.versus;
 
+import dev.fastchat.app.loadgen.LoadGenerator;
 import dev.fastchat.app.loadgen.LoadGenerator.Window;
 import dev.fastchat.app.loadgen.Pattern;
 import dev.fastchat.versus.XmppConnection.Element;
@@ -76,8 +77,8 @@ final class XmppLoad {
         }
 
         void send(int k, String to) {
-            String body = "<message to='" + to + "@" + options.domain() + "' id='m" + k + "' type='chat'><body>lg:" + runId + ":" + k
-                    + " load message</body></message>";
+            String body = "<message to='" + to + "@" + options.domain() + "' id='m" + k + "' type='chat'><body>" + LoadGenerator.text(runId, k)
+                    + "</body></message>";
             try {
                 if (options.streamManagement()) {
                     connection.send(body + "<r xmlns='" + XmppConnection.SM + "'/>", () -> {
@@ -145,16 +146,10 @@ final class XmppLoad {
             return;
         }
         Element body = message.child("body");
-        if (body == null || !body.text().startsWith("lg:")) {
+        int k = body == null ? -1 : LoadGenerator.number(body.text(), runId);
+        if (k < 0) {
             return;
         }
-        String text = body.text();
-        int first = text.indexOf(':', 3);
-        int end = text.indexOf(' ', first + 1);
-        if (first < 0 || end < 0 || Long.parseLong(text.substring(3, first)) != runId) {
-            return;
-        }
-        int k = Integer.parseInt(text.substring(first + 1, end));
         deliveries.incrementAndGet(k);
         delivered.increment();
         if (dueOf(k) >= measuredFrom) {

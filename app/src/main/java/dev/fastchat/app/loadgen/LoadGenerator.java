@@ -324,7 +324,25 @@ public final class LoadGenerator {
     }
 
     private String text(int k) {
+        return text(runId, k);
+    }
+
+    /** The text of message {@code k} of the run {@code runId} (other drivers of the same scenario use it too). */
+    public static String text(long runId, int k) {
         return "lg:" + runId + ":" + k + " load message";
+    }
+
+    /** Which message of the run {@code runId} a text is ({@link #text(long, int)}); -1 for any other text. */
+    public static int number(String text, long runId) {
+        if (!text.startsWith("lg:")) {
+            return -1;
+        }
+        int first = text.indexOf(':', 3);
+        int end = text.indexOf(' ', first + 1);
+        if (first < 0 || end < 0 || Long.parseLong(text.substring(3, first)) != runId) {
+            return -1; // an earlier run's message, met again in a sync
+        }
+        return Integer.parseInt(text.substring(first + 1, end));
     }
 
     // ---- the timed window
@@ -401,7 +419,7 @@ public final class LoadGenerator {
                         : clients.get(step.sender()).send(step.toGroup() ? group : Target.user(names.get(step.recipient())), text(k));
                 SentMessage sent = ack.get(120, TimeUnit.SECONDS);
                 expected.set(k, recipients);
-                if (options.openOneIn() > 1 && sent.seq() % options.openOneIn() != 0) { // (the others are opened, and count by their text)
+                if (options.openOneIn() > 1 && !opened(sent.seq())) { // (the others count by their text)
                     String key = sent.conversationId() + "#" + sent.seq();
                     if (slots.computeIfAbsent(key, x -> new Slot()).sent(k, recipients)) {
                         slots.remove(key);
@@ -422,16 +440,10 @@ public final class LoadGenerator {
     private final class Counting implements ChatListener {
         @Override
         public void message(ChatMessage message) {
-            String text = message.text();
-            if (message.outgoing() || !text.startsWith("lg:")) {
-                return;
+            int k = message.outgoing() ? -1 : number(message.text(), runId);
+            if (k >= 0) {
+                delivered(k, System.nanoTime());
             }
-            int first = text.indexOf(':', 3);
-            int end = text.indexOf(' ', first + 1);
-            if (first < 0 || end < 0 || Long.parseLong(text.substring(3, first)) != runId) {
-                return; // an earlier run's message, met again in a sync
-            }
-            delivered(Integer.parseInt(text.substring(first + 1, end)), System.nanoTime());
         }
     }
 
@@ -442,11 +454,16 @@ public final class LoadGenerator {
         delivered.increment();
     }
 
+    /** Whether the recipients open the message of this seq (all of them, without --open-sample). */
+    private boolean opened(long seq) {
+        return seq % options.openOneIn() == 0;
+    }
+
     /** Opens one pushed message in {@code openOneIn} (by seq); the others count when their send's ack names them. */
     private final class Sampling implements PushSampler {
         @Override
         public boolean open(String conversationId, long seq, long senderId) {
-            return seq % options.openOneIn() == 0; // the same choice as the sender's ack makes in fire()
+            return opened(seq);
         }
 
         @Override

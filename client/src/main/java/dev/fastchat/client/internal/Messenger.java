@@ -109,8 +109,12 @@ public final class Messenger {
     private final SenderChains senderChains = new SenderChains();
 
     private record Verified(MemberList list, MembershipChain.Roster roster) {}
-    /** (conversation, seq) already reported, and where each (sender, client message id) was shown. */
+    /** (conversation, seq) already reported ({@link #seenKey}), and where each (sender, client message id) was shown. */
     private final Map<String, Boolean> seen = bounded();
+
+    private static String seenKey(String conversationId, long seq) {
+        return conversationId + "#" + seq;
+    }
     /** Fetches what this client missed; null until set. */
     private volatile Backfill gapFiller;
 
@@ -551,7 +555,7 @@ public final class Messenger {
                 .setConversationId(conversationId).setClientMsgId(clientMsgId).setSealed(ByteString.copyFrom(sealed))
                 .addAllFileIds(fileIds))))
                 .getSendAck();
-        String key = ack.getConversationId() + "#" + ack.getSeq();
+        String key = seenKey(ack.getConversationId(), ack.getSeq());
         seen.put(key, Boolean.TRUE); // this session wrote it; a push of it is not news
         shown(myId, clientMsgId, key);
         // The cursor moves past this client's own message only if nothing before it is missing: a message of
@@ -767,7 +771,7 @@ public final class Messenger {
      * @throws OpenException if it must not be shown (the caller reports it)
      */
     public Optional<ChatMessage> open(Message message, boolean onlyNew) {
-        String key = message.getConversationId() + "#" + message.getSeq();
+        String key = seenKey(message.getConversationId(), message.getSeq());
         // Claimed before it is opened: a push and a background fetch of the same message, opened at once on two
         // threads, report it once.
         if (onlyNew && seen.putIfAbsent(key, Boolean.FALSE) != null) {
@@ -987,7 +991,7 @@ public final class Messenger {
         PushSampler picks = sampler;
         if (picks != null && !message.getDeleted() && !picks.open(message.getConversationId(), message.getSeq(), message.getSenderId())) {
             // Claimed as if reported, so that no sync or gap fill reports it later; the sampler hears of it once.
-            if (seen.putIfAbsent(message.getConversationId() + "#" + message.getSeq(), Boolean.TRUE) == null) {
+            if (seen.putIfAbsent(seenKey(message.getConversationId(), message.getSeq()), Boolean.TRUE) == null) {
                 cursors.merge(message.getConversationId(), message.getSeq(), Math::max);
                 picks.unopened(message.getConversationId(), message.getSeq(), message.getSenderId());
             }
