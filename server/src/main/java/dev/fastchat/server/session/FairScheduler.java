@@ -23,6 +23,15 @@ public final class FairScheduler {
     public interface Task extends Supplier<CompletableFuture<?>> {
         /** It will not run: the executor refused it (the server is shutting down) or its connection closed. */
         void rejected();
+
+        /**
+         * Whether {@link #get} only checks and hands its work on (to the writer's queue), never blocking: then it starts
+         * on the thread that gives it its turn (a transport thread, or the one that finished a request), without a
+         * hand-off to the executor. Its turn, order and share of the slots are the same either way.
+         */
+        default boolean inline() {
+            return false;
+        }
     }
 
     /** Requests of one connection running at once. */
@@ -127,23 +136,37 @@ public final class FairScheduler {
     }
 
     private void start(ConnectionState owner, Task task) {
-        try {
-            executor.execute(() -> {
-                CompletableFuture<?> done;
-                try {
-                    done = task.get();
-                } catch (RuntimeException e) {
-                    done = CompletableFuture.completedFuture(null); // the task reports its own failures
-                }
+        if (task.inline()) {
+            CompletableFuture<?> done = run(task);
+            if (done.isDone()) {
+                release(owner); // refused at once: the loop in startWhatCan goes on, with no call deeper per request
+            } else {
                 done.whenComplete((result, failure) -> finished(owner));
-            });
+            }
+            return;
+        }
+        try {
+            executor.execute(() -> run(task).whenComplete((result, failure) -> finished(owner)));
         } catch (RejectedExecutionException e) {
             finished(owner);
             task.rejected();
         }
     }
 
+    private static CompletableFuture<?> run(Task task) {
+        try {
+            return task.get();
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(null); // the task reports its own failures
+        }
+    }
+
     private void finished(ConnectionState owner) {
+        release(owner);
+        startWhatCan();
+    }
+
+    private void release(ConnectionState owner) {
         lock.lock();
         try {
             running--;
@@ -152,6 +175,5 @@ public final class FairScheduler {
         } finally {
             lock.unlock();
         }
-        startWhatCan();
     }
 }
