@@ -196,6 +196,55 @@ abstract class ConversationContract {
     }
 
     @Test
+    void aRetryOfAMessageAnEarlierBatchStoredAmongNewOnesLeavesTheirSeqsWithoutAGap() throws Exception {
+        Account alice = account("alice");
+        Account bob = account("bob");
+        Account carol = account("carol");
+        ConversationId dm = ConversationId.direct(alice.id(), bob.id());
+        ConversationId other = ConversationId.direct(alice.id(), carol.id());
+        Set<Long> both = Set.of(alice.id(), bob.id());
+        byte[] sealed = bytes(40);
+        Appended stored = await(db().messages().append(new NewMessage(dm, alice.id(), "sent-before", sealed, both, NOW)));
+
+        java.util.concurrent.CountDownLatch release = holdWriter();
+        CompletableFuture<Appended> before = sendLater(dm, bob, "new-1", bytes(40), both);
+        CompletableFuture<Appended> retry = sendLater(dm, alice, "sent-before", sealed, both);
+        CompletableFuture<Appended> after = sendLater(dm, alice, "new-2", bytes(40), both);
+        CompletableFuture<Appended> elsewhere = sendLater(other, alice, "new-3", bytes(40), Set.of(alice.id(), carol.id()));
+        CompletableFuture<Appended> reused = sendLater(dm, alice, "sent-before", bytes(40), both);
+        release.countDown();
+
+        assertThat(await(retry).duplicate()).isTrue();
+        assertThat(await(retry).message()).usingRecursiveComparison().isEqualTo(stored.message());
+        assertThat(await(before).message().seq()).isEqualTo(2);
+        assertThat(await(after).message().seq()).isEqualTo(3);
+        assertThat(await(elsewhere).message().seq()).isEqualTo(1);
+        assertRefused(() -> await(reused), Reason.MESSAGE_ID_REUSED);
+        assertThat(db().messages().history(dm.value(), bob.id(), 0, 100)).extracting(StoredMessage::seq).containsExactly(3L, 2L, 1L);
+        assertThat(db().messages().history(other.value(), carol.id(), 0, 100)).extracting(StoredMessage::clientMsgId).containsExactly("new-3");
+        // The next batch takes the next seq: nothing of the undone attempt stayed in the cache.
+        assertThat(await(db().messages().append(new NewMessage(dm, bob.id(), "new-4", bytes(40), both, NOW))).message().seq()).isEqualTo(4);
+    }
+
+    @Test
+    void aRetryOfAStoredMessageGetsItsFirstResultEvenWhenTheRulesWouldRefuseItNow() throws Exception {
+        Account alice = account("alice");
+        Account bob = account("bob");
+        ConversationId dm = ConversationId.direct(alice.id(), bob.id());
+        Set<Long> both = Set.of(alice.id(), bob.id());
+        byte[] sealed = bytes(40);
+        Appended first = await(db().messages().append(new NewMessage(dm, alice.id(), "before-the-block", sealed, both, NOW)));
+        await(db().accounts().setBlocked(bob.id(), alice.id(), true, NOW));
+
+        Appended retry = await(db().messages().append(new NewMessage(dm, alice.id(), "before-the-block", sealed, both, NOW)));
+
+        assertThat(retry.duplicate()).isTrue();
+        assertThat(retry.message()).usingRecursiveComparison().isEqualTo(first.message());
+        assertRefused(() -> await(db().messages().append(new NewMessage(dm, alice.id(), "after-the-block", bytes(40), both, NOW))),
+                Reason.BLOCKED);
+    }
+
+    @Test
     void aBatchRolledBackAndRunAgainLeavesNoSeqBehind() throws Exception {
         Account alice = account("alice");
         Account bob = account("bob");

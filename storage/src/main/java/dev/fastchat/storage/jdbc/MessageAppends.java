@@ -36,13 +36,24 @@ final class MessageAppends implements BatchedWrite<NewMessage, Appended> {
     private record SenderKey(long senderId, String clientMsgId) {}
 
     /**
-     * Stores a batch of messages with a few statements in all: one read for earlier copies (a retry), one update of the
-     * conversations' newest seqs, one batched insert. Members, blocks, chains and names come from the
+     * Stores a batch of messages with a few statements in all. Members, blocks, chains and names come from the
      * {@link ConversationCache}; the stored messages are built here, not read back.
+     *
+     * <ul>
+     *   <li>Where this node owns the database (SQLite): one insert per message, which takes the conversation's next seq
+     *       unless the sender's client message id is taken (the unique index and {@code ON CONFLICT DO NOTHING}): then
+     *       the message is a retry of one an earlier batch stored, its first copy is read, and the seq goes to the
+     *       next message. Then one batched update of the conversations' newest seqs.</li>
+     *   <li>Where other nodes share it (PostgreSQL): one read for earlier copies, one update that locks the
+     *       conversations and takes their seqs, one batched insert.</li>
+     * </ul>
+     *
+     * A message the rules refuse is looked up too: a retry of a stored message gets its first result even if the
+     * members changed since.
      */
     @Override
     public List<Object> runAll(Connection connection, List<NewMessage> items) throws SQLException {
-        Map<SenderKey, StoredMessage> earlier = earlierCopies(connection, items);
+        Map<SenderKey, StoredMessage> earlier = cache.shared() ? earlierCopies(connection, items) : new HashMap<>();
         Object[] outcomes = new Object[items.size()];
         Map<SenderKey, Integer> firstInBatch = new HashMap<>();
         Map<String, List<Integer>> accepted = new LinkedHashMap<>();
@@ -54,14 +65,23 @@ final class MessageAppends implements BatchedWrite<NewMessage, Appended> {
                 StoredMessage first = earlier.get(key);
                 Integer repeated = firstInBatch.get(key);
                 if (first != null) {
-                    requireSameMessage(first.conversationId(), first.sealed(), message);
-                    outcomes[i] = new Appended(first, true, cache.currentMembers(connection, first.conversationId()));
+                    outcomes[i] = repeat(connection, first, message);
                 } else if (repeated != null) {
                     NewMessage original = items.get(repeated);
                     requireSameMessage(original.conversation().value(), original.sealed(), message);
                     outcomes[i] = repeated; // resolved once the original has its seq
                 } else {
-                    ConversationCache.State state = checkAgainIfShared(connection, message);
+                    ConversationCache.State state;
+                    try {
+                        state = checkAgainIfShared(connection, message);
+                    } catch (ConversationRefusedException refused) {
+                        Optional<StoredMessage> stored = cache.shared() ? Optional.empty() : earlierCopy(connection, message);
+                        if (stored.isEmpty()) {
+                            throw refused;
+                        }
+                        outcomes[i] = repeat(connection, stored.get(), message);
+                        continue;
+                    }
                     checkedWith.put(state.id(), state);
                     accepted.computeIfAbsent(state.id(), id -> new ArrayList<>()).add(i);
                     firstInBatch.put(key, i);
@@ -70,37 +90,97 @@ final class MessageAppends implements BatchedWrite<NewMessage, Appended> {
                 outcomes[i] = new BatchedWrite.Refusal(refused);
             }
         }
-        if (accepted.isEmpty()) {
-            return resolveRepeats(outcomes);
+        if (!accepted.isEmpty()) {
+            if (cache.shared()) {
+                insertShared(connection, items, outcomes, accepted, checkedWith);
+            } else {
+                insertOwned(connection, items, outcomes, accepted, checkedWith);
+            }
         }
-        Map<String, Long> firstSeqs = cache.shared()
-                ? reserveShared(connection, items, outcomes, accepted, checkedWith)
-                : reserveOwned(connection, accepted, checkedWith);
-        try (PreparedStatement insert = connection.prepareStatement("""
-                INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                """)) {
+        return resolveRepeats(outcomes);
+    }
+
+    /** The result of a retry of {@code first}: that message, marked as a duplicate, if it is the same message. */
+    private Appended repeat(Connection connection, StoredMessage first, NewMessage message) throws SQLException {
+        requireSameMessage(first.conversationId(), first.sealed(), message);
+        return new Appended(first, true, cache.currentMembers(connection, first.conversationId()));
+    }
+
+    private static final String INSERT = "INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, sealed, created_at)"
+            + " VALUES (?, ?, ?, ?, ?, ?)";
+
+    private StoredMessage bind(Connection connection, PreparedStatement insert, ConversationCache.State state, long seq,
+                               NewMessage message) throws SQLException {
+        StoredMessage stored = new StoredMessage(state.id(), seq, message.senderId(), cache.name(connection, message.senderId()),
+                message.clientMsgId(), message.sealed(), Instant.ofEpochMilli(message.createdAt().toEpochMilli()), state.groupName());
+        insert.setString(1, stored.conversationId());
+        insert.setLong(2, stored.seq());
+        insert.setLong(3, stored.senderId());
+        insert.setString(4, stored.clientMsgId());
+        insert.setBytes(5, stored.sealed());
+        insert.setLong(6, stored.createdAt().toEpochMilli());
+        return stored;
+    }
+
+    /**
+     * Where this node owns the database, the newest seqs in the cache are the truth: each conversation's messages take
+     * the next ones as they are inserted, a retry (its message id taken) none, and the new newest seqs are written in
+     * one JDBC batch.
+     */
+    private void insertOwned(Connection connection, List<NewMessage> items, Object[] outcomes, Map<String, List<Integer>> accepted,
+                             Map<String, ConversationCache.State> checkedWith) throws SQLException {
+        List<Integer> taken = new ArrayList<>();
+        try (PreparedStatement insert = connection.prepareStatement(INSERT + " ON CONFLICT (sender_id, client_msg_id) DO NOTHING");
+             PreparedStatement update = connection.prepareStatement("UPDATE conversations SET last_seq = ? WHERE id = ?")) {
+            for (Map.Entry<String, List<Integer>> conversation : accepted.entrySet()) {
+                ConversationCache.State state = checkedWith.get(conversation.getKey());
+                long seq = state.lastSeq() + 1;
+                for (int i : conversation.getValue()) {
+                    StoredMessage stored = bind(connection, insert, state, seq, items.get(i));
+                    if (insert.executeUpdate() == 1) {
+                        outcomes[i] = new Appended(stored, false, state.members());
+                        seq++;
+                    } else {
+                        taken.add(i);
+                    }
+                }
+                if (seq - 1 > state.lastSeq()) {
+                    update.setLong(1, seq - 1);
+                    update.setString(2, state.id());
+                    update.addBatch();
+                    cache.put(state.withLastSeq(seq - 1));
+                }
+            }
+            update.executeBatch();
+        }
+        for (int i : taken) {
+            NewMessage message = items.get(i);
+            StoredMessage first = earlierCopy(connection, message).orElseThrow(() -> new IllegalStateException(
+                    "client message id " + message.clientMsgId() + " is taken but no message has it"));
+            try {
+                outcomes[i] = repeat(connection, first, message);
+            } catch (ConversationRefusedException refused) {
+                outcomes[i] = new BatchedWrite.Refusal(refused);
+            }
+        }
+    }
+
+    /** Where other nodes share the database: the seqs come from the conversations' rows ({@link #reserveShared}). */
+    private void insertShared(Connection connection, List<NewMessage> items, Object[] outcomes, Map<String, List<Integer>> accepted,
+                              Map<String, ConversationCache.State> checkedWith) throws SQLException {
+        Map<String, Long> firstSeqs = reserveShared(connection, items, outcomes, accepted, checkedWith);
+        try (PreparedStatement insert = connection.prepareStatement(INSERT)) {
             for (Map.Entry<String, List<Integer>> conversation : accepted.entrySet()) {
                 ConversationCache.State state = checkedWith.get(conversation.getKey());
                 long seq = firstSeqs.get(conversation.getKey());
                 for (int i : conversation.getValue()) {
-                    NewMessage message = items.get(i);
-                    StoredMessage stored = new StoredMessage(state.id(), seq++, message.senderId(),
-                            cache.name(connection, message.senderId()), message.clientMsgId(), message.sealed(),
-                            Instant.ofEpochMilli(message.createdAt().toEpochMilli()), state.groupName());
-                    outcomes[i] = new Appended(stored, false, state.members());
-                    insert.setString(1, stored.conversationId());
-                    insert.setLong(2, stored.seq());
-                    insert.setLong(3, stored.senderId());
-                    insert.setString(4, stored.clientMsgId());
-                    insert.setBytes(5, stored.sealed());
-                    insert.setLong(6, stored.createdAt().toEpochMilli());
+                    outcomes[i] = new Appended(bind(connection, insert, state, seq++, items.get(i)), false, state.members());
                     insert.addBatch();
                 }
                 cache.put(state.withLastSeq(seq - 1));
             }
             insert.executeBatch();
         }
-        return resolveRepeats(outcomes);
     }
 
     /** A repeat of a message earlier in the same batch gets that message's result, marked as a duplicate. */
@@ -122,28 +202,6 @@ final class MessageAppends implements BatchedWrite<NewMessage, Appended> {
             throw new ConversationRefusedException(Reason.MESSAGE_ID_REUSED,
                     "client message id " + message.clientMsgId() + " was already used for another message");
         }
-    }
-
-    /**
-     * Where this node owns the database, the newest seqs in the cache are the truth: each conversation's messages take
-     * the next ones, and the new newest seqs are written in one JDBC batch.
-     *
-     * @return each conversation's first seq for this batch
-     */
-    private Map<String, Long> reserveOwned(Connection connection, Map<String, List<Integer>> accepted,
-                                           Map<String, ConversationCache.State> checkedWith) throws SQLException {
-        Map<String, Long> firstSeqs = new HashMap<>();
-        try (PreparedStatement update = connection.prepareStatement("UPDATE conversations SET last_seq = ? WHERE id = ?")) {
-            for (Map.Entry<String, List<Integer>> conversation : accepted.entrySet()) {
-                long first = checkedWith.get(conversation.getKey()).lastSeq() + 1;
-                firstSeqs.put(conversation.getKey(), first);
-                update.setLong(1, first + conversation.getValue().size() - 1);
-                update.setString(2, conversation.getKey());
-                update.addBatch();
-            }
-            update.executeBatch();
-        }
-        return firstSeqs;
     }
 
     /**
@@ -253,42 +311,45 @@ final class MessageAppends implements BatchedWrite<NewMessage, Appended> {
     }
 
     /**
-     * The messages stored before under the senders' client message ids of {@code items} (a retry finds its first
-     * copy). PostgreSQL answers all of them in one query: a lookup in the unique index per message (the LIMIT keeps the
-     * lookup a lookup: without it, a plan made while the table was empty joins by a scan of the whole table, and the
-     * writer's connection keeps that plan). SQLite answers in the process, with one indexed lookup each.
+     * Where other nodes share the database: the messages stored before under the senders' client message ids of
+     * {@code items} (a retry finds its first copy), in one query: a lookup in the unique index per message (the LIMIT
+     * keeps the lookup a lookup: without it, a plan made while the table was empty joins by a scan of the whole table,
+     * and the writer's connection keeps that plan).
      */
     private Map<SenderKey, StoredMessage> earlierCopies(Connection connection, List<NewMessage> items) throws SQLException {
-        List<String[]> found = new ArrayList<>();
-        if (cache.shared()) {
-            Array senders = connection.createArrayOf("bigint", items.stream().map(NewMessage::senderId).toArray());
-            Array ids = connection.createArrayOf("text", items.stream().map(NewMessage::clientMsgId).toArray());
-            found.addAll(Jdbc.query(connection, """
-                    SELECT m.conversation_id, m.seq FROM unnest(?, ?) AS v(sender_id, client_msg_id)
-                    CROSS JOIN LATERAL (SELECT conversation_id, seq FROM messages
-                                        WHERE sender_id = v.sender_id AND client_msg_id = v.client_msg_id LIMIT 1) m
-                    """, s -> {
-                        s.setArray(1, senders);
-                        s.setArray(2, ids);
-                    }, row -> new String[] {row.getString(1), Long.toString(row.getLong(2))}));
-        } else {
-            for (NewMessage message : items) {
-                found.addAll(Jdbc.query(connection, "SELECT conversation_id, seq FROM messages WHERE sender_id = ? AND client_msg_id = ?",
-                        s -> {
-                            s.setLong(1, message.senderId());
-                            s.setString(2, message.clientMsgId());
-                        }, row -> new String[] {row.getString(1), Long.toString(row.getLong(2))}));
-            }
-        }
+        Array senders = connection.createArrayOf("bigint", items.stream().map(NewMessage::senderId).toArray());
+        Array ids = connection.createArrayOf("text", items.stream().map(NewMessage::clientMsgId).toArray());
+        List<Object[]> found = Jdbc.query(connection, """
+                SELECT m.conversation_id, m.seq FROM unnest(?, ?) AS v(sender_id, client_msg_id)
+                CROSS JOIN LATERAL (SELECT conversation_id, seq FROM messages
+                                    WHERE sender_id = v.sender_id AND client_msg_id = v.client_msg_id LIMIT 1) m
+                """, s -> {
+                    s.setArray(1, senders);
+                    s.setArray(2, ids);
+                }, row -> new Object[] {row.getString(1), row.getLong(2)});
         Map<SenderKey, StoredMessage> earlier = new HashMap<>();
-        for (String[] where : found) {
-            StoredMessage message = Jdbc.query(connection, JdbcMessageRepository.SELECT_MESSAGE + " WHERE m.conversation_id = ? AND m.seq = ?", s -> {
-                s.setString(1, where[0]);
-                s.setLong(2, Long.parseLong(where[1]));
-            }, JdbcMessageRepository::mapMessage).getFirst();
+        for (Object[] where : found) {
+            StoredMessage message = read(connection, (String) where[0], (long) where[1]);
             earlier.put(new SenderKey(message.senderId(), message.clientMsgId()), message);
         }
         return earlier;
+    }
+
+    /** The message stored before under the sender's client message id of {@code message}, if any (one indexed lookup). */
+    private static Optional<StoredMessage> earlierCopy(Connection connection, NewMessage message) throws SQLException {
+        Optional<Object[]> where = Jdbc.query(connection, "SELECT conversation_id, seq FROM messages WHERE sender_id = ? AND client_msg_id = ?",
+                s -> {
+                    s.setLong(1, message.senderId());
+                    s.setString(2, message.clientMsgId());
+                }, row -> new Object[] {row.getString(1), row.getLong(2)}).stream().findFirst();
+        return where.isEmpty() ? Optional.empty() : Optional.of(read(connection, (String) where.get()[0], (long) where.get()[1]));
+    }
+
+    private static StoredMessage read(Connection connection, String conversationId, long seq) throws SQLException {
+        return Jdbc.query(connection, JdbcMessageRepository.SELECT_MESSAGE + " WHERE m.conversation_id = ? AND m.seq = ?", s -> {
+            s.setString(1, conversationId);
+            s.setLong(2, seq);
+        }, JdbcMessageRepository::mapMessage).getFirst();
     }
 
     /**
