@@ -70,8 +70,10 @@ public final class Versus implements Callable<Integer> {
     @Option(names = "--fastchat-jar", defaultValue = "app/target/fastchat.jar", description = "the server (default ${DEFAULT-VALUE})")
     Path fastchatJar;
 
-    @Option(names = "--fastchat-jvm", defaultValue = "-Xmx128m", split = " ",
-            description = "JVM options of FastChat's server, space-separated (default ${DEFAULT-VALUE})")
+    @Option(names = "--fastchat-jvm", split = " ",
+            defaultValue = "-Xms16m -Xmx64m -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=1000",
+            description = "JVM options of FastChat's server, space-separated: by default the launcher's (compact headers, the C heap"
+                    + " trimmed) with a heap sized to 1,000 clients (${DEFAULT-VALUE})")
     List<String> fastchatJvm;
 
     @Option(names = "--fastchat-open-sample", defaultValue = "10",
