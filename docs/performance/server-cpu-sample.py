@@ -17,10 +17,11 @@ def groups():
         name = re.sub(r"[-#]?\d+$", "", comm)
         g[name] = g.get(name, 0) + cpu
     return g
-def counter(name):
-    m = urllib.request.urlopen(f"http://{admin}/metrics").read().decode()
+def counter(m, name):
     v = re.search(rf"^{name} (\S+)", m, re.M)
     return float(v.group(1)) if v else 0.0
 while True:
-    out.write(json.dumps({"t": time.time(), "in": counter("fastchat_messages_in_total"), "out": counter("fastchat_messages_out_total"), "cpu": groups()}) + "\n"); out.flush()
+    m = urllib.request.urlopen(f"http://{admin}/metrics").read().decode()
+    out.write(json.dumps({"t": time.time(), "in": counter(m, "fastchat_messages_in_total"), "out": counter(m, "fastchat_messages_out_total"),
+                          "commits": counter(m, "fastchat_db_write_batch_size_count"), "cpu": groups()}) + "\n"); out.flush()
     time.sleep(1)
