@@ -53,7 +53,7 @@ final class MessageAppends implements BatchedWrite<NewMessage, Appended> {
      */
     @Override
     public List<Object> runAll(Connection connection, List<NewMessage> items) throws SQLException {
-        Map<SenderKey, StoredMessage> earlier = cache.shared() ? earlierCopies(connection, items) : new HashMap<>();
+        Map<SenderKey, StoredMessage> earlier = cache.shared() ? earlierCopies(connection, items) : Map.of();
         Object[] outcomes = new Object[items.size()];
         Map<SenderKey, Integer> firstInBatch = new HashMap<>();
         Map<String, List<Integer>> accepted = new LinkedHashMap<>();
