@@ -21,6 +21,8 @@ public final class TcpProxy implements AutoCloseable {
     private final int port;
     /** While true, what the service sends is read but not passed on (and dropped by a cut): a lost reply. */
     private volatile boolean holdingReplies;
+    /** Between {@link #cut()} and {@link #restore()}: a connection accepted then (it raced the cut) is closed at once. */
+    private volatile boolean isCut;
 
     /** Starts forwarding an ephemeral loopback port to {@code host:port}. */
     public TcpProxy(String host, int port) throws IOException {
@@ -36,6 +38,7 @@ public final class TcpProxy implements AutoCloseable {
 
     /** Closes every proxied connection and refuses new ones until {@link #restore()}. */
     public synchronized void cut() throws IOException {
+        isCut = true;
         server.close();
         for (Socket socket : sockets) {
             // A reset, as a dead link gives: an orderly close would leave the proxy's side in FIN_WAIT until
@@ -61,6 +64,7 @@ public final class TcpProxy implements AutoCloseable {
     /** Accepts connections again on the same port, and passes replies on again. */
     public synchronized void restore() throws IOException {
         holdingReplies = false;
+        isCut = false;
         if (server.isClosed()) {
             // The kernel may hold the port for a moment after the cut connections are gone: retry briefly.
             for (int attempt = 1; ; attempt++) {
@@ -104,6 +108,11 @@ public final class TcpProxy implements AutoCloseable {
         while (!listener.isClosed()) {
             try {
                 Socket client = listener.accept();
+                if (isCut) {
+                    client.setSoLinger(true, 0);
+                    client.close();
+                    continue;
+                }
                 Socket upstream = new Socket();
                 try {
                     upstream.connect(target, 2_000);
@@ -113,6 +122,11 @@ public final class TcpProxy implements AutoCloseable {
                 }
                 sockets.add(client);
                 sockets.add(upstream);
+                if (isCut) { // cut while this one was being set up: it goes as the others did
+                    closeQuietly(client);
+                    closeQuietly(upstream);
+                    continue;
+                }
                 pump(client, upstream, false);
                 pump(upstream, client, true);
             } catch (IOException e) {
