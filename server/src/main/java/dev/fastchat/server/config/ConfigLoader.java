@@ -29,7 +29,7 @@ public final class ConfigLoader {
             new Setting("db", "", "JDBC URL: jdbc:sqlite:PATH or jdbc:postgresql://HOST:PORT/DB (default: SQLite file under data)"),
             new Setting("db-pool-size", "8", "database connections for reads"),
             new Setting("node-id", "node-1", "this node's name in a cluster"),
-            new Setting("io-threads", "0", "network threads (0: twice the cores)"),
+            new Setting("io-threads", "0", "network threads (0: one per core)"),
             new Setting("shutdown-grace", "10s", "how long shutdown waits for requests in flight"),
             new Setting("web", "true", "serve the web client (HTTPS and a WebSocket at /ws) on the client port"),
             new Setting("web-listen", "", "another HOST:PORT serving the web client and native clients alike, such as 0.0.0.0:443 (empty: none)"),

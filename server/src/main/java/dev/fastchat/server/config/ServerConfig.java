@@ -13,7 +13,7 @@ import java.util.Optional;
  * @param databaseUrl JDBC URL of the database
  * @param databasePoolSize connections for reads
  * @param nodeId this node's name in a cluster
- * @param ioThreads Netty event-loop threads (0: twice the cores)
+ * @param ioThreads Netty event-loop threads (0: one per core)
  * @param shutdownGrace how long a graceful shutdown waits for requests in flight
  * @param tls TLS certificate and key, if TLS is on
  * @param limits per-connection limits
