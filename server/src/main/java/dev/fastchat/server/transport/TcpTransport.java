@@ -75,7 +75,7 @@ public final class TcpTransport implements AutoCloseable {
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, factory);
         // One event loop per core by default (Netty's own default is two): nothing blocks on them, and at 3,000-5,000
-        // msgs/s on 2 cores the loops cost 15-20 % less CPU per message and the p99 halved (docs/performance.md).
+        // msgs/s on 2 cores the loops cost 10-20 % less CPU per message and the p99 at 5,000/s fell by half (docs/performance.md).
         int ioThreads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(ioThreads, factory);
         try {
