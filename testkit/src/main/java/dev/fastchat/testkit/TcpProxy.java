@@ -18,6 +18,7 @@ public final class TcpProxy implements AutoCloseable {
     private final InetSocketAddress target;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private volatile ServerSocket server;
+    private volatile Thread acceptor;
     private final int port;
     /** While true, what the service sends is read but not passed on (and dropped by a cut): a lost reply. */
     private volatile boolean holdingReplies;
@@ -40,6 +41,13 @@ public final class TcpProxy implements AutoCloseable {
     public synchronized void cut() throws IOException {
         isCut = true;
         server.close();
+        // The accept loop runs on a virtual thread: the listener's descriptor is closed only once that thread leaves
+        // accept(), and until then the kernel still completes connections. Wait for it, so that none is left after.
+        try {
+            acceptor.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         for (Socket socket : sockets) {
             // A reset, as a dead link gives: an orderly close would leave the proxy's side in FIN_WAIT until
             // the peer closes too, and the port could not be bound again by restore().
@@ -100,7 +108,7 @@ public final class TcpProxy implements AutoCloseable {
             socket.close();
             throw e;
         }
-        Thread.ofVirtual().name("proxy-accept-" + localPort).start(() -> acceptLoop(socket));
+        acceptor = Thread.ofVirtual().name("proxy-accept-" + localPort).start(() -> acceptLoop(socket));
         return socket;
     }
 
