@@ -9,6 +9,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class TcpProxyTest {
@@ -34,17 +36,19 @@ class TcpProxyTest {
             });
             for (int round = 0; round < 30; round++) {
                 List<Socket> connected = new CopyOnWriteArrayList<>();
+                CountDownLatch reconnectingNow = new CountDownLatch(1);
                 try (TcpProxy proxy = new TcpProxy("127.0.0.1", service.getLocalPort())) {
                     Thread reconnecting = Thread.ofPlatform().start(() -> {
                         for (int attempt = 0; attempt < 200; attempt++) {
                             try {
                                 connected.add(new Socket(InetAddress.getLoopbackAddress(), proxy.port()));
+                                reconnectingNow.countDown();
                             } catch (IOException refused) {
                                 return; // the cut went through: nothing is accepted any more
                             }
                         }
                     });
-                    Thread.sleep(1);
+                    assertThat(reconnectingNow.await(5, TimeUnit.SECONDS)).as("a first connection through the proxy").isTrue();
                     proxy.cut();
                     reconnecting.join();
                     for (Socket socket : connected) {
