@@ -653,7 +653,7 @@ public final class ChatClient implements AutoCloseable {
      * with {@code MEMBERS_CHANGED} when the group's members changed since it was prepared.
      */
     public CompletableFuture<SentMessage> sendPrepared(PreparedMessage message) {
-        return work(m -> m.sendPrepared(message));
+        return withMessenger(m -> m.sendPreparedAsync(message, WORK)); // no thread waits for the ack while connected
     }
 
     /**
@@ -824,11 +824,16 @@ public final class ChatClient implements AutoCloseable {
 
     /** Runs {@code operation} with the logged-in user's messenger on a virtual thread. */
     <T> CompletableFuture<T> work(java.util.function.Function<Messenger, T> operation) {
+        return withMessenger(current -> CompletableFuture.supplyAsync(() -> operation.apply(current), WORK));
+    }
+
+    /** Starts {@code operation} with the logged-in user's messenger (on the caller's thread). */
+    private <T> CompletableFuture<T> withMessenger(java.util.function.Function<Messenger, CompletableFuture<T>> operation) {
         Messenger current = messenger;
         if (current == null || session == null) {
             return CompletableFuture.failedFuture(new ChatException(ErrorCode.UNAUTHENTICATED, "log in first"));
         }
-        return CompletableFuture.supplyAsync(() -> operation.apply(current), WORK);
+        return operation.apply(current);
     }
 
     /**

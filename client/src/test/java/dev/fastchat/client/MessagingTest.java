@@ -117,6 +117,27 @@ class MessagingTest {
     }
 
     @Test
+    void aPreparedMessageIsSentOnceAndWhatIsChainedOnItsAckRunsOffTheNetworkThread() throws Exception {
+        try (User alice = register("alice"); User bob = register("bob")) {
+            await(alice.client().send(Target.user(bob.name()), "first"));
+            PreparedMessage prepared = await(alice.client().prepare(Target.user(bob.name()), "prepared"));
+            // The chained step waits for another request: run on the thread that reads the answers, it could not end.
+            var chained = alice.client().sendPrepared(prepared).thenApply(sent -> {
+                try {
+                    return sent.seq() + ":" + await(alice.client().history(Target.user(bob.name()), 0, 5)).size()
+                            + ":" + Thread.currentThread().isVirtual();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(await(chained)).isEqualTo("2:2:true");
+            eventually(() -> assertThat(bob.events().texts()).containsExactly("first", "prepared"));
+            assertThat(await(alice.client().sendPrepared(prepared)).seq()).isEqualTo(2); // a retry: the first ack
+            assertThat(await(alice.client().history(Target.user(bob.name()), 0, 5))).hasSize(2);
+        }
+    }
+
+    @Test
     void groupsEnforceAdminsAndMembershipAndRemovedMembersReceiveNothingNew() throws Exception {
         try (User alice = register("alice"); User bob = register("bob"); User carol = register("carol"); User eve = register("eve")) {
             ChatGroup team = await(alice.client().groups().create(WireClient.uniqueName("team")));

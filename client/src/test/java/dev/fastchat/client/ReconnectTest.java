@@ -120,6 +120,32 @@ class ReconnectTest {
     }
 
     @Test
+    void aPreparedMessageWhoseAckIsLostInTheFailoverIsSentAgainOnTheNewConnectionAndStoredOnce() throws Exception {
+        try (User alice = chats.register("alice"); User bobSetup = chats.register("bob");
+             TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
+            String bob = bobSetup.name();
+            bobSetup.close();
+            ConnectionEvents events = new ConnectionEvents();
+            try (ChatClient client = loggedInThrough(proxy, bob, chats.keys(bob, "first"), events)) {
+                await(client.send(Target.user(alice.name()), "hi"));
+                PreparedMessage prepared = await(client.prepare(Target.user(alice.name()), "prepared"));
+
+                proxy.holdReplies(); // the server stores the message; its ack never reaches bob
+                var sending = client.sendPrepared(prepared);
+                eventually(() -> assertThat(alice.events().texts()).contains("prepared"));
+                proxy.cut();
+                proxy.restore();
+
+                assertThat(await(sending).seq()).isEqualTo(2); // sent again once reconnected, answered as the first time
+                eventually(() -> assertThat(events.events).contains("reconnected"));
+                assertThat(await(client.history(Target.user(alice.name()), 0, 10))).extracting(ChatMessage::text)
+                        .containsExactly("prepared", "hi");
+                assertThat(alice.events().texts()).containsExactly("hi", "prepared");
+            }
+        }
+    }
+
+    @Test
     void closingTheClientStopsReconnecting() throws Exception {
         try (User alice = chats.register("alice"); TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
             alice.close();

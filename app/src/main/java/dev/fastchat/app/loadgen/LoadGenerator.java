@@ -52,6 +52,8 @@ import org.HdrHistogram.Recorder;
 public final class LoadGenerator {
     private static final long MAX_LATENCY_NANOS = TimeUnit.SECONDS.toNanos(120);
     private static final Duration DRAIN = Duration.ofSeconds(15);
+    /** Longest wait for the acks still due when the schedule ends: a client's request timeout (60 s) and a reconnect's retries. */
+    private static final Duration ACK_WAIT = Duration.ofSeconds(150);
     private static final int SETUP_CONCURRENCY = 16;
 
     /** How clients seal: every message in the timed window, or all of them before it. */
@@ -123,6 +125,8 @@ public final class LoadGenerator {
     private final LongAdder acked = new LongAdder();
     private final LongAdder delivered = new LongAdder();
     private final LongAdder failed = new LongAdder();
+    /** Sends whose ack (or failure) has not come yet. */
+    private final java.util.concurrent.atomic.AtomicInteger unacknowledged = new java.util.concurrent.atomic.AtomicInteger();
     private final Map<ErrorCode, LongAdder> errors = new ConcurrentHashMap<>();
     /** Pushes left unopened and sends acknowledged, met by conversation and seq (with --open-sample). */
     private final Map<String, Slot> slots = new ConcurrentHashMap<>();
@@ -371,10 +375,15 @@ public final class LoadGenerator {
                 }
                 offered.increment();
                 int index = k;
-                senders.execute(() -> fire(clients, names, group, prepared, index, due));
+                if (options.pattern() == Pattern.LOGIN_STORM) {
+                    senders.execute(() -> logInAgain(clients, names, index, due));
+                } else {
+                    send(clients, names, group, prepared, index, due);
+                }
             }
-            // the executor's close waits for the sends in flight (each bounded by the request timeout)
+            // the executor's close waits for the log-ins in flight
         }
+        awaitAcks();
         long sent = System.nanoTime();
         long drainUntil = sent + DRAIN.toNanos();
         while (System.nanoTime() < drainUntil && !allDelivered(total)) {
@@ -396,28 +405,41 @@ public final class LoadGenerator {
         return true;
     }
 
-    private void fire(List<ChatClient> clients, List<String> names, Target group, PreparedMessage[] prepared, int k, long due) {
+    /** One device logs out and in again: the login-storm pattern's step. */
+    private void logInAgain(List<ChatClient> clients, List<String> names, int k, long due) {
         Pattern.Step step = options.pattern().step(k, options.clients(), options.groupSize());
+        ChatClient client = clients.get(step.sender());
+        String name = names.get(step.sender());
         try {
-            if (options.pattern() == Pattern.LOGIN_STORM) {
-                ChatClient client = clients.get(step.sender());
-                String name = names.get(step.sender());
-                // One device logs out and in again in turn: a step due while the same client's previous one is
-                // still logging in waits for it (as a person would), instead of logging out a half-made session.
-                synchronized (client) {
-                    client.logout().get(60, TimeUnit.SECONDS);
-                    client.login(name, password(name)).get(60, TimeUnit.SECONDS);
-                }
-            } else {
-                int recipients = step.toGroup() ? options.groupSize() - 1 : 1;
-                PreparedMessage sealed = prepared != null ? prepared[k] : null;
-                if (sealed != null) {
-                    prepared[k] = null; // garbage once sent: the run's live set stays small, and so do its collector's pauses
-                }
-                CompletableFuture<SentMessage> ack = sealed != null
-                        ? clients.get(step.sender()).sendPrepared(sealed)
-                        : clients.get(step.sender()).send(step.toGroup() ? group : Target.user(names.get(step.recipient())), text(k));
-                SentMessage sent = ack.get(120, TimeUnit.SECONDS);
+            // A step due while the same client's previous one is still logging in waits for it (as a person would),
+            // instead of logging out a half-made session.
+            synchronized (client) {
+                client.logout().get(60, TimeUnit.SECONDS);
+                client.login(name, password(name)).get(60, TimeUnit.SECONDS);
+            }
+            answered(due, null);
+        } catch (Exception e) {
+            answered(due, e);
+        }
+    }
+
+    /**
+     * Sends message {@code k} from the ticker's thread and counts its ack when it comes: no thread waits for it (each
+     * send is bounded by the client's request timeout).
+     */
+    private void send(List<ChatClient> clients, List<String> names, Target group, PreparedMessage[] prepared, int k, long due) {
+        Pattern.Step step = options.pattern().step(k, options.clients(), options.groupSize());
+        int recipients = step.toGroup() ? options.groupSize() - 1 : 1;
+        PreparedMessage sealed = prepared != null ? prepared[k] : null;
+        if (sealed != null) {
+            prepared[k] = null; // garbage once sent: the run's live set stays small, and so do its collector's pauses
+        }
+        unacknowledged.incrementAndGet();
+        CompletableFuture<SentMessage> ack = sealed != null
+                ? clients.get(step.sender()).sendPrepared(sealed)
+                : clients.get(step.sender()).send(step.toGroup() ? group : Target.user(names.get(step.recipient())), text(k));
+        ack.whenComplete((sent, failure) -> {
+            if (failure == null) {
                 expected.set(k, recipients);
                 if (options.openOneIn() > 1 && !opened(sent.seq())) { // (the others count by their text)
                     String key = sent.conversationId() + "#" + sent.seq();
@@ -426,13 +448,29 @@ public final class LoadGenerator {
                     }
                 }
             }
+            answered(due, failure);
+            unacknowledged.decrementAndGet();
+        });
+    }
+
+    /** Counts a step's answer: its latency from the due time, or its error. */
+    private void answered(long due, Throwable failure) {
+        if (failure == null) {
             ackLatency.recordValue(Math.min(MAX_LATENCY_NANOS, System.nanoTime() - due));
             acked.increment();
-        } catch (Exception e) {
-            failed.increment();
-            Throwable cause = unwrap(e);
-            ErrorCode code = cause instanceof ChatException chat ? chat.code() : ErrorCode.INTERNAL;
-            errors.computeIfAbsent(code, c -> new LongAdder()).increment();
+            return;
+        }
+        failed.increment();
+        Throwable cause = unwrap(failure);
+        ErrorCode code = cause instanceof ChatException chat ? chat.code() : ErrorCode.INTERNAL;
+        errors.computeIfAbsent(code, c -> new LongAdder()).increment();
+    }
+
+    /** Waits for the acks of the sends in flight (each ends by the client's request timeout, or this gives up). */
+    private void awaitAcks() throws InterruptedException {
+        long giveUp = System.nanoTime() + ACK_WAIT.toNanos();
+        while (unacknowledged.get() > 0 && System.nanoTime() < giveUp) {
+            Thread.sleep(10);
         }
     }
 

@@ -224,7 +224,24 @@ public final class ClientConnection {
         }
     }
 
+    /**
+     * Writes a request. Off the I/O thread, its timer and its write go to that thread as one task (one wake-up, not
+     * one for each).
+     */
     private void send(Envelope.Builder request, Duration requestTimeout, CompletableFuture<Envelope> response) {
+        var loop = channel.eventLoop();
+        if (loop.inEventLoop()) {
+            sendOnLoop(request, requestTimeout, response);
+            return;
+        }
+        try {
+            loop.execute(() -> sendOnLoop(request, requestTimeout, response));
+        } catch (java.util.concurrent.RejectedExecutionException e) { // the I/O threads are shutting down
+            response.completeExceptionally(lost());
+        }
+    }
+
+    private void sendOnLoop(Envelope.Builder request, Duration requestTimeout, CompletableFuture<Envelope> response) {
         long id = ids.incrementAndGet();
         response.whenComplete((r, e) -> released());
         pending.put(id, response);

@@ -548,16 +548,47 @@ public final class Messenger {
         return whileReconnecting(() -> sendSealed(message.conversationId(), message.clientMsgId(), message.sealed(), List.of()));
     }
 
+    /**
+     * {@link #sendPrepared}, without a thread waiting for the ack: the request goes out from the caller's thread and
+     * the ack is taken on {@code executor}. Only when the connection is lost (with auto-reconnect on) does a thread of
+     * {@code executor} wait, to make the same call again once connected.
+     */
+    public CompletableFuture<SentMessage> sendPreparedAsync(PreparedMessage message, Executor executor) {
+        CompletableFuture<Envelope> sent;
+        try {
+            sent = rpc.apply(sendRequest(message.conversationId(), message.clientMsgId(), message.sealed(), List.of()));
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
+        }
+        return sent.handleAsync((response, failure) -> {
+            if (failure == null) {
+                return acknowledged(response.getSendAck());
+            }
+            Throwable cause = failure instanceof CompletionException wrapped && wrapped.getCause() != null ? wrapped.getCause() : failure;
+            if (cause instanceof ChatException e && e.code() == ErrorCode.UNAVAILABLE && reconnects != null) {
+                return sendPrepared(message);
+            }
+            throw cause instanceof RuntimeException unchecked ? unchecked : new CompletionException(cause);
+        }, executor);
+    }
+
     /** Sends an already sealed message; a retry with the same id and bytes is answered with the first ack. */
     public SentMessage sendSealed(String conversationId, String clientMsgId, byte[] sealed, List<String> fileIds) {
+        return acknowledged(await(rpc.apply(sendRequest(conversationId, clientMsgId, sealed, fileIds))).getSendAck());
+    }
+
+    private Envelope.Builder sendRequest(String conversationId, String clientMsgId, byte[] sealed, List<String> fileIds) {
         sentHere.put(clientMsgId, Boolean.TRUE);
-        SendAck ack = await(rpc.apply(Envelope.newBuilder().setSend(Send.newBuilder()
+        return Envelope.newBuilder().setSend(Send.newBuilder()
                 .setConversationId(conversationId).setClientMsgId(clientMsgId).setSealed(ByteString.copyFrom(sealed))
-                .addAllFileIds(fileIds))))
-                .getSendAck();
+                .addAllFileIds(fileIds));
+    }
+
+    /** Takes note of the server's ack of a message this client sent. */
+    private SentMessage acknowledged(SendAck ack) {
         String key = seenKey(ack.getConversationId(), ack.getSeq());
         seen.put(key, Boolean.TRUE); // this session wrote it; a push of it is not news
-        shown(myId, clientMsgId, key);
+        shown(myId, ack.getClientMsgId(), key);
         // The cursor moves past this client's own message only if nothing before it is missing: a message of
         // someone else committed just before it may still be on its way, and must not be skipped.
         cursors.compute(ack.getConversationId(), (id, cursor) ->
