@@ -2,6 +2,7 @@ package dev.fastchat.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.fastchat.protocol.ConversationId;
 import dev.fastchat.storage.jdbc.Database;
 import dev.fastchat.storage.jdbc.DatabaseSettings;
 import dev.fastchat.storage.jdbc.SqlDialect;
@@ -62,6 +63,36 @@ class SqliteStorageTest extends StorageContract {
         try (Database second = Database.open(DatabaseSettings.of("jdbc:sqlite:" + file))) {
             assertThat(second.accounts().findByName(name)).isPresent();
         }
+    }
+
+    @Test
+    void reopenedTheWriterGoesOnFromEachConversationsNewestMessage() throws Exception {
+        Path file = dir.resolve("seqs.db");
+        Account alice;
+        Account bob;
+        Account carol;
+        try (Database first = Database.open(DatabaseSettings.of("jdbc:sqlite:" + file))) {
+            alice = await(first.accounts().create(newAccount(uniqueName("alice"))));
+            bob = await(first.accounts().create(newAccount(uniqueName("bob"))));
+            carol = await(first.accounts().create(newAccount(uniqueName("carol"))));
+            for (int i = 0; i < 3; i++) {
+                append(first, alice, bob);
+            }
+            append(first, carol, bob);
+        }
+        try (Database second = Database.open(DatabaseSettings.of("jdbc:sqlite:" + file))) {
+            assertThat(second.messages().summaries(bob.id())).extracting(ConversationSummary::lastSeq, ConversationSummary::unread)
+                    .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple(3L, 3L), org.assertj.core.groups.Tuple.tuple(1L, 1L));
+            assertThat(append(second, bob, alice).message().seq()).isEqualTo(4);
+            assertThat(append(second, carol, bob).message().seq()).isEqualTo(2);
+            assertThat(await(second.messages().markRead(ConversationId.direct(alice.id(), bob.id()).value(), alice.id(), 99)))
+                    .isEqualTo(4); // capped at the newest
+        }
+    }
+
+    private static Appended append(Database database, Account from, Account to) throws Exception {
+        return await(database.messages().append(new NewMessage(ConversationId.direct(from.id(), to.id()), from.id(),
+                java.util.UUID.randomUUID().toString(), bytes(40), java.util.Set.of(from.id(), to.id()), java.time.Instant.now())));
     }
 
     @Test

@@ -139,9 +139,9 @@ final class ConversationCache implements GroupCommitWriter.TransactionListener {
 
     private State load(Connection connection, String id) throws SQLException {
         Optional<Object[]> row = Jdbc.query(connection, """
-                SELECT c.kind, c.last_seq, c.members_version, g.name FROM conversations c
+                SELECT c.kind, %s, c.members_version, g.name FROM conversations c
                 LEFT JOIN chat_groups g ON g.id = c.group_id WHERE c.id = ?
-                """, s -> s.setString(1, id), r -> new Object[] {r.getString(1), r.getLong(2), r.getLong(3), r.getString(4)})
+                """.formatted(JdbcMessageRepository.NEWEST_SEQ), s -> s.setString(1, id), r -> new Object[] {r.getString(1), r.getLong(2), r.getLong(3), r.getString(4)})
                 .stream().findFirst();
         if (row.isEmpty()) {
             return null;

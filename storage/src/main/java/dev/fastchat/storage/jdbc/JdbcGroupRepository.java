@@ -360,8 +360,9 @@ public final class JdbcGroupRepository implements GroupRepository {
             throw new ConversationRefusedException(Reason.UNKNOWN_GROUP, "no such group");
         }
         Group group = groups.getFirst();
-        long lastSeq = Jdbc.query(connection,
-                "UPDATE conversations SET members_version = members_version + 1 WHERE id = ? RETURNING last_seq",
+        Jdbc.update(connection, "UPDATE conversations SET members_version = members_version + 1 WHERE id = ?",
+                s -> s.setString(1, group.conversation().value()));
+        long lastSeq = Jdbc.query(connection, "SELECT " + JdbcMessageRepository.NEWEST_SEQ + " FROM conversations c WHERE c.id = ?",
                 s -> s.setString(1, group.conversation().value()), row -> row.getLong(1)).getFirst();
         cache.invalidate(group.conversation().value());
         return new Locked(group, lastSeq);

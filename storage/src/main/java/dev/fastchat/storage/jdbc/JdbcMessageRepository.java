@@ -217,9 +217,9 @@ public final class JdbcMessageRepository implements MessageRepository {
     public CompletableFuture<Long> markRead(String conversationId, long accountId, long seq) {
         return writer.submit("mark read", connection -> {
             List<long[]> rows = Jdbc.query(connection, """
-                    SELECT m.read_seq, c.last_seq, m.left_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
+                    SELECT m.read_seq, %s, m.left_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
                     WHERE m.conversation_id = ? AND m.account_id = ?
-                    """, s -> {
+                    """.formatted(NEWEST_SEQ), s -> {
                         s.setString(1, conversationId);
                         s.setLong(2, accountId);
                     }, row -> {
@@ -272,14 +272,22 @@ public final class JdbcMessageRepository implements MessageRepository {
         }, JdbcMessageRepository::mapMembership);
     }
 
+    /**
+     * The newest seq of the conversation {@code c} of a query: its newest message's, 0 before the first. The writer of
+     * a database of its own (SQLite) writes nothing else per message: it keeps the newest seqs in memory and reads them
+     * back with this. Where nodes share the database (PostgreSQL), {@code conversations.last_seq} is the counter they
+     * take seqs from under its row lock, and it equals this once committed.
+     */
+    static final String NEWEST_SEQ = "(SELECT COALESCE(MAX(s.seq), 0) FROM messages s WHERE s.conversation_id = c.id)";
+
     private static final String MEMBERSHIPS = """
-            SELECT m.conversation_id, c.kind, c.last_seq, m.joined_seq, m.left_seq, m.read_seq,
+            SELECT m.conversation_id, c.kind, %s AS last_seq, m.joined_seq, m.left_seq, m.read_seq,
                    COALESCE(g.name, (SELECT a.name FROM members o JOIN accounts a ON a.id = o.account_id
                                      WHERE o.conversation_id = m.conversation_id AND o.account_id <> ?)) AS name
             FROM members m
             JOIN conversations c ON c.id = m.conversation_id
             LEFT JOIN chat_groups g ON g.id = c.group_id
-            """;
+            """.formatted(NEWEST_SEQ);
 
     private static Membership mapMembership(ResultSet row) throws SQLException {
         long left = row.getLong("left_seq");

@@ -43,7 +43,7 @@ final class MessageAppends implements BatchedWrite<NewMessage, Appended> {
      *   <li>Where this node owns the database (SQLite): one insert per message, which takes the conversation's next seq
      *       unless the sender's client message id is taken (the unique index and {@code ON CONFLICT DO NOTHING}): then
      *       the message is a retry of one an earlier batch stored, its first copy is read, and the seq goes to the
-     *       next message. Then one batched update of the conversations' newest seqs.</li>
+     *       next message. Nothing more: the newest seq of a conversation is that of its newest message.</li>
      *   <li>Where other nodes share it (PostgreSQL): one read for earlier copies, one update that locks the
      *       conversations and takes their seqs, one batched insert.</li>
      * </ul>
@@ -124,14 +124,14 @@ final class MessageAppends implements BatchedWrite<NewMessage, Appended> {
 
     /**
      * Where this node owns the database, the newest seqs in the cache are the truth: each conversation's messages take
-     * the next ones as they are inserted, a retry (its message id taken) none, and the new newest seqs are written in
-     * one JDBC batch.
+     * the next ones as they are inserted, a retry (its message id taken) none. Nothing else is written: a
+     * conversation's newest seq is its newest message's ({@link JdbcMessageRepository#NEWEST_SEQ}), read when the
+     * cache loads it.
      */
     private void insertOwned(Connection connection, List<NewMessage> items, Object[] outcomes, Map<String, List<Integer>> accepted,
                              Map<String, ConversationCache.State> checkedWith) throws SQLException {
         List<Integer> taken = new ArrayList<>();
-        try (PreparedStatement insert = connection.prepareStatement(INSERT + " ON CONFLICT (sender_id, client_msg_id) DO NOTHING");
-             PreparedStatement update = connection.prepareStatement("UPDATE conversations SET last_seq = ? WHERE id = ?")) {
+        try (PreparedStatement insert = connection.prepareStatement(INSERT + " ON CONFLICT (sender_id, client_msg_id) DO NOTHING")) {
             for (Map.Entry<String, List<Integer>> conversation : accepted.entrySet()) {
                 ConversationCache.State state = checkedWith.get(conversation.getKey());
                 long seq = state.lastSeq() + 1;
@@ -145,13 +145,9 @@ final class MessageAppends implements BatchedWrite<NewMessage, Appended> {
                     }
                 }
                 if (seq - 1 > state.lastSeq()) {
-                    update.setLong(1, seq - 1);
-                    update.setString(2, state.id());
-                    update.addBatch();
                     cache.put(state.withLastSeq(seq - 1));
                 }
             }
-            update.executeBatch();
         }
         for (int i : taken) {
             NewMessage message = items.get(i);
