@@ -105,7 +105,7 @@ function stopServer() {
 }
 
 function cli(password, ...args) {
-  const result = spawnSync(java, ["--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar,
+  const result = spawnSync(java, ["--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:+UseCompactObjectHeaders", "-jar", jar,
     ...args.slice(0, 1), "--server", address, ...args.slice(1)], {
     env: { ...process.env, FASTCHAT_PASSWORD: password ?? "", XDG_CONFIG_HOME: join(out, "cli-config") },
     encoding: "utf8",

@@ -43,9 +43,9 @@ class CommandLineTest {
     }
 
     static Run fastchat(String password, Map<String, String> environment, String... args) throws IOException, InterruptedException {
-        // The JVM options the launcher gives client commands (quick start: the serial collector, C1 only).
+        // The JVM options the launcher gives client commands (quick start: the serial collector, C1 only, compact headers).
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:+UseCompactObjectHeaders",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));

@@ -67,6 +67,12 @@ public final class Versus implements Callable<Integer> {
                     + " resident memory per connection (idle.md)")
     int idle;
 
+    @Option(names = "--first-messages", paramLabel = "ROUNDS", defaultValue = "0",
+            description = "instead of the sweep: ROUNDS times, a FastChat server just started takes its first 30 direct messages"
+                    + " (6 clients log in, then send at 10 msgs/s, sealed and opened in full); one round before them warms this"
+                    + " JVM's client code and is reported apart (first-messages.md)")
+    int firstMessages;
+
     @Option(names = "--fastchat-jar", defaultValue = "app/target/fastchat.jar", description = "the server (default ${DEFAULT-VALUE})")
     Path fastchatJar;
 
@@ -75,6 +81,11 @@ public final class Versus implements Callable<Integer> {
             description = "JVM options of FastChat's server, space-separated: by default the launcher's (compact headers, the C heap"
                     + " trimmed) with a heap sized to 1,000 clients (${DEFAULT-VALUE})")
     List<String> fastchatJvm;
+
+    @Option(names = "--fastchat-aot-cache", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "run FastChat's server with the AOT cache the build recorded beside its jar (fastchat.aot), as the"
+                    + " launcher does, when it is newer than the jar (default: on; --no-fastchat-aot-cache: off)")
+    boolean aotCache;
 
     @Option(names = "--fastchat-open-sample", defaultValue = "10",
             description = "FastChat's recipients verify and open one message in N, as loadgen's --open-sample (default ${DEFAULT-VALUE})")
@@ -111,6 +122,9 @@ public final class Versus implements Callable<Integer> {
         if (idle > 0) {
             return idle(progress);
         }
+        if (firstMessages > 0) {
+            return firstMessages(progress);
+        }
         List<Outcome> outcomes = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
             for (int clients : clientCounts) {
@@ -144,12 +158,47 @@ public final class Versus implements Callable<Integer> {
         return system.equals(FASTCHAT) ? fastchat(clients, rate, tag, progress) : ejabberd(system.equals(EJABBERD_DURABLE), clients, rate, tag, progress);
     }
 
+    // ---- the first messages a server takes after it starts
+
+    private int firstMessages(PrintStream progress) throws Exception {
+        StringBuilder md = new StringBuilder(String.format(Locale.ROOT, "The first 30 direct messages of a FastChat server just started: 6"
+                + " clients log in, then send at 10 msgs/s, sealed and opened in full; latency from the due time to the"
+                + " opened message. Server JVM options: %s.%n%n| round | p50 | p99 | max |%n|---|---:|---:|---:|%n",
+                String.join(" ", fastchatJvmOptions())));
+        for (int round = 0; round <= firstMessages; round++) {
+            Path keys = Files.createTempDirectory("fastchat-versus-keys");
+            try (Running server = startFastchat("first-messages-" + round)) {
+                LoadGenerator.Options options = new LoadGenerator.Options(List.of(new Endpoint("127.0.0.1", server.port())), 6,
+                        Pattern.ODD_EVEN, 10, Duration.ZERO, Duration.ofSeconds(3), 30, 2, LoadGenerator.Crypto.FULL, keys,
+                        KdfParams.INSECURE_FOR_TESTS, "lg", true, 1);
+                LoadGenerator.Result result = new LoadGenerator(options, progress, false).run();
+                if (result.delivered() != result.expectedDeliveries() || result.lost() > 0) {
+                    throw new IllegalStateException("round " + round + ": " + result.delivered() + " of " + result.expectedDeliveries() + " delivered");
+                }
+                String row = String.format(Locale.ROOT, "| %s | %.1f ms | %.1f ms | %.1f ms |%n",
+                        round == 0 ? "0 (this JVM cold too)" : Integer.toString(round), millis(result, 50), millis(result, 99),
+                        result.endToEnd().getMaxValue() / 1e6);
+                progress.print(row);
+                md.append(row);
+            } finally {
+                deleteTree(keys);
+            }
+        }
+        Files.writeString(out.resolve("first-messages.md"), md);
+        System.out.println(md);
+        return 0;
+    }
+
+    private static double millis(LoadGenerator.Result result, double percentile) {
+        return result.endToEnd().getValueAtPercentile(percentile) / 1e6;
+    }
+
     // ---- idle connections: the server's memory per logged-in client
 
     private int idle(PrintStream progress) throws Exception {
         StringBuilder md = new StringBuilder(String.format(Locale.ROOT, "%,d logged-in clients held idle for 20 s; the server's resident set"
                 + " (from /proc) 3 s after it started and at the end. FastChat's JVM options: %s.%n%n"
-                + "| system | before | with the clients | per connection |%n|---|---:|---:|---:|%n", idle, String.join(" ", fastchatJvm)));
+                + "| system | before | with the clients | per connection |%n|---|---:|---:|---:|%n", idle, String.join(" ", fastchatJvmOptions())));
         for (String system : systems) {
             String tag = system + "-idle-" + idle;
             try (Running server = system.equals(FASTCHAT) ? startFastchat(tag) : startEjabberd(system.equals(EJABBERD_DURABLE), tag, progress)) {
@@ -243,12 +292,22 @@ public final class Versus implements Callable<Integer> {
         }
     }
 
+    /** The options FastChat's server runs with: {@code --fastchat-jvm}, and the build's AOT cache as the launcher uses it. */
+    private List<String> fastchatJvmOptions() throws IOException {
+        List<String> options = new ArrayList<>(fastchatJvm.stream().filter(s -> !s.isBlank()).toList());
+        Path cache = fastchatJar.toAbsolutePath().resolveSibling("fastchat.aot");
+        if (aotCache && Files.isRegularFile(cache) && Files.getLastModifiedTime(cache).compareTo(Files.getLastModifiedTime(fastchatJar)) > 0) {
+            options.addAll(List.of("-XX:AOTCache=" + cache, "-Xlog:aot=off", "-Xlog:cds=off"));
+        }
+        return options;
+    }
+
     private Running startFastchat(String tag) throws Exception {
         Path data = Files.createTempDirectory("fastchat-versus");
         int port = freePort();
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.addAll(fastchatJvm.stream().filter(s -> !s.isBlank()).toList());
+        command.addAll(fastchatJvmOptions());
         command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-jar", fastchatJar.toString(), "server", "--insecure-plaintext",
                 "--data", data.toString(), "--listen", "127.0.0.1:" + port, "--admin-listen", "127.0.0.1:" + freePort()));
         // the load accounts' cheap key stretching, and no per-address limit in the way of one machine's clients
