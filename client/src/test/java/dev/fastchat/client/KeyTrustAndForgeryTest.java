@@ -55,9 +55,9 @@ class KeyTrustAndForgeryTest {
                 Instant.now(), Content.newBuilder().setText("send the money to this account").build(),
                 List.of(new MessageSealer.Recipient(aliceId, 1, aliceX25519),
                         new MessageSealer.Recipient(bobId, 2, impostor.publicIdentity().x25519())), random);
-        chats.alterDatabase("UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ?", conversation.value());
         chats.alterDatabase("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, sealed, created_at)"
-                + " SELECT id, last_seq, ?, 'forged-1', ?, 0 FROM conversations WHERE id = ?", bobId, forged, conversation.value());
+                + " SELECT conversation_id, MAX(seq) + 1, ?, 'forged-1', ?, 0 FROM messages WHERE conversation_id = ?"
+                + " GROUP BY conversation_id", bobId, forged, conversation.value());
 
         try (User alice = chats.login(aliceName, "first")) {
             assertThat(codeOf(alice.client().send(Target.user(bob.name()), "are you still you?"))).isEqualTo(ErrorCode.UNTRUSTED_KEY);

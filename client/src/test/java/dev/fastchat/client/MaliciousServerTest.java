@@ -64,7 +64,6 @@ class MaliciousServerTest {
             ChatFixture.eventually(() -> assertThat(alice.events().texts()).hasSize(2));
         }
         // The operator stores bob's first message again, as the newest of the conversation.
-        chats.alterDatabase("UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ?", conversation);
         chats.alterDatabase("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, sealed, created_at)"
                 + " SELECT conversation_id, 3, sender_id, client_msg_id || '-again', sealed, created_at FROM messages"
                 + " WHERE conversation_id = ? AND seq = 1", conversation);
