@@ -3,6 +3,7 @@ package dev.fastchat.client;
 import com.google.protobuf.ByteString;
 import dev.fastchat.client.internal.ClientConnection;
 import dev.fastchat.client.internal.Dialer;
+import dev.fastchat.client.internal.Failures;
 import dev.fastchat.client.internal.KnownServers;
 import dev.fastchat.client.internal.LocalKeyStore;
 import dev.fastchat.client.internal.Messenger;
@@ -392,7 +393,7 @@ public final class ChatClient implements AutoCloseable {
                 return CompletableFuture.completedFuture(Optional.<SessionInfo>empty());
             }
             return resume(token.get()).thenApply(Optional::of).exceptionallyCompose(failure -> {
-                Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
+                Throwable cause = Failures.cause(failure);
                 if (cause instanceof ChatException refused && refused.code() == ErrorCode.UNAUTHENTICATED) {
                     keyStore.deleteSession(info.serverId(), name);
                     return CompletableFuture.completedFuture(Optional.empty());
@@ -535,7 +536,7 @@ public final class ChatClient implements AutoCloseable {
                 .handle((resumed, failure) -> failure == null ? guard(() -> connection().request(request))
                         : CompletableFuture.<Envelope>failedFuture(failure instanceof TimeoutException
                                 ? new ChatException(ErrorCode.UNAVAILABLE, "not connected again within " + SESSION_WAIT.toSeconds() + " s")
-                                : failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : failure))
+                                : Failures.cause(failure)))
                 .thenCompose(sent -> sent);
     }
 
@@ -845,7 +846,7 @@ public final class ChatClient implements AutoCloseable {
             if (failure == null) {
                 return CompletableFuture.completedFuture(result);
             }
-            Throwable cause = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : failure;
+            Throwable cause = Failures.cause(failure);
             if (cause instanceof ChatException e && e.code() == ErrorCode.UNAVAILABLE && session == null && !isConnected()
                     && serverInfo != null && !closed.get()) {
                 return guard(operation);

@@ -97,7 +97,7 @@ public final class Dialer {
             if (failure == null) {
                 return CompletableFuture.completedFuture(dialed);
             }
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            Throwable cause = Failures.cause(failure);
             if (cause instanceof RedirectedException redirect && !redirected) {
                 return attempt(redirect.target, true, lost, pushes)
                         .exceptionallyCompose(e -> dialAny(order, index + 1, false, e, lost, pushes));
@@ -114,7 +114,7 @@ public final class Dialer {
      * version, say); one that sent something else, nothing, or hung up without a frame is not a FastChat server.
      */
     private static RuntimeException notFastChat(Endpoint endpoint, ClientConnection opened, Throwable failure) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable cause = Failures.cause(failure);
         if (opened.heard() || !(cause instanceof ChatException chat) || chat.code() != ErrorCode.UNAVAILABLE) {
             return cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
         }

@@ -564,7 +564,7 @@ public final class Messenger {
             if (failure == null) {
                 return acknowledged(response.getSendAck());
             }
-            Throwable cause = failure instanceof CompletionException wrapped && wrapped.getCause() != null ? wrapped.getCause() : failure;
+            Throwable cause = Failures.cause(failure);
             if (cause instanceof ChatException e && e.code() == ErrorCode.UNAVAILABLE && reconnects != null) {
                 return sendPrepared(message);
             }
