@@ -333,12 +333,10 @@ final class MessageAppends implements BatchedWrite<NewMessage, Appended> {
 
     /** The message stored before under the sender's client message id of {@code message}, if any (one indexed lookup). */
     private static Optional<StoredMessage> earlierCopy(Connection connection, NewMessage message) throws SQLException {
-        Optional<Object[]> where = Jdbc.query(connection, "SELECT conversation_id, seq FROM messages WHERE sender_id = ? AND client_msg_id = ?",
-                s -> {
-                    s.setLong(1, message.senderId());
-                    s.setString(2, message.clientMsgId());
-                }, row -> new Object[] {row.getString(1), row.getLong(2)}).stream().findFirst();
-        return where.isEmpty() ? Optional.empty() : Optional.of(read(connection, (String) where.get()[0], (long) where.get()[1]));
+        return Jdbc.query(connection, JdbcMessageRepository.SELECT_MESSAGE + " WHERE m.sender_id = ? AND m.client_msg_id = ?", s -> {
+            s.setLong(1, message.senderId());
+            s.setString(2, message.clientMsgId());
+        }, JdbcMessageRepository::mapMessage).stream().findFirst();
     }
 
     private static StoredMessage read(Connection connection, String conversationId, long seq) throws SQLException {
