@@ -204,7 +204,7 @@ abstract class ConversationContract {
         ConversationId other = ConversationId.direct(alice.id(), carol.id());
         Set<Long> both = Set.of(alice.id(), bob.id());
         byte[] sealed = bytes(40);
-        Appended stored = await(db().messages().append(new NewMessage(dm, alice.id(), "sent-before", sealed, both, NOW)));
+        Appended stored = await(sendLater(dm, alice, "sent-before", sealed, both));
 
         java.util.concurrent.CountDownLatch release = holdWriter();
         CompletableFuture<Appended> before = sendLater(dm, bob, "new-1", bytes(40), both);
@@ -223,7 +223,7 @@ abstract class ConversationContract {
         assertThat(db().messages().history(dm.value(), bob.id(), 0, 100)).extracting(StoredMessage::seq).containsExactly(3L, 2L, 1L);
         assertThat(db().messages().history(other.value(), carol.id(), 0, 100)).extracting(StoredMessage::clientMsgId).containsExactly("new-3");
         // The next batch takes the next seq: nothing of the undone attempt stayed in the cache.
-        assertThat(await(db().messages().append(new NewMessage(dm, bob.id(), "new-4", bytes(40), both, NOW))).message().seq()).isEqualTo(4);
+        assertThat(await(sendLater(dm, bob, "new-4", bytes(40), both)).message().seq()).isEqualTo(4);
     }
 
     @Test
@@ -233,15 +233,14 @@ abstract class ConversationContract {
         ConversationId dm = ConversationId.direct(alice.id(), bob.id());
         Set<Long> both = Set.of(alice.id(), bob.id());
         byte[] sealed = bytes(40);
-        Appended first = await(db().messages().append(new NewMessage(dm, alice.id(), "before-the-block", sealed, both, NOW)));
+        Appended first = await(sendLater(dm, alice, "before-the-block", sealed, both));
         await(db().accounts().setBlocked(bob.id(), alice.id(), true, NOW));
 
-        Appended retry = await(db().messages().append(new NewMessage(dm, alice.id(), "before-the-block", sealed, both, NOW)));
+        Appended retry = await(sendLater(dm, alice, "before-the-block", sealed, both));
 
         assertThat(retry.duplicate()).isTrue();
         assertThat(retry.message()).usingRecursiveComparison().isEqualTo(first.message());
-        assertRefused(() -> await(db().messages().append(new NewMessage(dm, alice.id(), "after-the-block", bytes(40), both, NOW))),
-                Reason.BLOCKED);
+        assertRefused(() -> await(sendLater(dm, alice, "after-the-block", bytes(40), both)), Reason.BLOCKED);
     }
 
     @Test
