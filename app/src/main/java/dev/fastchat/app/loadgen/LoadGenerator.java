@@ -2,12 +2,9 @@ package dev.fastchat.app.loadgen;
 
 import dev.fastchat.client.ChatClient;
 import dev.fastchat.client.ChatException;
-import dev.fastchat.client.ChatGroup;
 import dev.fastchat.client.ChatListener;
 import dev.fastchat.client.ChatMessage;
-import dev.fastchat.client.ConversationUnread;
 import dev.fastchat.client.Endpoint;
-import dev.fastchat.client.GroupMember;
 import dev.fastchat.client.PreparedMessage;
 import dev.fastchat.client.PushSampler;
 import dev.fastchat.client.SentMessage;
@@ -24,10 +21,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -36,7 +31,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
@@ -54,7 +48,6 @@ public final class LoadGenerator {
     private static final Duration DRAIN = Duration.ofSeconds(15);
     /** Longest wait for the acks still due when the schedule ends: a client's request timeout (60 s) and a reconnect's retries. */
     private static final Duration ACK_WAIT = Duration.ofSeconds(150);
-    private static final int SETUP_CONCURRENCY = 16;
 
     /** How clients seal: every message in the timed window, or all of them before it. */
     public enum Crypto { FULL, PRESEALED }
@@ -115,6 +108,7 @@ public final class LoadGenerator {
     }
 
     private final Options options;
+    private final LoadAccounts accounts;
     private final PrintStream progress;
     private final boolean interactive;
     private final Window window;
@@ -140,6 +134,7 @@ public final class LoadGenerator {
 
     public LoadGenerator(Options options, PrintStream progress, boolean interactive, Window window) {
         this.options = options;
+        this.accounts = new LoadAccounts(options, progress);
         this.progress = progress;
         this.interactive = interactive;
         this.window = window;
@@ -164,7 +159,7 @@ public final class LoadGenerator {
         try {
             long setupStart = System.nanoTime();
             List<String> names = connect(io, clients);
-            Target group = options.pattern().usesGroup() ? group(clients, names) : null;
+            Target group = options.pattern().usesGroup() ? accounts.group(clients, names) : null;
             PreparedMessage[] prepared = options.crypto() == Crypto.PRESEALED && options.pattern() != Pattern.LOGIN_STORM
                     ? preseal(clients, names, group, (int) total) : null;
             double setupSeconds = (System.nanoTime() - setupStart) / 1e9;
@@ -223,87 +218,8 @@ public final class LoadGenerator {
             names.add(options.namePrefix() + i);
             clients.add(newClient(io, new Counting()));
         }
-        Semaphore parallel = new Semaphore(SETUP_CONCURRENCY);
-        List<CompletableFuture<?>> logins = new ArrayList<>();
-        AtomicLong ready = new AtomicLong();
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (int i = 0; i < clients.size(); i++) {
-                ChatClient client = clients.get(i);
-                String name = names.get(i);
-                logins.add(CompletableFuture.runAsync(() -> {
-                    parallel.acquireUninterruptibly();
-                    try {
-                        logIn(client, name);
-                        long done = ready.incrementAndGet();
-                        if (done % 100 == 0) {
-                            progress.printf("  %d of %d clients logged in%n", done, clients.size());
-                        }
-                    } finally {
-                        parallel.release();
-                    }
-                }, pool));
-            }
-            CompletableFuture.allOf(logins.toArray(CompletableFuture[]::new)).get(30, TimeUnit.MINUTES);
-        }
+        accounts.logInAll(clients, names);
         return names;
-    }
-
-    /**
-     * Registers the load account, or logs in when it exists from an earlier run: on a new server nothing is
-     * tried that fails, so no failed log-in counts against the server's throttles.
-     */
-    private void logIn(ChatClient client, String name) {
-        try {
-            client.connect().get(60, TimeUnit.SECONDS);
-            try {
-                client.register(name, password(name)).get(60, TimeUnit.SECONDS);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof ChatException chat) || chat.code() != ErrorCode.ACCOUNT_EXISTS) {
-                    throw e;
-                }
-                client.login(name, password(name)).get(60, TimeUnit.SECONDS); // a load account of an earlier run
-                // What earlier runs left unread is read now, as a user would have: the first push of this run in a
-                // conversation would otherwise bring its whole backlog along, and time it within this run.
-                for (ConversationUnread conversation : client.unread().get(60, TimeUnit.SECONDS).conversations()) {
-                    if (conversation.unread() > 0) {
-                        client.markRead(conversation.conversationId(), conversation.lastSeq()).get(60, TimeUnit.SECONDS);
-                    }
-                }
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException("load client " + name + " could not log in: " + unwrap(e).getMessage(), e);
-        }
-    }
-
-    private static char[] password(String name) {
-        return ("loadgen-" + name).toCharArray();
-    }
-
-    /** The load group (reused between runs): exactly the first {@code groupSize} clients. */
-    private Target group(List<ChatClient> clients, List<String> names) throws Exception {
-        String name = options.namePrefix() + "g" + options.groupSize();
-        ChatClient admin = clients.getFirst();
-        ChatGroup group;
-        try {
-            group = admin.groups().create(name).get(60, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof ChatException chat) || chat.code() != ErrorCode.ACCOUNT_EXISTS) {
-                throw e;
-            }
-            group = admin.groups().list().get(60, TimeUnit.SECONDS).stream().filter(g -> g.name().equals(name)).findFirst()
-                    .orElseThrow(() -> new IllegalStateException("the name " + name + " is taken by someone else"));
-        }
-        Set<String> members = new HashSet<>();
-        for (GroupMember member : admin.groups().members(group.name()).get(60, TimeUnit.SECONDS)) {
-            members.add(member.name());
-        }
-        for (int i = 1; i < options.groupSize(); i++) {
-            if (!members.contains(names.get(i))) {
-                admin.groups().add(group.name(), names.get(i)).get(60, TimeUnit.SECONDS);
-                clients.get(i).invitations().accept(group.name()).get(60, TimeUnit.SECONDS); // the member consents
-            }
-        }
-        return Target.group(group.name());
     }
 
     /** Seals every message before the timed window (both cores at it). */
@@ -415,7 +331,7 @@ public final class LoadGenerator {
             // instead of logging out a half-made session.
             synchronized (client) {
                 client.logout().get(60, TimeUnit.SECONDS);
-                client.login(name, password(name)).get(60, TimeUnit.SECONDS);
+                client.login(name, LoadAccounts.password(name)).get(60, TimeUnit.SECONDS);
             }
             answered(due, null);
         } catch (Exception e) {
@@ -601,7 +517,8 @@ public final class LoadGenerator {
         }
     }
 
-    private static Throwable unwrap(Throwable e) {
+    /** What a step failed with, out of the wrappers of futures. */
+    static Throwable unwrap(Throwable e) {
         Throwable cause = e;
         while ((cause instanceof ExecutionException || cause instanceof java.util.concurrent.CompletionException) && cause.getCause() != null) {
             cause = cause.getCause();
