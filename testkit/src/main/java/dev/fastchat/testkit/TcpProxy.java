@@ -49,16 +49,22 @@ public final class TcpProxy implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         for (Socket socket : sockets) {
-            // A reset, as a dead link gives: an orderly close would leave the proxy's side in FIN_WAIT until
-            // the peer closes too, and the port could not be bound again by restore().
-            try {
-                socket.setSoLinger(true, 0);
-            } catch (java.net.SocketException alreadyClosed) {
-                // its other side closed it first
-            }
-            socket.close();
+            reset(socket);
         }
         sockets.clear();
+    }
+
+    /**
+     * Closes with a reset, as a dead link gives: an orderly close would leave the proxy's side in FIN_WAIT until the
+     * peer closes too, and the port could not be bound again by {@link #restore()}.
+     */
+    private static void reset(Socket socket) throws IOException {
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (java.net.SocketException alreadyClosed) {
+            // its other side closed it first
+        }
+        socket.close();
     }
 
     /**
@@ -117,8 +123,7 @@ public final class TcpProxy implements AutoCloseable {
             try {
                 Socket client = listener.accept();
                 if (isCut) {
-                    client.setSoLinger(true, 0);
-                    client.close();
+                    reset(client);
                     continue;
                 }
                 Socket upstream = new Socket();
