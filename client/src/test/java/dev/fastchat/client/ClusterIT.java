@@ -194,7 +194,8 @@ class ClusterIT {
             String metrics = get(admin + "/metrics");
             assertThat(metrics).contains("fastchat_sessions 2.0", "fastchat_messages_in_total 1.0",
                     "fastchat_send_to_ack_seconds_bucket", "fastchat_delivery_seconds_bucket", "fastchat_db_write_batch_size_bucket",
-                    "fastchat_nats_up 1.0", "fastchat_cluster_nodes 1.0");
+                    "fastchat_db_commit_seconds_bucket", "fastchat_nats_up 1.0", "fastchat_cluster_nodes 1.0");
+            assertThat(metrics).as("the writer's commits are timed").containsPattern("(?m)^fastchat_db_commit_seconds_count [1-9]");
 
             proxy.cut(); // NATS goes away: the node is degraded, not out (a balancer keeps it)
             eventually(() -> assertThat(get(admin + "/ready")).startsWith("200 degraded: NATS is"));

@@ -137,7 +137,7 @@ public final class FastChatServer implements AutoCloseable {
             sessions.useMetrics(metrics);
             dispatcher.useMetrics(metrics);
             services.messages().useMetrics(metrics);
-            database.writer().observeBatches(metrics::writeBatch);
+            database.writer().observeCommits(metrics::writeBatch);
             Cluster joined = cluster;
             java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
             metrics.gauge("fastchat.sessions", "logged-in sessions on this node", sessions::sessionCount);

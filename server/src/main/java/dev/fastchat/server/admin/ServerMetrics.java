@@ -14,8 +14,8 @@ import java.util.function.Supplier;
 
 /**
  * What a node counts, for {@code /metrics} (Prometheus text): sessions and connections, messages in and
- * out, send-to-ack and delivery latency histograms, write batch sizes, errors by code, and whether NATS and
- * the database are up. Thread-safe; recording is cheap (lock-free counters and histograms).
+ * out, send-to-ack and delivery latency histograms, write batch sizes and commit times, errors by code, and whether
+ * NATS and the database are up. Thread-safe; recording is cheap (lock-free counters and histograms).
  */
 public final class ServerMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -24,6 +24,7 @@ public final class ServerMetrics {
     private final Timer sendToAck;
     private final Timer delivery;
     private final DistributionSummary batchSize;
+    private final Timer commit;
     private final Map<ErrorCode, Counter> errors = new ConcurrentHashMap<>();
 
     public ServerMetrics() {
@@ -38,6 +39,9 @@ public final class ServerMetrics {
                 .register(registry);
         batchSize = DistributionSummary.builder("fastchat.db.write.batch.size").description("writes committed per transaction")
                 .publishPercentileHistogram().minimumExpectedValue(1.0).maximumExpectedValue(1024.0).register(registry);
+        commit = Timer.builder("fastchat.db.commit").description("how long the writer's commits took (the sync, and a checkpoint when one ran in it)")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
     }
 
     /** Reports a value read when scraped. */
@@ -55,8 +59,10 @@ public final class ServerMetrics {
         delivery.record(Duration.ofMillis(Math.max(0, System.currentTimeMillis() - committedAtMillis)));
     }
 
-    public void writeBatch(int writes) {
+    /** A write transaction of {@code writes} writes committed, and its commit took {@code commitNanos}. */
+    public void writeBatch(int writes, long commitNanos) {
         batchSize.record(writes);
+        commit.record(commitNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     public void error(ErrorCode code) {

@@ -71,7 +71,7 @@ public final class GroupCommitWriter implements AutoCloseable {
     private final LongAdder batches = new LongAdder();
     private final LongAdder commits = new LongAdder();
     private volatile boolean closing;
-    private volatile java.util.function.IntConsumer batchObserver = writes -> { };
+    private volatile CommitObserver commitObserver = (writes, commitNanos) -> { };
     private final List<TransactionListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /**
      * Completes the futures of committed writes, in commit order, so that what callers chain on them (building
@@ -139,9 +139,16 @@ public final class GroupCommitWriter implements AutoCloseable {
         listeners.add(listener);
     }
 
-    /** Called on the writer thread with the size of every committed batch (for metrics); must be quick. */
-    public void observeBatches(java.util.function.IntConsumer observer) {
-        this.batchObserver = observer;
+    /** Told of every committed transaction, on the writer thread (for metrics); must be quick. */
+    @FunctionalInterface
+    public interface CommitObserver {
+        /** A transaction of {@code writes} writes committed, and its commit took {@code commitNanos}. */
+        void committed(int writes, long commitNanos);
+    }
+
+    /** Sets who is told of every committed transaction. */
+    public void observeCommits(CommitObserver observer) {
+        this.commitObserver = observer;
     }
 
     /** Batches committed (or failed) so far. */
@@ -208,10 +215,12 @@ public final class GroupCommitWriter implements AutoCloseable {
                     i = Math.abs(end);
                 }
                 if (failedFrom < 0) {
+                    long committing = System.nanoTime();
                     connection.commit();
+                    long commitNanos = System.nanoTime() - committing;
                     listeners.forEach(TransactionListener::committed);
                     commits.add(pending.size());
-                    batchObserver.accept(pending.size());
+                    commitObserver.committed(pending.size(), commitNanos);
                     List<Request<?>> done = List.copyOf(pending);
                     completer.execute(() -> {
                         for (int i = 0; i < done.size(); i++) {
