@@ -562,7 +562,7 @@ public final class Messenger {
         }
         return sent.handleAsync((response, failure) -> {
             if (failure == null) {
-                return acknowledged(response.getSendAck());
+                return acknowledged(response.getSendAck(), message.clientMsgId());
             }
             Throwable cause = Failures.cause(failure);
             if (cause instanceof ChatException e && e.code() == ErrorCode.UNAVAILABLE && reconnects != null) {
@@ -574,7 +574,7 @@ public final class Messenger {
 
     /** Sends an already sealed message; a retry with the same id and bytes is answered with the first ack. */
     public SentMessage sendSealed(String conversationId, String clientMsgId, byte[] sealed, List<String> fileIds) {
-        return acknowledged(await(rpc.apply(sendRequest(conversationId, clientMsgId, sealed, fileIds))).getSendAck());
+        return acknowledged(await(rpc.apply(sendRequest(conversationId, clientMsgId, sealed, fileIds))).getSendAck(), clientMsgId);
     }
 
     private Envelope.Builder sendRequest(String conversationId, String clientMsgId, byte[] sealed, List<String> fileIds) {
@@ -584,11 +584,11 @@ public final class Messenger {
                 .addAllFileIds(fileIds));
     }
 
-    /** Takes note of the server's ack of a message this client sent. */
-    private SentMessage acknowledged(SendAck ack) {
+    /** Takes note of the server's ack of message {@code clientMsgId}, which this client sent (its id, not the ack's). */
+    private SentMessage acknowledged(SendAck ack, String clientMsgId) {
         String key = seenKey(ack.getConversationId(), ack.getSeq());
         seen.put(key, Boolean.TRUE); // this session wrote it; a push of it is not news
-        shown(myId, ack.getClientMsgId(), key);
+        shown(myId, clientMsgId, key);
         // The cursor moves past this client's own message only if nothing before it is missing: a message of
         // someone else committed just before it may still be on its way, and must not be skipped.
         cursors.compute(ack.getConversationId(), (id, cursor) ->
