@@ -33,7 +33,7 @@ class LargeFileTest {
         return NodeProcess.java(List.of(HEAP), args);
     }
 
-    private static CommandLineTest.Run fastchat(String... args) throws Exception {
+    private static NodeProcess.Run fastchat(String... args) throws Exception {
         return NodeProcess.run(List.of(HEAP), "pw", args);
     }
 
@@ -62,15 +62,15 @@ class LargeFileTest {
                 }
             }
             String keys = dir.resolve("keys").toString();
-            CommandLineTest.Run sent = fastchat("send-file", "--server", address, "--user", alice, "--keys", keys, "--to", bob,
+            NodeProcess.Run sent = fastchat("send-file", "--server", address, "--user", alice, "--keys", keys, "--to", bob,
                     file.toString());
             assertThat(sent.exitCode()).as(sent.err()).isZero();
             assertThat(sent.out()).contains("sent big video.mp4 (25.0 MiB) to " + bob);
 
-            CommandLineTest.Run read = fastchat("read", "--server", address, "--user", bob, "--keys", keys, "--with", alice, "--json");
+            NodeProcess.Run read = fastchat("read", "--server", address, "--user", bob, "--keys", keys, "--with", alice, "--json");
             Matcher id = Pattern.compile("\"id\":\"([0-9a-f]{32})\"").matcher(read.out());
             assertThat(id.find()).as(read.out() + read.err()).isTrue();
-            CommandLineTest.Run fetched = fastchat("fetch-file", "--server", address, "--user", bob, "--keys", keys, id.group(1),
+            NodeProcess.Run fetched = fastchat("fetch-file", "--server", address, "--user", bob, "--keys", keys, id.group(1),
                     "--out", dir.resolve("downloads").toString());
             assertThat(fetched.exitCode()).as(fetched.err()).isZero();
             Path saved = dir.resolve("downloads").resolve("big video.mp4");

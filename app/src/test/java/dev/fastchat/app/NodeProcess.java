@@ -3,8 +3,11 @@ package dev.fastchat.app;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -28,11 +31,41 @@ final class NodeProcess implements AutoCloseable {
         this.port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
     }
 
-    /** The java command that runs {@link Main} with this JVM's class path, {@code jvmOptions} first. */
+    /** A command's exit code and what it printed. */
+    record Run(int exitCode, String out, String err) {}
+
+    /**
+     * The packaged command, as the launcher runs it: set for the integration tests, which run after the build made
+     * the jar (and its ahead-of-time cache); absent in unit tests, which run this JVM's class path.
+     */
+    private static final Path JAR = Optional.ofNullable(System.getProperty("fastchat.jar")).map(Path::of)
+            .filter(Files::isRegularFile).orElse(null);
+
+    /**
+     * The java command that runs {@code fastchat ARGS}: the launcher's JVM options for that command (see the
+     * {@code fastchat} script), then {@code jvmOptions}, then the packaged jar with its ahead-of-time cache where
+     * there is one, or {@link Main} on this JVM's class path.
+     */
     static List<String> java(List<String> jvmOptions, String... args) {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
-        command.addAll(jvmOptions);
-        command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=ALL-UNNAMED"));
+        String name = args.length == 0 ? "" : args[0];
+        switch (name) {
+            case "server" -> command.addAll(List.of("-XX:+UseCompactObjectHeaders", "-XX:TrimNativeHeapInterval=1000"));
+            case "loadgen" -> command.add("-XX:+UseZGC");
+            default -> command.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:+UseCompactObjectHeaders"));
+        }
+        if (JAR != null) {
+            Path aot = JAR.resolveSibling("fastchat.aot");
+            if (!name.equals("loadgen") && Files.isRegularFile(aot) && aot.toFile().lastModified() > JAR.toFile().lastModified()) {
+                command.addAll(List.of("-XX:AOTCache=" + aot, "-Xlog:aot=off", "-Xlog:cds=off"));
+            }
+            command.addAll(jvmOptions);
+            command.addAll(List.of("-jar", JAR.toString()));
+        } else {
+            command.addAll(jvmOptions);
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        }
         command.addAll(List.of(args));
         return command;
     }
@@ -41,7 +74,7 @@ final class NodeProcess implements AutoCloseable {
      * Runs {@code fastchat ARGS} to its end (at most two minutes), reading its output and errors as they
      * come, with {@code FASTCHAT_PASSWORD} set to {@code password} (when not null).
      */
-    static CommandLineTest.Run run(List<String> jvmOptions, String password, String... args) throws Exception {
+    static NodeProcess.Run run(List<String> jvmOptions, String password, String... args) throws Exception {
         ProcessBuilder builder = new ProcessBuilder(java(jvmOptions, args))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         builder.environment().remove("FASTCHAT_PASSWORD");
@@ -61,7 +94,7 @@ final class NodeProcess implements AutoCloseable {
             process.destroyForcibly();
             throw new IllegalStateException("fastchat " + String.join(" ", args) + " did not end within two minutes");
         }
-        return new CommandLineTest.Run(process.exitValue(), new String(out, StandardCharsets.UTF_8),
+        return new NodeProcess.Run(process.exitValue(), new String(out, StandardCharsets.UTF_8),
                 new String(err.get(), StandardCharsets.UTF_8));
     }
 

@@ -1,6 +1,6 @@
 package dev.fastchat.app;
 
-import static dev.fastchat.app.CommandLineTest.fastchat;
+import static dev.fastchat.app.CommandLineIT.fastchat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
@@ -64,7 +64,7 @@ class TerminalSafetyTest {
             String groupName = WireClient.uniqueName("grp");
             var group = mallory.createGroup(groupName).getGroupInfo();
             mallory.invite(groupName, bob);
-            CommandLineTest.Run accepted = fastchat(null, home, "group", "accept", "--server", address, "--user", bob, groupName);
+            NodeProcess.Run accepted = fastchat(null, home, "group", "accept", "--server", address, "--user", bob, groupName);
             assertThat(accepted.exitCode()).as(accepted.err()).isZero();
             // A second invitation, left open: its group's name and its inviter's name are shown in the list.
             String pendingName = WireClient.uniqueName("pend");
@@ -82,7 +82,7 @@ class TerminalSafetyTest {
                 execute(db, "UPDATE names SET name = ? WHERE name = ?", "pnd" + HOSTILE, pendingName);
             }
 
-            CommandLineTest.Run read = fastchat(null, home, "read", "--server", address, "--user", bob);
+            NodeProcess.Run read = fastchat(null, home, "read", "--server", address, "--user", bob);
             assertThat(read.exitCode()).as(read.err()).isZero();
             assertNoRawControls(read.out() + read.err());
             assertThat(read.out()).contains("[file] cat\\x{1b}[32mOK\\x{1b}]0;pwned\\x{7}\\x{9b}2J.png").contains("mal\\x{1b}[32mOK")
@@ -90,22 +90,22 @@ class TerminalSafetyTest {
             // The file whose id is not a file id is not shown at all: nothing to fetch by it.
             assertThat(read.out()).doesNotContain("id.txt");
 
-            CommandLineTest.Run who = fastchat(null, home, "who", "--server", address, "--user", bob, "--all");
+            NodeProcess.Run who = fastchat(null, home, "who", "--server", address, "--user", bob, "--all");
             assertNoRawControls(who.out() + who.err());
             assertThat(who.out()).contains("mal\\x{1b}[32mOK");
-            CommandLineTest.Run groups = fastchat(null, home, "group", "list", "--server", address, "--user", bob);
+            NodeProcess.Run groups = fastchat(null, home, "group", "list", "--server", address, "--user", bob);
             assertNoRawControls(groups.out() + groups.err());
             assertThat(groups.out()).contains("grp\\x{1b}[32mOK");
-            CommandLineTest.Run invitations = fastchat(null, home, "group", "invitations", "--server", address, "--user", bob);
+            NodeProcess.Run invitations = fastchat(null, home, "group", "invitations", "--server", address, "--user", bob);
             assertNoRawControls(invitations.out() + invitations.err());
             assertThat(invitations.out()).contains("pnd\\x{1b}[32mOK").contains("invited by mal\\x{1b}[32mOK");
-            CommandLineTest.Run fetch = fetchFile(home, address, bob, HOSTILE);
+            NodeProcess.Run fetch = fetchFile(home, address, bob, HOSTILE);
             assertThat(fetch.exitCode()).as("checked locally").isEqualTo(ExitCodes.USAGE);
             assertNoRawControls(fetch.out() + fetch.err());
         }
     }
 
-    private static CommandLineTest.Run fetchFile(Map<String, String> home, String address, String user, String id) throws Exception {
+    private static NodeProcess.Run fetchFile(Map<String, String> home, String address, String user, String id) throws Exception {
         return fastchat(null, home, "fetch-file", "--server", address, "--user", user, id);
     }
 

@@ -8,20 +8,22 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code fastchat loadgen --self}: a whole bounded run of each pattern, its files, and its refusals. */
-class LoadgenTest {
+/** {@code fastchat loadgen --self}, the packaged command: a whole bounded run of each pattern, its files, and its refusals. */
+class LoadgenIT {
     @TempDir
     Path dir;
 
-    private CommandLineTest.Run loadgen(String... args) throws Exception {
-        return NodeProcess.run(List.of("-Xmx512m"), null, args);
+    private NodeProcess.Run loadgen(String... args) throws Exception {
+        // Runs of a few seconds end before the optimizing compiler pays for itself: the quick one alone halves their CPU.
+        // These runs check counts and files, not speed.
+        return NodeProcess.run(List.of("-Xmx512m", "-XX:TieredStopAtLevel=1"), null, args);
     }
 
     @Test
     void everyPatternRunsBoundedLosesNothingAndWritesItsReport() throws Exception {
         for (String pattern : List.of("odd-even", "same-half", "to-first-three", "group", "mixed", "login-storm")) {
             Path out = dir.resolve(pattern);
-            CommandLineTest.Run run = loadgen("loadgen", "--self", "--clients", "8", "--group-size", "4", "--pattern", pattern,
+            NodeProcess.Run run = loadgen("loadgen", "--self", "--clients", "8", "--group-size", "4", "--pattern", pattern,
                     "--rate", "40", "--warmup", "1", "--duration", "2", "--out", out.toString());
             assertThat(run.exitCode()).as(pattern + ": " + run.out() + run.err()).isZero();
             assertThat(run.out()).contains(pattern + ", 8 clients, 40 msgs/s, full crypto: 120 offered, 120 acknowledged").contains(" 0 lost");
@@ -37,7 +39,7 @@ class LoadgenTest {
     @Test
     void presealedRunsMeasureTheSameWay() throws Exception {
         Path out = dir.resolve("presealed");
-        CommandLineTest.Run run = loadgen("loadgen", "--self", "--clients", "6", "--pattern", "odd-even", "--crypto", "presealed",
+        NodeProcess.Run run = loadgen("loadgen", "--self", "--clients", "6", "--pattern", "odd-even", "--crypto", "presealed",
                 "--rate", "50", "--warmup", "0", "--duration", "2", "--messages", "60", "--out", out.toString());
         assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
         assertThat(run.out()).contains("presealed: 60 offered, 60 acknowledged").contains("60 of 60 deliveries, 0 lost");
@@ -48,7 +50,7 @@ class LoadgenTest {
     void aSampleOpenedCountsEveryDeliveryOnceDirectAndInAGroup() throws Exception {
         for (String pattern : List.of("odd-even", "group")) {
             Path out = dir.resolve("sampled-" + pattern);
-            CommandLineTest.Run run = loadgen("loadgen", "--self", "--clients", "6", "--group-size", "4", "--pattern", pattern,
+            NodeProcess.Run run = loadgen("loadgen", "--self", "--clients", "6", "--group-size", "4", "--pattern", pattern,
                     "--crypto", "presealed", "--open-sample", "3", "--rate", "50", "--warmup", "0", "--duration", "2", "--out", out.toString());
             assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
             // a group message reaches its 3 other members: 100 deliveries, opened or matched to their sends unopened
@@ -60,17 +62,17 @@ class LoadgenTest {
 
     @Test
     void badOptionsAreRefusedClearly() throws Exception {
-        CommandLineTest.Run pattern = loadgen("loadgen", "--self", "--pattern", "everyone", "--out", dir.toString());
+        NodeProcess.Run pattern = loadgen("loadgen", "--self", "--pattern", "everyone", "--out", dir.toString());
         assertThat(pattern.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(pattern.err()).contains("unknown pattern 'everyone'");
-        CommandLineTest.Run both = loadgen("loadgen", "--self", "--server", "127.0.0.1:1", "--out", dir.toString());
+        NodeProcess.Run both = loadgen("loadgen", "--self", "--server", "127.0.0.1:1", "--out", dir.toString());
         assertThat(both.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(both.err()).contains("give --server HOST:PORT[,...] or --self");
-        CommandLineTest.Run group = loadgen("loadgen", "--self", "--pattern", "group", "--clients", "4", "--group-size", "9",
+        NodeProcess.Run group = loadgen("loadgen", "--self", "--pattern", "group", "--clients", "4", "--group-size", "9",
                 "--out", dir.toString());
         assertThat(group.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(group.err()).contains("--group-size must be from 2 to the number of clients (4)");
-        CommandLineTest.Run sample = loadgen("loadgen", "--self", "--open-sample", "0", "--out", dir.toString());
+        NodeProcess.Run sample = loadgen("loadgen", "--self", "--open-sample", "0", "--out", dir.toString());
         assertThat(sample.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(sample.err()).contains("--open-sample from 1 to 1000000");
     }

@@ -2,6 +2,7 @@ package dev.fastchat.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.fastchat.app.NodeProcess.Run;
 import dev.fastchat.server.testing.TestServer;
 import dev.fastchat.server.testing.WireClient;
 import java.io.IOException;
@@ -16,14 +17,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The {@code fastchat} command run as a real process, with its exit codes and messages. */
-class CommandLineTest {
+/** The packaged {@code fastchat} command run as a real process, as the launcher runs it, with its exit codes and messages. */
+class CommandLineIT {
     @TempDir
     static Path dir;
     static TestServer server;
-
-    /** The process's exit code and what it printed. */
-    record Run(int exitCode, String out, String err) {}
 
     @BeforeAll
     static void start() {
@@ -43,12 +41,7 @@ class CommandLineTest {
     }
 
     static Run fastchat(String password, Map<String, String> environment, String... args) throws IOException, InterruptedException {
-        // The JVM options the launcher gives client commands (quick start: the serial collector, C1 only, compact headers).
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:+UseCompactObjectHeaders",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        ProcessBuilder builder = new ProcessBuilder(NodeProcess.java(List.of(), args)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         builder.environment().remove("FASTCHAT_PASSWORD");
         if (password != null) {
             builder.environment().put("FASTCHAT_PASSWORD", password);
