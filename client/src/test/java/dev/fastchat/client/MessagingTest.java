@@ -122,10 +122,13 @@ class MessagingTest {
             await(alice.client().send(Target.user(bob.name()), "first"));
             PreparedMessage prepared = await(alice.client().prepare(Target.user(bob.name()), "prepared"));
             // The chained step waits for another request: run on the thread that reads the answers, it could not end.
+            // It runs on the thread that completes the ack (a virtual one), or on this one if the ack came first.
+            Thread test = Thread.currentThread();
             var chained = alice.client().sendPrepared(prepared).thenApply(sent -> {
                 try {
+                    Thread thread = Thread.currentThread();
                     return sent.seq() + ":" + await(alice.client().history(Target.user(bob.name()), 0, 5)).size()
-                            + ":" + Thread.currentThread().isVirtual();
+                            + ":" + (thread.isVirtual() || thread == test);
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
