@@ -100,6 +100,7 @@ public final class ChatClient implements AutoCloseable {
     private final boolean readReceipts;
     private final boolean sendsReceipts;
     private final PushSampler pushSampler;
+    private final int rememberedMessages;
     private final Duration chainRotationAge;
     private final KdfParams kdfFloor;
     private final Duration requestTimeout;
@@ -140,6 +141,7 @@ public final class ChatClient implements AutoCloseable {
         this.readReceipts = builder.readReceipts;
         this.sendsReceipts = builder.receipts;
         this.pushSampler = builder.pushSampler;
+        this.rememberedMessages = builder.rememberedMessages;
         this.chainRotationAge = builder.chainRotationAge;
         this.kdfFloor = builder.kdfFloor != null ? builder.kdfFloor : KdfParams.DEFAULT.lowest(builder.registrationKdf);
         this.requestTimeout = builder.requestTimeout;
@@ -927,7 +929,8 @@ public final class ChatClient implements AutoCloseable {
         keyStore.save(serverInfo.serverId(), s.getUsername(), keys);
         identity = keys;
         messenger = new Messenger(request -> sessionRequest(request), s.getAccountId(), s.getUsername(),
-                s.getIdentity().getKeyId(), keys, serverInfo.serverId(), keyStore, random, Clock.systemUTC(), listener, events);
+                s.getIdentity().getKeyId(), keys, serverInfo.serverId(), keyStore, random, Clock.systemUTC(), listener, events,
+                rememberedMessages);
         messenger.rotateChains(chainRotationMessages, chainRotationAge);
         messenger.sendReadReceipts(readReceipts);
         messenger.sendReceipts(sendsReceipts);
@@ -1008,6 +1011,7 @@ public final class ChatClient implements AutoCloseable {
         private boolean readReceipts = true;
         private boolean receipts = true;
         private PushSampler pushSampler;
+        private int rememberedMessages = Messenger.DEFAULT_REMEMBERED;
         private Duration chainRotationAge = Duration.ofDays(7);
         private KdfParams kdfFloor;
         private Duration requestTimeout = Duration.ofSeconds(30);
@@ -1170,6 +1174,20 @@ public final class ChatClient implements AutoCloseable {
         /** For load generators: open only the pushed messages the sampler picks (see {@link PushSampler}); null opens all. */
         public Builder pushSampler(PushSampler sampler) {
             this.pushSampler = sampler;
+            return this;
+        }
+
+        /**
+         * How many message ids the client remembers, the newest, in each of the memories that catch a message pushed
+         * twice, a message the server replays at another seq (kept on disk too, across sessions), and this device's
+         * own sends coming back: 100,000 by default. A client that lives long and never looks back (a load generator)
+         * may keep fewer, to keep its memory flat; what it forgot it can no longer recognise.
+         */
+        public Builder rememberedMessages(int count) {
+            if (count < 1) {
+                throw new IllegalArgumentException("a client remembers at least 1 message id");
+            }
+            this.rememberedMessages = count;
             return this;
         }
 

@@ -46,6 +46,8 @@ import org.HdrHistogram.Recorder;
 public final class LoadGenerator {
     private static final long MAX_LATENCY_NANOS = TimeUnit.SECONDS.toNanos(120);
     private static final Duration DRAIN = Duration.ofSeconds(15);
+    /** Message ids each load client remembers (see {@link ChatClient.Builder#rememberedMessages}). */
+    static final int REMEMBERED_MESSAGES = 64;
     /** Longest wait for the acks still due when the schedule ends: a client's request timeout (60 s) and a reconnect's retries. */
     private static final Duration ACK_WAIT = Duration.ofSeconds(150);
 
@@ -201,7 +203,11 @@ public final class LoadGenerator {
         ChatClient.Builder builder = ChatClient.builder().eventLoopGroup(io).keyStoreDirectory(options.keys())
                 .registrationKdf(options.kdf()).clientName("fastchat-loadgen").listener(listener).autoReconnect(true)
                 .requestTimeout(Duration.ofSeconds(60)).insecurePlaintext(options.insecurePlaintext())
-                .receipts(false); // the message path is measured; what receipts add is measured apart (docs/performance.md)
+                .receipts(false) // the message path is measured; what receipts add is measured apart (docs/performance.md)
+                // A load client never looks back: it needs its message ids only while a push and a fetch of the same
+                // messages may cross (a few in flight per conversation). Kept to this many, the run's live set stays
+                // flat instead of growing with every message, and so do the collector's pauses.
+                .rememberedMessages(REMEMBERED_MESSAGES);
         if (options.openOneIn() > 1) {
             builder.pushSampler(new Sampling());
         }

@@ -79,7 +79,8 @@ import java.util.function.Function;
  */
 public final class Messenger {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Messenger.class);
-    private static final int SEEN_LIMIT = 100_000;
+    /** How many message ids each memory of a messenger keeps by default (see {@link #remembered}). */
+    public static final int DEFAULT_REMEMBERED = 100_000;
     /**
      * How long a send (or a membership change) is tried again while the group's members keep changing under it: each
      * try fetches the members anew, so only a group changed again and again for this long fails it.
@@ -98,6 +99,11 @@ public final class Messenger {
     private final Clock clock;
     private final ChatListener listener;
     private final Executor events;
+    /**
+     * How many entries each bounded memory keeps, the newest: the messages reported (for duplicates), where each
+     * message was shown (for replays, on disk too), this device's sends, the file references opened.
+     */
+    private final int remembered;
     /** What the server said this session, by account id and by name. */
     private final Map<Long, UserKeys> served = new ConcurrentHashMap<>();
     private final Map<String, Long> idsByName = new ConcurrentHashMap<>();
@@ -150,14 +156,25 @@ public final class Messenger {
     public Messenger(Function<Envelope.Builder, CompletableFuture<Envelope>> rpc, long myId, String myName, int myKeyId,
                      IdentityKeyPair identity, String serverId, LocalKeyStore keyStore, SecureRandom random, Clock clock,
                      ChatListener listener, Executor events) {
+        this(rpc, myId, myName, myKeyId, identity, serverId, keyStore, random, clock, listener, events, DEFAULT_REMEMBERED);
+    }
+
+    /** A messenger whose memories of message ids keep the newest {@code remembered} entries each (at least 1). */
+    public Messenger(Function<Envelope.Builder, CompletableFuture<Envelope>> rpc, long myId, String myName, int myKeyId,
+                     IdentityKeyPair identity, String serverId, LocalKeyStore keyStore, SecureRandom random, Clock clock,
+                     ChatListener listener, Executor events, int remembered) {
         this(rpc, myId, myName, myKeyId, identity, serverId, keyStore, random, clock, listener, events,
                 new TrustStore(rpc, keyStore, serverId, myName, identity, random, clock),
-                new ReplayLog(keyStore.shownFile(serverId, myName), SEEN_LIMIT));
+                new ReplayLog(keyStore.shownFile(serverId, myName), remembered), remembered);
     }
 
     private Messenger(Function<Envelope.Builder, CompletableFuture<Envelope>> rpc, long myId, String myName, int myKeyId,
                       IdentityKeyPair identity, String serverId, LocalKeyStore keyStore, SecureRandom random, Clock clock,
-                      ChatListener listener, Executor events, TrustStore pins, ReplayLog shownLog) {
+                      ChatListener listener, Executor events, TrustStore pins, ReplayLog shownLog, int remembered) {
+        if (remembered < 1) {
+            throw new IllegalArgumentException("a messenger remembers at least 1 message id");
+        }
+        this.remembered = remembered;
         this.rpc = rpc;
         this.myId = myId;
         this.myName = myName;
@@ -175,12 +192,12 @@ public final class Messenger {
         this.events = events;
     }
 
-    /** A thread-safe map that forgets its oldest entries beyond {@link #SEEN_LIMIT}. */
-    private static <V> Map<String, V> bounded() {
-        return java.util.Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, false) {
+    /** A thread-safe map that forgets its oldest entries beyond {@link #remembered} (read when an entry is added). */
+    private <V> Map<String, V> bounded() {
+        return java.util.Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, false) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
-                return size() > SEEN_LIMIT;
+                return size() > remembered;
             }
         });
     }
@@ -1269,7 +1286,7 @@ public final class Messenger {
     public Messenger withIdentity(int keyId, IdentityKeyPair newIdentity) {
         pins.replaceIdentity(newIdentity);
         Messenger replaced = new Messenger(rpc, myId, myName, keyId, newIdentity, serverId, keyStore, random, clock, listener, events,
-                pins, shownLog);
+                pins, shownLog, remembered);
         replaced.seen.putAll(seen);
         replaced.shownAt.putAll(shownAt);
         replaced.sentHere.putAll(sentHere);

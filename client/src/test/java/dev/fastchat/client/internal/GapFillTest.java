@@ -38,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A push that shows an earlier message is missing, when the fetch of what is missing fails (the connection failed
  * over, say): the pushed message must not be shown before the one ahead of it. The fetch is tried again and brings
  * both, in order. (Before, the push was shown at once and the earlier message after it, when it came.) And a gap's
- * fetch that opens messages a push opens at the same time reports each of them once.
+ * fetch that opens messages a push opens at the same time reports each of them once; so does a messenger that
+ * remembers few message ids, for the newest of them.
  */
 class GapFillTest {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -60,6 +61,10 @@ class GapFillTest {
 
     /** My messenger, with a server of the rpc calls it makes here: bob's keys, the trust state, and nothing else. */
     private Messenger messenger(ChatListener listener) {
+        return messenger(listener, Messenger.DEFAULT_REMEMBERED);
+    }
+
+    private Messenger messenger(ChatListener listener, int remembered) {
         UserKeys bobServed = UserKeys.newBuilder().setAccountId(BOB).setUsername("bob").setIdentity(IdentityKeys.newBuilder().setKeyId(1)
                 .setX25519Public(ByteString.copyFrom(bobKeys.publicIdentity().x25519()))
                 .setEd25519Public(ByteString.copyFrom(bobKeys.publicIdentity().ed25519()))).build();
@@ -70,7 +75,8 @@ class GapFillTest {
                     default -> Envelope.newBuilder().setOk(Ok.getDefaultInstance()).build();
                 });
         var events = new SerialExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        return new Messenger(rpc, ME, "me", 1, myKeys, "server-1", new LocalKeyStore(dir), RANDOM, Clock.systemUTC(), listener, events);
+        return new Messenger(rpc, ME, "me", 1, myKeys, "server-1", new LocalKeyStore(dir), RANDOM, Clock.systemUTC(), listener, events,
+                remembered);
     }
 
     @Test
@@ -127,6 +133,25 @@ class GapFillTest {
             assertThat(first.get() + second.get()).isEqualTo(stored.size());
         }
         messenger.close();
+    }
+
+    @Test
+    void aMessengerThatRemembersFewMessageIdsReportsEachOnceAndForgetsOnlyTheOldest() {
+        List<Message> stored = new java.util.ArrayList<>();
+        for (int seq = 1; seq <= 20; seq++) {
+            stored.add(fromBob(seq, "m" + seq));
+        }
+        Messenger few = messenger(new ChatListener() { }, 8);
+        assertThat(few.openAll(stored, true)).hasSize(20);
+        assertThat(few.openAll(stored.subList(12, 20), true)).as("the newest 8, pushed again").isEmpty();
+        assertThat(few.openAll(stored.subList(0, 1), true)).as("the oldest is forgotten: its limit is what the option trades")
+                .extracting(ChatMessage::seq).containsExactly(1L);
+        few.close();
+
+        Messenger many = messenger(new ChatListener() { });
+        assertThat(many.openAll(stored, true)).hasSize(20);
+        assertThat(many.openAll(stored, true)).as("by default, every one of them is remembered").isEmpty();
+        many.close();
     }
 
     private static Message message(String conversation, long seq, long sender, IdentityKeyPair senderKeys, long recipient,
