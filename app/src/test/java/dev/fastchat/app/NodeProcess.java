@@ -74,7 +74,7 @@ final class NodeProcess implements AutoCloseable {
      * Runs {@code fastchat ARGS} to its end (at most two minutes), reading its output and errors as they
      * come, with {@code FASTCHAT_PASSWORD} set to {@code password} (when not null).
      */
-    static NodeProcess.Run run(List<String> jvmOptions, String password, String... args) throws Exception {
+    static Run run(List<String> jvmOptions, String password, String... args) throws Exception {
         ProcessBuilder builder = new ProcessBuilder(java(jvmOptions, args))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         builder.environment().remove("FASTCHAT_PASSWORD");
@@ -94,7 +94,7 @@ final class NodeProcess implements AutoCloseable {
             process.destroyForcibly();
             throw new IllegalStateException("fastchat " + String.join(" ", args) + " did not end within two minutes");
         }
-        return new NodeProcess.Run(process.exitValue(), new String(out, StandardCharsets.UTF_8),
+        return new Run(process.exitValue(), new String(out, StandardCharsets.UTF_8),
                 new String(err.get(), StandardCharsets.UTF_8));
     }
 

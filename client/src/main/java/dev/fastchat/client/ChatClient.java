@@ -1180,8 +1180,9 @@ public final class ChatClient implements AutoCloseable {
         /**
          * How many message ids the client remembers, the newest, in each of the memories that catch a message pushed
          * twice, a message the server replays at another seq (kept on disk too, across sessions), and this device's
-         * own sends coming back: 100,000 by default. A client that lives long and never looks back (a load generator)
-         * may keep fewer, to keep its memory flat; what it forgot it can no longer recognise.
+         * own sends coming back, and how many opened messages' file references it keeps for fetching their files:
+         * 100,000 by default. A client that lives long and never looks back (a load generator) may keep fewer, to keep
+         * its memory flat; what it forgot it can no longer recognise, nor fetch.
          */
         public Builder rememberedMessages(int count) {
             if (count < 1) {

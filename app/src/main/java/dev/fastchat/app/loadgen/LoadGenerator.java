@@ -47,7 +47,7 @@ public final class LoadGenerator {
     private static final long MAX_LATENCY_NANOS = TimeUnit.SECONDS.toNanos(120);
     private static final Duration DRAIN = Duration.ofSeconds(15);
     /** Message ids each load client remembers (see {@link ChatClient.Builder#rememberedMessages}). */
-    static final int REMEMBERED_MESSAGES = 64;
+    private static final int REMEMBERED_MESSAGES = 64;
     /** Longest wait for the acks still due when the schedule ends: a client's request timeout (60 s) and a reconnect's retries. */
     private static final Duration ACK_WAIT = Duration.ofSeconds(150);
 
