@@ -153,12 +153,6 @@ public final class Messenger {
     /** The newest seq reported per conversation: the cursors of the next sync. */
     private final Map<String, Long> cursors = new ConcurrentHashMap<>();
 
-    public Messenger(Function<Envelope.Builder, CompletableFuture<Envelope>> rpc, long myId, String myName, int myKeyId,
-                     IdentityKeyPair identity, String serverId, LocalKeyStore keyStore, SecureRandom random, Clock clock,
-                     ChatListener listener, Executor events) {
-        this(rpc, myId, myName, myKeyId, identity, serverId, keyStore, random, clock, listener, events, DEFAULT_REMEMBERED);
-    }
-
     /** A messenger whose memories of message ids keep the newest {@code remembered} entries each (at least 1). */
     public Messenger(Function<Envelope.Builder, CompletableFuture<Envelope>> rpc, long myId, String myName, int myKeyId,
                      IdentityKeyPair identity, String serverId, LocalKeyStore keyStore, SecureRandom random, Clock clock,
