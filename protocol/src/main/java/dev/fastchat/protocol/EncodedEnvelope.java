@@ -2,9 +2,9 @@ package dev.fastchat.protocol;
 
 import dev.fastchat.protocol.v1.Envelope;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.DefaultByteBufHolder;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -25,10 +25,14 @@ public final class EncodedEnvelope {
         this.frame = frame;
     }
 
-    /** Serializes {@code envelope} once, with its length prefix, into a direct buffer. */
+    /**
+     * Serializes {@code envelope} once, with its length prefix, into a direct buffer of its own: unpooled, as the
+     * server's connections' buffers are. (Netty's default pooled allocator would be set up by the first push a server
+     * makes, at a cost of some 60 ms there, and would keep its chunks for pushes alone.)
+     */
     public static EncodedEnvelope of(Envelope envelope) {
         int size = envelope.getSerializedSize();
-        ByteBuf frame = ByteBufAllocator.DEFAULT.directBuffer(FrameLimits.LENGTH_PREFIX_BYTES + size);
+        ByteBuf frame = UnpooledByteBufAllocator.DEFAULT.directBuffer(FrameLimits.LENGTH_PREFIX_BYTES + size);
         try (ByteBufOutputStream out = new ByteBufOutputStream(frame)) {
             frame.writeInt(size);
             envelope.writeTo(out);

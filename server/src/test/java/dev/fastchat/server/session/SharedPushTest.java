@@ -88,4 +88,23 @@ class SharedPushTest {
         views.forEach(ByteBuf::release); // as each channel does once its write is flushed
         assertThat(views.getFirst().refCnt()).as("the shared buffer is freed with the last view").isZero();
     }
+
+    @Test
+    void aPushIsEncodedIntoAnUnpooledBufferAsTheConnectionsOwnAre() {
+        SessionRegistry sessions = new SessionRegistry();
+        Recording sender = new Recording();
+        Recording recipient = new Recording();
+        sessions.add(1, sender);
+        sessions.add(2, recipient);
+
+        sessions.push(List.of(1L, 2L), Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(Message.newBuilder()
+                .setConversationId("d:1:2").setSeq(1))).build(), sender);
+
+        ByteBuf frame = recipient.written.getFirst();
+        assertThat(frame.isDirect()).isTrue();
+        assertThat(frame.alloc().isDirectBufferPooled())
+                .as("no buffer pool of its own for pushes: Netty's default one costs a server's first push its set-up, and keeps its chunks")
+                .isFalse();
+        frame.release();
+    }
 }
