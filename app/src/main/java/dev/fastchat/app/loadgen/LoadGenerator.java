@@ -95,6 +95,9 @@ public final class LoadGenerator {
         void started();
 
         void ended();
+
+        /** Told of each delivery of message {@code k}, {@code latencyNanos} after it was due (on a client's thread). */
+        default void delivered(int k, long latencyNanos) {}
     }
 
     /** What one second looked like. */
@@ -409,7 +412,9 @@ public final class LoadGenerator {
 
     private void delivered(int k, long atNanos) {
         long due = startNanos + k * (TimeUnit.SECONDS.toNanos(1) / options.rate());
-        endToEnd.recordValue(Math.min(MAX_LATENCY_NANOS, Math.max(0, atNanos - due)));
+        long latency = Math.max(0, atNanos - due);
+        endToEnd.recordValue(Math.min(MAX_LATENCY_NANOS, latency));
+        window.delivered(k, latency);
         deliveries.incrementAndGet(k);
         delivered.increment();
     }
