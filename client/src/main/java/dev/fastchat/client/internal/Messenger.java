@@ -293,7 +293,7 @@ public final class Messenger {
             java.util.concurrent.CompletableFuture.delayedExecutor(DELIVERED_DELAY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
                     .execute(() -> {
                         Long upTo = deliveredDue.remove(key);
-                        if (upTo != null) {
+                        if (upTo != null && !closed) { // (a closed session sends nothing more, nor writes its key store)
                             sendReceipt(conversationId, senderId, ReceiptKind.DELIVERED, upTo);
                         }
                     });
@@ -1256,8 +1256,12 @@ public final class Messenger {
 
     /** Releases what this session holds open (the log of shown messages); the files stay. */
     public void close() {
+        closed = true;
         shownLog.close();
     }
+
+    /** Set by {@link #close}: receipts still due then are not sent. */
+    private volatile boolean closed;
 
     /** Brings this user's pins from their other devices (the trust state on the server) before trusting anything. */
     public void pullTrust() {
