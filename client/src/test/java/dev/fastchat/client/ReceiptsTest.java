@@ -77,6 +77,9 @@ class ReceiptsTest {
             Target group = Target.group(SignedMembershipTest.groupOf(alice, bob, carol));
             SentMessage sent = await(alice.client().send(group, "hello"));
             SentMessage later = await(alice.client().send(group, "later"));
+            // (a member tells the senders of what it read once it has them: not before its client got them)
+            ChatFixture.eventually(() -> assertThat(bob.events().texts()).containsExactly("hello", "later"));
+            ChatFixture.eventually(() -> assertThat(carol.events().texts()).containsExactly("hello", "later"));
             await(bob.client().markRead(sent.conversationId(), sent.seq()));
             await(carol.client().markRead(sent.conversationId(), later.seq()));
             ChatFixture.eventually(() -> assertThat(await(alice.client().receipts().status(group, sent.seq())).readBy())
