@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.fastchat.client.ChatFixture.Recorder;
 import dev.fastchat.client.ChatFixture.User;
 import dev.fastchat.crypto.KdfParams;
+import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.testkit.TcpProxy;
 import java.time.Duration;
 import java.util.List;
@@ -117,6 +118,75 @@ class ReconnectTest {
                 assertThat(alice.events().texts()).containsExactly("hi", "mine");
             }
         }
+    }
+
+    @Test
+    void aNewChainsFirstMessageGoesOutRightBehindItsAnnouncementWithoutWaitingForItsAck() throws Exception {
+        try (User alice = chats.register("alice"); User bobSetup = chats.register("bob");
+             TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
+            String bob = bobSetup.name();
+            bobSetup.close();
+            ConnectionEvents events = new ConnectionEvents();
+            try (ChatClient client = loggedInThrough(proxy, bob, chats.keys(bob, "first"), events)) {
+                await(alice.client().send(Target.user(bob), "hello"));
+                eventually(() -> assertThat(events.texts()).containsExactly("hello")); // bob knows alice's keys now
+
+                proxy.holdReplies(); // nothing the server answers reaches bob: not the ack of his new chain's announcement
+                var sending = client.send(Target.user(alice.name()), "hi");
+                eventually(() -> assertThat(alice.events().texts()).containsExactly("hi"));
+                assertThat(sending).isNotDone();
+                proxy.cut();
+                proxy.restore();
+
+                // Sent again on the new connection, the same message gets its first ack: stored once.
+                assertThat(await(sending).seq()).isEqualTo(2);
+                await(client.send(Target.user(alice.name()), "in the same chain"));
+                eventually(() -> assertThat(alice.events().texts()).containsExactly("hi", "in the same chain"));
+            }
+        }
+    }
+
+    @Test
+    void aNewChainsAnnouncementLostWithTheConnectionIsMadeAgainAndItsMessageStoredOnce() throws Exception {
+        try (User alice = chats.register("alice"); User bobSetup = chats.register("bob");
+             TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
+            String bob = bobSetup.name();
+            bobSetup.close();
+            ConnectionEvents events = new ConnectionEvents();
+            try (ChatClient client = loggedInThrough(proxy, bob, chats.keys(bob, "first"), events)) {
+                await(alice.client().send(Target.user(bob), "hello"));
+                eventually(() -> assertThat(events.texts()).containsExactly("hello"));
+
+                proxy.holdRequests(); // what bob sends now never reaches the server: his new chain's announcement, the message
+                var sending = client.send(Target.user(alice.name()), "hi");
+                eventually(() -> assertThat(requests(proxy.heldRequests()))
+                        .contains(Envelope.BodyCase.ANNOUNCE_CHAIN, Envelope.BodyCase.SEND));
+                proxy.cut();
+                proxy.restore();
+
+                // Sent again on the new connection, the message is refused for its unknown chain and goes behind a new one.
+                assertThat(await(sending).seq()).isEqualTo(2);
+                eventually(() -> assertThat(alice.events().texts()).containsExactly("hi"));
+                await(client.send(Target.user(alice.name()), "in the same chain"));
+                eventually(() -> assertThat(alice.events().texts()).containsExactly("hi", "in the same chain"));
+            }
+        }
+    }
+
+    /** The kinds of the whole frames in {@code bytes}, in order. */
+    private static List<Envelope.BodyCase> requests(byte[] bytes) throws Exception {
+        List<Envelope.BodyCase> kinds = new java.util.ArrayList<>();
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(bytes);
+        while (buffer.remaining() >= Integer.BYTES) {
+            int length = buffer.getInt();
+            if (buffer.remaining() < length) {
+                break;
+            }
+            byte[] frame = new byte[length];
+            buffer.get(frame);
+            kinds.add(Envelope.parseFrom(frame).getBodyCase());
+        }
+        return kinds;
     }
 
     @Test

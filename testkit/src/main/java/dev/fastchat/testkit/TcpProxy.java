@@ -22,6 +22,10 @@ public final class TcpProxy implements AutoCloseable {
     private final int port;
     /** While true, what the service sends is read but not passed on (and dropped by a cut): a lost reply. */
     private volatile boolean holdingReplies;
+    /** While true, what clients send is read but not passed on (and dropped by a cut): requests lost on the way. */
+    private volatile boolean holdingRequests;
+    /** What clients sent while {@link #holdingRequests}, for a test to look at. */
+    private final java.io.ByteArrayOutputStream heldRequests = new java.io.ByteArrayOutputStream();
     /** Between {@link #cut()} and {@link #restore()}: a connection accepted then (it raced the cut) is closed at once. */
     private volatile boolean isCut;
 
@@ -75,9 +79,28 @@ public final class TcpProxy implements AutoCloseable {
         holdingReplies = true;
     }
 
-    /** Accepts connections again on the same port, and passes replies on again. */
+    /**
+     * Stops passing on what clients send (until {@link #restore()}): it waits in the proxy, as on a link that died the
+     * other way, and a {@link #cut()} drops it. {@link #heldRequests()} shows it.
+     */
+    public void holdRequests() {
+        synchronized (heldRequests) {
+            heldRequests.reset();
+        }
+        holdingRequests = true;
+    }
+
+    /** The bytes clients sent since {@link #holdRequests()}, held and not passed on. */
+    public byte[] heldRequests() {
+        synchronized (heldRequests) {
+            return heldRequests.toByteArray();
+        }
+    }
+
+    /** Accepts connections again on the same port, and passes replies and requests on again. */
     public synchronized void restore() throws IOException {
         holdingReplies = false;
+        holdingRequests = false;
         isCut = false;
         if (server.isClosed()) {
             // The kernel may hold the port for a moment after the cut connections are gone: retry briefly.
@@ -154,8 +177,13 @@ public final class TcpProxy implements AutoCloseable {
                 java.io.ByteArrayOutputStream held = new java.io.ByteArrayOutputStream();
                 byte[] buffer = new byte[8192];
                 for (int n; (n = in.read(buffer)) >= 0; ) {
-                    if (replies && holdingReplies) {
+                    if (replies ? holdingReplies : holdingRequests) {
                         held.write(buffer, 0, n);
+                        if (!replies) {
+                            synchronized (heldRequests) {
+                                heldRequests.write(buffer, 0, n);
+                            }
+                        }
                         continue;
                     }
                     held.writeTo(out);

@@ -86,6 +86,8 @@ public final class Messenger {
      * try fetches the members anew, so only a group changed again and again for this long fails it.
      */
     private static final java.time.Duration MEMBERS_CHANGING_LIMIT = java.time.Duration.ofSeconds(10);
+    /** How many times a send goes out again behind a new chain's announcement after losing the last one with a connection. */
+    private static final int LOST_ANNOUNCEMENTS_LIMIT = 3;
 
     private final Function<Envelope.Builder, CompletableFuture<Envelope>> rpc;
     private final long myId;
@@ -251,7 +253,7 @@ public final class Messenger {
     public void typing(Target target, boolean typing) {
         Addressed addressed = address(target);
         byte[] sealed = sealInChain(addressed, "notice-" + UUID.randomUUID(),
-                Content.newBuilder().setTyping(dev.fastchat.protocol.v1.Typing.newBuilder().setStopped(!typing)).build());
+                Content.newBuilder().setTyping(dev.fastchat.protocol.v1.Typing.newBuilder().setStopped(!typing)).build(), true).bytes();
         await(rpc.apply(Envelope.newBuilder().setNotify(dev.fastchat.protocol.v1.Notify.newBuilder()
                 .setConversationId(addressed.conversationId()).setSealed(ByteString.copyFrom(sealed)))));
     }
@@ -447,22 +449,50 @@ public final class Messenger {
 
     /**
      * Seals {@code content} for the target's members and sends it, naming the files it shares; retries when
-     * a group's members changed.
+     * a group's members changed. The first message of a new sender chain goes out right behind the chain's announcement,
+     * without waiting for its ack: the server takes a connection's sends and announcements in order, and refuses a
+     * message whose chain it has not stored (then it is sent again behind a new announcement).
      */
     public SentMessage send(Target target, Content content, List<String> fileIds) {
         String clientMsgId = UUID.randomUUID().toString();
+        int lostAnnouncements = 0;
         for (long started = System.nanoTime(); ; ) {
             Addressed addressed = address(target);
+            CompletableFuture<Envelope> announcement = null;
+            ChatException failure;
             try {
-                byte[] sealed = sealInChain(addressed, clientMsgId, content);
-                return whileReconnecting(() -> sendSealed(addressed.conversationId(), clientMsgId, sealed, fileIds));
+                InChain sealed = sealInChain(addressed, clientMsgId, content, false);
+                announcement = sealed.announcement();
+                return whileReconnecting(() -> sendSealed(addressed.conversationId(), clientMsgId, sealed.bytes(), fileIds));
             } catch (ChatException e) {
-                if (!membersChangedMeanwhile(e, started)) {
-                    throw e;
-                }
-                forgetGroup(target.name());
-                senderChains.drop(addressed.conversationId());
+                failure = e;
             }
+            ChatException unannounced = announcement == null ? null : failureOf(announcement);
+            if (unannounced != null) { // then the message was not stored either: it was refused for its chain
+                senderChains.drop(addressed.conversationId());
+                if (unannounced.code() == ErrorCode.UNAVAILABLE && failure.code() == ErrorCode.MEMBERS_CHANGED
+                        && ++lostAnnouncements <= LOST_ANNOUNCEMENTS_LIMIT) {
+                    continue; // the announcement was lost with a connection, and the message sent again without it
+                }
+                if (unannounced.code() != ErrorCode.UNAVAILABLE) {
+                    failure = unannounced; // its refusal (rate, membership) is the reason, not the chain it left unknown
+                }
+            }
+            if (!membersChangedMeanwhile(failure, started)) {
+                throw failure;
+            }
+            forgetGroup(target.name());
+            senderChains.drop(addressed.conversationId());
+        }
+    }
+
+    /** The error {@code request} failed with, once answered; null if it succeeded. */
+    private static ChatException failureOf(CompletableFuture<Envelope> request) {
+        try {
+            await(request);
+            return null;
+        } catch (ChatException e) {
+            return e;
         }
     }
 
@@ -476,23 +506,30 @@ public final class Messenger {
         senderChains.rotation(messages, age);
     }
 
+    /** A message sealed in a sender chain; {@code announcement} is the request announcing the chain, when not waited for. */
+    private record InChain(byte[] bytes, CompletableFuture<Envelope> announcement) {}
+
     /**
      * Seals {@code content} in this session's sender chain of the conversation: once, whatever the number of
      * members. The chain is announced to the members (sealed to each, the only step that costs per member) before its
      * first message, and replaced when the members or their keys changed, or when it is due.
+     *
+     * @param awaitAnnouncement wait until a new chain's announcement is stored (retried after a reconnect); else send
+     *     it and return its request in flight, for the message to go out right behind it
      */
-    private byte[] sealInChain(Addressed addressed, String clientMsgId, Content content) {
+    private InChain sealInChain(Addressed addressed, String clientMsgId, Content content, boolean awaitAnnouncement) {
         MessageSealer.Sender me = new MessageSealer.Sender(myId, myKeyId, identity);
         java.util.concurrent.locks.ReentrantLock lock = senderChains.lock(addressed.conversationId());
         lock.lock();
         try {
             Instant now = clock.instant();
             SenderChains.Own chain = senderChains.usable(addressed.conversationId(), addressed.recipients(), now);
+            CompletableFuture<Envelope> announcement = null;
             if (chain == null) {
                 chain = senderChains.start(addressed.conversationId(), addressed.recipients(), now, random, myId);
-                announce(me, chain, addressed, now);
+                announcement = announce(me, chain, addressed, now, awaitAnnouncement);
             }
-            return SenderChains.seal(chain, me, clientMsgId, now, content);
+            return new InChain(SenderChains.seal(chain, me, clientMsgId, now, content), announcement);
         } finally {
             lock.unlock();
         }
@@ -501,8 +538,11 @@ public final class Messenger {
     /**
      * Stores the announcement of a new own chain: its key sealed to each member apart (the only step that costs per
      * member), so that each fetches, or is pushed, its own copy only.
+     *
+     * @return null once stored, when {@code await}; else the request in flight
      */
-    private void announce(MessageSealer.Sender me, SenderChains.Own chain, Addressed addressed, Instant now) {
+    private CompletableFuture<Envelope> announce(MessageSealer.Sender me, SenderChains.Own chain, Addressed addressed, Instant now,
+                                                 boolean await) {
         byte[] chainId = chain.chain.chainId();
         Content key = Content.newBuilder().setSenderKey(chain.chain.announcement()).build();
         String clientMsgId = "chain-" + java.util.HexFormat.of().formatHex(chainId);
@@ -513,7 +553,17 @@ public final class Messenger {
                     MessageSealer.seal(me, addressed.conversationId(), clientMsgId, now, key, List.of(recipient), random))));
         }
         try {
+            if (!await) {
+                try {
+                    return rpc.apply(Envelope.newBuilder().setAnnounceChain(request));
+                } catch (ChatException e) {
+                    if (e.code() != ErrorCode.UNAVAILABLE) {
+                        throw e;
+                    } // not connected: it waits for the connection below, as an announcement waited for does
+                }
+            }
             whileReconnecting(() -> await(rpc.apply(Envelope.newBuilder().setAnnounceChain(request))));
+            return null;
         } catch (RuntimeException e) {
             senderChains.drop(addressed.conversationId());
             throw e;
@@ -550,7 +600,7 @@ public final class Messenger {
         checkedText(text);
         String clientMsgId = UUID.randomUUID().toString();
         Addressed addressed = address(target);
-        byte[] sealed = sealInChain(addressed, clientMsgId, Content.newBuilder().setText(text).build());
+        byte[] sealed = sealInChain(addressed, clientMsgId, Content.newBuilder().setText(text).build(), true).bytes();
         return new PreparedMessage(target, addressed.conversationId(), clientMsgId, sealed);
     }
 
