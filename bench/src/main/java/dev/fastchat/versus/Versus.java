@@ -70,9 +70,14 @@ public final class Versus implements Callable<Integer> {
     @Option(names = "--first-messages", paramLabel = "ROUNDS", defaultValue = "0",
             description = "instead of the sweep: ROUNDS times, a FastChat server just started takes its first 30 direct messages"
                     + " (6 clients log in, then send at 10 msgs/s in 3 conversations, sealed and opened in full), reported for all"
-                    + " 30, for the 3 that start a conversation and for the others; one round before them warms this JVM's client"
-                    + " code and is reported apart (first-messages.md)")
+                    + " 30, for the 3 that start a conversation and for the others; a round before them warms this JVM's client"
+                    + " code (--first-messages-warmup) and is reported apart (first-messages.md)")
     int firstMessages;
+
+    @Option(names = "--first-messages-warmup", paramLabel = "MESSAGES", defaultValue = "3000",
+            description = "with --first-messages: the round that warms this JVM's client code sends this many messages, at 200 msgs/s"
+                    + " between " + WARMING_CLIENTS + " clients (default ${DEFAULT-VALUE}; 30 or less: a round like the others)")
+    int firstMessagesWarmup;
 
     @Option(names = "--fastchat-jar", defaultValue = "app/target/fastchat.jar", description = "the server (default ${DEFAULT-VALUE})")
     Path fastchatJar;
@@ -164,51 +169,60 @@ public final class Versus implements Callable<Integer> {
     private int firstMessages(PrintStream progress) throws Exception {
         int clients = 6;
         int messages = 30;
-        int conversations = clients / 2; // odd-even: messages 0, 1 and 2 each start a conversation
         StringBuilder md = new StringBuilder(String.format(Locale.ROOT, "The first %d direct messages of a FastChat server just started: %d"
                 + " clients log in, then send at 10 msgs/s in %d conversations, sealed and opened in full; latency from the due time"
                 + " to the opened message. The first message of each conversation also looks up the recipient's keys and announces"
-                + " the sender's chain. Server JVM options: %s.%n%n"
-                + "| round | all: p50 | all: max | first of each conversation: worst | the other %d: p50 | the other %d: max |%n"
+                + " the sender's chain. Round 0 warms this JVM's client code (%d clients, %,d messages at 200 msgs/s). Server JVM"
+                + " options: %s.%n%n"
+                + "| round | all: p50 | all: max | first of each conversation: worst | the others: p50 | the others: max |%n"
                 + "|---|---:|---:|---:|---:|---:|%n",
-                messages, clients, conversations, String.join(" ", fastchatJvmOptions()), messages - conversations, messages - conversations));
+                messages, clients, clients / 2, WARMING_CLIENTS, firstMessagesWarmup, String.join(" ", fastchatJvmOptions())));
         for (int round = 0; round <= firstMessages; round++) {
-            Path keys = Files.createTempDirectory("fastchat-versus-keys");
-            try (Running server = startFastchat("first-messages-" + round)) {
-                LoadGenerator.Options options = new LoadGenerator.Options(List.of(new Endpoint("127.0.0.1", server.port())), clients,
-                        Pattern.ODD_EVEN, 10, Duration.ZERO, Duration.ofSeconds(3), messages, 2, LoadGenerator.Crypto.FULL, keys,
-                        KdfParams.INSECURE_FOR_TESTS, "lg", true, 1);
-                java.util.concurrent.atomic.AtomicLongArray each = new java.util.concurrent.atomic.AtomicLongArray(messages);
-                LoadGenerator.Result result = new LoadGenerator(options, progress, false, new LoadGenerator.Window() {
-                    @Override
-                    public void started() {}
-
-                    @Override
-                    public void ended() {}
-
-                    @Override
-                    public void delivered(int k, long latencyNanos) {
-                        each.accumulateAndGet(k, latencyNanos, Math::max);
-                    }
-                }).run();
-                if (result.delivered() != result.expectedDeliveries() || result.lost() > 0) {
-                    throw new IllegalStateException("round " + round + ": " + result.delivered() + " of " + result.expectedDeliveries() + " delivered");
-                }
-                long[] first = java.util.stream.IntStream.range(0, conversations).mapToLong(each::get).sorted().toArray();
-                long[] rest = java.util.stream.IntStream.range(conversations, messages).mapToLong(each::get).sorted().toArray();
-                String row = String.format(Locale.ROOT, "| %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms |%n",
-                        round == 0 ? "0 (this JVM cold too)" : Integer.toString(round), millis(result, 50),
-                        result.endToEnd().getMaxValue() / 1e6, first[first.length - 1] / 1e6, rest[rest.length / 2] / 1e6,
-                        rest[rest.length - 1] / 1e6);
-                progress.print(row);
-                md.append(row);
-            } finally {
-                deleteTree(keys);
-            }
+            boolean warming = round == 0 && firstMessagesWarmup > messages;
+            String row = firstMessagesRound(round > 0 ? Integer.toString(round) : warming ? "0 (warms this JVM)" : "0 (this JVM cold too)",
+                    warming ? WARMING_CLIENTS : clients, warming ? 200 : 10, warming ? firstMessagesWarmup : messages, progress);
+            progress.print(row);
+            md.append(row);
         }
         Files.writeString(out.resolve("first-messages.md"), md);
         System.out.println(md);
         return 0;
+    }
+
+    private static final int WARMING_CLIENTS = 100;
+
+    /** One round: a new server, {@code clients} new clients, {@code messages} odd-even messages at {@code rate}; its table row. */
+    private String firstMessagesRound(String label, int clients, int rate, int messages, PrintStream progress) throws Exception {
+        int conversations = clients / 2; // odd-even: messages 0 to clients/2 - 1 each start a conversation
+        Path keys = Files.createTempDirectory("fastchat-versus-keys");
+        try (Running server = startFastchat("first-messages-" + label.split(" ")[0])) {
+            LoadGenerator.Options options = new LoadGenerator.Options(List.of(new Endpoint("127.0.0.1", server.port())), clients,
+                    Pattern.ODD_EVEN, rate, Duration.ZERO, Duration.ofSeconds((messages + rate - 1) / rate), messages, 2,
+                    LoadGenerator.Crypto.FULL, keys, KdfParams.INSECURE_FOR_TESTS, "lg", true, 1);
+            java.util.concurrent.atomic.AtomicLongArray each = new java.util.concurrent.atomic.AtomicLongArray(messages);
+            LoadGenerator.Result result = new LoadGenerator(options, progress, false, new LoadGenerator.Window() {
+                @Override
+                public void started() {}
+
+                @Override
+                public void ended() {}
+
+                @Override
+                public void delivered(int k, long latencyNanos) {
+                    each.accumulateAndGet(k, latencyNanos, Math::max);
+                }
+            }).run();
+            if (result.delivered() != result.expectedDeliveries() || result.lost() > 0) {
+                throw new IllegalStateException("round " + label + ": " + result.delivered() + " of " + result.expectedDeliveries() + " delivered");
+            }
+            long[] first = java.util.stream.IntStream.range(0, conversations).mapToLong(each::get).sorted().toArray();
+            long[] rest = java.util.stream.IntStream.range(conversations, messages).mapToLong(each::get).sorted().toArray();
+            return String.format(Locale.ROOT, "| %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms |%n", label, millis(result, 50),
+                    result.endToEnd().getMaxValue() / 1e6, first[first.length - 1] / 1e6, rest[rest.length / 2] / 1e6,
+                    rest[rest.length - 1] / 1e6);
+        } finally {
+            deleteTree(keys);
+        }
     }
 
     private static double millis(LoadGenerator.Result result, double percentile) {
