@@ -25,7 +25,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Usage, against a server started with {@code fastchat server --insecure-plaintext --set min-kdf-memory-kib=8
  * --set min-kdf-iterations=1} (the probe registers with a cheap key derivation):
- * {@code java -cp bench/target/benchmarks.jar dev.fastchat.server.LightLoadProbe HOST:PORT RATE COUNT}.
+ * {@code java -cp bench/target/benchmarks.jar dev.fastchat.server.LightLoadProbe HOST:PORT RATE COUNT [--each]}. With
+ * {@code --each} it also prints each message's send to ack and send to push, the first ones included: against a server
+ * just started, its first messages.
  */
 public final class LightLoadProbe {
     public static void main(String[] args) throws Exception {
@@ -73,6 +75,12 @@ public final class LightLoadProbe {
                 }
             }
             reader.join(10_000);
+            if (args.length > 3 && args[3].equals("--each")) {
+                for (int i = 0; i < count; i++) {
+                    System.out.printf("message %d: send to ack %.2f ms, send to push %.2f ms%n", i + 1, ack[i] / 1e6,
+                            (pushedAt[i] - sentAt[i]) / 1e6);
+                }
+            }
             long[] push = new long[count];
             for (int i = 0; i < count; i++) {
                 push[i] = pushedAt[i] - sentAt[i];
