@@ -93,10 +93,13 @@ public final class MessageService {
     private final RateLimiter<Long> rateLimiter;
     private final Clock clock;
     private final RateLimiter<Long> noticeLimiter;
+    /** The most members a conversation has, and so the most keys an announcement lists. */
+    private final int maxMembers;
 
     public MessageService(MessageRepository messages, SessionRegistry sessions, MessagingConfig config, Clock clock) {
         this.messages = messages;
         this.sessions = sessions;
+        this.maxMembers = config.maxGroupMembers();
         this.rateLimiter = new RateLimiter<>(config.sendRate(), config.sendBurst(), clock);
         this.noticeLimiter = new RateLimiter<>(config.noticeRate(), config.noticeBurst(), clock);
         this.clock = clock;
@@ -166,6 +169,9 @@ public final class MessageService {
         }
         if (request.getKeysCount() == 0) {
             throw refused(ErrorCode.BAD_REQUEST, "a chain is announced to the members: none are listed");
+        }
+        if (request.getKeysCount() > maxMembers) { // before any is parsed: this runs on a network thread
+            throw refused(ErrorCode.BAD_REQUEST, "a chain is announced to at most " + maxMembers + " members (the most a group has)");
         }
         Map<Long, byte[]> keys = new HashMap<>();
         for (SealedChainKey key : request.getKeysList()) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import dev.fastchat.protocol.ConversationId;
+import dev.fastchat.protocol.v1.AnnounceChain;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.protocol.v1.History;
@@ -12,6 +13,7 @@ import dev.fastchat.protocol.v1.MessageHeader;
 import dev.fastchat.protocol.v1.RecipientKey;
 import dev.fastchat.protocol.v1.RecipientList;
 import dev.fastchat.protocol.v1.SealedBody;
+import dev.fastchat.protocol.v1.SealedChainKey;
 import dev.fastchat.protocol.v1.SealedMessage;
 import dev.fastchat.protocol.v1.Send;
 import dev.fastchat.server.testing.TestServer;
@@ -71,6 +73,24 @@ class SendValidationTest {
     static Envelope send(WireClient client, String conversation, String clientMsgId, byte[] sealed) {
         return client.call(Envelope.newBuilder().setSend(Send.newBuilder().setConversationId(conversation)
                 .setClientMsgId(clientMsgId).setSealed(ByteString.copyFrom(sealed))));
+    }
+
+    @Test
+    void anAnnouncementToMoreMembersThanAGroupMayHaveIsRefusedBeforeItsKeysAreRead() {
+        Account alice = register("alice");
+        Account bob = register("bob");
+        String dm = ConversationId.direct(alice.id(), bob.id()).value();
+        AnnounceChain.Builder announcement = AnnounceChain.newBuilder().setConversationId(dm)
+                .setChainId(ByteString.copyFrom(WireClient.random(16)));
+        for (long member = 1; member <= 1_025; member++) { // the default limit of a group is 1,024 members
+            announcement.addKeys(SealedChainKey.newBuilder().setAccountId(member)
+                    .setSealed(ByteString.copyFrom(sealed(alice.id(), dm, "chain", 16, member))));
+        }
+
+        Envelope answer = alice.client().call(Envelope.newBuilder().setAnnounceChain(announcement));
+
+        assertThat(answer.getError().getCode()).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(answer.getError().getReason()).contains("at most 1024 members");
     }
 
     @Test
