@@ -24,6 +24,8 @@ public final class ConnectionState {
     /** Requests of this connection running now, and whether it is in the scheduler's turns (guarded by its lock). */
     int running;
     boolean inTurns;
+    /** While a thread starts an inline request of this connection: no other thread starts the next one meanwhile. */
+    boolean startingInline;
     private final int maxInflightRequests;
     private volatile boolean greeted;
     private volatile boolean paused;

@@ -14,7 +14,9 @@ import java.util.function.Supplier;
  * from the connections in turn: one connection that queues dozens of expensive requests (a history page,
  * again and again) waits for its next turn behind every other connection's one, instead of standing in front
  * of everyone's log-in; and a connection with a single request and nothing running goes before all those with a
- * backlog, so hundreds of busy connections do not stand in front of one user's log-in either. Within a connection, requests start in the order they came. A connection that does
+ * backlog, so hundreds of busy connections do not stand in front of one user's log-in either. Within a connection, requests start in the order they came,
+ * and its inline ones ({@link Task#inline}) one after the other: so a sender chain's announcement is queued to the writer
+ * before the message sent right behind it, whichever threads give them their turns. A connection that does
  * not read its replies (paused by the transport) gets no turns until it reads again, so that the server
  * does no work whose answer could only wait.
  */
@@ -95,7 +97,7 @@ public final class FairScheduler {
      * before the backlogged ones), else at the back. A connection with a backlog of requests never goes first.
      */
     private void queueIfEligible(ConnectionState state) {
-        if (!state.inTurns && !state.waiting.isEmpty() && state.running < PER_CONNECTION && !state.paused()) {
+        if (!state.inTurns && !state.startingInline && !state.waiting.isEmpty() && state.running < PER_CONNECTION && !state.paused()) {
             state.inTurns = true;
             if (state.running == 0 && state.waiting.size() == 1) {
                 turns.addFirst(state);
@@ -115,7 +117,8 @@ public final class FairScheduler {
                 while (running < slots && !turns.isEmpty()) {
                     ConnectionState candidate = turns.pollFirst();
                     candidate.inTurns = false;
-                    if (!candidate.paused() && candidate.running < PER_CONNECTION && !candidate.waiting.isEmpty()) {
+                    if (!candidate.paused() && !candidate.startingInline && candidate.running < PER_CONNECTION
+                            && !candidate.waiting.isEmpty()) {
                         owner = candidate;
                         break;
                     }
@@ -127,6 +130,7 @@ public final class FairScheduler {
                 next = (Task) owner.waiting.pollFirst();
                 owner.running++;
                 running++;
+                owner.startingInline = next.inline(); // (its next one is queued for its turn once this one has started)
                 queueIfEligible(owner); // its next request waits for everyone else's turn
             } finally {
                 lock.unlock();
@@ -138,6 +142,7 @@ public final class FairScheduler {
     private void start(ConnectionState owner, Task task) {
         if (task.inline()) {
             CompletableFuture<?> done = run(task);
+            startedInline(owner);
             if (done.isDone()) {
                 release(owner); // refused at once: the loop in startWhatCan goes on, with no call deeper per request
             } else {
@@ -150,6 +155,17 @@ public final class FairScheduler {
         } catch (RejectedExecutionException e) {
             finished(owner);
             task.rejected();
+        }
+    }
+
+    /** An inline request of {@code owner} has started: its next one may have its turn. */
+    private void startedInline(ConnectionState owner) {
+        lock.lock();
+        try {
+            owner.startingInline = false;
+            queueIfEligible(owner);
+        } finally {
+            lock.unlock();
         }
     }
 

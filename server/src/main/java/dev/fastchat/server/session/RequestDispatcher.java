@@ -221,8 +221,8 @@ public final class RequestDispatcher {
      * Requests whose handlers check what they are given and queue a write, never waiting on anything: they start where
      * their turn comes ({@link FairScheduler.Task#inline}), which saves a thread hand-off per message. So a sender chain's
      * announcement and the message a client sends right behind it on the same connection are queued to the writer in
-     * the order they came, and the message finds its chain stored. (Two threads that start a backlogged connection's
-     * requests at once can still swap them; the message is then refused, and the client sends it behind a new chain.)
+     * the order they came (the scheduler starts a connection's inline requests one after the other), and the message
+     * finds its chain stored.
      */
     private static final Set<Envelope.BodyCase> HANDED_ON = EnumSet.of(
             Envelope.BodyCase.SEND, Envelope.BodyCase.ANNOUNCE_CHAIN, Envelope.BodyCase.SEND_RECEIPT, Envelope.BodyCase.MARK_READ);

@@ -54,6 +54,48 @@ class FairSchedulerTest {
     }
 
     @Test
+    void aConnectionsInlineTasksStartOneAfterTheOtherWhicheverThreadsGiveThemTheirTurns() throws Exception {
+        FairScheduler scheduler = new FairScheduler(Runnable::run, 64);
+        ConnectionState state = new ConnectionState(64);
+        List<String> log = new ArrayList<>();
+        java.util.concurrent.CountDownLatch inFirst = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<Void> letFirstReturn = new CompletableFuture<>();
+        FairScheduler.Task first = new FairScheduler.Task() { // an announcement, say, still checking its keys
+            @Override
+            public boolean inline() {
+                return true;
+            }
+
+            @Override
+            public CompletableFuture<?> get() {
+                inFirst.countDown();
+                letFirstReturn.join();
+                synchronized (log) {
+                    log.add("first returned");
+                }
+                return new CompletableFuture<>();
+            }
+
+            @Override
+            public void rejected() {}
+        };
+        Thread network = Thread.ofPlatform().name("network").start(() -> scheduler.submit(state, first));
+        assertThat(inFirst.await(5, TimeUnit.SECONDS)).isTrue();
+
+        // Another thread gives the connection's next request (the message sent right behind it) its turn meanwhile.
+        scheduler.submit(state, new Recorded(true, new CompletableFuture<>(), log, "second"));
+        synchronized (log) {
+            assertThat(log).as("not started while the first is").isEmpty();
+        }
+        letFirstReturn.complete(null);
+        network.join(5_000);
+
+        synchronized (log) {
+            assertThat(log).containsExactly("first returned", "second@network");
+        }
+    }
+
+    @Test
     void anInlineTaskKeepsItsTurnBehindItsConnectionsShareAndStartsWhenARequestEnds() {
         FairScheduler scheduler = new FairScheduler(Runnable::run, 64);
         ConnectionState state = new ConnectionState(64);
