@@ -146,7 +146,9 @@ class ClusterFailoverIT {
             stay.add(lonely);
             lonely.connect().get(30, TimeUnit.SECONDS);
             lonely.register(lonelyName, "pw".toCharArray()).get(30, TimeUnit.SECONDS);
-            assertThat(clients.getFirst().whoIsOnline(lonelyName).get(30, TimeUnit.SECONDS).getFirst().online()).isTrue();
+            // (its log-in on n1 reaches n0's view of the cluster over the bus: a moment later under load)
+            Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).untilAsserted(() ->
+                    assertThat(clients.getFirst().whoIsOnline(lonelyName).get(30, TimeUnit.SECONDS).getFirst().online()).isTrue());
             // A raw session on n1 that never pings, so it stays through a pause; u0 (on n0) writes to it, which makes
             // them contacts: the presence of u0 is pushed to it.
             WireClient wire = WireClient.connectTls(HostAndPort.parse(nodes.get(1).address));
