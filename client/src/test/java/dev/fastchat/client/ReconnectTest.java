@@ -63,114 +63,109 @@ class ReconnectTest {
         }
     }
 
-    @Test
-    void aCutConnectionIsRepairedWithBackoffAndWhatWasSentMeanwhileArrivesOnce() throws Exception {
+    /** A test with alice on the server, and bob's client connected through {@code proxy} with auto-reconnect. */
+    @FunctionalInterface
+    private interface ThroughAProxy {
+        void run(User alice, String bob, ChatClient client, TcpProxy proxy, ConnectionEvents events) throws Exception;
+    }
+
+    /** Registers alice and bob, and runs {@code test} with bob logged in again through a proxy of his own, events recorded. */
+    private static void withBobThroughAProxy(ThroughAProxy test) throws Exception {
         try (User alice = chats.register("alice"); User bobSetup = chats.register("bob");
              TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
             String bob = bobSetup.name();
             bobSetup.close();
             ConnectionEvents events = new ConnectionEvents();
             try (ChatClient client = loggedInThrough(proxy, bob, chats.keys(bob, "first"), events)) {
-                await(alice.client().send(Target.user(bob), "before the cut"));
-                eventually(() -> assertThat(events.texts()).containsExactly("before the cut"));
-
-                proxy.cut(); // the network goes away: connections dropped, new ones refused
-                eventually(() -> assertThat(events.events).contains("disconnected", "reconnecting 1"));
-                await(alice.client().send(Target.user(bob), "while you were away"));
-                eventually(() -> assertThat(events.events).contains("reconnecting 2")); // the first attempt failed
-                proxy.restore();
-
-                eventually(() -> assertThat(events.events).contains("reconnected"));
-                eventually(() -> assertThat(events.texts()).containsExactly("before the cut", "while you were away"));
-                await(alice.client().send(Target.user(bob), "after the repair"));
-                eventually(() -> assertThat(events.texts()).containsExactly("before the cut", "while you were away",
-                        "after the repair"));
-                assertThat(await(client.send(Target.user(alice.name()), "bob is back")).seq()).isEqualTo(4);
-                assertThat(events.events.getFirst()).isEqualTo("disconnected");
-                assertThat(events.events.getLast()).isEqualTo("reconnected");
+                test.run(alice, bob, client, proxy, events);
             }
         }
+    }
+
+    @Test
+    void aCutConnectionIsRepairedWithBackoffAndWhatWasSentMeanwhileArrivesOnce() throws Exception {
+        withBobThroughAProxy((alice, bob, client, proxy, events) -> {
+            await(alice.client().send(Target.user(bob), "before the cut"));
+            eventually(() -> assertThat(events.texts()).containsExactly("before the cut"));
+
+            proxy.cut(); // the network goes away: connections dropped, new ones refused
+            eventually(() -> assertThat(events.events).contains("disconnected", "reconnecting 1"));
+            await(alice.client().send(Target.user(bob), "while you were away"));
+            eventually(() -> assertThat(events.events).contains("reconnecting 2")); // the first attempt failed
+            proxy.restore();
+
+            eventually(() -> assertThat(events.events).contains("reconnected"));
+            eventually(() -> assertThat(events.texts()).containsExactly("before the cut", "while you were away"));
+            await(alice.client().send(Target.user(bob), "after the repair"));
+            eventually(() -> assertThat(events.texts()).containsExactly("before the cut", "while you were away",
+                    "after the repair"));
+            assertThat(await(client.send(Target.user(alice.name()), "bob is back")).seq()).isEqualTo(4);
+            assertThat(events.events.getFirst()).isEqualTo("disconnected");
+            assertThat(events.events.getLast()).isEqualTo("reconnected");
+        });
     }
 
     @Test
     void aSendWhoseAckIsLostInTheFailoverIsReportedByTheSendAloneNotAsAReceivedMessage() throws Exception {
-        try (User alice = chats.register("alice"); User bobSetup = chats.register("bob");
-             TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
-            String bob = bobSetup.name();
-            bobSetup.close();
-            ConnectionEvents events = new ConnectionEvents();
-            try (ChatClient client = loggedInThrough(proxy, bob, chats.keys(bob, "first"), events)) {
-                await(alice.client().send(Target.user(bob), "hello"));
-                eventually(() -> assertThat(events.texts()).containsExactly("hello"));
-                await(client.send(Target.user(alice.name()), "hi")); // bob's sender chain is announced and in use
+        withBobThroughAProxy((alice, bob, client, proxy, events) -> {
+            await(alice.client().send(Target.user(bob), "hello"));
+            eventually(() -> assertThat(events.texts()).containsExactly("hello"));
+            await(client.send(Target.user(alice.name()), "hi")); // bob's sender chain is announced and in use
 
-                proxy.holdReplies(); // the server stores the message; its ack never reaches bob
-                var sending = client.send(Target.user(alice.name()), "mine");
-                eventually(() -> assertThat(alice.events().texts()).contains("mine"));
-                proxy.cut();
-                proxy.restore();
+            proxy.holdReplies(); // the server stores the message; its ack never reaches bob
+            var sending = client.send(Target.user(alice.name()), "mine");
+            eventually(() -> assertThat(alice.events().texts()).contains("mine"));
+            proxy.cut();
+            proxy.restore();
 
-                // After the reconnect, the catch-up sync finds "mine" before the retried send is answered.
-                assertThat(await(sending).seq()).isEqualTo(3);
-                eventually(() -> assertThat(events.events).contains("reconnected"));
-                await(alice.client().send(Target.user(bob), "after"));
-                eventually(() -> assertThat(events.texts()).containsExactly("hello", "after"));
-                assertThat(alice.events().texts()).containsExactly("hi", "mine");
-            }
-        }
+            // After the reconnect, the catch-up sync finds "mine" before the retried send is answered.
+            assertThat(await(sending).seq()).isEqualTo(3);
+            eventually(() -> assertThat(events.events).contains("reconnected"));
+            await(alice.client().send(Target.user(bob), "after"));
+            eventually(() -> assertThat(events.texts()).containsExactly("hello", "after"));
+            assertThat(alice.events().texts()).containsExactly("hi", "mine");
+        });
     }
 
     @Test
     void aNewChainsFirstMessageGoesOutRightBehindItsAnnouncementWithoutWaitingForItsAck() throws Exception {
-        try (User alice = chats.register("alice"); User bobSetup = chats.register("bob");
-             TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
-            String bob = bobSetup.name();
-            bobSetup.close();
-            ConnectionEvents events = new ConnectionEvents();
-            try (ChatClient client = loggedInThrough(proxy, bob, chats.keys(bob, "first"), events)) {
-                await(alice.client().send(Target.user(bob), "hello"));
-                eventually(() -> assertThat(events.texts()).containsExactly("hello")); // bob knows alice's keys now
+        withBobThroughAProxy((alice, bob, client, proxy, events) -> {
+            await(alice.client().send(Target.user(bob), "hello"));
+            eventually(() -> assertThat(events.texts()).containsExactly("hello")); // bob knows alice's keys now
 
-                proxy.holdReplies(); // nothing the server answers reaches bob: not the ack of his new chain's announcement
-                var sending = client.send(Target.user(alice.name()), "hi");
-                eventually(() -> assertThat(alice.events().texts()).containsExactly("hi"));
-                assertThat(sending).isNotDone();
-                proxy.cut();
-                proxy.restore();
+            proxy.holdReplies(); // nothing the server answers reaches bob: not the ack of his new chain's announcement
+            var sending = client.send(Target.user(alice.name()), "hi");
+            eventually(() -> assertThat(alice.events().texts()).containsExactly("hi"));
+            assertThat(sending).isNotDone();
+            proxy.cut();
+            proxy.restore();
 
-                // Sent again on the new connection, the same message gets its first ack: stored once.
-                assertThat(await(sending).seq()).isEqualTo(2);
-                await(client.send(Target.user(alice.name()), "in the same chain"));
-                eventually(() -> assertThat(alice.events().texts()).containsExactly("hi", "in the same chain"));
-            }
-        }
+            // Sent again on the new connection, the same message gets its first ack: stored once.
+            assertThat(await(sending).seq()).isEqualTo(2);
+            await(client.send(Target.user(alice.name()), "in the same chain"));
+            eventually(() -> assertThat(alice.events().texts()).containsExactly("hi", "in the same chain"));
+        });
     }
 
     @Test
     void aNewChainsAnnouncementLostWithTheConnectionIsMadeAgainAndItsMessageStoredOnce() throws Exception {
-        try (User alice = chats.register("alice"); User bobSetup = chats.register("bob");
-             TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
-            String bob = bobSetup.name();
-            bobSetup.close();
-            ConnectionEvents events = new ConnectionEvents();
-            try (ChatClient client = loggedInThrough(proxy, bob, chats.keys(bob, "first"), events)) {
-                await(alice.client().send(Target.user(bob), "hello"));
-                eventually(() -> assertThat(events.texts()).containsExactly("hello"));
+        withBobThroughAProxy((alice, bob, client, proxy, events) -> {
+            await(alice.client().send(Target.user(bob), "hello"));
+            eventually(() -> assertThat(events.texts()).containsExactly("hello"));
 
-                proxy.holdRequests(); // what bob sends now never reaches the server: his new chain's announcement, the message
-                var sending = client.send(Target.user(alice.name()), "hi");
-                eventually(() -> assertThat(requests(proxy.heldRequests()))
-                        .contains(Envelope.BodyCase.ANNOUNCE_CHAIN, Envelope.BodyCase.SEND));
-                proxy.cut();
-                proxy.restore();
+            proxy.holdRequests(); // what bob sends now never reaches the server: his new chain's announcement, the message
+            var sending = client.send(Target.user(alice.name()), "hi");
+            eventually(() -> assertThat(requests(proxy.heldRequests()))
+                    .contains(Envelope.BodyCase.ANNOUNCE_CHAIN, Envelope.BodyCase.SEND));
+            proxy.cut();
+            proxy.restore();
 
-                // Sent again on the new connection, the message is refused for its unknown chain and goes behind a new one.
-                assertThat(await(sending).seq()).isEqualTo(2);
-                eventually(() -> assertThat(alice.events().texts()).containsExactly("hi"));
-                await(client.send(Target.user(alice.name()), "in the same chain"));
-                eventually(() -> assertThat(alice.events().texts()).containsExactly("hi", "in the same chain"));
-            }
-        }
+            // Sent again on the new connection, the message is refused for its unknown chain and goes behind a new one.
+            assertThat(await(sending).seq()).isEqualTo(2);
+            eventually(() -> assertThat(alice.events().texts()).containsExactly("hi"));
+            await(client.send(Target.user(alice.name()), "in the same chain"));
+            eventually(() -> assertThat(alice.events().texts()).containsExactly("hi", "in the same chain"));
+        });
     }
 
     /** The kinds of the whole frames in {@code bytes}, in order. */
@@ -191,28 +186,22 @@ class ReconnectTest {
 
     @Test
     void aPreparedMessageWhoseAckIsLostInTheFailoverIsSentAgainOnTheNewConnectionAndStoredOnce() throws Exception {
-        try (User alice = chats.register("alice"); User bobSetup = chats.register("bob");
-             TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
-            String bob = bobSetup.name();
-            bobSetup.close();
-            ConnectionEvents events = new ConnectionEvents();
-            try (ChatClient client = loggedInThrough(proxy, bob, chats.keys(bob, "first"), events)) {
-                await(client.send(Target.user(alice.name()), "hi"));
-                PreparedMessage prepared = await(client.prepare(Target.user(alice.name()), "prepared"));
+        withBobThroughAProxy((alice, bob, client, proxy, events) -> {
+            await(client.send(Target.user(alice.name()), "hi"));
+            PreparedMessage prepared = await(client.prepare(Target.user(alice.name()), "prepared"));
 
-                proxy.holdReplies(); // the server stores the message; its ack never reaches bob
-                var sending = client.sendPrepared(prepared);
-                eventually(() -> assertThat(alice.events().texts()).contains("prepared"));
-                proxy.cut();
-                proxy.restore();
+            proxy.holdReplies(); // the server stores the message; its ack never reaches bob
+            var sending = client.sendPrepared(prepared);
+            eventually(() -> assertThat(alice.events().texts()).contains("prepared"));
+            proxy.cut();
+            proxy.restore();
 
-                assertThat(await(sending).seq()).isEqualTo(2); // sent again once reconnected, answered as the first time
-                eventually(() -> assertThat(events.events).contains("reconnected"));
-                assertThat(await(client.history(Target.user(alice.name()), 0, 10))).extracting(ChatMessage::text)
-                        .containsExactly("prepared", "hi");
-                assertThat(alice.events().texts()).containsExactly("hi", "prepared");
-            }
-        }
+            assertThat(await(sending).seq()).isEqualTo(2); // sent again once reconnected, answered as the first time
+            eventually(() -> assertThat(events.events).contains("reconnected"));
+            assertThat(await(client.history(Target.user(alice.name()), 0, 10))).extracting(ChatMessage::text)
+                    .containsExactly("prepared", "hi");
+            assertThat(alice.events().texts()).containsExactly("hi", "prepared");
+        });
     }
 
     @Test
@@ -235,31 +224,25 @@ class ReconnectTest {
 
     @Test
     void requestsMadeWhileTheConnectionIsDownWaitForTheResumedSessionInsteadOfFailing() throws Exception {
-        try (User alice = chats.register("alice"); User bobSetup = chats.register("bob");
-             TcpProxy proxy = new TcpProxy("127.0.0.1", chats.server().port())) {
-            String bob = bobSetup.name();
-            bobSetup.close();
-            ConnectionEvents events = new ConnectionEvents();
-            try (ChatClient client = loggedInThrough(proxy, bob, chats.keys(bob, "first"), events)) {
-                await(client.send(Target.user(alice.name()), "first"));
-                proxy.cut();
-                eventually(() -> assertThat(events.events).contains("disconnected"));
-                // Asked while there is no connection: each waits for the session to be back, none fails.
-                var history = client.history(Target.user(alice.name()), 0, 10);
-                var groups = client.groups().list();
-                var sent = client.send(Target.user(alice.name()), "typed during the outage");
-                eventually(() -> assertThat(events.events).contains("reconnecting 2"));
-                assertThat(history).isNotDone();
-                assertThat(sent).isNotDone();
-                proxy.restore();
+        withBobThroughAProxy((alice, bob, client, proxy, events) -> {
+            await(client.send(Target.user(alice.name()), "first"));
+            proxy.cut();
+            eventually(() -> assertThat(events.events).contains("disconnected"));
+            // Asked while there is no connection: each waits for the session to be back, none fails.
+            var history = client.history(Target.user(alice.name()), 0, 10);
+            var groups = client.groups().list();
+            var sent = client.send(Target.user(alice.name()), "typed during the outage");
+            eventually(() -> assertThat(events.events).contains("reconnecting 2"));
+            assertThat(history).isNotDone();
+            assertThat(sent).isNotDone();
+            proxy.restore();
 
-                // (the send may be stored before the history is read: both waited for the same resumed session)
-                assertThat(await(history)).extracting(ChatMessage::text).endsWith("first").hasSizeBetween(1, 2);
-                assertThat(await(groups)).isEmpty();
-                assertThat(await(sent).seq()).isEqualTo(2);
-                eventually(() -> assertThat(alice.events().texts()).containsExactly("first", "typed during the outage"));
-            }
-        }
+            // (the send may be stored before the history is read: both waited for the same resumed session)
+            assertThat(await(history)).extracting(ChatMessage::text).endsWith("first").hasSizeBetween(1, 2);
+            assertThat(await(groups)).isEmpty();
+            assertThat(await(sent).seq()).isEqualTo(2);
+            eventually(() -> assertThat(alice.events().texts()).containsExactly("first", "typed during the outage"));
+        });
     }
 
     @Test
