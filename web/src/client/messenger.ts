@@ -425,14 +425,21 @@ export class Messenger {
     await this.rpc({ case: "deleteMessages", value: { conversationId, seqs: seqs.map(BigInt) } });
   }
 
-  /** Seals {@code content} for the target's members and sends it; tries again while a group's members change. */
+  /**
+   * Seals {@code content} for the target's members and sends it; tries again while a group's members change. The first
+   * message of a new chain goes right behind the chain's announcement, without waiting for its answer: the server takes
+   * a connection's announcements and sends in order.
+   */
   async send(target: Target, content: Content, fileIds: string[] = []): Promise<{ conversationId: string; seq: number }> {
     const clientMsgId = crypto.randomUUID();
     const started = Date.now();
     for (;;) {
       const addressed = await this.address(target);
+      let announced: Promise<Envelope> | undefined;
       try {
-        const sealed = await this.sealInChain(addressed, clientMsgId, content);
+        const inChain = await this.sealInChain(addressed, clientMsgId, content, false);
+        announced = inChain.announced;
+        const sealed = inChain.sealed;
         this.sentHere.set(clientMsgId, true);
         const ack = expect(await this.rpc({ case: "send", value: { conversationId: addressed.conversationId, clientMsgId, sealed, fileIds } }), "sendAck");
         const key = `${ack.conversationId}#${ack.seq}`;
@@ -444,8 +451,11 @@ export class Messenger {
         }
         return { conversationId: ack.conversationId, seq: Number(ack.seq) };
       } catch (e) {
-        if (!membersChangedMeanwhile(e, started)) {
-          throw e;
+        // An announcement refused (not lost with the connection) is the reason the message behind it was refused too.
+        const refused = announced ? await announced.then(() => undefined, (failure: unknown) => failure) : undefined;
+        const failure = refused !== undefined && !(refused instanceof ChatError && refused.code === ErrorCode.UNAVAILABLE) ? refused : e;
+        if (!membersChangedMeanwhile(failure, started)) {
+          throw failure;
         }
         if (target.group) {
           this.forgetGroup(canonical(target.name));
@@ -460,30 +470,51 @@ export class Messenger {
     return sha256(...sorted.flatMap((r) => [u64(r.accountId), u32(r.keyId), r.x25519Public]));
   }
 
-  /** Seals in this session's chain of the conversation, starting (and announcing) a new one when due. */
-  private sealInChain(addressed: Addressed, clientMsgId: string, content: Content): Promise<Uint8Array> {
+  /**
+   * Seals in this session's chain of the conversation, starting (and announcing) a new one when due. With
+   * {@code awaitAnnouncement} false, a new chain's announcement is sent and its answer returned unawaited, for the
+   * message to go right behind it; the chain is dropped if it is refused.
+   */
+  private sealInChain(addressed: Addressed, clientMsgId: string, content: Content,
+    awaitAnnouncement = true): Promise<{ sealed: Uint8Array; announced?: Promise<Envelope> }> {
     return this.chainLocks.run(addressed.conversationId, async () => {
       const now = Date.now();
       const to = await Messenger.addressedTo(addressed.recipients);
+      let announced: Promise<Envelope> | undefined;
       let own = this.own.get(addressed.conversationId);
       if (!own || !equal(own.addressedTo, to) || own.sealed >= ROTATE_AFTER || own.chain.exhausted() || now - own.startedAt >= MAX_AGE_MS) {
         own = { chain: SendingChain.create(), addressedTo: to, startedAt: now, sealed: 0 };
         this.own.set(addressed.conversationId, own);
         this.received.set(this.chainKey(addressed.conversationId, this.myId, own.chain.chainId),
           new ReceivingChain(addressed.conversationId, this.myId, own.chain.announcement()));
+        const started = own;
+        const forget = () => {
+          if (this.own.get(addressed.conversationId) === started) {
+            this.own.delete(addressed.conversationId);
+          }
+        };
+        let announcing: Promise<Envelope>;
         try {
-          await this.announce(own, addressed, now);
+          // (the request is sent when rpc is called, before the message is sealed: the server takes them in that order)
+          announcing = this.rpc(await this.announcement(own, addressed, now));
         } catch (e) {
-          this.own.delete(addressed.conversationId);
+          forget();
           throw e;
+        }
+        announcing.catch(forget);
+        if (awaitAnnouncement) {
+          await announcing;
+        } else {
+          announced = announcing;
         }
       }
       own.sealed++;
-      return own.chain.seal(this.me, addressed.conversationId, clientMsgId, BigInt(now), content);
+      return { sealed: await own.chain.seal(this.me, addressed.conversationId, clientMsgId, BigInt(now), content), announced };
     });
   }
 
-  private async announce(own: OwnChain, addressed: Addressed, now: number): Promise<void> {
+  /** The request announcing {@code own}: its key sealed to each member apart. */
+  private async announcement(own: OwnChain, addressed: Addressed, now: number): Promise<Parameters<Connection["request"]>[0]> {
     const chainId = own.chain.chainId;
     const key = create(ContentSchema, { kind: { case: "senderKey", value: own.chain.announcement() } });
     const clientMsgId = "chain-" + hex(chainId);
@@ -491,13 +522,13 @@ export class Messenger {
     for (const recipient of addressed.recipients) {
       keys.push({ accountId: recipient.accountId, sealed: await seal(this.me, addressed.conversationId, clientMsgId, BigInt(now), key, [recipient]) });
     }
-    await this.rpc({ case: "announceChain", value: { conversationId: addressed.conversationId, chainId, keys } });
+    return { case: "announceChain", value: { conversationId: addressed.conversationId, chainId, keys } };
   }
 
   /** Tells the members online now that this user is typing, or stopped (relayed, never stored). */
   async typing(target: Target, typing: boolean): Promise<void> {
     const addressed = await this.address(target);
-    const sealed = await this.sealInChain(addressed, "notice-" + crypto.randomUUID(),
+    const { sealed } = await this.sealInChain(addressed, "notice-" + crypto.randomUUID(),
       create(ContentSchema, { kind: { case: "typing", value: { stopped: !typing } } }));
     await this.rpc({ case: "notify", value: { conversationId: addressed.conversationId, sealed } });
   }
