@@ -19,8 +19,6 @@ import dev.fastchat.crypto.MembershipChain;
 import dev.fastchat.crypto.MessageSealer;
 import dev.fastchat.crypto.SenderChain;
 import dev.fastchat.crypto.OpenException;
-import dev.fastchat.crypto.PublicIdentity;
-import dev.fastchat.crypto.SafetyNumber;
 import dev.fastchat.protocol.ConversationId;
 import dev.fastchat.protocol.MessageLimits;
 import dev.fastchat.protocol.Names;
@@ -46,7 +44,6 @@ import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.protocol.v1.FileReference;
 import dev.fastchat.protocol.v1.GroupInfo;
-import dev.fastchat.protocol.v1.KeyLookup;
 import dev.fastchat.protocol.v1.ListMembers;
 import dev.fastchat.protocol.v1.Member;
 import dev.fastchat.protocol.v1.MemberList;
@@ -106,9 +103,8 @@ public final class Messenger {
      * message was shown (for replays, on disk too), this device's sends, the file references opened.
      */
     private final int remembered;
-    /** What the server said this session, by account id and by name. */
-    private final Map<Long, UserKeys> served = new ConcurrentHashMap<>();
-    private final Map<String, Long> idsByName = new ConcurrentHashMap<>();
+    /** The other users' keys, as served and as pinned. */
+    private final KeyBook keys;
     private final Map<String, MemberList> groups = new ConcurrentHashMap<>();
     /** The roster each group's membership chain proves, for the member list it came with. */
     private final Map<String, Verified> verified = new ConcurrentHashMap<>();
@@ -179,6 +175,7 @@ public final class Messenger {
         this.serverId = serverId;
         this.keyStore = keyStore;
         this.pins = pins;
+        this.keys = new KeyBook(rpc, myId, myName, identity, pins);
         this.chains = new GroupChains(keyStore.chainsFile(serverId, myName));
         this.shownLog = shownLog;
         shownAt.putAll(shownLog.load());
@@ -316,7 +313,7 @@ public final class Messenger {
             return;
         }
         try {
-            UserKeys recipient = user(to);
+            UserKeys recipient = keys.user(to);
             Content content = Content.newBuilder().setReceipt(dev.fastchat.protocol.v1.Receipt.newBuilder().setKind(kind).setUpToSeq(upTo)).build();
             byte[] sealed = MessageSealer.seal(new MessageSealer.Sender(myId, myKeyId, identity), conversationId,
                     "receipt-" + UUID.randomUUID(), clock.instant(), content, List.of(recipient(recipient)), random);
@@ -334,7 +331,7 @@ public final class Messenger {
      * @return whether it went further than known
      */
     private boolean heard(dev.fastchat.protocol.v1.ReceiptNotice notice) {
-        UserKeys from = user(notice.getFrom());
+        UserKeys from = keys.user(notice.getFrom());
         Message message = Message.newBuilder().setConversationId(notice.getConversationId()).setSenderId(notice.getFrom())
                 .setSealed(notice.getSealed()).build();
         MessageSealer.Opened opened = openSealed(message, from.getIdentity().getEd25519Public().toByteArray());
@@ -363,7 +360,7 @@ public final class Messenger {
         Addressed addressed = address(target);
         List<List<Long>> known = receipts.of(addressed.conversationId(), seq);
         java.util.function.Function<List<Long>, List<String>> names = ids -> ids.stream().filter(id -> id != myId)
-                .map(id -> user(id).getUsername()).sorted().toList();
+                .map(id -> keys.user(id).getUsername()).sorted().toList();
         int others = (int) addressed.recipients().stream().filter(r -> r.accountId() != myId).count();
         return new MessageStatus(seq, others, names.apply(known.get(0)), names.apply(known.get(1)));
     }
@@ -377,8 +374,8 @@ public final class Messenger {
             return;
         }
         try {
-            UserKeys sender = user(notice.getSenderId());
-            if (trust(sender) == KeyTrust.KEY_CHANGED) {
+            UserKeys sender = keys.user(notice.getSenderId());
+            if (keys.trust(sender) == KeyTrust.KEY_CHANGED) {
                 return;
             }
             Message message = Message.newBuilder().setConversationId(notice.getConversationId()).setSenderId(notice.getSenderId())
@@ -665,8 +662,8 @@ public final class Messenger {
     public Addressed address(Target target) {
         String name = canonical(target.name());
         if (!target.group()) {
-            UserKeys peer = user(name);
-            requireTrusted(peer);
+            UserKeys peer = keys.user(name);
+            keys.requireTrusted(peer);
             if (peer.getAccountId() == myId) {
                 throw ChatException.local(ErrorCode.BAD_REQUEST, "you cannot send a direct message to yourself");
             }
@@ -679,7 +676,7 @@ public final class Messenger {
         List<MessageSealer.Recipient> recipients = new ArrayList<>();
         for (Member member : members.getMembersList()) {
             if (member.getUser().getAccountId() != myId) {
-                requireTrusted(member.getUser());
+                keys.requireTrusted(member.getUser());
             }
             recipients.add(recipient(member.getUser()));
         }
@@ -700,7 +697,7 @@ public final class Messenger {
         List<String> unproven = members.getMembersList().stream().map(Member::getUser)
                 .filter(user -> !roster.isMember(user.getAccountId())).map(UserKeys::getUsername).toList();
         List<String> dropped = roster.members().keySet().stream().filter(id -> !listed.contains(id))
-                .map(id -> user(id).getUsername()).toList();
+                .map(id -> keys.user(id).getUsername()).toList();
         String group = members.getGroup().getName();
         StringBuilder why = new StringBuilder("the server's members of #" + group + " are not those its signed membership proves:");
         if (!unproven.isEmpty()) {
@@ -750,11 +747,11 @@ public final class Messenger {
             if (accountId == myId) {
                 return keyId == myKeyId ? identity.publicIdentity().ed25519() : null;
             }
-            UserKeys signer = user(accountId);
+            UserKeys signer = keys.user(accountId);
             if (signer.getIdentity().getKeyId() != keyId) {
                 return null;
             }
-            requireTrusted(signer);
+            keys.requireTrusted(signer);
             return signer.getIdentity().getEd25519Public().toByteArray();
         };
     }
@@ -786,11 +783,11 @@ public final class Messenger {
             forgetGroup(group);
             members(group);
             MembershipChain.Roster roster = roster(group);
-            long subjectId = subject == null ? myId : user(canonical(subject)).getAccountId();
+            long subjectId = subject == null ? myId : keys.user(canonical(subject)).getAccountId();
             if (action == MembershipAction.LEAVE && roster.isAdmin(myId) && roster.members().size() > 1
                     && roster.members().entrySet().stream().filter(Map.Entry::getValue).count() == 1) {
                 long successor = roster.members().keySet().stream().filter(id -> id != myId).findFirst().orElseThrow();
-                changeMembership(group, MembershipAction.PROMOTE, user(successor).getUsername());
+                changeMembership(group, MembershipAction.PROMOTE, keys.user(successor).getUsername());
                 continue;
             }
             SignedStatement statement = GroupChains.next(ByteString.copyFrom(roster.chainId()), roster.length(),
@@ -886,8 +883,8 @@ public final class Messenger {
     }
 
     private Optional<ChatMessage> verifyAndOpen(Message message, String key, boolean onlyNew) {
-        UserKeys sender = user(message.getSenderId());
-        KeyTrust trust = trust(sender);
+        UserKeys sender = keys.user(message.getSenderId());
+        KeyTrust trust = keys.trust(sender);
         if (message.getDeleted()) { // nothing left to check: the tombstone says only that the sender deleted it
             seen.put(key, Boolean.TRUE);
             cursors.merge(message.getConversationId(), message.getSeq(), Math::max);
@@ -895,7 +892,7 @@ public final class Messenger {
             return Optional.of(new ChatMessage(message.getConversationId(), conversationOf(message, sender), message.getSeq(),
                     message.getSenderId(), sender.getUsername(), message.getSenderId() == myId, "", at, at, trust, null, 0, 0, null, true));
         }
-        PinnedKey pinned = pins.get(sender.getAccountId()).orElse(null);
+        PinnedKey pinned = keys.pin(sender.getAccountId()).orElse(null);
         byte[] signingKey = trust == KeyTrust.KEY_CHANGED && pinned != null
                 ? pinned.identity().ed25519()
                 : sender.getIdentity().getEd25519Public().toByteArray();
@@ -968,7 +965,7 @@ public final class Messenger {
     private Target conversationOf(Message message, UserKeys sender) {
         return message.getGroupName().isEmpty()
                 ? Target.user(message.getSenderId() == myId
-                        ? user(ConversationId.parse(message.getConversationId()).orElseThrow().peerOf(myId)).getUsername()
+                        ? keys.user(ConversationId.parse(message.getConversationId()).orElseThrow().peerOf(myId)).getUsername()
                         : sender.getUsername())
                 : Target.group(message.getGroupName());
     }
@@ -1158,11 +1155,11 @@ public final class Messenger {
             }
             case KEYS_CHANGED -> {
                 UserKeys changed = push.getKeysChanged().getUser();
-                remember(changed);
+                keys.remember(changed);
                 groups.clear(); // member lists carry keys
                 if (changed.getAccountId() != myId) {
                     events.execute(() -> {
-                        if (trust(changed) == KeyTrust.KEY_CHANGED) {
+                        if (keys.trust(changed) == KeyTrust.KEY_CHANGED) {
                             listener.contactKeyChanged(changed.getUsername());
                         }
                     });
@@ -1183,7 +1180,7 @@ public final class Messenger {
                 var notice = push.getReceiptNotice();
                 try {
                     if (heard(notice)) {
-                        listener.receipt(notice.getConversationId(), user(notice.getFrom()).getUsername(),
+                        listener.receipt(notice.getConversationId(), keys.user(notice.getFrom()).getUsername(),
                                 notice.getKind() == ReceiptKind.READ, notice.getUpToSeq());
                     }
                 } catch (OpenException | ChatException e) {
@@ -1208,70 +1205,7 @@ public final class Messenger {
 
     /** The user's keys as the server hands them out now (cached for this session). */
     public UserKeys user(String name) {
-        Long id = idsByName.get(name);
-        if (id != null) {
-            return served.get(id);
-        }
-        return remember(await(rpc.apply(Envelope.newBuilder().setKeyLookup(KeyLookup.newBuilder().addUsernames(name))))
-                .getKeyBundle().getUsers(0));
-    }
-
-    private UserKeys user(long accountId) {
-        UserKeys known = served.get(accountId);
-        if (known != null) {
-            return known;
-        }
-        return remember(await(rpc.apply(Envelope.newBuilder().setKeyLookup(KeyLookup.newBuilder().addAccountIds(accountId))))
-                .getKeyBundle().getUsers(0));
-    }
-
-    private UserKeys remember(UserKeys user) {
-        served.put(user.getAccountId(), user);
-        idsByName.put(user.getUsername(), user.getAccountId());
-        return user;
-    }
-
-    /**
-     * Compares what the server hands out with the pin, pinning on first use. A pin binds name, account id and
-     * keys: the name served under another account id (a new account made to look like a known contact), or
-     * the account id under another name, is a change just as other keys are.
-     */
-    private KeyTrust trust(UserKeys user) {
-        if (user.getAccountId() == myId) {
-            return identity.publicIdentity().equals(publicIdentity(user)) ? KeyTrust.PINNED : KeyTrust.KEY_CHANGED;
-        }
-        Optional<Optional<PinnedKey>> known = pins.pinOnFirstUse(user.getAccountId(), user.getUsername(), user.getIdentity().getKeyId(),
-                publicIdentity(user));
-        if (known.isEmpty()) {
-            return KeyTrust.FIRST_USE;
-        }
-        Optional<PinnedKey> pin = known.get();
-        boolean bound = pin.isPresent() && pin.get().name().equals(user.getUsername()) && pin.get().identity().equals(publicIdentity(user));
-        return !bound ? KeyTrust.KEY_CHANGED : pin.get().verified() ? KeyTrust.VERIFIED : KeyTrust.PINNED;
-    }
-
-    private void requireTrusted(UserKeys user) {
-        if (trust(user) == KeyTrust.KEY_CHANGED) {
-            Optional<PinnedKey> pin = pins.get(user.getAccountId());
-            String what = pin.isEmpty() ? "the name " + user.getUsername() + " now belongs to another account than the one pinned"
-                    : !pin.get().name().equals(user.getUsername())
-                    ? "the account pinned as " + pin.get().name() + " is now served as " + user.getUsername()
-                    : user.getUsername() + "'s identity key changed since it was pinned";
-            throw new ChatException(ErrorCode.UNTRUSTED_KEY, what + "; compare safety numbers (fastchat keys verify --user " + myName
-                    + " " + user.getUsername() + ") and then " + (wasVerified(user)
-                    ? "mark the new key verified (fastchat keys mark-verified --user " + myName + " " + user.getUsername() + ")"
-                    : "accept the new key (fastchat keys accept --user " + myName + " " + user.getUsername() + ")"));
-        }
-    }
-
-    /** Whether the user verified the account, or the name, that {@code user} is served as. */
-    private boolean wasVerified(UserKeys user) {
-        return pins.get(user.getAccountId()).map(PinnedKey::verified).orElse(false)
-                || pins.named(user.getUsername()).map(PinnedKey::verified).orElse(false);
-    }
-
-    private void pin(UserKeys user, boolean verified) {
-        pins.pin(user.getAccountId(), user.getUsername(), user.getIdentity().getKeyId(), publicIdentity(user), verified);
+        return keys.user(name);
     }
 
     /**
@@ -1279,13 +1213,7 @@ public final class Messenger {
      * A contact the user had verified is not accepted so: its new key must be verified ({@link #markVerified}).
      */
     public void accept(String name) {
-        UserKeys user = fresh(canonical(name));
-        if (trust(user) == KeyTrust.KEY_CHANGED && wasVerified(user)) {
-            throw ChatException.local(ErrorCode.UNTRUSTED_KEY, user.getUsername() + " was verified, and the key changed:"
-                    + " compare the new safety number (fastchat keys verify --user " + myName + " " + user.getUsername()
-                    + ") and mark it verified (fastchat keys mark-verified --user " + myName + " " + user.getUsername() + ")");
-        }
-        pin(user, trust(user) == KeyTrust.VERIFIED);
+        keys.accept(canonical(name));
         groups.clear(); // member lists carry keys: the next group message looks them up again
     }
 
@@ -1294,14 +1222,9 @@ public final class Messenger {
      * matched: the key is pinned as verified, replacing a changed one.
      */
     public Verification markVerified(String name) {
-        UserKeys user = fresh(canonical(name));
-        if (user.getAccountId() == myId) {
-            throw ChatException.local(ErrorCode.BAD_REQUEST, "you cannot verify yourself");
-        }
-        pin(user, true);
+        Verification result = keys.markVerified(canonical(name));
         groups.clear();
-        return new Verification(SafetyNumber.of(myName, identity.publicIdentity(), user.getUsername(), publicIdentity(user)),
-                KeyTrust.VERIFIED);
+        return result;
     }
 
     /** Releases what this session holds open (the log of shown messages); the files stay. */
@@ -1325,8 +1248,7 @@ public final class Messenger {
 
     /** Forgets the keys the server handed out, so the next use asks again (after a reconnect, say). */
     public void forgetServedKeys() {
-        served.clear();
-        idsByName.clear();
+        keys.forgetServed();
         groups.clear();
     }
 
@@ -1348,21 +1270,7 @@ public final class Messenger {
     public record Verification(String safetyNumber, KeyTrust trust) {}
 
     public Verification verify(String name) {
-        UserKeys user = fresh(canonical(name));
-        KeyTrust trust = trust(user);
-        return new Verification(SafetyNumber.of(myName, identity.publicIdentity(), user.getUsername(), publicIdentity(user)), trust);
-    }
-
-    private UserKeys fresh(String name) {
-        Long id = idsByName.remove(name);
-        if (id != null) {
-            served.remove(id);
-        }
-        return user(name);
-    }
-
-    private static PublicIdentity publicIdentity(UserKeys user) {
-        return new PublicIdentity(user.getIdentity().getX25519Public().toByteArray(), user.getIdentity().getEd25519Public().toByteArray());
+        return keys.verify(canonical(name));
     }
 
     /** The group's members with keys (cached until a membership change). */
@@ -1373,7 +1281,7 @@ public final class Messenger {
         }
         MemberList fetched = await(rpc.apply(Envelope.newBuilder().setListMembers(ListMembers.newBuilder().setGroup(group))))
                 .getMemberList();
-        fetched.getMembersList().forEach(member -> remember(member.getUser()));
+        fetched.getMembersList().forEach(member -> keys.remember(member.getUser()));
         groups.put(group, fetched);
         return fetched;
     }
