@@ -176,6 +176,7 @@ public final class Messenger {
         this.keyStore = keyStore;
         this.pins = pins;
         this.keys = new KeyBook(rpc, myId, myName, identity, pins);
+        this.receipts = new ReceiptExchange(rpc, keys, new MessageSealer.Sender(myId, myKeyId, identity), this::openSealed, random, clock);
         this.chains = new GroupChains(keyStore.chainsFile(serverId, myName));
         this.shownLog = shownLog;
         shownAt.putAll(shownLog.load());
@@ -257,17 +258,13 @@ public final class Messenger {
 
     // ---- receipts
 
-    private final ReceiptBook receipts = new ReceiptBook();
-    private volatile boolean sendReadReceipts = true;
-    private volatile boolean sendReceipts = true;
+    /** This session's receipts: those it sends, and those it heard for this user's messages. */
+    private final ReceiptExchange receipts;
     private volatile PushSampler sampler;
-    /** Delivered receipts waiting to go, per conversation and sender: the newest seq (sent together a moment later). */
-    private final Map<String, Long> deliveredDue = new java.util.concurrent.ConcurrentHashMap<>();
-    private static final java.time.Duration DELIVERED_DELAY = java.time.Duration.ofMillis(300);
 
     /** Whether this user tells others when it read their messages (delivered receipts always go). */
     public void sendReadReceipts(boolean on) {
-        sendReadReceipts = on;
+        receipts.sendReadReceipts(on);
     }
 
     /** For load generators: which pushed messages are opened (null: all). */
@@ -277,82 +274,17 @@ public final class Messenger {
 
     /** Whether this client sends receipts at all (a load generator does not). */
     public void sendReceipts(boolean on) {
-        sendReceipts = on;
-    }
-
-    /** Tells the sender, a moment later and once for all that arrived meanwhile, that their message arrived here. */
-    private void delivered(String conversationId, long senderId, long seq) {
-        String key = conversationId + "|" + senderId;
-        boolean[] first = {false};
-        deliveredDue.compute(key, (k, due) -> {
-            first[0] = due == null;
-            return due == null ? seq : Math.max(due, seq);
-        });
-        if (first[0]) { // else one is on its way and takes this seq along
-            java.util.concurrent.CompletableFuture.delayedExecutor(DELIVERED_DELAY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-                    .execute(() -> {
-                        Long upTo = deliveredDue.remove(key);
-                        if (upTo != null && !closed) { // (a closed session sends nothing more, nor writes its key store)
-                            sendReceipt(conversationId, senderId, ReceiptKind.DELIVERED, upTo);
-                        }
-                    });
-        }
+        receipts.sendReceipts(on);
     }
 
     /** After the user read a conversation up to {@code seq}: tells each sender of what was read, if read receipts are on. */
     public void readUpTo(String conversationId, long seq) {
-        Map<Long, Long> due = receipts.readUpTo(conversationId, seq);
-        if (sendReadReceipts) {
-            due.forEach((sender, upTo) -> sendReceipt(conversationId, sender, ReceiptKind.READ, upTo));
-        }
-    }
-
-    /** Seals a receipt to {@code to} alone and hands it to the server; a receipt that fails is not retried. */
-    private void sendReceipt(String conversationId, long to, ReceiptKind kind, long upTo) {
-        if (!sendReceipts) {
-            return;
-        }
-        try {
-            UserKeys recipient = keys.user(to);
-            Content content = Content.newBuilder().setReceipt(dev.fastchat.protocol.v1.Receipt.newBuilder().setKind(kind).setUpToSeq(upTo)).build();
-            byte[] sealed = MessageSealer.seal(new MessageSealer.Sender(myId, myKeyId, identity), conversationId,
-                    "receipt-" + UUID.randomUUID(), clock.instant(), content, List.of(recipient(recipient)), random);
-            await(rpc.apply(Envelope.newBuilder().setSendReceipt(dev.fastchat.protocol.v1.SendReceipt.newBuilder()
-                    .setConversationId(conversationId).setTo(to).setKind(kind).setUpToSeq(upTo).setSealed(ByteString.copyFrom(sealed)))));
-        } catch (RuntimeException e) {
-            log.debug("{} receipt up to {} in {} for {} not sent: {}", kind, upTo, conversationId, to, e.getMessage());
-        }
-    }
-
-    /**
-     * Checks a receipt for this user's messages (sealed to this user, signed by the member it names, saying what the
-     * server says it says) and records it.
-     *
-     * @return whether it went further than known
-     */
-    private boolean heard(dev.fastchat.protocol.v1.ReceiptNotice notice) {
-        UserKeys from = keys.user(notice.getFrom());
-        Message message = Message.newBuilder().setConversationId(notice.getConversationId()).setSenderId(notice.getFrom())
-                .setSealed(notice.getSealed()).build();
-        MessageSealer.Opened opened = openSealed(message, from.getIdentity().getEd25519Public().toByteArray());
-        if (!opened.content().hasReceipt() || opened.content().getReceipt().getKind() != notice.getKind()
-                || opened.content().getReceipt().getUpToSeq() != notice.getUpToSeq()) {
-            throw new OpenException(OpenException.Reason.MALFORMED, "the receipt says otherwise than the server");
-        }
-        return receipts.heard(notice.getConversationId(), notice.getFrom(), notice.getKind() == ReceiptKind.READ, notice.getUpToSeq());
+        receipts.readUpTo(conversationId, seq);
     }
 
     /** Fetches the receipts kept for this user's messages in a conversation, and records those that check out. */
     public void fetchReceipts(String conversationId) {
-        var list = await(rpc.apply(Envelope.newBuilder().setGetReceipts(dev.fastchat.protocol.v1.GetReceipts.newBuilder()
-                .setConversationId(conversationId)))).getReceiptList();
-        for (var notice : list.getReceiptsList()) {
-            try {
-                heard(notice);
-            } catch (OpenException | ChatException e) {
-                log.debug("a receipt in {} from {} dropped: {}", conversationId, notice.getFrom(), e.getMessage());
-            }
-        }
+        receipts.fetch(conversationId);
     }
 
     /** How far message {@code seq} of this user's got, from the receipts heard (fetch first for the latest). */
@@ -842,7 +774,7 @@ public final class Messenger {
         }
     }
 
-    private static MessageSealer.Recipient recipient(UserKeys user) {
+    static MessageSealer.Recipient recipient(UserKeys user) {
         return recipient(user.getAccountId(), user.getIdentity().getKeyId(), user.getIdentity().getX25519Public().toByteArray());
     }
 
@@ -945,10 +877,7 @@ public final class Messenger {
             throw new OpenException(OpenException.Reason.TOO_LARGE, "the text is over the limit of " + MessageLimits.MAX_TEXT_BYTES + " bytes");
         }
         if (message.getSenderId() != myId) {
-            receipts.opened(message.getConversationId(), message.getSeq(), message.getSenderId());
-            if (onlyNew) {
-                delivered(message.getConversationId(), message.getSenderId(), message.getSeq());
-            }
+            receipts.opened(message.getConversationId(), message.getSeq(), message.getSenderId(), onlyNew);
         }
         if (onlyNew && message.getSenderId() == myId && sentHere.containsKey(opened.header().getClientMsgId())) {
             return Optional.empty(); // sent from this device: its send call reports it, with the ack
@@ -1179,7 +1108,7 @@ public final class Messenger {
             case RECEIPT_NOTICE -> events.execute(() -> {
                 var notice = push.getReceiptNotice();
                 try {
-                    if (heard(notice)) {
+                    if (receipts.heard(notice)) {
                         listener.receipt(notice.getConversationId(), keys.user(notice.getFrom()).getUsername(),
                                 notice.getKind() == ReceiptKind.READ, notice.getUpToSeq());
                     }
@@ -1229,12 +1158,9 @@ public final class Messenger {
 
     /** Releases what this session holds open (the log of shown messages); the files stay. */
     public void close() {
-        closed = true;
+        receipts.close();
         shownLog.close();
     }
-
-    /** Set by {@link #close}: receipts still due then are not sent. */
-    private volatile boolean closed;
 
     /** Brings this user's pins from their other devices (the trust state on the server) before trusting anything. */
     public void pullTrust() {
