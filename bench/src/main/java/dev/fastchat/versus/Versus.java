@@ -202,12 +202,6 @@ public final class Versus implements Callable<Integer> {
             java.util.concurrent.atomic.AtomicLongArray each = new java.util.concurrent.atomic.AtomicLongArray(messages);
             LoadGenerator.Result result = new LoadGenerator(options, progress, false, new LoadGenerator.Window() {
                 @Override
-                public void started() {}
-
-                @Override
-                public void ended() {}
-
-                @Override
                 public void delivered(int k, long latencyNanos) {
                     each.accumulateAndGet(k, latencyNanos, Math::max);
                 }

@@ -80,21 +80,16 @@ public final class LoadGenerator {
     }
 
     /**
-     * Told when the measured window starts (the first message after the warm-up is due) and when it is over (the
-     * last deliveries are in, or the drain gave up): a caller measuring the server alongside, such as its CPU time.
+     * Told when the measured window starts (the first message after the warm-up is due), of each delivery, and when
+     * the window is over (the last deliveries are in, or the drain gave up): a caller measuring alongside, such as the
+     * server's CPU time. Each method does nothing unless overridden.
      */
     public interface Window {
-        Window NONE = new Window() {
-            @Override
-            public void started() {}
+        Window NONE = new Window() {};
 
-            @Override
-            public void ended() {}
-        };
+        default void started() {}
 
-        void started();
-
-        void ended();
+        default void ended() {}
 
         /** Told of each delivery of message {@code k}, {@code latencyNanos} after it was due (on a client's thread). */
         default void delivered(int k, long latencyNanos) {}
