@@ -73,7 +73,7 @@ final class KeyBook {
     }
 
     /** The pin of the account, if this device has one. */
-    Optional<PinnedKey> pin(long accountId) {
+    Optional<PinnedKey> pinOf(long accountId) {
         return pins.get(accountId);
     }
 

@@ -824,7 +824,7 @@ public final class Messenger {
             return Optional.of(new ChatMessage(message.getConversationId(), conversationOf(message, sender), message.getSeq(),
                     message.getSenderId(), sender.getUsername(), message.getSenderId() == myId, "", at, at, trust, null, 0, 0, null, true));
         }
-        PinnedKey pinned = keys.pin(sender.getAccountId()).orElse(null);
+        PinnedKey pinned = keys.pinOf(sender.getAccountId()).orElse(null);
         byte[] signingKey = trust == KeyTrust.KEY_CHANGED && pinned != null
                 ? pinned.identity().ed25519()
                 : sender.getIdentity().getEd25519Public().toByteArray();
