@@ -36,6 +36,14 @@ class CommandLineIT {
         server.close();
     }
 
+    /** A new account, registered with {@code fastchat register} on the test's server; its name. */
+    private static String registered(String prefix, String password) throws IOException, InterruptedException {
+        String name = WireClient.uniqueName(prefix);
+        assertThat(fastchat(password, "register", "--server", server.address().toString(), "--user", name).exitCode())
+                .isEqualTo(ExitCodes.OK);
+        return name;
+    }
+
     static Run fastchat(String password, String... args) throws IOException, InterruptedException {
         return fastchat(password, Map.of(), args);
     }
@@ -138,10 +146,8 @@ class CommandLineIT {
     @Test
     void exitCodesSayWhoRefused() throws Exception {
         String address = server.address().toString();
-        String alice = WireClient.uniqueName("codes");
-        String bob = WireClient.uniqueName("codes");
-        assertThat(fastchat("pw-a", "register", "--server", address, "--user", alice).exitCode()).isEqualTo(ExitCodes.OK);
-        assertThat(fastchat("pw-b", "register", "--server", address, "--user", bob).exitCode()).isEqualTo(ExitCodes.OK);
+        String alice = registered("codes", "pw-a");
+        String bob = registered("codes", "pw-b");
 
         Run sent = fastchat(null, "send", "--server", address, "--user", alice, "--to", bob, "hello");
         assertThat(sent.exitCode()).as(sent.err()).isEqualTo(ExitCodes.OK);
@@ -167,10 +173,8 @@ class CommandLineIT {
     @Test
     void repliesEditsReactionsAndDeletionFromTheCommandLine() throws Exception {
         String address = server.address().toString();
-        String alice = WireClient.uniqueName("rel");
-        String bob = WireClient.uniqueName("rel");
-        assertThat(fastchat("pw-a", "register", "--server", address, "--user", alice).exitCode()).isEqualTo(ExitCodes.OK);
-        assertThat(fastchat("pw-b", "register", "--server", address, "--user", bob).exitCode()).isEqualTo(ExitCodes.OK);
+        String alice = registered("rel", "pw-a");
+        String bob = registered("rel", "pw-b");
         assertThat(fastchat(null, "send", "--server", address, "--user", alice, "--to", bob, "helo").out()).contains("(seq 1)");
         assertThat(fastchat(null, "send", "--server", address, "--user", bob, "--to", alice, "--reply-to", "1", "hi").out())
                 .contains("(seq 2)");
