@@ -108,6 +108,9 @@ final class ServerCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("fastchat server: " + e.getMessage());
             return ExitCodes.USAGE;
         }
+        if (serverConfig.warmUpMessages() > 0) {
+            warmUp(serverConfig);
+        }
         FastChatServer server;
         try {
             server = FastChatServer.start(serverConfig);
@@ -124,6 +127,17 @@ final class ServerCommand implements Callable<Integer> {
         spec.commandLine().getOut().flush();
         stopped.await();
         return ExitCodes.OK;
+    }
+
+    /** Runs this JVM's request paths before the node takes users (a warm-up that fails is reported, and the node starts). */
+    private void warmUp(ServerConfig serverConfig) {
+        try {
+            java.time.Duration took = ServerWarmUp.run(serverConfig.warmUpMessages(), serverConfig.tls().isPresent());
+            org.slf4j.LoggerFactory.getLogger(ServerCommand.class).info("warmed up: {} messages through a scratch node in {} ms"
+                    + " (warm-up-messages)", serverConfig.warmUpMessages(), took.toMillis());
+        } catch (Exception e) {
+            org.slf4j.LoggerFactory.getLogger(ServerCommand.class).warn("the warm-up failed; starting cold", e);
+        }
     }
 
     private static void put(Map<String, String> flags, String key, String value) {

@@ -102,7 +102,10 @@ final class NodeProcess implements AutoCloseable {
     static NodeProcess start(List<String> jvmOptions, String... serverArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("server"));
         args.addAll(List.of(serverArgs));
-        Process process = new ProcessBuilder(java(jvmOptions, args.toArray(String[]::new))).redirectErrorStream(true).start();
+        ProcessBuilder builder = new ProcessBuilder(java(jvmOptions, args.toArray(String[]::new))).redirectErrorStream(true);
+        // Tests start many nodes and measure none: no warm-up unless one asks with --set warm-up-messages=N.
+        builder.environment().put("FASTCHAT_WARM_UP_MESSAGES", "0");
+        Process process = builder.start();
         BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<String> address = new CompletableFuture<>();
         StringBuilder output = new StringBuilder();

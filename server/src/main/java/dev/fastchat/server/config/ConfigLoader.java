@@ -31,6 +31,8 @@ public final class ConfigLoader {
             new Setting("node-id", "node-1", "this node's name in a cluster"),
             new Setting("io-threads", "0", "network threads (0: one per core)"),
             new Setting("shutdown-grace", "10s", "how long shutdown waits for requests in flight"),
+            new Setting("warm-up-messages", "1000", "messages `fastchat server` first sends through a scratch node of its own, so that its"
+                    + " users' first messages run compiled code (0: none)"),
             new Setting("web", "true", "serve the web client (HTTPS and a WebSocket at /ws) on the client port"),
             new Setting("web-listen", "", "another HOST:PORT serving the web client and native clients alike, such as 0.0.0.0:443 (empty: none)"),
             new Setting("tls-cert", "", "PEM certificate chain (default: a self-signed one made in data/tls on first start)"),
@@ -168,6 +170,7 @@ public final class ConfigLoader {
         }
         int ioThreads = reader.intIn("io-threads", 0, 256);
         Duration grace = reader.durationIn("shutdown-grace", Duration.ZERO, Duration.ofMinutes(10));
+        int warmUpMessages = reader.intIn("warm-up-messages", 0, 1_000_000);
         Optional<TlsConfig> tls = tls(reader, data);
         int maxFrameBytes = reader.intIn("max-frame-bytes", 4096, 16 << 20);
         int writeBufferLow = reader.intIn("write-buffer-low-bytes", 1024, 1 << 30);
@@ -223,7 +226,7 @@ public final class ConfigLoader {
         if (!reader.problems.isEmpty()) {
             throw new ConfigException(reader.problems);
         }
-        return new ServerConfig(listen, data, db, poolSize, nodeId, ioThreads, grace, tls, limits, accounts, messaging, cluster, web);
+        return new ServerConfig(listen, data, db, poolSize, nodeId, ioThreads, grace, warmUpMessages, tls, limits, accounts, messaging, cluster, web);
     }
 
     private static ClusterConfig cluster(Values reader, String db) {

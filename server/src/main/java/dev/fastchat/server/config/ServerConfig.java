@@ -15,6 +15,8 @@ import java.util.Optional;
  * @param nodeId this node's name in a cluster
  * @param ioThreads Netty event-loop threads (0: one per core)
  * @param shutdownGrace how long a graceful shutdown waits for requests in flight
+ * @param warmUpMessages messages {@code fastchat server} sends through a scratch node before it starts this one (the
+ *     node itself does not read it)
  * @param tls TLS certificate and key, if TLS is on
  * @param limits per-connection limits
  * @param accounts account and log-in settings
@@ -23,7 +25,7 @@ import java.util.Optional;
  * @param web the web client served on the client port
  */
 public record ServerConfig(HostAndPort listen, Path dataDirectory, String databaseUrl, int databasePoolSize,
-                           String nodeId, int ioThreads, Duration shutdownGrace, Optional<TlsConfig> tls,
+                           String nodeId, int ioThreads, Duration shutdownGrace, int warmUpMessages, Optional<TlsConfig> tls,
                            LimitsConfig limits, AccountsConfig accounts,
                            MessagingConfig messaging, ClusterConfig cluster, WebConfig web) {
 
@@ -39,7 +41,7 @@ public record ServerConfig(HostAndPort listen, Path dataDirectory, String databa
 
     /** This configuration with another listen address. */
     public ServerConfig withListen(HostAndPort address) {
-        return new ServerConfig(address, dataDirectory, databaseUrl, databasePoolSize, nodeId, ioThreads, shutdownGrace,
+        return new ServerConfig(address, dataDirectory, databaseUrl, databasePoolSize, nodeId, ioThreads, shutdownGrace, warmUpMessages,
                 tls, limits, accounts, messaging, cluster, web);
     }
 }
