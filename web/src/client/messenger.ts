@@ -931,9 +931,20 @@ export class Messenger {
           await this.report(message);
         });
         break;
-      case "chainAnnouncement":
-        this.pushedChains.set(this.chainKey(body.value.conversationId, body.value.senderId, body.value.chainId), body.value.sealed);
+      case "chainAnnouncement": {
+        const announced = body.value;
+        // The sender's keys, as a lookup would answer (and checked against the pins as its answer is, when the message
+        // is opened): the chain's first message then opens without one. Keys the server handed out before stay.
+        const sender = announced.sender;
+        if (sender?.identity && sender.accountId === announced.senderId && !this.served.has(sender.accountId)) {
+          this.served.set(sender.accountId, sender);
+          if (!this.idsByName.has(sender.username)) {
+            this.idsByName.set(sender.username, sender.accountId);
+          }
+        }
+        this.pushedChains.set(this.chainKey(announced.conversationId, announced.senderId, announced.chainId), announced.sealed);
         break;
+      }
       case "presenceChanged": {
         const p = body.value.presence!;
         void this.events.run(async () => this.listener.presence({ accountId: p.accountId, username: p.username, online: p.online }));

@@ -77,6 +77,28 @@ class KeyTrustAndForgeryTest {
     }
 
     @Test
+    void aKeySwappedInTheDirectoryAndPushedWithAChainsAnnouncementIsHeldAgainstThePinAsALookupsAnswerIs() throws Exception {
+        try (User bob = chats.register("bob")) {
+            String aliceName;
+            try (User alice = chats.register("alice")) {
+                aliceName = alice.name();
+                await(alice.client().send(Target.user(bob.name()), "hello bob")); // pins bob's key
+            }
+            // The directory now hands out another key for bob. Bob's next chain is announced to alice's new session
+            // with the keys the server reads then: the swapped ones, which spare her a lookup.
+            chats.serveOtherKeys(bob.client().session().orElseThrow().accountId());
+            try (User alice = chats.login(aliceName, "first")) {
+                await(bob.client().send(Target.user(aliceName), "still me"));
+                // Signed with the pinned key, so the message is bob's; the pushed key is not pinned for it.
+                eventually(() -> assertThat(alice.events().messages).filteredOn(message -> message.text().equals("still me"))
+                        .singleElement().satisfies(message -> assertThat(message.trust()).isEqualTo(KeyTrust.PINNED)));
+                assertThat(await(alice.client().keys().verify(bob.name())).trust()).isEqualTo(KeyTrust.KEY_CHANGED);
+                assertThat(codeOf(alice.client().send(Target.user(bob.name()), "is it you?"))).isEqualTo(ErrorCode.UNTRUSTED_KEY);
+            }
+        }
+    }
+
+    @Test
     void messagesWithAForgedSignatureOrAnAlteredByteReachTheListenerAsRejectedNeverAsMessages() throws Exception {
         try (User alice = chats.register("alice"); WireClient mallory = WireClient.connect(chats.server().address())) {
             long aliceId = alice.client().session().orElseThrow().accountId();

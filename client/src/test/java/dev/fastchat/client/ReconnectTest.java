@@ -168,6 +168,18 @@ class ReconnectTest {
         });
     }
 
+    @Test
+    void aNewChainsFirstMessageOpensWithTheSendersKeysPushedWithItsAnnouncementWithoutALookup() throws Exception {
+        withBobThroughAProxy((alice, bob, client, proxy, events) -> {
+            proxy.holdRequests(); // bob can ask the server nothing now: not alice's keys, not her chain
+            await(alice.client().send(Target.user(bob), "hello"));
+            eventually(() -> assertThat(events.texts()).containsExactly("hello"));
+            assertThat(requests(proxy.heldRequests())).doesNotContain(Envelope.BodyCase.KEY_LOOKUP, Envelope.BodyCase.GET_CHAIN);
+            // What the push brought is held against bob's pins as a lookup's answer is: alice's keys, pinned on first use.
+            assertThat(events.messages).singleElement().satisfies(message -> assertThat(message.trust()).isEqualTo(KeyTrust.FIRST_USE));
+        });
+    }
+
     /** The kinds of the whole frames in {@code bytes}, in order. */
     private static List<Envelope.BodyCase> requests(byte[] bytes) throws Exception {
         List<Envelope.BodyCase> kinds = new java.util.ArrayList<>();

@@ -107,10 +107,11 @@ public final class FastChatServer implements AutoCloseable {
                     .build();
             SessionRegistry sessions = new SessionRegistry();
             files = new FileService(database.files(), config.messaging(), clock, random);
+            KeyDirectoryService directory = new KeyDirectoryService(database.accounts(), database.messages(), sessions);
             Services services = new Services(
                     new AccountService(database.accounts(), database.sessions(), sessions, config.accounts(), random, clock),
-                    new KeyDirectoryService(database.accounts(), database.messages(), sessions),
-                    new MessageService(database.messages(), sessions, config.messaging(), clock),
+                    directory,
+                    new MessageService(database.messages(), sessions, config.messaging(), clock, directory::current),
                     new GroupService(database.groups(), database.accounts(), sessions, config.messaging(), clock),
                     new PresenceService(sessions, database.accounts(), database.messages(), requests),
                     files);

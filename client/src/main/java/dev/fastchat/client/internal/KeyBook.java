@@ -66,6 +66,16 @@ final class KeyBook {
         return user;
     }
 
+    /**
+     * Keeps keys the server sent along with something else that spares a lookup (a chain's announcement), unless it
+     * handed out this account's keys before in this session: those stay until the server says they changed.
+     */
+    void rememberIfNew(UserKeys user) {
+        if (served.putIfAbsent(user.getAccountId(), user) == null) {
+            idsByName.putIfAbsent(user.getUsername(), user.getAccountId());
+        }
+    }
+
     /** Forgets the keys the server handed out, so the next use asks again. */
     void forgetServed() {
         served.clear();

@@ -1069,6 +1069,11 @@ public final class Messenger {
             });
             case CHAIN_ANNOUNCEMENT -> { // opened when a message of the chain needs it
                 var announced = push.getChainAnnouncement();
+                // The sender's keys, as a lookup would answer (and checked against the pins as its answer is, when the
+                // message is opened): the chain's first message then opens without one.
+                if (announced.hasSender() && announced.getSender().getAccountId() == announced.getSenderId()) {
+                    keys.rememberIfNew(announced.getSender());
+                }
                 senderChains.pushed(announced.getConversationId(), announced.getSenderId(), announced.getChainId().toByteArray(),
                         announced.getSealed().toByteArray());
             }

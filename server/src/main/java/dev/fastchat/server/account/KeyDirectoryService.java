@@ -73,6 +73,12 @@ public final class KeyDirectoryService {
         return CompletableFuture.completedFuture(Envelope.newBuilder().setKeyBundle(bundle));
     }
 
+    /** The account's public keys as the directory has them now; empty if there is no such account. */
+    public java.util.Optional<UserKeys> current(long accountId) {
+        return accounts.findByIds(List.of(accountId)).stream().findFirst()
+                .map(account -> userKeys(account.id(), account.name(), account.identity()));
+    }
+
     /** The wire form of a user's public keys. */
     public static UserKeys userKeys(long accountId, String name, IdentityKeys keys) {
         return UserKeys.newBuilder()

@@ -40,6 +40,7 @@ import dev.fastchat.protocol.v1.SendReceipt;
 import dev.fastchat.protocol.v1.Sync;
 import dev.fastchat.protocol.v1.SyncBatch;
 import dev.fastchat.protocol.v1.UnreadSummary;
+import dev.fastchat.protocol.v1.UserKeys;
 import dev.fastchat.server.admin.ServerMetrics;
 import dev.fastchat.server.config.MessagingConfig;
 import dev.fastchat.server.limits.RateLimiter;
@@ -96,8 +97,13 @@ public final class MessageService {
     /** The most members a conversation has, and so the most keys an announcement lists. */
     private final int maxMembers;
 
-    public MessageService(MessageRepository messages, SessionRegistry sessions, MessagingConfig config, Clock clock) {
+    /** An account's public keys as the directory has them now (a database read), for the pushes of its announcements. */
+    private final java.util.function.LongFunction<java.util.Optional<UserKeys>> directory;
+
+    public MessageService(MessageRepository messages, SessionRegistry sessions, MessagingConfig config, Clock clock,
+                          java.util.function.LongFunction<java.util.Optional<UserKeys>> directory) {
         this.messages = messages;
+        this.directory = directory;
         this.sessions = sessions;
         this.maxMembers = config.maxGroupMembers();
         this.rateLimiter = new RateLimiter<>(config.sendRate(), config.sendBurst(), clock);
@@ -187,13 +193,31 @@ public final class MessageService {
         takeSendToken(user.accountId());
         return messages.announce(new NewChain(conversation, user.accountId(), request.getChainId().toByteArray(), keys, clock.instant()))
                 .thenApply(stored -> {
+                    UserKeys senderKeys = keysOf(user.accountId());
                     for (SealedChainKey key : request.getKeysList()) {
-                        sessions.push(List.of(key.getAccountId()), Envelope.newBuilder().setChainAnnouncement(ChainAnnouncement.newBuilder()
-                                .setConversationId(conversation.value()).setSenderId(user.accountId()).setChainId(request.getChainId())
-                                .setSealed(key.getSealed())).build(), connection);
+                        ChainAnnouncement.Builder push = ChainAnnouncement.newBuilder().setConversationId(conversation.value())
+                                .setSenderId(user.accountId()).setChainId(request.getChainId()).setSealed(key.getSealed());
+                        if (senderKeys != null) {
+                            push.setSender(senderKeys);
+                        }
+                        sessions.push(List.of(key.getAccountId()), Envelope.newBuilder().setChainAnnouncement(push).build(), connection);
                     }
                     return Envelope.newBuilder().setOk(Ok.getDefaultInstance());
                 });
+    }
+
+    /**
+     * The sender's keys pushed with its chain's announcement, read when the chain is stored (once, whatever the number
+     * of members; announcements are rare beside messages): the members then open the chain's first message without a
+     * round trip to look them up. Null if they cannot be read now: the members look them up, as before.
+     */
+    private UserKeys keysOf(long accountId) {
+        try {
+            return directory.apply(accountId).orElse(null);
+        } catch (RuntimeException e) {
+            log.debug("announcement of account {} pushed without its keys: {}", accountId, e.getMessage());
+            return null;
+        }
     }
 
     /** The caller's copy of a member's sender chain announcement, for a member (or former member) of the conversation. */
