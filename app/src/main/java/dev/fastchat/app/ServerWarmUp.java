@@ -48,10 +48,10 @@ final class ServerWarmUp {
     static Duration run(int messages, boolean tls) throws Exception {
         long start = System.nanoTime();
         Path scratch = Files.createTempDirectory("fastchat-warm-up");
-        // The scratch node's log-ins and start-up lines are not the real node's: only its warnings are shown.
+        // The scratch node's lines (its start, its log-ins, its warnings) are not the real node's: only its errors are shown.
         ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.fastchat");
         ch.qos.logback.classic.Level level = log.getLevel();
-        log.setLevel(ch.qos.logback.classic.Level.WARN);
+        log.setLevel(ch.qos.logback.classic.Level.ERROR);
         try {
             try (FastChatServer server = FastChatServer.start(ConfigLoader.load(Map.ofEntries(
                     Map.entry("listen", "127.0.0.1:0"),
@@ -78,10 +78,31 @@ final class ServerWarmUp {
             log.setLevel(level);
             deleteTree(scratch);
         }
-        // What the scratch node and its clients left is garbage: collected now, before the node takes users, so that
-        // the heap it grew to can shrink back (a full collection returns what is over the heap's free ratio).
-        System.gc();
+        shrinkHeap();
         return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    /**
+     * What the scratch node and its clients left is garbage: a full collection now, before the node takes users, with
+     * the heap's free ratios (manageable flags) set low for it, gives the heap the warm-up grew back down to what is
+     * live. Left at their defaults, the collection keeps up to 70 % free: with 1,000 clients at 3,000 msgs/s, a warmed
+     * node with a 64 MiB limit then held 37 MiB of heap where a cold one held 19 MiB.
+     */
+    private static void shrinkHeap() {
+        com.sun.management.HotSpotDiagnosticMXBean vm = java.lang.management.ManagementFactory.getPlatformMXBean(
+                com.sun.management.HotSpotDiagnosticMXBean.class);
+        String min = vm.getVMOption("MinHeapFreeRatio").getValue();
+        String max = vm.getVMOption("MaxHeapFreeRatio").getValue();
+        try {
+            vm.setVMOption("MinHeapFreeRatio", "0"); // first: the minimum may not be above the maximum
+            vm.setVMOption("MaxHeapFreeRatio", "10");
+            System.gc();
+        } catch (IllegalArgumentException e) { // not settable in this JVM: the collection alone
+            System.gc();
+        } finally {
+            vm.setVMOption("MaxHeapFreeRatio", max);
+            vm.setVMOption("MinHeapFreeRatio", min);
+        }
     }
 
     private static void deleteTree(Path root) {
