@@ -21,9 +21,9 @@ import java.util.stream.Stream;
  * request paths in the interpreter, several times slower, for its first few thousand messages: a conversation's first
  * message then took 30-35 ms end to end, against 14-20 ms once the node had seen 2,000 messages.
  *
- * <p>The warm-up is the load generator's mixed day (direct messages, a group, three busy recipients), sealed and opened
- * by real clients over loopback, through a scratch node of this JVM in a temporary directory, which is closed
- * and deleted before the real node opens its database. The real node runs the same classes, compiled by then. Nothing
+ * <p>The warm-up is the load generator's mixed day (direct messages, a group, three busy recipients) between real
+ * clients over loopback (the client library, sealing before the schedule), through a scratch node of this JVM in a
+ * temporary directory, which is closed and deleted before the real node opens its database. The real node runs the same classes, compiled by then. Nothing
  * of the scratch node is kept but that: its accounts, messages, keys and certificate go with its directory.
  */
 final class ServerWarmUp {
