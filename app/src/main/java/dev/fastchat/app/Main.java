@@ -48,6 +48,7 @@ public final class Main {
         COMMANDS.put("keys", KeysCommand::new);
         COMMANDS.put("loadgen", LoadgenCommand::new);
         COMMANDS.put("aot-training", AotTrainingCommand::new);
+        COMMANDS.put("warm-up-clients", ServerWarmUp.ClientsCommand::new);
     }
 
     public static void main(String[] args) {

@@ -109,12 +109,6 @@ final class ServerCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         if (serverConfig.warmUpMessages() > 0) {
-            // Netty's default allocator is one the node's connections do not use (they take unpooled buffers: a buffer's
-            // memory goes back once sent). The warm-up's clients would otherwise set up its pool in this process, and
-            // with it Netty's JFR event types: 4 MiB more of heap and metadata held for good.
-            if (System.getProperty("io.netty.allocator.type") == null) {
-                System.setProperty("io.netty.allocator.type", "unpooled");
-            }
             warmUp(serverConfig);
         }
         FastChatServer server;

@@ -8,35 +8,36 @@ import dev.fastchat.server.FastChatServer;
 import dev.fastchat.server.config.ConfigLoader;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Runs a node's code before its first user does. The JIT compiles what runs often, so a node just started runs its
  * request paths in the interpreter, several times slower, for its first few thousand messages: a conversation's first
  * message then took 30-35 ms end to end, against 14-20 ms once the node had seen 2,000 messages.
  *
- * <p>The warm-up is the load generator's mixed day (direct messages, a group, three busy recipients) between real
- * clients over loopback (the client library, sealing before the schedule), through a scratch node of this JVM in a
- * temporary directory, which is closed and deleted before the real node opens its database. The real node runs the same classes, compiled by then. Nothing
- * of the scratch node is kept but that: its accounts, messages, keys and certificate go with its directory.
+ * <p>The warm-up is the load generator's mixed day (direct messages, a group, three busy recipients) through a scratch
+ * node of this JVM, on a free loopback port, in a temporary directory, which is closed and deleted before the real node
+ * opens its database. The real node runs the same classes, compiled by then. The clients run in a JVM of their own
+ * ({@code fastchat warm-up-clients}, hidden), so that theirs are not compiled and kept here: in this JVM they held
+ * 12-14 MiB more under load, for good. Nothing of the scratch node is kept but its compiled code: its accounts,
+ * messages, keys and certificate go with its directory.
  */
 final class ServerWarmUp {
-    /** The load clients: a group of eight of them, and pairs for the rest. */
-    private static final int CLIENTS = 16;
-    private static final int GROUP_SIZE = 8;
-    /** Messages per second: the schedule's length is messages / rate. */
-    private static final int RATE = 1_000;
-    /**
-     * The clients seal before the schedule and open one push in this many: the node's paths are what is warmed, and
-     * the clients' crypto, which runs in this JVM too, would take most of the time.
-     */
-    private static final int OPEN_ONE_IN = 10;
+    /** Longest the clients may take, their JVM's start included. */
+    private static final Duration CLIENTS_LIMIT = Duration.ofSeconds(120);
 
     private ServerWarmUp() {}
 
@@ -52,28 +53,18 @@ final class ServerWarmUp {
         ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.fastchat");
         ch.qos.logback.classic.Level level = log.getLevel();
         log.setLevel(ch.qos.logback.classic.Level.ERROR);
-        try {
-            try (FastChatServer server = FastChatServer.start(ConfigLoader.load(Map.ofEntries(
-                    Map.entry("listen", "127.0.0.1:0"),
-                    Map.entry("data", scratch.resolve("data").toString()),
-                    Map.entry("insecure-plaintext", Boolean.toString(!tls)),
-                    Map.entry("web", "false"),
-                    Map.entry("min-kdf-memory-kib", "8"),
-                    Map.entry("min-kdf-iterations", "1"),
-                    Map.entry("send-rate", "100000"),
-                    Map.entry("send-burst", "100000"),
-                    Map.entry("exempt-addresses", "127.0.0.1"),
-                    Map.entry("shutdown-grace", "0s"))))) {
-                int rate = Math.min(RATE, messages);
-                LoadGenerator.Options options = new LoadGenerator.Options(
-                        List.of(new Endpoint("127.0.0.1", server.address().port())), CLIENTS, Pattern.MIXED, rate, Duration.ZERO,
-                        Duration.ofSeconds((messages + rate - 1) / rate), messages, GROUP_SIZE, LoadGenerator.Crypto.PRESEALED,
-                        scratch.resolve("keys"), KdfParams.INSECURE_FOR_TESTS, "warm-up-", !tls, OPEN_ONE_IN);
-                LoadGenerator.Result result = new LoadGenerator(options, new PrintStream(java.io.OutputStream.nullOutputStream()), false).run();
-                if (result.delivered() == 0) {
-                    throw new IllegalStateException("the scratch node delivered none of " + result.offered() + " messages");
-                }
-            }
+        try (FastChatServer server = FastChatServer.start(ConfigLoader.load(Map.ofEntries(
+                Map.entry("listen", "127.0.0.1:0"),
+                Map.entry("data", scratch.resolve("data").toString()),
+                Map.entry("insecure-plaintext", Boolean.toString(!tls)),
+                Map.entry("web", "false"),
+                Map.entry("min-kdf-memory-kib", "8"),
+                Map.entry("min-kdf-iterations", "1"),
+                Map.entry("send-rate", "100000"),
+                Map.entry("send-burst", "100000"),
+                Map.entry("exempt-addresses", "127.0.0.1"),
+                Map.entry("shutdown-grace", "0s"))))) {
+            runClients(server.address().port(), messages, tls, scratch);
         } finally {
             log.setLevel(level);
             deleteTree(scratch);
@@ -82,15 +73,42 @@ final class ServerWarmUp {
         return Duration.ofNanos(System.nanoTime() - start);
     }
 
+    /** Runs {@code fastchat warm-up-clients} against the scratch node, in a JVM of its own, to its end. */
+    private static void runClients(int port, int messages, boolean tls, Path scratch) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=ALL-UNNAMED",
+                // the launcher's options for client commands: they start fast, and the quick compiler is enough here
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:+UseCompactObjectHeaders"));
+        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(argument -> argument.startsWith("-XX:AOTCache=")).findFirst()
+                .ifPresent(cache -> command.addAll(List.of(cache, "-Xlog:aot=off", "-Xlog:cds=off")));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "warm-up-clients",
+                "--port", Integer.toString(port), "--messages", Integer.toString(messages), "--keys", scratch.resolve("keys").toString()));
+        if (tls) {
+            command.add("--tls");
+        }
+        Path output = scratch.resolve("clients.log");
+        Process clients = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        if (!clients.waitFor(CLIENTS_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
+            clients.destroyForcibly().waitFor();
+            throw new IllegalStateException("the warm-up's clients did not end within " + CLIENTS_LIMIT.toSeconds() + " s");
+        }
+        if (clients.exitValue() != ExitCodes.OK) {
+            List<String> lines = Files.readAllLines(output, StandardCharsets.UTF_8);
+            throw new IllegalStateException("the warm-up's clients exited with " + clients.exitValue() + ": "
+                    + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size())));
+        }
+    }
+
     /**
-     * What the scratch node and its clients left is garbage: a full collection now, before the node takes users, with
-     * the heap's free ratios (manageable flags) set low for it, gives the heap the warm-up grew back down to what is
-     * live. Left at their defaults, the collection keeps up to 70 % free: with 1,000 clients at 3,000 msgs/s, a warmed
-     * node with a 64 MiB limit then held 37 MiB of heap where a cold one held 19 MiB.
+     * What the scratch node left is garbage: a full collection now, before the node takes users, with the heap's free
+     * ratios (manageable flags) set low for it, gives the heap the warm-up grew back down to what is live. Left at their
+     * defaults, the collection keeps up to 70 % free: with 1,000 clients at 3,000 msgs/s, a warmed node with a 64 MiB
+     * limit then held 37 MiB of heap where a cold one held 19 MiB.
      */
     private static void shrinkHeap() {
-        com.sun.management.HotSpotDiagnosticMXBean vm = java.lang.management.ManagementFactory.getPlatformMXBean(
-                com.sun.management.HotSpotDiagnosticMXBean.class);
+        com.sun.management.HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
         String min = vm.getVMOption("MinHeapFreeRatio").getValue();
         String max = vm.getVMOption("MaxHeapFreeRatio").getValue();
         try {
@@ -110,6 +128,50 @@ final class ServerWarmUp {
             files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
         } catch (IOException e) {
             // a temporary directory: left for the system to clean
+        }
+    }
+
+    /**
+     * {@code fastchat warm-up-clients}: the warm-up's clients, run by {@link ServerWarmUp} in a JVM of their own against
+     * its scratch node. Hidden: it is not for users.
+     */
+    @Command(name = "warm-up-clients", hidden = true, description = "Runs the clients of a server's warm-up.")
+    static final class ClientsCommand implements Callable<Integer> {
+        /** The load clients: a group of eight of them, and pairs for the rest. */
+        private static final int CLIENTS = 16;
+        private static final int GROUP_SIZE = 8;
+        /** Messages per second: the schedule's length is messages / rate. */
+        private static final int RATE = 1_000;
+        /**
+         * The clients seal before the schedule and open one push in this many: the node's paths are what is warmed, not
+         * the clients' crypto.
+         */
+        private static final int OPEN_ONE_IN = 10;
+
+        @Option(names = "--port", required = true)
+        int port;
+
+        @Option(names = "--messages", required = true)
+        int messages;
+
+        @Option(names = "--keys", required = true)
+        Path keys;
+
+        @Option(names = "--tls")
+        boolean tls;
+
+        @Override
+        public Integer call() throws Exception {
+            int rate = Math.min(RATE, messages);
+            LoadGenerator.Options options = new LoadGenerator.Options(List.of(new Endpoint("127.0.0.1", port)), CLIENTS, Pattern.MIXED,
+                    rate, Duration.ZERO, Duration.ofSeconds((messages + rate - 1) / rate), messages, GROUP_SIZE,
+                    LoadGenerator.Crypto.PRESEALED, keys, KdfParams.INSECURE_FOR_TESTS, "warm-up-", !tls, OPEN_ONE_IN);
+            LoadGenerator.Result result = new LoadGenerator(options, new PrintStream(java.io.OutputStream.nullOutputStream()), false).run();
+            if (result.delivered() == 0) {
+                System.err.println("the scratch node delivered none of " + result.offered() + " messages");
+                return ExitCodes.REFUSED;
+            }
+            return ExitCodes.OK;
         }
     }
 }

@@ -37,10 +37,22 @@ class ServerWarmUpIT {
                 assertThat(registered.hasSession()).as(registered.toString()).isTrue();
                 assertThat(registered.getSession().getAccountId()).isEqualTo(1);
             }
+            // The clients ran in a JVM of their own: the node's code cache holds the node's compiled code, not theirs.
+            assertThat(compiledMethods(server.process.pid())).contains("dev.fastchat.server.")
+                    .doesNotContain("dev.fastchat.client.", "dev.fastchat.app.loadgen.");
             try (Stream<Path> left = Files.list(temporary)) {
                 assertThat(left.map(path -> path.getFileName().toString())).noneMatch(name -> name.startsWith("fastchat-warm-up"));
             }
         }
+    }
+
+    /** The methods the JIT of the JVM {@code pid} compiled, as {@code jcmd} lists them. */
+    private static String compiledMethods(long pid) throws Exception {
+        Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
+        Process listing = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "Compiler.codelist").redirectErrorStream(true).start();
+        String classes = new String(listing.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(listing.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return classes;
     }
 
     private static int indexOf(List<String> log, String text) {
