@@ -49,6 +49,16 @@ final class ServerWarmUp {
     static Duration run(int messages, boolean tls) throws Exception {
         long start = System.nanoTime();
         Path scratch = Files.createTempDirectory("fastchat-warm-up");
+        // Stopped meanwhile (Ctrl-C), the node ends its clients and leaves no scratch directory behind.
+        java.util.concurrent.atomic.AtomicReference<Process> clients = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread cleanUp = new Thread(() -> {
+            Process running = clients.get();
+            if (running != null) {
+                running.destroyForcibly();
+            }
+            deleteTree(scratch);
+        }, "fastchat-warm-up-clean-up");
+        Runtime.getRuntime().addShutdownHook(cleanUp);
         // The scratch node's lines (its start, its log-ins, its warnings) are not the real node's: only its errors are shown.
         ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.fastchat");
         ch.qos.logback.classic.Level level = log.getLevel();
@@ -64,17 +74,23 @@ final class ServerWarmUp {
                 Map.entry("send-burst", "100000"),
                 Map.entry("exempt-addresses", "127.0.0.1"),
                 Map.entry("shutdown-grace", "0s"))))) {
-            runClients(server.address().port(), messages, tls, scratch);
+            runClients(server.address().port(), messages, tls, scratch, clients);
         } finally {
             log.setLevel(level);
             deleteTree(scratch);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanUp);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs, or ran
+            }
         }
         shrinkHeap();
         return Duration.ofNanos(System.nanoTime() - start);
     }
 
     /** Runs {@code fastchat warm-up-clients} against the scratch node, in a JVM of its own, to its end. */
-    private static void runClients(int port, int messages, boolean tls, Path scratch) throws IOException, InterruptedException {
+    private static void runClients(int port, int messages, boolean tls, Path scratch,
+                                   java.util.concurrent.atomic.AtomicReference<Process> started) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED",
                 // the launcher's options for client commands: they start fast, and the quick compiler is enough here
@@ -90,6 +106,7 @@ final class ServerWarmUp {
         Path output = scratch.resolve("clients.log");
         Process clients = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        started.set(clients);
         if (!clients.waitFor(CLIENTS_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
             clients.destroyForcibly().waitFor();
             throw new IllegalStateException("the warm-up's clients did not end within " + CLIENTS_LIMIT.toSeconds() + " s");
@@ -162,6 +179,8 @@ final class ServerWarmUp {
 
         @Override
         public Integer call() throws Exception {
+            // Nothing to warm once the node that started these clients is gone (killed, say): end with it.
+            ProcessHandle.current().parent().ifPresent(node -> node.onExit().thenRun(() -> Runtime.getRuntime().halt(ExitCodes.REFUSED)));
             int rate = Math.min(RATE, messages);
             LoadGenerator.Options options = new LoadGenerator.Options(List.of(new Endpoint("127.0.0.1", port)), CLIENTS, Pattern.MIXED,
                     rate, Duration.ZERO, Duration.ofSeconds((messages + rate - 1) / rate), messages, GROUP_SIZE,
