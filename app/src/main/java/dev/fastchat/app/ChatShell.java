@@ -468,11 +468,14 @@ final class ChatShell implements ChatListener {
     private void open(String name) throws Exception {
         Target target = target(name);
         List<ChatMessage> recent = await(client.history(target, 0, HISTORY_PAGE)); // fails for unknown names
+        if (!recent.isEmpty()) { // known by its id before it is open: a typing notice that comes next is shown
+            conversationIds.put(target, recent.getFirst().conversationId());
+        }
+        typing.clear();
         open = target;
         mentions.remove(recent.isEmpty() ? "" : recent.getFirst().conversationId());
         openMembers = target.group() ? await(client.groups().members(target.name())).stream().map(GroupMember::name).toList() : List.of();
         receiptStatus = "";
-        typing.clear();
         showTyping();
         (target.group() ? groups : users).add(target.name());
         view.info("now talking " + (target.group() ? "in #" : "with ") + target.name());

@@ -215,7 +215,8 @@ class ChatTerminalTest {
             tmux.start("bob", 150, 50, List.of("FASTCHAT_PASSWORD=pw", "NO_COLOR=1", "TERM=xterm-256color"), chat(server, bob));
             tmux.waitFor("bob", "logged in as " + bob, "[fastchat]");
             tmux.enter("bob", "/open " + alice);
-            tmux.waitFor("bob", alice + ": helo  ^1");
+            // (the line of the log-in summary has "helo" too: the conversation is open once this is shown)
+            tmux.waitFor("bob", "now talking with " + alice);
 
             // Typing notices both ways: shown after bob's prompt while alice types; sent as bob types a line.
             sender.messages().typing(Target.user(bob), true).get(30, TimeUnit.SECONDS);
