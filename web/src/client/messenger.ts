@@ -164,6 +164,20 @@ export class Messenger {
     return user;
   }
 
+  /**
+   * Keeps keys the server sent along with something else that spares a lookup (a chain's announcement), unless it handed
+   * out this account's keys before in this session: those stay until the server says they changed.
+   */
+  private rememberIfNew(user: UserKeys): void {
+    if (!user.identity || this.served.has(user.accountId)) {
+      return;
+    }
+    this.served.set(user.accountId, user);
+    if (!this.idsByName.has(user.username)) {
+      this.idsByName.set(user.username, user.accountId);
+    }
+  }
+
   private static publicIdentity(user: UserKeys): PublicIdentity {
     return { x25519: user.identity!.x25519Public, ed25519: user.identity!.ed25519Public };
   }
@@ -935,12 +949,8 @@ export class Messenger {
         const announced = body.value;
         // The sender's keys, as a lookup would answer (and checked against the pins as its answer is, when the message
         // is opened): the chain's first message then opens without one. Keys the server handed out before stay.
-        const sender = announced.sender;
-        if (sender?.identity && sender.accountId === announced.senderId && !this.served.has(sender.accountId)) {
-          this.served.set(sender.accountId, sender);
-          if (!this.idsByName.has(sender.username)) {
-            this.idsByName.set(sender.username, sender.accountId);
-          }
+        if (announced.sender?.accountId === announced.senderId) {
+          this.rememberIfNew(announced.sender);
         }
         this.pushedChains.set(this.chainKey(announced.conversationId, announced.senderId, announced.chainId), announced.sealed);
         break;

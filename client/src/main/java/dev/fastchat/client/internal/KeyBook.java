@@ -45,8 +45,7 @@ final class KeyBook {
         if (id != null) {
             return served.get(id);
         }
-        return remember(Messenger.await(rpc.apply(Envelope.newBuilder().setKeyLookup(KeyLookup.newBuilder().addUsernames(name))))
-                .getKeyBundle().getUsers(0));
+        return lookUp(KeyLookup.newBuilder().addUsernames(name));
     }
 
     /** The account's keys as the server hands them out now (cached for this session). */
@@ -55,8 +54,12 @@ final class KeyBook {
         if (known != null) {
             return known;
         }
-        return remember(Messenger.await(rpc.apply(Envelope.newBuilder().setKeyLookup(KeyLookup.newBuilder().addAccountIds(accountId))))
-                .getKeyBundle().getUsers(0));
+        return lookUp(KeyLookup.newBuilder().addAccountIds(accountId));
+    }
+
+    /** Asks the server for the one user {@code lookup} names, and keeps the answer. */
+    private UserKeys lookUp(KeyLookup.Builder lookup) {
+        return remember(Messenger.await(rpc.apply(Envelope.newBuilder().setKeyLookup(lookup))).getKeyBundle().getUsers(0));
     }
 
     /** Keeps keys the server handed out with something else (a member list, a push of changed keys). */

@@ -193,13 +193,11 @@ public final class MessageService {
         takeSendToken(user.accountId());
         return messages.announce(new NewChain(conversation, user.accountId(), request.getChainId().toByteArray(), keys, clock.instant()))
                 .thenApply(stored -> {
-                    UserKeys senderKeys = keysOf(user.accountId());
+                    java.util.Optional<UserKeys> senderKeys = keysOf(user.accountId());
                     for (SealedChainKey key : request.getKeysList()) {
                         ChainAnnouncement.Builder push = ChainAnnouncement.newBuilder().setConversationId(conversation.value())
                                 .setSenderId(user.accountId()).setChainId(request.getChainId()).setSealed(key.getSealed());
-                        if (senderKeys != null) {
-                            push.setSender(senderKeys);
-                        }
+                        senderKeys.ifPresent(push::setSender);
                         sessions.push(List.of(key.getAccountId()), Envelope.newBuilder().setChainAnnouncement(push).build(), connection);
                     }
                     return Envelope.newBuilder().setOk(Ok.getDefaultInstance());
@@ -209,14 +207,14 @@ public final class MessageService {
     /**
      * The sender's keys pushed with its chain's announcement, read when the chain is stored (once, whatever the number
      * of members; announcements are rare beside messages): the members then open the chain's first message without a
-     * round trip to look them up. Null if they cannot be read now: the members look them up, as before.
+     * round trip to look them up. Empty if they cannot be read now: the members look them up, as before.
      */
-    private UserKeys keysOf(long accountId) {
+    private java.util.Optional<UserKeys> keysOf(long accountId) {
         try {
-            return directory.apply(accountId).orElse(null);
+            return directory.apply(accountId);
         } catch (RuntimeException e) {
             log.debug("announcement of account {} pushed without its keys: {}", accountId, e.getMessage());
-            return null;
+            return java.util.Optional.empty();
         }
     }
 
