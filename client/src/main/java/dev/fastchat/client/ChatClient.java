@@ -125,7 +125,7 @@ public final class ChatClient implements AutoCloseable {
     private volatile Messenger messenger;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     /** Delivers listener events one at a time, off the network thread. */
-    private final Executor events = new SerialExecutor(command -> Thread.ofVirtual().name("fastchat-events").start(command));
+    private final SerialExecutor events = new SerialExecutor(command -> Thread.ofVirtual().name("fastchat-events").start(command));
     private static final Executor WORK = command -> Thread.ofVirtual().name("fastchat-work").start(command);
     private static final Duration RECONNECT_FIRST = Duration.ofMillis(500);
     private static final Duration RECONNECT_MAX = Duration.ofSeconds(30);

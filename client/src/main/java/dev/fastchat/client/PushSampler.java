@@ -7,7 +7,10 @@ package dev.fastchat.client;
  * {@link ChatListener#message}, and it counts as seen: later syncs and gap fills pass over it. A chat client
  * has no use for this; it opens everything.
  *
- * <p>Both methods run on the client's event thread, once per pushed message not seen before.
+ * <p>Both are called one at a time, in the order of the pushes: on the client's event thread, or, for a message left
+ * unopened while nothing waits on the event thread, on its network thread (so they must not block). {@link #open} may
+ * be asked more than once about the same message and must answer the same; {@link #unopened} is told once per message
+ * left unopened.
  */
 public interface PushSampler {
     /** Whether this pushed message is verified, opened and reported to the listener as usual. */

@@ -97,7 +97,7 @@ public final class Messenger {
     private final SecureRandom random;
     private final Clock clock;
     private final ChatListener listener;
-    private final Executor events;
+    private final SerialExecutor events;
     /**
      * How many entries each bounded memory keeps, the newest: the messages reported (for duplicates), where each
      * message was shown (for replays, on disk too), this device's sends, the file references opened.
@@ -154,7 +154,7 @@ public final class Messenger {
     /** A messenger whose memories of message ids keep the newest {@code remembered} entries each (at least 1). */
     public Messenger(Function<Envelope.Builder, CompletableFuture<Envelope>> rpc, long myId, String myName, int myKeyId,
                      IdentityKeyPair identity, String serverId, LocalKeyStore keyStore, SecureRandom random, Clock clock,
-                     ChatListener listener, Executor events, int remembered) {
+                     ChatListener listener, SerialExecutor events, int remembered) {
         this(rpc, myId, myName, myKeyId, identity, serverId, keyStore, random, clock, listener, events,
                 new TrustStore(rpc, keyStore, serverId, myName, identity, random, clock),
                 new ReplayLog(keyStore.shownFile(serverId, myName), remembered), remembered);
@@ -162,7 +162,7 @@ public final class Messenger {
 
     private Messenger(Function<Envelope.Builder, CompletableFuture<Envelope>> rpc, long myId, String myName, int myKeyId,
                       IdentityKeyPair identity, String serverId, LocalKeyStore keyStore, SecureRandom random, Clock clock,
-                      ChatListener listener, Executor events, TrustStore pins, ReplayLog shownLog, int remembered) {
+                      ChatListener listener, SerialExecutor events, TrustStore pins, ReplayLog shownLog, int remembered) {
         if (remembered < 1) {
             throw new IllegalArgumentException("a messenger remembers at least 1 message id");
         }
@@ -1007,7 +1007,7 @@ public final class Messenger {
     /** Opens a pushed message and reports it (or its refusal) to the listener; on the event thread. */
     private void report(Message message) {
         PushSampler picks = sampler;
-        if (picks != null && !message.getDeleted() && !picks.open(message.getConversationId(), message.getSeq(), message.getSenderId())) {
+        if (leftUnopened(message)) {
             // Claimed as if reported, so that no sync or gap fill reports it later; the sampler hears of it once.
             if (seen.putIfAbsent(seenKey(message.getConversationId(), message.getSeq()), Boolean.TRUE) == null) {
                 cursors.merge(message.getConversationId(), message.getSeq(), Math::max);
@@ -1037,36 +1037,63 @@ public final class Messenger {
         });
     }
 
+    /**
+     * Reports a pushed message, after what this session misses before it; on the event thread, or (left unopened, with
+     * nothing to fetch before it) on the network thread while the event thread is idle.
+     *
+     * @return true
+     */
+    private boolean deliver(Message message) {
+        Backfill filler = gapFiller;
+        if (filler != null && message.getSeq() > 1 && !cursors.containsKey(message.getConversationId())) {
+            // The conversation is new to this session (after a log-in, every one is): show this message now,
+            // and what is unread before it after it, fetched in the background for this conversation alone.
+            // Thousands of unread messages do not stand between the user and what arrives now.
+            report(message);
+            fetchBacklog(message.getConversationId(), filler);
+            return true;
+        }
+        if (filler != null && missesEarlier(message)) {
+            // An earlier message has not arrived (pushes from several nodes can overtake each other, or one
+            // was lost): fetch what this conversation misses first, so that the listener sees seq order.
+            try {
+                filler.conversation(message.getConversationId(), false).forEach(listener::message);
+            } catch (RuntimeException e) {
+                // Not shown before what comes before it: a later fetch brings it in order (a failover, say,
+                // made the fetch fail: the reconnect's fetch, or this retry, does it).
+                log.debug("gap before {} #{} not filled now: {}", message.getConversationId(), message.getSeq(), e.getMessage());
+                fillGapLater(1);
+                return true;
+            }
+        }
+        report(message);
+        return true;
+    }
+
+    /** Whether the sampler leaves this pushed message unopened. */
+    private boolean leftUnopened(Message message) {
+        PushSampler picks = sampler;
+        return picks != null && !message.getDeleted() && !picks.open(message.getConversationId(), message.getSeq(), message.getSenderId());
+    }
+
+    /** Whether an earlier message of its conversation than this one has not been reported yet in this session. */
+    private boolean missesEarlier(Message message) {
+        Long cursor = cursors.get(message.getConversationId());
+        return cursor != null && message.getSeq() > cursor + 1;
+    }
+
     /** Handles a server push (on the network thread: hands the work to the event thread). */
     public void onPush(Envelope push) {
         switch (push.getBodyCase()) {
-            case DELIVER -> events.execute(() -> {
+            case DELIVER -> {
                 Message message = push.getDeliver().getMessage();
-                Long cursor = cursors.get(message.getConversationId());
-                Backfill filler = gapFiller;
-                if (cursor == null && message.getSeq() > 1 && filler != null) {
-                    // The conversation is new to this session (after a log-in, every one is): show this message now,
-                    // and what is unread before it after it, fetched in the background for this conversation alone.
-                    // Thousands of unread messages do not stand between the user and what arrives now.
-                    report(message);
-                    fetchBacklog(message.getConversationId(), filler);
-                    return;
+                // A message the load generator's sampler leaves unopened is only counted: done here, without waking the
+                // event thread, when nothing waits there and nothing is missing before it (a gap is fetched, which
+                // must not be waited for on the network thread).
+                if (!(leftUnopened(message) && events.runNowIfIdle(() -> (gapFiller == null || !missesEarlier(message)) && deliver(message)))) {
+                    events.execute(() -> deliver(message));
                 }
-                if (cursor != null && message.getSeq() > cursor + 1 && filler != null) {
-                    // An earlier message has not arrived (pushes from several nodes can overtake each other, or one
-                    // was lost): fetch what this conversation misses first, so that the listener sees seq order.
-                    try {
-                        filler.conversation(message.getConversationId(), false).forEach(listener::message);
-                    } catch (RuntimeException e) {
-                        // Not shown before what comes before it: a later fetch brings it in order (a failover, say,
-                        // made the fetch fail: the reconnect's fetch, or this retry, does it).
-                        log.debug("gap before {} #{} not filled now: {}", message.getConversationId(), message.getSeq(), e.getMessage());
-                        fillGapLater(1);
-                        return;
-                    }
-                }
-                report(message);
-            });
+            }
             case CHAIN_ANNOUNCEMENT -> { // opened when a message of the chain needs it
                 var announced = push.getChainAnnouncement();
                 // The sender's keys, as a lookup would answer (and checked against the pins as its answer is, when the

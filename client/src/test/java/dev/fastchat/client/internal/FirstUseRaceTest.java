@@ -49,7 +49,7 @@ class FirstUseRaceTest {
         try (var threads = Executors.newFixedThreadPool(THREADS)) {
             for (int round = 0; round < 1000; round++) {
                 Messenger messenger = new Messenger(rpc, 1, "me", 1, myKeys, "server-1", new LocalKeyStore(dir.resolve("r" + round)),
-                        RANDOM, Clock.systemUTC(), new ChatListener() {}, Runnable::run, Messenger.DEFAULT_REMEMBERED);
+                        RANDOM, Clock.systemUTC(), new ChatListener() {}, new SerialExecutor(Runnable::run), Messenger.DEFAULT_REMEMBERED);
                 messenger.user("bob"); // served once: the threads race on the pin only
                 CyclicBarrier start = new CyclicBarrier(THREADS);
                 List<Future<?>> addressed = new ArrayList<>();

@@ -39,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * over, say): the pushed message must not be shown before the one ahead of it. The fetch is tried again and brings
  * both, in order. (Before, the push was shown at once and the earlier message after it, when it came.) And a gap's
  * fetch that opens messages a push opens at the same time reports each of them once; so does a messenger that
- * remembers few message ids, for the newest of them.
+ * remembers few message ids, for the newest of them. A push the load generator's sampler leaves unopened is counted
+ * on the network thread when nothing waits on the event thread, and waits there when a gap before it is fetched.
  */
 class GapFillTest {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -53,6 +54,7 @@ class GapFillTest {
     private final IdentityKeyPair myKeys = IdentityKeyPair.generate(RANDOM);
     private final IdentityKeyPair bobKeys = IdentityKeyPair.generate(RANDOM);
     private final String conversation = ConversationId.direct(ME, BOB).value();
+    private final SerialExecutor events = new SerialExecutor(Executors.newVirtualThreadPerTaskExecutor());
 
     /** Bob's message {@code seq} of his direct conversation with me, sealed to me. */
     private Message fromBob(long seq, String text) {
@@ -74,7 +76,6 @@ class GapFillTest {
                     case GET_TRUST_STATE -> Envelope.newBuilder().setTrustState(TrustState.getDefaultInstance()).build();
                     default -> Envelope.newBuilder().setOk(Ok.getDefaultInstance()).build();
                 });
-        var events = new SerialExecutor(Executors.newVirtualThreadPerTaskExecutor());
         return new Messenger(rpc, ME, "me", 1, myKeys, "server-1", new LocalKeyStore(dir), RANDOM, Clock.systemUTC(), listener, events,
                 remembered);
     }
@@ -152,6 +153,100 @@ class GapFillTest {
         assertThat(many.openAll(stored, true)).hasSize(20);
         assertThat(many.openAll(stored, true)).as("by default, every one of them is remembered").isEmpty();
         many.close();
+    }
+
+    /** A sampler that opens the messages of the given seqs, and records on which thread it heard of each of the others. */
+    private static final class Sampler implements dev.fastchat.client.PushSampler {
+        private final java.util.Set<Long> opened;
+        final java.util.Map<Long, Thread> unopened = new java.util.concurrent.ConcurrentHashMap<>();
+
+        Sampler(Long... opened) {
+            this.opened = java.util.Set.of(opened);
+        }
+
+        @Override
+        public boolean open(String conversationId, long seq, long senderId) {
+            return opened.contains(seq);
+        }
+
+        @Override
+        public void unopened(String conversationId, long seq, long senderId) {
+            unopened.put(seq, Thread.currentThread());
+        }
+    }
+
+    @Test
+    void aPushLeftUnopenedIsCountedOnTheNetworkThreadWhenNothingWaitsOnTheEventThread() {
+        List<Message> stored = List.of(fromBob(1, "first"), fromBob(2, "second"));
+        List<Long> shown = new CopyOnWriteArrayList<>();
+        Messenger messenger = messenger(new ChatListener() {
+            @Override
+            public void message(ChatMessage message) {
+                shown.add(message.seq());
+            }
+        });
+        Sampler sampler = new Sampler(1L);
+        messenger.pushSampler(sampler);
+        messenger.fillGapsWith(new Messenger.Backfill() {
+            @Override
+            public List<ChatMessage> all() {
+                return List.of();
+            }
+
+            @Override
+            public List<ChatMessage> conversation(String conversationId, boolean fromReadCursor) {
+                throw new AssertionError("nothing is missing");
+            }
+        });
+
+        messenger.onPush(Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(stored.get(0))).build());
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> shown.size() == 1);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(events::idle);
+        messenger.onPush(Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(stored.get(1))).build());
+
+        assertThat(sampler.unopened).as("counted before onPush returned, on its thread").containsEntry(2L, Thread.currentThread());
+        messenger.onPush(Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(stored.get(1))).build());
+        assertThat(sampler.unopened).as("a message pushed twice is counted once").hasSize(1);
+        assertThat(shown).containsExactly(1L);
+        messenger.close();
+    }
+
+    @Test
+    void aPushLeftUnopenedAfterAGapWaitsOnTheEventThreadForWhatComesBeforeIt() {
+        List<Message> stored = List.of(fromBob(1, "first"), fromBob(2, "second"), fromBob(3, "third"));
+        List<Long> shown = new CopyOnWriteArrayList<>();
+        Messenger messenger = messenger(new ChatListener() {
+            @Override
+            public void message(ChatMessage message) {
+                shown.add(message.seq());
+            }
+        });
+        Sampler sampler = new Sampler(1L, 2L);
+        messenger.pushSampler(sampler);
+        java.util.concurrent.CountDownLatch fetched = new java.util.concurrent.CountDownLatch(1);
+        messenger.fillGapsWith(new Messenger.Backfill() {
+            @Override
+            public List<ChatMessage> all() {
+                return List.of();
+            }
+
+            @Override
+            public List<ChatMessage> conversation(String conversationId, boolean fromReadCursor) {
+                fetched.countDown();
+                return messenger.openAll(stored.subList(1, 2), true);
+            }
+        });
+
+        messenger.onPush(Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(stored.get(0))).build());
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> shown.size() == 1);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(events::idle);
+        messenger.onPush(Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(stored.get(2))).build()); // 2 is missing
+
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> sampler.unopened.containsKey(3L));
+        assertThat(fetched.getCount()).isZero();
+        assertThat(shown).as("the missing message first").containsExactly(1L, 2L);
+        assertThat(sampler.unopened.get(3L)).as("the fetch ran off the network thread").isNotSameAs(Thread.currentThread());
+        messenger.close();
     }
 
     private static Message message(String conversation, long seq, long sender, IdentityKeyPair senderKeys, long recipient,
