@@ -101,7 +101,8 @@ public final class WalCheckpointProbe {
         }
     }
 
-    private static void create(Connection connection) throws SQLException {
+    /** The server's message table and its indexes, with the accounts and conversations its rows refer to. */
+    static void create(Connection connection) throws SQLException {
         try (Statement statement = connection.createStatement()) {
             statement.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY)");
             statement.execute("CREATE TABLE conversations (id VARCHAR(48) PRIMARY KEY)");

@@ -1,0 +1,133 @@
+package dev.fastchat.storage.jdbc;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Properties;
+import java.util.Random;
+import java.util.UUID;
+
+/**
+ * What SQLite's page size, its page cache and the order of client message ids do to the server's write path: rows like
+ * the server's messages (the same table and indexes as {@link WalCheckpointProbe}, 500 direct conversations, 420 bytes
+ * sealed), inserted as the writer does ({@code ON CONFLICT DO NOTHING}), {@code BATCH} rows per commit, back to back,
+ * with the server's connection settings. For each layout: rows per second, the process's CPU per row, and the bytes it
+ * wrote and read per row (from {@code /proc/self/io}: the log's pages, and the checkpoints' copies). Two rounds,
+ * interleaved; bounded by {@code ROWS}.
+ *
+ * <p>Usage: {@code java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar
+ * dev.fastchat.storage.jdbc.PageLayoutProbe [BATCH] [ROWS] [DIR]} (defaults 4, 100000, a temporary directory).
+ */
+public final class PageLayoutProbe {
+    private static final int CONVERSATIONS = 500;
+
+    /** One layout: the page size, the page cache (KiB, 0: SQLite's default) and whether ids are time-ordered. */
+    private record Layout(String name, int pageSize, int cacheKib, boolean timeOrderedIds) {}
+
+    private static final List<Layout> LAYOUTS = List.of(
+            new Layout("4 KiB pages (the server's)", 4096, 0, false),
+            new Layout("2 KiB pages", 2048, 0, false),
+            new Layout("1 KiB pages", 1024, 0, false),
+            new Layout("4 KiB pages, a 32 MiB cache", 4096, 32 * 1024, false),
+            new Layout("4 KiB pages, time-ordered ids", 4096, 0, true));
+
+    private PageLayoutProbe() {}
+
+    public static void main(String[] args) throws Exception {
+        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 4;
+        int rows = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
+        Path dir = args.length > 2 ? Path.of(args[2]) : Files.createTempDirectory("fastchat-pages");
+        for (int round = 0; round < 2; round++) {
+            for (Layout layout : LAYOUTS) {
+                System.out.println(layout.name() + ": " + run(dir, layout, batch, rows));
+            }
+        }
+    }
+
+    private static String run(Path dir, Layout layout, int batch, int rows) throws Exception {
+        Path db = Files.createTempDirectory(dir, "probe").resolve("probe.db");
+        String url = "jdbc:sqlite:" + db;
+        try {
+            // The page size is fixed when the file is made, before the write-ahead log is turned on.
+            try (Connection first = DriverManager.getConnection(url); Statement statement = first.createStatement()) {
+                statement.execute("PRAGMA page_size = " + layout.pageSize());
+                statement.execute("CREATE TABLE made (x)");
+            }
+            Properties properties = SqlDialect.SQLITE.connectionProperties();
+            if (layout.cacheKib() > 0) {
+                properties.setProperty("cache_size", String.valueOf(-layout.cacheKib()));
+            }
+            try (Connection connection = DriverManager.getConnection(url, properties)) {
+                WalCheckpointProbe.create(connection);
+                try (Statement statement = connection.createStatement(); ResultSet size = statement.executeQuery("PRAGMA page_size")) {
+                    size.next();
+                    if (size.getInt(1) != layout.pageSize()) {
+                        throw new IllegalStateException("the file has " + size.getInt(1) + "-byte pages");
+                    }
+                }
+                connection.setAutoCommit(false);
+                return insert(connection, layout, batch, rows);
+            }
+        } finally {
+            try (var files = Files.walk(db.getParent())) {
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
+    private static String insert(Connection connection, Layout layout, int batch, int rows) throws Exception {
+        long[] seqs = new long[CONVERSATIONS];
+        byte[] sealed = new byte[420];
+        Random random = new Random(1);
+        random.nextBytes(sealed);
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long cpuBefore = os.getProcessCpuTime();
+        long[] ioBefore = io();
+        long start = System.nanoTime();
+        long counter = 0;
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO messages (conversation_id, seq, sender_id,"
+                + " client_msg_id, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sender_id, client_msg_id) DO NOTHING")) {
+            for (int b = 0; b < rows / batch; b++) {
+                for (int j = 0; j < batch; j++) {
+                    int conversation = random.nextInt(CONVERSATIONS);
+                    insert.setString(1, "d:" + (2 * conversation + 1) + ":" + (2 * conversation + 2));
+                    insert.setLong(2, ++seqs[conversation]);
+                    insert.setLong(3, 2L * conversation + 1 + random.nextInt(2));
+                    UUID id = layout.timeOrderedIds() // milliseconds first, as a UUIDv7 has them
+                            ? new UUID((System.currentTimeMillis() << 16) | (counter++ & 0xffff), random.nextLong())
+                            : UUID.randomUUID();
+                    insert.setString(4, id.toString());
+                    insert.setBytes(5, sealed);
+                    insert.setLong(6, System.currentTimeMillis());
+                    insert.executeUpdate();
+                }
+                connection.commit();
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long[] ioAfter = io();
+        return String.format("%,.0f rows/s, process CPU %.1f us/row, written %.1f KiB/row, read %.1f KiB/row", rows / seconds,
+                (os.getProcessCpuTime() - cpuBefore) / 1e3 / rows, (ioAfter[0] - ioBefore[0]) / 1024.0 / rows,
+                (ioAfter[1] - ioBefore[1]) / 1024.0 / rows);
+    }
+
+    /** Bytes this process has written and read through system calls ({@code wchar}, {@code rchar}). */
+    private static long[] io() throws Exception {
+        long[] counts = new long[2];
+        for (String line : Files.readAllLines(Path.of("/proc/self/io"))) {
+            if (line.startsWith("wchar:")) {
+                counts[0] = Long.parseLong(line.substring(6).trim());
+            } else if (line.startsWith("rchar:")) {
+                counts[1] = Long.parseLong(line.substring(6).trim());
+            }
+        }
+        return counts;
+    }
+}
