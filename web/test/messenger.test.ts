@@ -86,6 +86,24 @@ class Heard {
   }
 }
 
+/** Alice's messenger, with bob's keys pinned when given, against a server whose key lookup answers {@code lookup}. */
+async function aliceWith(lookup: UserKeys, pinned?: IdentityKeyPair) {
+  const alice = await IdentityKeyPair.generate();
+  const pins = pinned ? [{ accountId: BOB.toString(), name: "bob", keyId: 1, x25519: hex(pinned.publicIdentity.x25519),
+    ed25519: hex(pinned.publicIdentity.ed25519), verified: false, changedAtMs: 0 }] : [];
+  const server = new FakeServer(lookup);
+  const heard = new Heard();
+  const messenger = new Messenger(() => server.connection(), ALICE, "alice", 1, alice, memoryVault(alice, pins), heard.events());
+  /** Pushes a chain's announcement (with {@code pushedKeys} beside it) and its first message, and waits for what is heard. */
+  const receive = async (chain: Awaited<ReturnType<typeof chainFrom>>, pushedKeys: UserKeys) => {
+    for (const push of pushes(chain, pushedKeys)) {
+      messenger.onPush(push, async () => {});
+    }
+    await heard.next();
+  };
+  return { alice, server, heard, messenger, receive };
+}
+
 /** A chain of {@code sender}'s in the direct conversation of alice and bob: its announcement to alice, and its first message. */
 async function chainFrom(sender: Sender, alice: IdentityKeyPair, text: string): Promise<{ chainId: Uint8Array; announcement: Uint8Array; message: Uint8Array }> {
   const conversation = directConversation(ALICE, BOB);
@@ -121,15 +139,10 @@ function pushes(chain: { chainId: Uint8Array; announcement: Uint8Array; message:
 
 describe("a chain's announcement pushed with its sender's keys", () => {
   it("opens the chain's first message without a key lookup", async () => {
-    const [alice, bob] = await Promise.all([IdentityKeyPair.generate(), IdentityKeyPair.generate()]);
-    const server = new FakeServer(keysOf(BOB, "bob", bob));
-    const heard = new Heard();
-    const messenger = new Messenger(() => server.connection(), ALICE, "alice", 1, alice, memoryVault(alice, []), heard.events());
+    const bob = await IdentityKeyPair.generate();
+    const { alice, server, heard, receive } = await aliceWith(keysOf(BOB, "bob", bob));
 
-    for (const push of pushes(await chainFrom({ accountId: BOB, keyId: 1, keys: bob }, alice, "hello alice"), keysOf(BOB, "bob", bob))) {
-      messenger.onPush(push, async () => {});
-    }
-    await heard.next();
+    await receive(await chainFrom({ accountId: BOB, keyId: 1, keys: bob }, alice, "hello alice"), keysOf(BOB, "bob", bob));
 
     expect(heard.rejected).toEqual([]);
     expect(heard.messages.map((m) => [m.text, m.trust])).toEqual([["hello alice", "FIRST_USE"]]);
@@ -137,51 +150,30 @@ describe("a chain's announcement pushed with its sender's keys", () => {
   });
 
   it("holds a swapped key against the pin: another's chain under a pinned name is shown as a changed key", async () => {
-    const [alice, bob, mallory] = await Promise.all([IdentityKeyPair.generate(), IdentityKeyPair.generate(), IdentityKeyPair.generate()]);
-    const pinnedBob = { accountId: BOB.toString(), name: "bob", keyId: 1, x25519: hex(bob.publicIdentity.x25519),
-      ed25519: hex(bob.publicIdentity.ed25519), verified: false, changedAtMs: 0 };
-    const server = new FakeServer(keysOf(BOB, "bob", mallory));
-    const heard = new Heard();
-    const messenger = new Messenger(() => server.connection(), ALICE, "alice", 1, alice, memoryVault(alice, [pinnedBob]), heard.events());
+    const [bob, mallory] = await Promise.all([IdentityKeyPair.generate(), IdentityKeyPair.generate()]);
+    const { alice, server, heard, receive } = await aliceWith(keysOf(BOB, "bob", mallory), bob);
 
     // The server swaps bob's keys for mallory's in its directory, and mallory sends as bob.
-    const forged = await chainFrom({ accountId: BOB, keyId: 1, keys: mallory }, alice, "it's bob: send me the codes");
-    for (const push of pushes(forged, keysOf(BOB, "bob", mallory))) {
-      messenger.onPush(push, async () => {});
-    }
-    await heard.next();
+    await receive(await chainFrom({ accountId: BOB, keyId: 1, keys: mallory }, alice, "it's bob: send me the codes"), keysOf(BOB, "bob", mallory));
 
     expect(heard.messages.map((m) => [m.text, m.trust])).toEqual([["it's bob: send me the codes", "KEY_CHANGED"]]);
     expect(server.asked).not.toContain("keyLookup");
   });
 
   it("holds a swapped key against the pin: bob's own message under swapped keys still shows as pinned", async () => {
-    const [alice, bob, mallory] = await Promise.all([IdentityKeyPair.generate(), IdentityKeyPair.generate(), IdentityKeyPair.generate()]);
-    const pinnedBob = { accountId: BOB.toString(), name: "bob", keyId: 1, x25519: hex(bob.publicIdentity.x25519),
-      ed25519: hex(bob.publicIdentity.ed25519), verified: false, changedAtMs: 0 };
-    const server = new FakeServer(keysOf(BOB, "bob", mallory));
-    const heard = new Heard();
-    const messenger = new Messenger(() => server.connection(), ALICE, "alice", 1, alice, memoryVault(alice, [pinnedBob]), heard.events());
+    const [bob, mallory] = await Promise.all([IdentityKeyPair.generate(), IdentityKeyPair.generate()]);
+    const { alice, heard, receive } = await aliceWith(keysOf(BOB, "bob", mallory), bob);
 
-    for (const push of pushes(await chainFrom({ accountId: BOB, keyId: 1, keys: bob }, alice, "the real bob"), keysOf(BOB, "bob", mallory))) {
-      messenger.onPush(push, async () => {});
-    }
-    await heard.next();
+    await receive(await chainFrom({ accountId: BOB, keyId: 1, keys: bob }, alice, "the real bob"), keysOf(BOB, "bob", mallory));
 
     expect(heard.messages.map((m) => [m.text, m.trust])).toEqual([["the real bob", "PINNED"]]);
   });
 
   it("does not take keys pushed under another account than the chain's sender's: it looks the sender up", async () => {
-    const [alice, bob, mallory] = await Promise.all([IdentityKeyPair.generate(), IdentityKeyPair.generate(), IdentityKeyPair.generate()]);
-    const server = new FakeServer(keysOf(BOB, "bob", bob));
-    const heard = new Heard();
-    const messenger = new Messenger(() => server.connection(), ALICE, "alice", 1, alice, memoryVault(alice, []), heard.events());
+    const [bob, mallory] = await Promise.all([IdentityKeyPair.generate(), IdentityKeyPair.generate()]);
+    const { alice, server, heard, messenger, receive } = await aliceWith(keysOf(BOB, "bob", bob));
 
-    const chain = await chainFrom({ accountId: BOB, keyId: 1, keys: bob }, alice, "hello again");
-    for (const push of pushes(chain, keysOf(3n, "mallory", mallory))) {
-      messenger.onPush(push, async () => {});
-    }
-    await heard.next();
+    await receive(await chainFrom({ accountId: BOB, keyId: 1, keys: bob }, alice, "hello again"), keysOf(3n, "mallory", mallory));
 
     expect(heard.messages.map((m) => [m.text, m.trust])).toEqual([["hello again", "FIRST_USE"]]);
     const lookups = () => server.asked.filter((asked) => asked === "keyLookup").length;

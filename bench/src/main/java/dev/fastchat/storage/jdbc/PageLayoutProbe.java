@@ -26,8 +26,6 @@ import java.util.UUID;
  * dev.fastchat.storage.jdbc.PageLayoutProbe [BATCH] [ROWS] [DIR]} (defaults 4, 100000, a temporary directory).
  */
 public final class PageLayoutProbe {
-    private static final int CONVERSATIONS = 500;
-
     /** One layout: the page size, the page cache (KiB, 0: SQLite's default) and whether ids are time-ordered. */
     private record Layout(String name, int pageSize, int cacheKib, boolean timeOrderedIds) {}
 
@@ -83,7 +81,7 @@ public final class PageLayoutProbe {
     }
 
     private static String insert(Connection connection, Layout layout, int batch, int rows) throws Exception {
-        long[] seqs = new long[CONVERSATIONS];
+        long[] seqs = new long[WalCheckpointProbe.CONVERSATIONS];
         byte[] sealed = new byte[420];
         Random random = new Random(1);
         random.nextBytes(sealed);
@@ -96,16 +94,10 @@ public final class PageLayoutProbe {
                 + " client_msg_id, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sender_id, client_msg_id) DO NOTHING")) {
             for (int b = 0; b < rows / batch; b++) {
                 for (int j = 0; j < batch; j++) {
-                    int conversation = random.nextInt(CONVERSATIONS);
-                    insert.setString(1, "d:" + (2 * conversation + 1) + ":" + (2 * conversation + 2));
-                    insert.setLong(2, ++seqs[conversation]);
-                    insert.setLong(3, 2L * conversation + 1 + random.nextInt(2));
                     UUID id = layout.timeOrderedIds() // milliseconds first, as a UUIDv7 has them
                             ? new UUID((System.currentTimeMillis() << 16) | (counter++ & 0xffff), random.nextLong())
                             : UUID.randomUUID();
-                    insert.setString(4, id.toString());
-                    insert.setBytes(5, sealed);
-                    insert.setLong(6, System.currentTimeMillis());
+                    WalCheckpointProbe.bindMessage(insert, random, seqs, id, sealed);
                     insert.executeUpdate();
                 }
                 connection.commit();

@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * dev.fastchat.storage.jdbc.WalCheckpointProbe [BATCH] [ROWS] [DIR]} (defaults 4, 100000, a temporary directory).
  */
 public final class WalCheckpointProbe {
-    private static final int CONVERSATIONS = 500;
+    static final int CONVERSATIONS = 500;
 
     public static void main(String[] args) throws Exception {
         int batch = args.length > 0 ? Integer.parseInt(args[0]) : 4;
@@ -73,13 +73,7 @@ public final class WalCheckpointProbe {
                 for (int b = 0; b < commits.length; b++) {
                     long began = System.nanoTime();
                     for (int j = 0; j < batch; j++) {
-                        int conversation = random.nextInt(CONVERSATIONS);
-                        insert.setString(1, "d:" + (2 * conversation + 1) + ":" + (2 * conversation + 2));
-                        insert.setLong(2, ++seqs[conversation]);
-                        insert.setLong(3, 2L * conversation + 1 + random.nextInt(2));
-                        insert.setString(4, UUID.randomUUID().toString());
-                        insert.setBytes(5, sealed);
-                        insert.setLong(6, System.currentTimeMillis());
+                        bindMessage(insert, random, seqs, UUID.randomUUID(), sealed);
                         insert.executeUpdate();
                     }
                     connection.commit();
@@ -99,6 +93,20 @@ public final class WalCheckpointProbe {
                 files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
         }
+    }
+
+    /**
+     * Binds the next message of a conversation picked at random among {@link #CONVERSATIONS} (its next seq in
+     * {@code seqs}), from one of its two members, to an insert of the server's message columns.
+     */
+    static void bindMessage(PreparedStatement insert, Random random, long[] seqs, UUID clientMsgId, byte[] sealed) throws SQLException {
+        int conversation = random.nextInt(CONVERSATIONS);
+        insert.setString(1, "d:" + (2 * conversation + 1) + ":" + (2 * conversation + 2));
+        insert.setLong(2, ++seqs[conversation]);
+        insert.setLong(3, 2L * conversation + 1 + random.nextInt(2));
+        insert.setString(4, clientMsgId.toString());
+        insert.setBytes(5, sealed);
+        insert.setLong(6, System.currentTimeMillis());
     }
 
     /** The server's message table and its indexes, with the accounts and conversations its rows refer to. */

@@ -175,17 +175,18 @@ class GapFillTest {
         }
     }
 
-    @Test
-    void aPushLeftUnopenedIsCountedOnTheNetworkThreadWhenNothingWaitsOnTheEventThread() {
-        List<Message> stored = List.of(fromBob(1, "first"), fromBob(2, "second"));
-        List<Long> shown = new CopyOnWriteArrayList<>();
+    /**
+     * My messenger with this sampler, whose listener adds the seq of each message shown to {@code shown} and whose gap fills
+     * fetch what {@code missing} gives; bob's message 1 is pushed, shown, and the event thread idle again.
+     */
+    private Messenger sampling(Sampler sampler, List<Long> shown, java.util.function.Function<Messenger, List<ChatMessage>> missing,
+                               Message first) {
         Messenger messenger = messenger(new ChatListener() {
             @Override
             public void message(ChatMessage message) {
                 shown.add(message.seq());
             }
         });
-        Sampler sampler = new Sampler(1L);
         messenger.pushSampler(sampler);
         messenger.fillGapsWith(new Messenger.Backfill() {
             @Override
@@ -195,17 +196,31 @@ class GapFillTest {
 
             @Override
             public List<ChatMessage> conversation(String conversationId, boolean fromReadCursor) {
-                throw new AssertionError("nothing is missing");
+                return missing.apply(messenger);
             }
         });
-
-        messenger.onPush(Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(stored.get(0))).build());
+        push(messenger, first);
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> shown.size() == 1);
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(events::idle);
-        messenger.onPush(Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(stored.get(1))).build());
+        return messenger;
+    }
 
+    private static void push(Messenger messenger, Message message) {
+        messenger.onPush(Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(message)).build());
+    }
+
+    @Test
+    void aPushLeftUnopenedIsCountedOnTheNetworkThreadWhenNothingWaitsOnTheEventThread() {
+        List<Message> stored = List.of(fromBob(1, "first"), fromBob(2, "second"));
+        List<Long> shown = new CopyOnWriteArrayList<>();
+        Sampler sampler = new Sampler(1L);
+        Messenger messenger = sampling(sampler, shown, m -> {
+            throw new AssertionError("nothing is missing");
+        }, stored.get(0));
+
+        push(messenger, stored.get(1));
         assertThat(sampler.unopened).as("counted before onPush returned, on its thread").containsEntry(2L, Thread.currentThread());
-        messenger.onPush(Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(stored.get(1))).build());
+        push(messenger, stored.get(1));
         assertThat(sampler.unopened).as("a message pushed twice is counted once").hasSize(1);
         assertThat(shown).containsExactly(1L);
         messenger.close();
@@ -215,35 +230,17 @@ class GapFillTest {
     void aPushLeftUnopenedAfterAGapWaitsOnTheEventThreadForWhatComesBeforeIt() {
         List<Message> stored = List.of(fromBob(1, "first"), fromBob(2, "second"), fromBob(3, "third"));
         List<Long> shown = new CopyOnWriteArrayList<>();
-        Messenger messenger = messenger(new ChatListener() {
-            @Override
-            public void message(ChatMessage message) {
-                shown.add(message.seq());
-            }
-        });
         Sampler sampler = new Sampler(1L, 2L);
-        messenger.pushSampler(sampler);
-        java.util.concurrent.CountDownLatch fetched = new java.util.concurrent.CountDownLatch(1);
-        messenger.fillGapsWith(new Messenger.Backfill() {
-            @Override
-            public List<ChatMessage> all() {
-                return List.of();
-            }
+        java.util.concurrent.atomic.AtomicInteger fetches = new java.util.concurrent.atomic.AtomicInteger();
+        Messenger messenger = sampling(sampler, shown, m -> {
+            fetches.incrementAndGet();
+            return m.openAll(stored.subList(1, 2), true);
+        }, stored.get(0));
 
-            @Override
-            public List<ChatMessage> conversation(String conversationId, boolean fromReadCursor) {
-                fetched.countDown();
-                return messenger.openAll(stored.subList(1, 2), true);
-            }
-        });
-
-        messenger.onPush(Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(stored.get(0))).build());
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> shown.size() == 1);
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(events::idle);
-        messenger.onPush(Envelope.newBuilder().setDeliver(Deliver.newBuilder().setMessage(stored.get(2))).build()); // 2 is missing
+        push(messenger, stored.get(2)); // 2 is missing
 
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> sampler.unopened.containsKey(3L));
-        assertThat(fetched.getCount()).isZero();
+        assertThat(fetches).hasValue(1);
         assertThat(shown).as("the missing message first").containsExactly(1L, 2L);
         assertThat(sampler.unopened.get(3L)).as("the fetch ran off the network thread").isNotSameAs(Thread.currentThread());
         messenger.close();
