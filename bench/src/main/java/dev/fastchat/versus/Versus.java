@@ -38,12 +38,15 @@ import picocli.CommandLine.Option;
         description = "Runs FastChat and ejabberd side by side (fresh servers, same scenario, interleaved) and writes one table and one plot.")
 public final class Versus implements Callable<Integer> {
     static final String FASTCHAT = "fastchat";
+    /** FastChat's node on PostgreSQL (a fresh database per run, on the machine's PostgreSQL), alone: no NATS. */
+    static final String FASTCHAT_POSTGRES = "fastchat-postgres";
     static final String EJABBERD_MEMORY = "ejabberd-memory";
     static final String EJABBERD_DURABLE = "ejabberd-durable";
     private static final String DOMAIN = "bench.localhost";
 
     @Option(names = "--systems", split = ",", defaultValue = FASTCHAT + "," + EJABBERD_MEMORY + "," + EJABBERD_DURABLE,
-            description = "which to run, in this order at each rate (default ${DEFAULT-VALUE})")
+            description = "which to run, in this order at each rate: fastchat (SQLite), fastchat-postgres (a fresh database on the"
+                    + " machine's PostgreSQL), ejabberd-memory, ejabberd-durable (default ${DEFAULT-VALUE})")
     List<String> systems;
 
     @Option(names = "--clients", split = ",", defaultValue = "100,1000", description = "client counts (default ${DEFAULT-VALUE})")
@@ -115,8 +118,9 @@ public final class Versus implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         for (String system : systems) {
-            if (!List.of(FASTCHAT, EJABBERD_MEMORY, EJABBERD_DURABLE).contains(system)) {
-                throw new IllegalArgumentException("unknown system " + system + ": use " + FASTCHAT + ", " + EJABBERD_MEMORY + " or " + EJABBERD_DURABLE);
+            if (!List.of(FASTCHAT, FASTCHAT_POSTGRES, EJABBERD_MEMORY, EJABBERD_DURABLE).contains(system)) {
+                throw new IllegalArgumentException("unknown system " + system + ": use " + String.join(", ", FASTCHAT, FASTCHAT_POSTGRES,
+                        EJABBERD_MEMORY) + " or " + EJABBERD_DURABLE);
             }
         }
         if (warmup < 1 || duration < 1 || rounds < 1 || rates.stream().anyMatch(r -> r < 1 || r > 200_000)
@@ -161,7 +165,12 @@ public final class Versus implements Callable<Integer> {
 
     private Outcome run(String system, int clients, int rate, PrintStream progress) throws Exception {
         String tag = system + "-" + clients + "-" + rate + "-" + System.currentTimeMillis() % 100_000;
-        return system.equals(FASTCHAT) ? fastchat(clients, rate, tag, progress) : ejabberd(system.equals(EJABBERD_DURABLE), clients, rate, tag, progress);
+        return isFastchat(system) ? fastchat(system, clients, rate, tag, progress)
+                : ejabberd(system.equals(EJABBERD_DURABLE), clients, rate, tag, progress);
+    }
+
+    private static boolean isFastchat(String system) {
+        return system.equals(FASTCHAT) || system.equals(FASTCHAT_POSTGRES);
     }
 
     // ---- the first messages a server takes after it starts
@@ -195,7 +204,7 @@ public final class Versus implements Callable<Integer> {
     private String firstMessagesRound(String label, int clients, int rate, int messages, PrintStream progress) throws Exception {
         int conversations = clients / 2; // odd-even: messages 0 to clients/2 - 1 each start a conversation
         Path keys = Files.createTempDirectory("fastchat-versus-keys");
-        try (Running server = startFastchat("first-messages-" + label.split(" ")[0])) {
+        try (Running server = startFastchat(FASTCHAT, "first-messages-" + label.split(" ")[0])) {
             LoadGenerator.Options options = new LoadGenerator.Options(List.of(new Endpoint("127.0.0.1", server.port())), clients,
                     Pattern.ODD_EVEN, rate, Duration.ZERO, Duration.ofSeconds((messages + rate - 1) / rate), messages, 2,
                     LoadGenerator.Crypto.FULL, keys, KdfParams.INSECURE_FOR_TESTS, "lg", true, 1);
@@ -231,7 +240,7 @@ public final class Versus implements Callable<Integer> {
                 + "| system | before | with the clients | per connection |%n|---|---:|---:|---:|%n", idle, String.join(" ", fastchatJvmOptions())));
         for (String system : systems) {
             String tag = system + "-idle-" + idle;
-            try (Running server = system.equals(FASTCHAT) ? startFastchat(tag) : startEjabberd(system.equals(EJABBERD_DURABLE), tag, progress)) {
+            try (Running server = isFastchat(system) ? startFastchat(system, tag) : startEjabberd(system.equals(EJABBERD_DURABLE), tag, progress)) {
                 Thread.sleep(3_000);
                 long before = ServerMeter.residentKiB(server.pid());
                 List<AutoCloseable> clients = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -266,7 +275,7 @@ public final class Versus implements Callable<Integer> {
                 all.add(pool.submit(() -> {
                     parallel.acquire();
                     try {
-                        if (system.equals(FASTCHAT)) {
+                        if (isFastchat(system)) {
                             WireClient client = WireClient.connect(new HostAndPort("127.0.0.1", port));
                             clients.add(client::close);
                             client.hello();
@@ -305,16 +314,16 @@ public final class Versus implements Callable<Integer> {
 
     // ---- FastChat: its server in a process of its own, the load generator in this one
 
-    private Outcome fastchat(int clients, int rate, String tag, PrintStream progress) throws Exception {
+    private Outcome fastchat(String system, int clients, int rate, String tag, PrintStream progress) throws Exception {
         Path keys = Files.createTempDirectory("fastchat-versus-keys");
-        try (Running server = startFastchat(tag)) {
+        try (Running server = startFastchat(system, tag)) {
             ServerMeter meter = new ServerMeter(server.pid());
             LoadGenerator.Options options = new LoadGenerator.Options(List.of(new Endpoint("127.0.0.1", server.port())), clients, Pattern.ODD_EVEN,
                     rate, Duration.ofSeconds(warmup), Duration.ofSeconds(duration), 0, 8, LoadGenerator.Crypto.PRESEALED, keys,
                     KdfParams.INSECURE_FOR_TESTS, "lg", true, openSample);
             LoadGenerator.Result result = new LoadGenerator(options, progress, false, meter).run();
             long errors = result.errors().values().stream().mapToLong(Long::longValue).sum();
-            Outcome outcome = new Outcome(FASTCHAT, clients, rate, result.offered(), result.acked(), result.delivered(), result.lost(), errors,
+            Outcome outcome = new Outcome(system, clients, rate, result.offered(), result.acked(), result.delivered(), result.lost(), errors,
                     result.endToEnd(), result.ack(), duration);
             return meter.apply(outcome, (long) rate * duration);
         } finally {
@@ -332,14 +341,21 @@ public final class Versus implements Callable<Integer> {
         return options;
     }
 
-    private Running startFastchat(String tag) throws Exception {
+    private Running startFastchat(String system, String tag) throws Exception {
         Path data = Files.createTempDirectory("fastchat-versus");
+        boolean postgres = system.equals(FASTCHAT_POSTGRES);
+        String database = "fastchat_versus_fastchat";
         int port = freePort();
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(fastchatJvmOptions());
         command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-jar", fastchatJar.toString(), "server", "--insecure-plaintext",
                 "--data", data.toString(), "--listen", "127.0.0.1:" + port, "--admin-listen", "127.0.0.1:" + freePort()));
+        if (postgres) {
+            psql("postgres", "DROP DATABASE IF EXISTS " + database);
+            psql("postgres", "CREATE DATABASE " + database);
+            command.addAll(List.of("--db", "jdbc:postgresql://127.0.0.1:5432/" + database + "?user=postgres"));
+        }
         // the load accounts' cheap key stretching, and no per-address limit in the way of one machine's clients
         for (String setting : List.of("min-kdf-memory-kib=8", "min-kdf-iterations=1", "send-rate=1000000", "send-burst=1000000",
                 "registrations-per-address-per-hour=1000000", "max-connections-per-address=100000", "max-connections=1000000",
@@ -353,6 +369,9 @@ public final class Versus implements Callable<Integer> {
                 server.destroyForcibly().waitFor();
             }
             deleteTree(data);
+            if (postgres) {
+                psql("postgres", "DROP DATABASE IF EXISTS " + database);
+            }
         };
         try {
             awaitPort(port, server);

@@ -21,6 +21,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 final class VersusReport {
     private static final Map<String, String> NAMES = Map.of(
             Versus.FASTCHAT, "FastChat, SQLite, ack after fsync, presealed",
+            Versus.FASTCHAT_POSTGRES, "FastChat, PostgreSQL, ack after commit, presealed",
             Versus.EJABBERD_MEMORY, "ejabberd 23.01, Mnesia, no archive, no acks (nothing durable)",
             Versus.EJABBERD_DURABLE, "ejabberd 23.01, PostgreSQL, MAM, XEP-0198 acks (durable)");
 
