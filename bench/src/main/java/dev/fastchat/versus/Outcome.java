@@ -11,22 +11,23 @@ import org.HdrHistogram.Histogram;
  * @param lost acknowledged and never delivered
  * @param cpuMicrosPerMessage the server process's CPU time in the measured window (from {@code /proc}) per message due in it
  * @param driverCpuMicrosPerMessage the same for the load's driver (all clients, in one process)
+ * @param databaseCpuMicrosPerMessage the same for PostgreSQL's processes, for the systems that keep messages there (else NaN)
  * @param rssKiB the server's resident set at the end of the window
  * @param peakRssKiB its peak resident set since it started
  */
 record Outcome(String system, int clients, int rate, long offered, long acked, long delivered, long lost, long errors,
                Histogram endToEnd, Histogram ack, double seconds, double cpuMicrosPerMessage, double driverCpuMicrosPerMessage,
-               long rssKiB, long peakRssKiB) {
+               double databaseCpuMicrosPerMessage, long rssKiB, long peakRssKiB) {
     static final double P99_LIMIT_MS = 25;
 
     Outcome(String system, int clients, int rate, long offered, long acked, long delivered, long lost, long errors, Histogram endToEnd,
             Histogram ack, double seconds) {
-        this(system, clients, rate, offered, acked, delivered, lost, errors, endToEnd, ack, seconds, Double.NaN, Double.NaN, 0, 0);
+        this(system, clients, rate, offered, acked, delivered, lost, errors, endToEnd, ack, seconds, Double.NaN, Double.NaN, Double.NaN, 0, 0);
     }
 
-    Outcome withServer(double cpuMicros, double driverCpuMicros, long rss, long peakRss) {
+    Outcome withServer(double cpuMicros, double driverCpuMicros, double databaseCpuMicros, long rss, long peakRss) {
         return new Outcome(system, clients, rate, offered, acked, delivered, lost, errors, endToEnd, ack, seconds, cpuMicros, driverCpuMicros,
-                rss, peakRss);
+                databaseCpuMicros, rss, peakRss);
     }
 
     double p50Millis() {

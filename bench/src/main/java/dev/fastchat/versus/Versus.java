@@ -317,7 +317,7 @@ public final class Versus implements Callable<Integer> {
     private Outcome fastchat(String system, int clients, int rate, String tag, PrintStream progress) throws Exception {
         Path keys = Files.createTempDirectory("fastchat-versus-keys");
         try (Running server = startFastchat(system, tag)) {
-            ServerMeter meter = new ServerMeter(server.pid());
+            ServerMeter meter = new ServerMeter(server.pid(), system.equals(FASTCHAT_POSTGRES));
             LoadGenerator.Options options = new LoadGenerator.Options(List.of(new Endpoint("127.0.0.1", server.port())), clients, Pattern.ODD_EVEN,
                     rate, Duration.ofSeconds(warmup), Duration.ofSeconds(duration), 0, 8, LoadGenerator.Crypto.PRESEALED, keys,
                     KdfParams.INSECURE_FOR_TESTS, "lg", true, openSample);
@@ -386,7 +386,7 @@ public final class Versus implements Callable<Integer> {
 
     private Outcome ejabberd(boolean durable, int clients, int rate, String tag, PrintStream progress) throws Exception {
         try (Running server = startEjabberd(durable, tag, progress)) {
-            ServerMeter meter = new ServerMeter(server.pid());
+            ServerMeter meter = new ServerMeter(server.pid(), durable);
             XmppLoad.Options options = new XmppLoad.Options("127.0.0.1", server.port(), DOMAIN, clients, Pattern.ODD_EVEN, rate,
                     Duration.ofSeconds(warmup), Duration.ofSeconds(duration), durable, true);
             Outcome outcome = new XmppLoad(options, progress, meter).run(durable ? EJABBERD_DURABLE : EJABBERD_MEMORY);

@@ -34,9 +34,10 @@ final class VersusReport {
 
     static String line(Outcome o) {
         return String.format(Locale.ROOT, "%s: %,d offered, %,d acknowledged, %,d delivered, %d lost, %d errors; end to end p50 %.1f ms,"
-                        + " p99 %.1f ms; server CPU %.0f us/msg (driver %.0f), RSS %d MiB (peak %d)%s", o.system(), o.offered(), o.acked(), o.delivered(),
-                o.lost(), o.errors(), o.p50Millis(), o.p99Millis(), o.cpuMicrosPerMessage(), o.driverCpuMicrosPerMessage(), o.rssKiB() / 1024, o.peakRssKiB() / 1024,
-                o.sustained() ? "; sustained" : "; NOT sustained");
+                        + " p99 %.1f ms; server CPU %.0f us/msg (driver %.0f%s), RSS %d MiB (peak %d)%s", o.system(), o.offered(), o.acked(), o.delivered(),
+                o.lost(), o.errors(), o.p50Millis(), o.p99Millis(), o.cpuMicrosPerMessage(), o.driverCpuMicrosPerMessage(),
+                Double.isNaN(o.databaseCpuMicrosPerMessage()) ? "" : String.format(Locale.ROOT, ", PostgreSQL %.0f", o.databaseCpuMicrosPerMessage()),
+                o.rssKiB() / 1024, o.peakRssKiB() / 1024, o.sustained() ? "; sustained" : "; NOT sustained");
     }
 
     static void write(List<Outcome> outcomes, Path dir, int warmup, int duration) throws IOException {
@@ -48,12 +49,12 @@ final class VersusReport {
 
     private static void csv(List<Outcome> outcomes, Path file) throws IOException {
         StringBuilder csv = new StringBuilder("system,clients,rate,offered,acked,delivered,lost,errors,e2e_p50_ms,e2e_p99_ms,e2e_max_ms,"
-                + "ack_p99_ms,server_cpu_us_per_msg,driver_cpu_us_per_msg,server_rss_kib,server_peak_rss_kib,sustained\n");
+                + "ack_p99_ms,server_cpu_us_per_msg,driver_cpu_us_per_msg,postgresql_cpu_us_per_msg,server_rss_kib,server_peak_rss_kib,sustained\n");
         for (Outcome o : outcomes) {
-            csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.1f,%.1f,%d,%d,%b%n", o.system(), o.clients(), o.rate(),
+            csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.1f,%.1f,%.1f,%d,%d,%b%n", o.system(), o.clients(), o.rate(),
                     o.offered(), o.acked(), o.delivered(), o.lost(), o.errors(), o.p50Millis(), o.p99Millis(), o.endToEnd().getMaxValue() / 1e6,
-                    o.ack().getTotalCount() == 0 ? 0 : o.ack().getValueAtPercentile(99) / 1e6, o.cpuMicrosPerMessage(), o.driverCpuMicrosPerMessage(), o.rssKiB(),
-                    o.peakRssKiB(), o.sustained()));
+                    o.ack().getTotalCount() == 0 ? 0 : o.ack().getValueAtPercentile(99) / 1e6, o.cpuMicrosPerMessage(), o.driverCpuMicrosPerMessage(),
+                    o.databaseCpuMicrosPerMessage(), o.rssKiB(), o.peakRssKiB(), o.sustained()));
         }
         Files.writeString(file, csv);
     }
@@ -94,12 +95,14 @@ final class VersusReport {
             md.append(String.format(Locale.ROOT, " %d MiB |%n", peak / 1024));
         }
         md.append("\nEvery run, in the order run:\n\n| system | clients | offered | acknowledged | delivered | lost | errors | p50 | p99 | max |"
-                + " server CPU per message | driver CPU per message | server RSS (peak) | sustained |\n"
-                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+                + " server CPU per message | driver CPU per message | PostgreSQL CPU per message | server RSS (peak) | sustained |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for (Outcome o : outcomes) {
-            md.append(String.format(Locale.ROOT, "| %s | %,d | %,d/s | %,d | %,d | %d | %d | %.1f ms | %.1f ms | %.0f ms | %.0f us | %.0f us | %d (%d) MiB | %s |%n",
+            md.append(String.format(Locale.ROOT, "| %s | %,d | %,d/s | %,d | %,d | %d | %d | %.1f ms | %.1f ms | %.0f ms | %.0f us | %.0f us | %s | %d (%d) MiB | %s |%n",
                     o.system(), o.clients(), o.rate(), o.acked(), o.delivered(), o.lost(), o.errors(), o.p50Millis(), o.p99Millis(),
-                    o.endToEnd().getMaxValue() / 1e6, o.cpuMicrosPerMessage(), o.driverCpuMicrosPerMessage(), o.rssKiB() / 1024, o.peakRssKiB() / 1024, o.sustained() ? "yes" : "no"));
+                    o.endToEnd().getMaxValue() / 1e6, o.cpuMicrosPerMessage(), o.driverCpuMicrosPerMessage(),
+                    Double.isNaN(o.databaseCpuMicrosPerMessage()) ? "-" : String.format(Locale.ROOT, "%.0f us", o.databaseCpuMicrosPerMessage()),
+                    o.rssKiB() / 1024, o.peakRssKiB() / 1024, o.sustained() ? "yes" : "no"));
         }
         return md.toString();
     }
