@@ -1040,10 +1040,8 @@ public final class Messenger {
     /**
      * Reports a pushed message, after what this session misses before it; on the event thread, or (left unopened, with
      * nothing to fetch before it) on the network thread while the event thread is idle.
-     *
-     * @return true
      */
-    private boolean deliver(Message message) {
+    private void deliver(Message message) {
         Backfill filler = gapFiller;
         if (filler != null && message.getSeq() > 1 && !cursors.containsKey(message.getConversationId())) {
             // The conversation is new to this session (after a log-in, every one is): show this message now,
@@ -1051,7 +1049,7 @@ public final class Messenger {
             // Thousands of unread messages do not stand between the user and what arrives now.
             report(message);
             fetchBacklog(message.getConversationId(), filler);
-            return true;
+            return;
         }
         if (filler != null && missesEarlier(message)) {
             // An earlier message has not arrived (pushes from several nodes can overtake each other, or one
@@ -1063,11 +1061,10 @@ public final class Messenger {
                 // made the fetch fail: the reconnect's fetch, or this retry, does it).
                 log.debug("gap before {} #{} not filled now: {}", message.getConversationId(), message.getSeq(), e.getMessage());
                 fillGapLater(1);
-                return true;
+                return;
             }
         }
         report(message);
-        return true;
     }
 
     /** Whether the sampler leaves this pushed message unopened. */
@@ -1090,7 +1087,14 @@ public final class Messenger {
                 // A message the load generator's sampler leaves unopened is only counted: done here, without waking the
                 // event thread, when nothing waits there and nothing is missing before it (a gap is fetched, which
                 // must not be waited for on the network thread).
-                if (!(leftUnopened(message) && events.runNowIfIdle(() -> (gapFiller == null || !missesEarlier(message)) && deliver(message)))) {
+                boolean counted = leftUnopened(message) && events.runNowIfIdle(() -> {
+                    if (gapFiller != null && missesEarlier(message)) {
+                        return false;
+                    }
+                    deliver(message);
+                    return true;
+                });
+                if (!counted) {
                     events.execute(() -> deliver(message));
                 }
             }

@@ -75,8 +75,7 @@ public final class KeyDirectoryService {
 
     /** The account's public keys as the directory has them now; empty if there is no such account. */
     public java.util.Optional<UserKeys> current(long accountId) {
-        return accounts.findByIds(List.of(accountId)).stream().findFirst()
-                .map(account -> userKeys(account.id(), account.name(), account.identity()));
+        return accounts.findById(accountId).map(account -> userKeys(account.id(), account.name(), account.identity()));
     }
 
     /** The wire form of a user's public keys. */
