@@ -19,6 +19,7 @@ import dev.fastchat.server.file.FileService;
 import dev.fastchat.server.group.GroupService;
 import dev.fastchat.server.message.MessageService;
 import dev.fastchat.server.presence.PresenceService;
+import dev.fastchat.server.session.InflightRequests;
 import dev.fastchat.server.session.RequestDispatcher;
 import dev.fastchat.server.session.Services;
 import dev.fastchat.server.session.SessionExpiry;
@@ -115,7 +116,7 @@ public final class FastChatServer implements AutoCloseable {
                     new GroupService(database.groups(), database.accounts(), sessions, config.messaging(), clock),
                     new PresenceService(sessions, database.accounts(), database.messages(), requests),
                     files);
-            RequestDispatcher dispatcher = new RequestDispatcher(welcome, services, requests);
+            RequestDispatcher dispatcher = new RequestDispatcher(welcome, services, requests, config.limits().maxInflightBytes());
             TcpTransport transport = TcpTransport.start(config, dispatcher);
             Cluster cluster;
             try {
@@ -144,6 +145,9 @@ public final class FastChatServer implements AutoCloseable {
             metrics.gauge("fastchat.sessions", "logged-in sessions on this node", sessions::sessionCount);
             metrics.gauge("fastchat.connections", "open client connections", transport::connectionCount);
             metrics.gauge("fastchat.queued.bytes", "bytes written to clients and not yet sent", transport::queuedBytes);
+            metrics.gauge("fastchat.inflight.bytes", "bytes of requests being served", dispatcher.inflight()::bytes);
+            metrics.gauge("fastchat.inflight.held.connections", "connections not read while the node serves max-inflight-bytes of requests",
+                    dispatcher.inflight()::heldConnections);
             metrics.gauge("fastchat.netty.direct.bytes", "direct memory held by the network buffers", transport::directMemoryBytes);
             metrics.gauge("fastchat.cluster.nodes", "live nodes in the cluster", () -> joined.nodes().size());
             metrics.gauge("fastchat.nats.up", "1 while the cluster bus works", () -> joined.problem().isEmpty() ? 1 : 0);
@@ -204,6 +208,11 @@ public final class FastChatServer implements AutoCloseable {
     /** Bytes written to clients and not yet sent. */
     public long queuedBytes() {
         return transport.queuedBytes();
+    }
+
+    /** The requests this node is serving now: their bytes, and the connections not read meanwhile. */
+    public InflightRequests inflight() {
+        return dispatcher.inflight();
     }
 
     /** Logged-in sessions on this node. */

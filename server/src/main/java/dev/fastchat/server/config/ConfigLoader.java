@@ -50,6 +50,8 @@ public final class ConfigLoader {
             new Setting("write-buffer-high-bytes", "65536", "unread replies above which a client is paused (its requests not read)"),
             new Setting("socket-send-buffer-bytes", "131072", "kernel send buffer of a client connection (0: the kernel's autotuning, up to net.ipv4.tcp_wmem's maximum)"),
             new Setting("slow-reader-timeout", "30s", "close a client paused this long because it does not read"),
+            new Setting("max-inflight-bytes", "", "requests being served, all clients together, above which no client is read until"
+                    + " some are answered (default: an eighth of the JVM's heap)"),
             new Setting("max-queued-bytes", "", "unread replies of all clients above which clients behind on reading are closed (default: half the JVM's direct memory)"),
             new Setting("trusted-proxies", "", "IP addresses of load balancers that send a PROXY protocol header (v1 or v2) first"),
             new Setting("token-ttl", "30d", "how long a resume token stays valid"),
@@ -194,7 +196,9 @@ public final class ConfigLoader {
                 reader.intIn("socket-send-buffer-bytes", 0, 1 << 30),
                 reader.durationIn("slow-reader-timeout", Duration.ofSeconds(1), Duration.ofHours(1)),
                 reader.raw("max-queued-bytes").isEmpty() ? Math.max(16L << 20, maxDirectMemory() / 2)
-                        : bytesAtLeast(reader, "max-queued-bytes", 1 << 20));
+                        : bytesAtLeast(reader, "max-queued-bytes", 1 << 20),
+                reader.raw("max-inflight-bytes").isEmpty() ? Math.max(1L << 20, Runtime.getRuntime().maxMemory() / 8)
+                        : bytesAtLeast(reader, "max-inflight-bytes", 64 << 10));
         AccountsConfig accounts = new AccountsConfig(
                 reader.durationIn("token-ttl", Duration.ofSeconds(2), Duration.ofDays(365)),
                 reader.intIn("min-kdf-memory-kib", 8, 4 << 20),

@@ -23,11 +23,14 @@ import java.util.Set;
  *     host under TCP memory pressure, where its segments are dropped and wait for retransmission)
  * @param slowReaderTimeout a client paused this long without reading is closed
  * @param maxQueuedBytes replies queued for all clients together above which paused clients are closed
+ * @param maxInflightBytes requests being served for all clients together above which no client is read until the node
+ *     is under three quarters of it
  */
 public record LimitsConfig(int maxFrameBytes, int maxLoginFrameBytes, Duration idleTimeout, Duration loginTimeout,
                            int maxInflightRequests, Set<String> trustedProxies, int maxConnections,
                            int maxConnectionsPerAddress, Set<String> exemptAddresses, int writeBufferLowBytes,
-                           int writeBufferHighBytes, int socketSendBufferBytes, Duration slowReaderTimeout, long maxQueuedBytes) {
+                           int writeBufferHighBytes, int socketSendBufferBytes, Duration slowReaderTimeout, long maxQueuedBytes,
+                           long maxInflightBytes) {
 
     /** Whether the per-address limits apply to {@code address}. */
     public boolean limitsAddress(String address) {

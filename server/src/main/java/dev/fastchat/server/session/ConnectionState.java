@@ -29,6 +29,7 @@ public final class ConnectionState {
     private final int maxInflightRequests;
     private volatile boolean greeted;
     private volatile boolean paused;
+    private volatile boolean heldForServer;
     private volatile LoggedIn loggedIn;
 
     public ConnectionState(int maxInflightRequests) {
@@ -82,6 +83,18 @@ public final class ConnectionState {
     /** Whether the connection has as many requests accepted as it may (it is not read until one is answered). */
     public boolean full() {
         return accepted.get() >= maxInflightRequests;
+    }
+
+    /**
+     * Whether the connection is not read because the node holds as many bytes of requests as it may, all connections
+     * together ({@link InflightRequests}).
+     */
+    public boolean heldForServer() {
+        return heldForServer;
+    }
+
+    void holdForServer(boolean hold) {
+        heldForServer = hold;
     }
 
     /** Counts a request in; returns whether the connection now has as many as it may (stop reading it). */

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * other than account requests need a log-in ({@code UNAUTHENTICATED}); at most
  * {@code max-inflight-requests} are accepted at once per connection (then its socket is not read until one
  * is answered: the client waits, no request is refused), and they run in turn with every other
- * connection's ({@link FairScheduler}).
+ * connection's ({@link FairScheduler}). All connections together hold at most about {@code max-inflight-bytes} of
+ * requests ({@link InflightRequests}): past that, a connection is not read until the node has served some.
  */
 public final class RequestDispatcher {
     private static final Logger log = LoggerFactory.getLogger(RequestDispatcher.class);
@@ -44,7 +45,7 @@ public final class RequestDispatcher {
     private final Services services;
     private final AccountService accounts;
     private final ExecutorService executor;
-    private final InflightRequests inflight = new InflightRequests();
+    private final InflightRequests inflight;
     /**
      * Requests served at once, all connections together: enough to keep the database pool and the write
      * batches full; the rest wait their connection's turn.
@@ -55,8 +56,10 @@ public final class RequestDispatcher {
     private volatile Cluster cluster;
     private volatile String balance = "none";
 
-    public RequestDispatcher(Welcome welcome, Services services, ExecutorService executor) {
+    /** @param maxInflightBytes bytes of requests served at once, all connections together, above which none is read */
+    public RequestDispatcher(Welcome welcome, Services services, ExecutorService executor, long maxInflightBytes) {
         this.welcome = welcome;
+        this.inflight = new InflightRequests(maxInflightBytes);
         this.services = services;
         this.accounts = services.accounts();
         this.executor = executor;
@@ -148,6 +151,7 @@ public final class RequestDispatcher {
     /** The connection closed: its session (if any) ends. Called on the transport's thread; never blocks. */
     public void closed(Connection connection) {
         scheduler.forget(connection.state());
+        inflight.forget(connection);
         connection.state().loggedIn().ifPresent(user -> services.presence().loggedOut(connection, user));
     }
 
@@ -233,7 +237,8 @@ public final class RequestDispatcher {
         if (state.startRequest()) {
             connection.acceptedRequestsChanged(); // as many as it may have: its next requests wait in its socket
         }
-        inflight.started();
+        long bytes = request.getSerializedSize();
+        inflight.started(connection, bytes);
         boolean handsOn = HANDED_ON.contains(request.getBodyCase());
         scheduler.submit(state, new FairScheduler.Task() {
             @Override
@@ -257,14 +262,14 @@ public final class RequestDispatcher {
                         counted.error(answer.getError().getCode());
                     }
                     connection.send(answer);
-                    inflight.finished();
+                    inflight.finished(bytes);
                 });
             }
 
             @Override
             public void rejected() {
                 finish(connection);
-                inflight.finished();
+                inflight.finished(bytes);
                 connection.send(Envelopes.error(id, ErrorCode.UNAVAILABLE, "the server is shutting down"));
             }
         });

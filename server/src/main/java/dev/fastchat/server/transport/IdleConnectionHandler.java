@@ -10,7 +10,11 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** Closes a connection that has sent nothing (not even a Ping) for the idle timeout, telling the client why. */
+/**
+ * Closes a connection that has sent nothing (not even a Ping) for the idle timeout, telling the client why. Not while
+ * the server itself does not read it (its requests or replies wait, or the node serves as many requests as it may):
+ * then what it sent waits unread in its socket.
+ */
 final class IdleConnectionHandler extends IdleStateHandler {
     private final Duration timeout;
 
@@ -21,7 +25,7 @@ final class IdleConnectionHandler extends IdleStateHandler {
 
     @Override
     protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent event) {
-        if (event.state() == IdleState.READER_IDLE) {
+        if (event.state() == IdleState.READER_IDLE && ctx.channel().config().isAutoRead()) {
             // From the tail of the pipeline, so the envelope passes the encoder that sits after this handler.
             ctx.channel().writeAndFlush(Envelopes.error(0, ErrorCode.UNAVAILABLE,
                     "no data for " + timeout.toSeconds() + " s: closing (clients send Ping to stay connected)"))

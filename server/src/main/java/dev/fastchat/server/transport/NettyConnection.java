@@ -33,7 +33,10 @@ final class NettyConnection implements Connection {
     private final int resumeBelow;
     /** Whether its waiting requests are held because it has too many bytes of replies unsent. */
     private boolean held; // guarded by this
-    /** Reading stops while the connection has as many requests as it may, or while it does not read replies (event loop). */
+    /**
+     * Reading stops while the connection has as many requests as it may, or the node as many bytes of requests as it
+     * may, or while it does not read replies (event loop).
+     */
     private boolean pausedForRequests;
     private boolean pausedForReplies;
 
@@ -134,12 +137,19 @@ final class NettyConnection implements Connection {
 
     @Override
     public void acceptedRequestsChanged() {
-        // Decided on the event loop from the count then: two calls from different threads may arrive in
-        // either order, and the later count is the true one.
-        channel.eventLoop().execute(() -> {
-            pausedForRequests = state.full();
-            channel.config().setAutoRead(!pausedForRequests && !pausedForReplies);
-        });
+        // Decided on the event loop from the state then: two calls from different threads may arrive in either order,
+        // and the later state is the true one. On the event loop (a request just read), at once: the read under way
+        // stops after the bytes it has, instead of reading on.
+        if (channel.eventLoop().inEventLoop()) {
+            readRequestsOrNot();
+        } else {
+            channel.eventLoop().execute(this::readRequestsOrNot);
+        }
+    }
+
+    private void readRequestsOrNot() {
+        pausedForRequests = state.full() || state.heldForServer();
+        channel.config().setAutoRead(!pausedForRequests && !pausedForReplies);
     }
 
     /** The client reads its replies (its send buffer drained to the low watermark) or does not (over the high one). */

@@ -1,5 +1,6 @@
 package dev.fastchat.server.message;
 
+import static dev.fastchat.server.testing.WireClient.sealed;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
@@ -8,11 +9,7 @@ import dev.fastchat.protocol.v1.AnnounceChain;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.protocol.v1.History;
-import dev.fastchat.protocol.ProtocolVersion;
 import dev.fastchat.protocol.v1.MessageHeader;
-import dev.fastchat.protocol.v1.RecipientKey;
-import dev.fastchat.protocol.v1.RecipientList;
-import dev.fastchat.protocol.v1.SealedBody;
 import dev.fastchat.protocol.v1.SealedChainKey;
 import dev.fastchat.protocol.v1.SealedMessage;
 import dev.fastchat.protocol.v1.Send;
@@ -52,22 +49,6 @@ class SendValidationTest {
         client.hello();
         Envelope session = client.register(WireClient.uniqueName(prefix), WireClient.random(32));
         return new Account(client, session.getSession().getAccountId());
-    }
-
-    static byte[] sealed(long sender, String conversation, String clientMsgId, int bodyBytes, long... recipients) {
-        RecipientList.Builder list = RecipientList.newBuilder();
-        for (long recipient : recipients) {
-            list.addRecipients(RecipientKey.newBuilder().setAccountId(recipient).setKeyId(1)
-                    .setEnc(ByteString.copyFrom(WireClient.random(32))).setSealedContentKey(ByteString.copyFrom(WireClient.random(48))));
-        }
-        return SealedMessage.newBuilder()
-                .setHeader(MessageHeader.newBuilder().setVersion(ProtocolVersion.SEALED_MESSAGE).setConversationId(conversation)
-                        .setSenderId(sender)                        .setSenderKeyId(1).setClientMsgId(clientMsgId).setSentAtMs(1).build().toByteString())
-                .setRecipients(list.build().toByteString())
-                .setBody(SealedBody.newBuilder().setNonce(ByteString.copyFrom(WireClient.random(12)))
-                        .setCiphertext(ByteString.copyFrom(WireClient.random(bodyBytes))).build().toByteString())
-                .setSignature(ByteString.copyFrom(WireClient.random(64)))
-                .build().toByteArray();
     }
 
     static Envelope send(WireClient client, String conversation, String clientMsgId, byte[] sealed) {

@@ -20,7 +20,12 @@ import dev.fastchat.protocol.v1.Hello;
 import dev.fastchat.protocol.v1.IdentityKeys;
 import dev.fastchat.protocol.v1.KdfParams;
 import dev.fastchat.protocol.v1.Login;
+import dev.fastchat.protocol.v1.MessageHeader;
+import dev.fastchat.protocol.v1.RecipientKey;
+import dev.fastchat.protocol.v1.RecipientList;
 import dev.fastchat.protocol.v1.Register;
+import dev.fastchat.protocol.v1.SealedBody;
+import dev.fastchat.protocol.v1.SealedMessage;
 import dev.fastchat.server.config.HostAndPort;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -298,6 +303,26 @@ public final class WireClient implements AutoCloseable {
         byte[] bytes = new byte[n];
         ThreadLocalRandom.current().nextBytes(bytes);
         return bytes;
+    }
+
+    /**
+     * A well-formed sealed message with random "ciphertext", as the server sees one (it cannot open it): its header
+     * names {@code sender}, {@code conversation} and {@code clientMsgId}, and it has a key for each of {@code recipients}.
+     */
+    public static byte[] sealed(long sender, String conversation, String clientMsgId, int bodyBytes, long... recipients) {
+        RecipientList.Builder list = RecipientList.newBuilder();
+        for (long recipient : recipients) {
+            list.addRecipients(RecipientKey.newBuilder().setAccountId(recipient).setKeyId(1)
+                    .setEnc(ByteString.copyFrom(random(32))).setSealedContentKey(ByteString.copyFrom(random(48))));
+        }
+        return SealedMessage.newBuilder()
+                .setHeader(MessageHeader.newBuilder().setVersion(ProtocolVersion.SEALED_MESSAGE).setConversationId(conversation)
+                        .setSenderId(sender).setSenderKeyId(1).setClientMsgId(clientMsgId).setSentAtMs(1).build().toByteString())
+                .setRecipients(list.build().toByteString())
+                .setBody(SealedBody.newBuilder().setNonce(ByteString.copyFrom(random(12)))
+                        .setCiphertext(ByteString.copyFrom(random(bodyBytes))).build().toByteString())
+                .setSignature(ByteString.copyFrom(random(64)))
+                .build().toByteArray();
     }
 
     /** A unique valid user name. */
