@@ -149,13 +149,26 @@ final class NettyConnection implements Connection {
 
     private void readRequestsOrNot() {
         pausedForRequests = state.full() || state.heldForServer();
-        channel.config().setAutoRead(!pausedForRequests && !pausedForReplies);
+        readOrNot();
+    }
+
+    /**
+     * Reads the connection or not (on the event loop). When it is read again, the frames that one read brought past the
+     * bound are decoded, in a task of their own: this may run while the decoder is at work.
+     */
+    private void readOrNot() {
+        boolean read = !pausedForRequests && !pausedForReplies;
+        boolean wasReading = channel.config().isAutoRead();
+        channel.config().setAutoRead(read);
+        if (read && !wasReading) {
+            channel.eventLoop().execute(() -> channel.pipeline().fireUserEventTriggered(ServerFrameDecoder.DECODE_WAITING));
+        }
     }
 
     /** The client reads its replies (its send buffer drained to the low watermark) or does not (over the high one). */
     void readsReplies(boolean reads) {
         pausedForReplies = !reads; // on the event loop
-        channel.config().setAutoRead(!pausedForRequests && !pausedForReplies);
+        readOrNot();
     }
 
     @Override

@@ -1,7 +1,7 @@
 package dev.fastchat.server.transport;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -14,8 +14,11 @@ import org.slf4j.LoggerFactory;
  * it has read down to the low watermark. (Its requests already read wait too: {@link NettyConnection}.) A client
  * paused for {@code slow-reader-timeout} is closed. (The bytes all clients have waiting are bounded by
  * {@link ReplyBudget}.)
+ *
+ * <p>A connection the server does not read is not read by a handler behind this one either: a decoder asks for a read
+ * when it has an unfinished frame and the channel does not read by itself, and the frames it would get stay in the socket.
  */
-final class OutboundGuard extends ChannelInboundHandlerAdapter {
+final class OutboundGuard extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(OutboundGuard.class);
 
     private final Duration slowReaderTimeout;
@@ -47,6 +50,13 @@ final class OutboundGuard extends ChannelInboundHandlerAdapter {
             }, slowReaderTimeout.toMillis(), TimeUnit.MILLISECONDS);
         }
         super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        if (ctx.channel().config().isAutoRead()) {
+            ctx.read();
+        }
     }
 
     @Override
