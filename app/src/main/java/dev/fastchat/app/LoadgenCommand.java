@@ -133,7 +133,7 @@ final class LoadgenCommand implements Callable<Integer> {
                         keys, KdfParams.INSECURE_FOR_TESTS, "lg", insecurePlaintext, openSample), progress, interactive).run();
                 return finish(result);
             } finally {
-                deleteTree(data);
+                ScratchDirectory.delete(data);
             }
         }
         List<Endpoint> endpoints = servers.stream().map(Endpoint::parse).toList();
@@ -210,7 +210,7 @@ final class LoadgenCommand implements Callable<Integer> {
             } finally {
                 nodes.forEach(FastChatServer::close);
                 execute(db, "DROP SCHEMA " + schema + " CASCADE");
-                deleteTree(data);
+                ScratchDirectory.delete(data);
             }
         }
         Files.createDirectories(out);
@@ -236,12 +236,4 @@ final class LoadgenCommand implements Callable<Integer> {
         }
     }
 
-    private static void deleteTree(Path dir) throws java.io.IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.fastchat.versus;
 
+import dev.fastchat.app.ScratchDirectory;
 import dev.fastchat.app.loadgen.LoadGenerator;
 import dev.fastchat.app.loadgen.Pattern;
 import dev.fastchat.client.Endpoint;
@@ -15,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -224,7 +224,7 @@ public final class Versus implements Callable<Integer> {
                     result.endToEnd().getMaxValue() / 1e6, first[first.length - 1] / 1e6, rest[rest.length / 2] / 1e6,
                     rest[rest.length - 1] / 1e6);
         } finally {
-            deleteTree(keys);
+            ScratchDirectory.delete(keys);
         }
     }
 
@@ -327,7 +327,7 @@ public final class Versus implements Callable<Integer> {
                     result.endToEnd(), result.ack(), duration);
             return meter.apply(outcome, (long) rate * duration);
         } finally {
-            deleteTree(keys);
+            ScratchDirectory.delete(keys);
         }
     }
 
@@ -368,7 +368,7 @@ public final class Versus implements Callable<Integer> {
             if (!server.waitFor(30, TimeUnit.SECONDS)) {
                 server.destroyForcibly().waitFor();
             }
-            deleteTree(data);
+            ScratchDirectory.delete(data);
             if (postgres) {
                 psql("postgres", "DROP DATABASE IF EXISTS " + database);
             }
@@ -432,7 +432,7 @@ public final class Versus implements Callable<Integer> {
                 psql(database, "SELECT count(*) AS archived_copies FROM archive");
                 psql("postgres", "DROP DATABASE IF EXISTS " + database);
             }
-            deleteTree(home);
+            ScratchDirectory.delete(home);
         };
         try {
             exec(concat(ctl, "start"));
@@ -512,14 +512,4 @@ public final class Versus implements Callable<Integer> {
         throw new IOException("nothing listened on port " + port + " within a minute");
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var files = Files.walk(dir)) {
-            for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        }
-    }
 }
