@@ -116,7 +116,7 @@ public final class ChatClient implements AutoCloseable {
     private final Files files = new Files(this);
     private final Keys keys = new Keys(this);
     private final Invitations invitations = new Invitations(this::loggedInRequest,
-            (group, accept) -> work(m -> m.answerInvitation(group, accept)));
+            (group, accept) -> work(m -> m.groups().answer(group, accept)));
 
     private volatile ClientConnection connection;
     private volatile ServerInfo serverInfo;
@@ -810,7 +810,7 @@ public final class ChatClient implements AutoCloseable {
         }
         String name = Names.canonical(conversation.name()).orElse(conversation.name());
         try {
-            return m.members(name).getGroup().getConversationId(); // cached while the membership holds
+            return m.groups().members(name).getGroup().getConversationId(); // cached while the membership holds
         } catch (ChatException e) {
             if (e.code() != ErrorCode.NOT_A_MEMBER) {
                 throw e;

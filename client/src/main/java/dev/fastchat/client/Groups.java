@@ -25,7 +25,7 @@ public final class Groups {
 
     /** Creates a group with this user as its admin. Fails with {@code ACCOUNT_EXISTS} if the name is taken. */
     public CompletableFuture<ChatGroup> create(String name) {
-        return client.work(m -> Messenger.group(m.createGroup(name)));
+        return client.work(m -> Messenger.group(m.groups().create(name)));
     }
 
     /**
@@ -69,6 +69,6 @@ public final class Groups {
 
     /** A membership change by this user, signed as the next statement of the group's verified chain. */
     private CompletableFuture<ChatGroup> groupChange(String group, MembershipAction action, String subject) {
-        return client.work(m -> Messenger.group(m.changeMembership(group, action, subject)));
+        return client.work(m -> Messenger.group(m.groups().change(group, action, subject)));
     }
 }

@@ -15,15 +15,12 @@ import dev.fastchat.client.Target;
 import dev.fastchat.client.UserPresence;
 import dev.fastchat.crypto.FileCipher;
 import dev.fastchat.crypto.IdentityKeyPair;
-import dev.fastchat.crypto.MembershipChain;
 import dev.fastchat.crypto.MessageSealer;
 import dev.fastchat.crypto.SenderChain;
 import dev.fastchat.crypto.OpenException;
 import dev.fastchat.protocol.ConversationId;
 import dev.fastchat.protocol.MessageLimits;
 import dev.fastchat.protocol.Names;
-import dev.fastchat.protocol.v1.AddMember;
-import dev.fastchat.protocol.v1.AnswerInvitation;
 import dev.fastchat.protocol.v1.AnnounceChain;
 import dev.fastchat.protocol.v1.Content;
 import dev.fastchat.protocol.v1.DeleteMessages;
@@ -33,18 +30,10 @@ import dev.fastchat.protocol.v1.ReceiptKind;
 import dev.fastchat.client.MessageStatus;
 import dev.fastchat.protocol.v1.GetChain;
 import dev.fastchat.protocol.v1.SealedChainKey;
-import dev.fastchat.protocol.v1.CreateGroup;
-import dev.fastchat.protocol.v1.LeaveGroup;
-import dev.fastchat.protocol.v1.ListInvitations;
-import dev.fastchat.protocol.v1.MembershipAction;
-import dev.fastchat.protocol.v1.PromoteMember;
-import dev.fastchat.protocol.v1.RemoveMember;
-import dev.fastchat.protocol.v1.SignedStatement;
 import dev.fastchat.protocol.v1.Envelope;
 import dev.fastchat.protocol.v1.ErrorCode;
 import dev.fastchat.protocol.v1.FileReference;
 import dev.fastchat.protocol.v1.GroupInfo;
-import dev.fastchat.protocol.v1.ListMembers;
 import dev.fastchat.protocol.v1.Member;
 import dev.fastchat.protocol.v1.MemberList;
 import dev.fastchat.protocol.v1.Message;
@@ -78,11 +67,6 @@ public final class Messenger {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Messenger.class);
     /** How many message ids each memory of a messenger keeps by default (see {@link #remembered}). */
     public static final int DEFAULT_REMEMBERED = 100_000;
-    /**
-     * How long a send (or a membership change) is tried again while the group's members keep changing under it: each
-     * try fetches the members anew, so only a group changed again and again for this long fails it.
-     */
-    private static final java.time.Duration MEMBERS_CHANGING_LIMIT = java.time.Duration.ofSeconds(10);
     /** How many times a send goes out again behind a new chain's announcement after losing the last one with a connection. */
     private static final int LOST_ANNOUNCEMENTS_LIMIT = 3;
 
@@ -105,14 +89,11 @@ public final class Messenger {
     private final int remembered;
     /** The other users' keys, as served and as pinned. */
     private final KeyBook keys;
-    private final Map<String, MemberList> groups = new ConcurrentHashMap<>();
-    /** The roster each group's membership chain proves, for the member list it came with. */
-    private final Map<String, Verified> verified = new ConcurrentHashMap<>();
-    private final GroupChains chains;
+    /** The groups this user is in, as their membership chains prove them. */
+    private final GroupMemberships memberships;
     /** This session's sender chains, and the others' it opened. */
     private final SenderChains senderChains = new SenderChains();
 
-    private record Verified(MemberList list, MembershipChain.Roster roster) {}
     /** (conversation, seq) already reported ({@link #seenKey}), and where each (sender, client message id) was shown. */
     private final Map<String, Boolean> seen = bounded();
 
@@ -177,7 +158,7 @@ public final class Messenger {
         this.pins = pins;
         this.keys = new KeyBook(rpc, myId, myName, identity, pins);
         this.receipts = new ReceiptExchange(rpc, keys, new MessageSealer.Sender(myId, myKeyId, identity), this::openSealed, random, clock);
-        this.chains = new GroupChains(keyStore.chainsFile(serverId, myName));
+        this.memberships = new GroupMemberships(rpc, keys, myId, myKeyId, identity, random, clock, keyStore.chainsFile(serverId, myName));
         this.shownLog = shownLog;
         shownAt.putAll(shownLog.load());
         this.random = random;
@@ -407,10 +388,10 @@ public final class Messenger {
                     failure = unannounced; // its refusal (rate, membership) is the reason, not the chain it left unknown
                 }
             }
-            if (!membersChangedMeanwhile(failure, started)) {
+            if (!GroupMemberships.membersChangedMeanwhile(failure, started)) {
                 throw failure;
             }
-            forgetGroup(target.name());
+            memberships.forget(target.name());
             senderChains.drop(addressed.conversationId());
         }
     }
@@ -423,11 +404,6 @@ public final class Messenger {
         } catch (ChatException e) {
             return e;
         }
-    }
-
-    /** Whether to try again after {@code e}: the members changed meanwhile, and the limit is not reached. */
-    private static boolean membersChangedMeanwhile(ChatException e, long started) {
-        return e.code() == ErrorCode.MEMBERS_CHANGED && System.nanoTime() - started < MEMBERS_CHANGING_LIMIT.toNanos();
     }
 
     /** After how many messages, and at what age, this session's sender chains are replaced by new ones. */
@@ -602,9 +578,7 @@ public final class Messenger {
             return new Addressed(ConversationId.direct(myId, peer.getAccountId()).value(),
                     List.of(recipient(myId, myKeyId, identity.publicIdentity().x25519()), recipient(peer)));
         }
-        MemberList members = members(name);
-        MembershipChain.Roster roster = roster(name, members); // of this very list: a push may have made the cache ask again
-        requireListedAsProven(members, roster);
+        MemberList members = memberships.proven(name);
         List<MessageSealer.Recipient> recipients = new ArrayList<>();
         for (Member member : members.getMembersList()) {
             if (member.getUser().getAccountId() != myId) {
@@ -613,165 +587,6 @@ public final class Messenger {
             recipients.add(recipient(member.getUser()));
         }
         return new Addressed(members.getGroup().getConversationId(), recipients);
-    }
-
-    /**
-     * Refuses to seal to a group whose members, as the server lists them, are not exactly those its signed
-     * membership proves: someone the server added on its own gets nothing, and a removal holds even if the
-     * server forgot it.
-     */
-    private void requireListedAsProven(MemberList members, MembershipChain.Roster roster) {
-        java.util.Set<Long> listed = new java.util.LinkedHashSet<>();
-        members.getMembersList().forEach(member -> listed.add(member.getUser().getAccountId()));
-        if (listed.equals(roster.members().keySet())) {
-            return;
-        }
-        List<String> unproven = members.getMembersList().stream().map(Member::getUser)
-                .filter(user -> !roster.isMember(user.getAccountId())).map(UserKeys::getUsername).toList();
-        List<String> dropped = roster.members().keySet().stream().filter(id -> !listed.contains(id))
-                .map(id -> keys.user(id).getUsername()).toList();
-        String group = members.getGroup().getName();
-        StringBuilder why = new StringBuilder("the server's members of #" + group + " are not those its signed membership proves:");
-        if (!unproven.isEmpty()) {
-            why.append(" it lists ").append(String.join(", ", unproven)).append(" without a signed statement adding them;");
-        }
-        if (!dropped.isEmpty()) {
-            why.append(" it leaves out ").append(String.join(", ", dropped)).append(" without a signed statement removing them;");
-        }
-        throw new ChatException(ErrorCode.UNTRUSTED_SERVER, why + " not sending (nothing is sealed to a membership the server made up)");
-    }
-
-    /** The roster {@code group}'s membership chain proves (verified once per member list fetched). */
-    public MembershipChain.Roster roster(String group) {
-        return roster(group, members(group));
-    }
-
-    /** The roster {@code list}, the members of {@code group} as the server listed them, proves. */
-    private MembershipChain.Roster roster(String group, MemberList list) {
-        Verified known = verified.get(group);
-        if (known != null && known.list() == list) {
-            return known.roster();
-        }
-        MembershipChain.Roster roster;
-        try {
-            roster = chains.verify(list, signers(list));
-        } catch (ChatException e) {
-            forgetGroup(group); // asked again next time: the server may have put it right
-            throw e;
-        }
-        verified.put(group, new Verified(list, roster));
-        return roster;
-    }
-
-    /**
-     * The keys a group's statements are checked with: the signer's current key when it is the one signed with
-     * (and it must not have changed since it was pinned), else the earlier key the server says they had.
-     */
-    private MembershipChain.Keys signers(MemberList list) {
-        Map<String, byte[]> earlier = new java.util.HashMap<>();
-        list.getEarlierKeysList().forEach(keys -> earlier.put(keys.getAccountId() + "/" + keys.getIdentity().getKeyId(),
-                keys.getIdentity().getEd25519Public().toByteArray()));
-        return (accountId, keyId) -> {
-            byte[] old = earlier.get(accountId + "/" + keyId);
-            if (old != null) {
-                return old;
-            }
-            if (accountId == myId) {
-                return keyId == myKeyId ? identity.publicIdentity().ed25519() : null;
-            }
-            UserKeys signer = keys.user(accountId);
-            if (signer.getIdentity().getKeyId() != keyId) {
-                return null;
-            }
-            keys.requireTrusted(signer);
-            return signer.getIdentity().getEd25519Public().toByteArray();
-        };
-    }
-
-    /** Forgets what is cached of a group (its members and their proof), so that the next use asks again. */
-    private void forgetGroup(String group) {
-        groups.remove(group);
-        verified.remove(group);
-    }
-
-    // ---- membership changes, each with its signed statement
-
-    /** Creates a group, starting its membership chain. */
-    public GroupInfo createGroup(String name) {
-        String group = canonical(name);
-        SignedStatement statement = GroupChains.create(group, myId, myKeyId, identity, clock.millis(), random);
-        return await(rpc.apply(Envelope.newBuilder().setCreateGroup(CreateGroup.newBuilder().setName(group).setStatement(statement))))
-                .getGroupInfo();
-    }
-
-    /**
-     * Makes a change of a group's membership as this user (INVITE, REMOVE, PROMOTE of {@code subject}, or LEAVE),
-     * signing it as the next statement of the verified chain; signs again when another change came first. A last
-     * admin who leaves promotes the member who joined first, by statement, before leaving.
-     */
-    public GroupInfo changeMembership(String groupName, MembershipAction action, String subject) {
-        String group = canonical(groupName);
-        for (long started = System.nanoTime(); ; ) {
-            forgetGroup(group);
-            members(group);
-            MembershipChain.Roster roster = roster(group);
-            long subjectId = subject == null ? myId : keys.user(canonical(subject)).getAccountId();
-            if (action == MembershipAction.LEAVE && roster.isAdmin(myId) && roster.members().size() > 1
-                    && roster.members().entrySet().stream().filter(Map.Entry::getValue).count() == 1) {
-                long successor = roster.members().keySet().stream().filter(id -> id != myId).findFirst().orElseThrow();
-                changeMembership(group, MembershipAction.PROMOTE, keys.user(successor).getUsername());
-                continue;
-            }
-            SignedStatement statement = GroupChains.next(ByteString.copyFrom(roster.chainId()), roster.length(),
-                    ByteString.copyFrom(roster.head()), action, myId, subjectId, myKeyId, identity, clock.millis());
-            Envelope.Builder request = switch (action) {
-                case INVITE -> Envelope.newBuilder().setAddMember(AddMember.newBuilder().setGroup(group).setUsername(subject)
-                        .setStatement(statement));
-                case REMOVE -> Envelope.newBuilder().setRemoveMember(RemoveMember.newBuilder().setGroup(group).setUsername(subject)
-                        .setStatement(statement));
-                case PROMOTE -> Envelope.newBuilder().setPromoteMember(PromoteMember.newBuilder().setGroup(group).setUsername(subject)
-                        .setStatement(statement));
-                case LEAVE -> Envelope.newBuilder().setLeaveGroup(LeaveGroup.newBuilder().setGroup(group).setStatement(statement));
-                default -> throw new IllegalArgumentException("not a change a member makes: " + action);
-            };
-            try {
-                return await(rpc.apply(request)).getGroupInfo();
-            } catch (ChatException e) {
-                if (!membersChangedMeanwhile(e, started)) {
-                    throw e;
-                }
-            } finally {
-                forgetGroup(group);
-            }
-        }
-    }
-
-    /**
-     * Accepts or declines an invitation, signing it as the next statement of the group's chain (as the
-     * invitation names it).
-     *
-     * @return the server's answer: GroupInfo when accepted, Ok when declined
-     */
-    public Envelope answerInvitation(String groupName, boolean accept) {
-        String group = canonical(groupName);
-        for (long started = System.nanoTime(); ; ) {
-            GroupInfo info = await(rpc.apply(Envelope.newBuilder().setListInvitations(ListInvitations.getDefaultInstance())))
-                    .getInvitationList().getInvitationsList().stream().map(dev.fastchat.protocol.v1.Invitation::getGroup)
-                    .filter(g -> g.getName().equals(group)).findFirst()
-                    .orElseThrow(() -> new ChatException(ErrorCode.NOT_A_MEMBER, "you have no invitation to " + group));
-            SignedStatement statement = GroupChains.next(info.getChainId(), info.getChainLength(), info.getChainHead(),
-                    accept ? MembershipAction.ACCEPT : MembershipAction.DECLINE, myId, myId, myKeyId, identity, clock.millis());
-            try {
-                return await(rpc.apply(Envelope.newBuilder().setAnswerInvitation(AnswerInvitation.newBuilder().setGroup(group)
-                        .setAccept(accept).setStatement(statement))));
-            } catch (ChatException e) {
-                if (!membersChangedMeanwhile(e, started)) {
-                    throw e;
-                }
-            } finally {
-                forgetGroup(group);
-            }
-        }
     }
 
     static MessageSealer.Recipient recipient(UserKeys user) {
@@ -1114,14 +929,14 @@ public final class Messenger {
             });
             case MEMBERSHIP_CHANGED -> {
                 var changed = push.getMembershipChanged();
-                forgetGroup(changed.getGroup().getName());
+                memberships.forget(changed.getGroup().getName());
                 events.execute(() -> listener.membership(new MembershipEvent(group(changed.getGroup()),
                         changed.getChange().name().toLowerCase(java.util.Locale.ROOT), changed.getUsername(), changed.getBy())));
             }
             case KEYS_CHANGED -> {
                 UserKeys changed = push.getKeysChanged().getUser();
                 keys.remember(changed);
-                groups.clear(); // member lists carry keys
+                memberships.forgetMemberLists();
                 if (changed.getAccountId() != myId) {
                     events.execute(() -> {
                         if (keys.trust(changed) == KeyTrust.KEY_CHANGED) {
@@ -1179,7 +994,7 @@ public final class Messenger {
      */
     public void accept(String name) {
         keys.accept(canonical(name));
-        groups.clear(); // member lists carry keys: the next group message looks them up again
+        memberships.forgetMemberLists(); // the next group message looks the keys up again
     }
 
     /**
@@ -1188,7 +1003,7 @@ public final class Messenger {
      */
     public Verification markVerified(String name) {
         Verification result = keys.markVerified(canonical(name));
-        groups.clear();
+        memberships.forgetMemberLists();
         return result;
     }
 
@@ -1211,7 +1026,7 @@ public final class Messenger {
     /** Forgets the keys the server handed out, so the next use asks again (after a reconnect, say). */
     public void forgetServedKeys() {
         keys.forgetServed();
-        groups.clear();
+        memberships.forgetMemberLists();
     }
 
     /** This messenger with this user's new identity keys (replaced on this device), keeping what it has seen. */
@@ -1235,20 +1050,12 @@ public final class Messenger {
         return keys.verify(canonical(name));
     }
 
-    /** The group's members with keys (cached until a membership change). */
-    public MemberList members(String group) {
-        MemberList cached = groups.get(group);
-        if (cached != null) {
-            return cached;
-        }
-        MemberList fetched = await(rpc.apply(Envelope.newBuilder().setListMembers(ListMembers.newBuilder().setGroup(group))))
-                .getMemberList();
-        fetched.getMembersList().forEach(member -> keys.remember(member.getUser()));
-        groups.put(group, fetched);
-        return fetched;
+    /** The groups this user is in: their members as proven, and this user's changes of membership. */
+    public GroupMemberships groups() {
+        return memberships;
     }
 
-    private static String canonical(String name) {
+    static String canonical(String name) {
         return Names.canonical(name).orElseThrow(() -> ChatException.local(ErrorCode.INVALID_NAME,
                 "'" + Names.printable(name) + "' is not a valid name: " + Names.rule()));
     }
