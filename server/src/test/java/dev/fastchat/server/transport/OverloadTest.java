@@ -49,7 +49,7 @@ class OverloadTest {
     void anOverloadedNodeHoldsBoundedRequestsAndStoresEveryOneOnceItCatchesUp() throws Exception {
         List<WireClient> clients = new ArrayList<>();
         try (TestServer server = TestServer.start(dir, Map.of("max-inflight-bytes", Long.toString(MAX_INFLIGHT_BYTES),
-                "send-rate", "100000", "send-burst", "100000", "idle-timeout", "2s"));
+                "send-rate", "100000", "send-burst", "100000", "idle-timeout", "3s"));
              ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             long[] ids = new long[CLIENTS];
             for (int i = 0; i < CLIENTS; i++) {
@@ -85,9 +85,9 @@ class OverloadTest {
                     sending.add(CompletableFuture.runAsync(() -> client.sendRaw(burst), threads));
                 }
                 // Every client is held once the node holds its bound: what each sent beyond waits in its socket.
-                Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> inflight.heldConnections() == CLIENTS);
+                Awaitility.await().atMost(Duration.ofSeconds(4)).until(() -> inflight.heldConnections() == CLIENTS);
                 // Held past the idle timeout: a connection the node does not read is not taken for silent and closed.
-                Thread.sleep(3_000);
+                Thread.sleep(4_000);
                 lock.execute("ROLLBACK");
                 CompletableFuture.allOf(sending.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
             }
