@@ -27,8 +27,9 @@ import java.util.concurrent.locks.LockSupport;
 public final class IdleFloors {
     private IdleFloors() {}
 
-    /** One timed step. */
-    private interface Step {
+    /** One timed step: it returns how long it took. */
+    @FunctionalInterface
+    public interface Step {
         long nanos() throws Exception;
     }
 
@@ -55,17 +56,24 @@ public final class IdleFloors {
     }
 
     private static void report(String what, Step step, int idleMillis, int count) throws Exception {
+        step.nanos(); // the first one of a series warms its path
         long[] idle = timed(step, idleMillis, count);
+        step.nanos();
         long[] busy = timed(step, 1, count);
         System.out.printf("%-50s after %d ms idle: p50 %7.3f ms, p90 %7.3f ms; 1 ms apart: p50 %7.3f ms, p90 %7.3f ms%n", what,
                 idleMillis, idle[count / 2] / 1e6, idle[count * 9 / 10] / 1e6, busy[count / 2] / 1e6, busy[count * 9 / 10] / 1e6);
     }
 
-    private static long[] timed(Step step, int idleMillis, int count) throws Exception {
-        step.nanos(); // the first one of a series warms its path
+    /**
+     * {@code count} steps, each after {@code idleMillis} of sleep (none: back to back), in nanoseconds, sorted: the p50
+     * is at {@code count / 2}.
+     */
+    public static long[] timed(Step step, long idleMillis, int count) throws Exception {
         long[] nanos = new long[count];
         for (int i = 0; i < count; i++) {
-            Thread.sleep(idleMillis);
+            if (idleMillis > 0) {
+                Thread.sleep(idleMillis);
+            }
             nanos[i] = step.nanos();
         }
         Arrays.sort(nanos);

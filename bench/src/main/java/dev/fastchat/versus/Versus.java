@@ -42,6 +42,7 @@ public final class Versus implements Callable<Integer> {
     static final String FASTCHAT_POSTGRES = "fastchat-postgres";
     static final String EJABBERD_MEMORY = "ejabberd-memory";
     static final String EJABBERD_DURABLE = "ejabberd-durable";
+    private static final List<String> SYSTEMS = List.of(FASTCHAT, FASTCHAT_POSTGRES, EJABBERD_MEMORY, EJABBERD_DURABLE);
     private static final String DOMAIN = "bench.localhost";
 
     @Option(names = "--systems", split = ",", defaultValue = FASTCHAT + "," + EJABBERD_MEMORY + "," + EJABBERD_DURABLE,
@@ -118,9 +119,9 @@ public final class Versus implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         for (String system : systems) {
-            if (!List.of(FASTCHAT, FASTCHAT_POSTGRES, EJABBERD_MEMORY, EJABBERD_DURABLE).contains(system)) {
-                throw new IllegalArgumentException("unknown system " + system + ": use " + String.join(", ", FASTCHAT, FASTCHAT_POSTGRES,
-                        EJABBERD_MEMORY) + " or " + EJABBERD_DURABLE);
+            if (!SYSTEMS.contains(system)) {
+                throw new IllegalArgumentException("unknown system " + system + ": use " + String.join(", ", SYSTEMS.subList(0, SYSTEMS.size() - 1))
+                        + " or " + SYSTEMS.getLast());
             }
         }
         if (warmup < 1 || duration < 1 || rounds < 1 || rates.stream().anyMatch(r -> r < 1 || r > 200_000)

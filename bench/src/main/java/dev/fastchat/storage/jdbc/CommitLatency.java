@@ -1,5 +1,6 @@
 package dev.fastchat.storage.jdbc;
 
+import dev.fastchat.server.IdleFloors;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -8,7 +9,6 @@ import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
-import java.util.Arrays;
 import java.util.Properties;
 
 /**
@@ -112,16 +112,11 @@ public final class CommitLatency {
     }
 
     private static String time(long idleMillis, Step step) throws Exception {
-        long[] took = new long[ROUNDS];
-        for (int i = 0; i < ROUNDS; i++) {
-            if (idleMillis > 0) {
-                Thread.sleep(idleMillis);
-            }
+        long[] took = IdleFloors.timed(() -> {
             long start = System.nanoTime();
             step.run();
-            took[i] = System.nanoTime() - start;
-        }
-        Arrays.sort(took);
+            return System.nanoTime() - start;
+        }, idleMillis, ROUNDS);
         return String.format("%s: p50 %.2f ms, p90 %.2f ms", idleMillis > 0 ? "after " + idleMillis + " ms idle" : "back to back",
                 took[ROUNDS / 2] / 1e6, took[ROUNDS * 9 / 10] / 1e6);
     }

@@ -1,5 +1,6 @@
 package dev.fastchat.storage.jdbc;
 
+import dev.fastchat.app.ScratchDirectory;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,7 +9,6 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Properties;
 import java.util.Random;
@@ -74,9 +74,7 @@ public final class PageLayoutProbe {
                 return insert(connection, layout, batch, rows);
             }
         } finally {
-            try (var files = Files.walk(db.getParent())) {
-                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
+            ScratchDirectory.delete(db.getParent());
         }
     }
 
