@@ -86,8 +86,10 @@ class OverloadTest {
                 }
                 // Every client is held once the node holds its bound: what each sent beyond waits in its socket.
                 Awaitility.await().atMost(Duration.ofSeconds(4)).until(() -> inflight.heldConnections() == CLIENTS);
-                // Held past the idle timeout: a connection the node does not read is not taken for silent and closed.
-                Thread.sleep(4_000);
+                // Held past the idle timeout: a connection the node does not read is not taken for silent and closed (a
+                // closed one is held no more), and none is read again while the node still holds its bound.
+                Awaitility.await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6))
+                        .until(() -> inflight.heldConnections() == CLIENTS);
                 lock.execute("ROLLBACK");
                 CompletableFuture.allOf(sending.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
             }
