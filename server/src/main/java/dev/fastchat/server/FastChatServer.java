@@ -88,7 +88,8 @@ public final class FastChatServer implements AutoCloseable {
     public static FastChatServer start(ServerConfig config) throws IOException {
         Clock clock = Clock.systemUTC();
         SecureRandom random = new SecureRandom();
-        Database database = Database.open(DatabaseSettings.of(config.databaseUrl()).withPoolSize(config.databasePoolSize()));
+        Database database = Database.open(DatabaseSettings.of(config.databaseUrl()).withPoolSize(config.databasePoolSize())
+                .withCommitLinger(config.commitLinger()));
         ExecutorService requests = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("fastchat-request-", 0).factory());
         FileService files = null;
         try {

@@ -48,7 +48,8 @@ class PostgresStorageIT extends StorageContract {
         try (TcpProxy proxy = new TcpProxy(target.getHost(), target.getPort() < 0 ? 5432 : target.getPort())) {
             String proxied = "jdbc:postgresql://127.0.0.1:" + proxy.port() + target.getRawPath()
                     + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery());
-            DatabaseSettings settings = new DatabaseSettings(proxied, postgres.schema(), 2, 64, 1024, Duration.ofSeconds(1));
+            DatabaseSettings settings = new DatabaseSettings(proxied, postgres.schema(), 2, 64, 1024, Duration.ofSeconds(1),
+                    DatabaseSettings.DEFAULT_COMMIT_LINGER);
             try (Database viaProxy = Database.open(settings)) {
                 String before = uniqueName("before");
                 await(viaProxy.accounts().create(newAccount(before)));
@@ -72,7 +73,7 @@ class PostgresStorageIT extends StorageContract {
     @Test
     void unreachableDatabaseAtStartUpSaysWhere() {
         assertThatThrownBy(() -> Database.open(new DatabaseSettings("jdbc:postgresql://127.0.0.1:1/nothing", null, 1, 1, 1,
-                Duration.ofMillis(500))))
+                Duration.ofMillis(500), Duration.ZERO)))
                 .isInstanceOf(StorageException.class)
                 .hasMessageContaining("cannot connect to the database at jdbc:postgresql://127.0.0.1:1/nothing");
     }

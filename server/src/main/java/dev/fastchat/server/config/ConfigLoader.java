@@ -28,6 +28,8 @@ public final class ConfigLoader {
             new Setting("data", "data", "data directory of the embedded SQLite database"),
             new Setting("db", "", "JDBC URL: jdbc:sqlite:PATH or jdbc:postgresql://HOST:PORT/DB (default: SQLite file under data)"),
             new Setting("db-pool-size", "8", "database connections for reads"),
+            new Setting("commit-linger", "1ms", "how long a database transaction may wait for more writes when they come faster than"
+                    + " it commits: fewer commits under load; a write after a quiet spell never waits (0: never)"),
             new Setting("node-id", "node-1", "this node's name in a cluster"),
             new Setting("io-threads", "0", "network threads (0: one per core)"),
             new Setting("shutdown-grace", "10s", "how long shutdown waits for requests in flight"),
@@ -166,6 +168,7 @@ public final class ConfigLoader {
             reader.problems.add("db: '" + db + "' is not supported: use jdbc:sqlite:PATH or jdbc:postgresql://HOST:PORT/DATABASE");
         }
         int poolSize = reader.intIn("db-pool-size", 1, 256);
+        Duration commitLinger = reader.durationIn("commit-linger", Duration.ZERO, Duration.ofMillis(100));
         String nodeId = reader.raw("node-id");
         if (!nodeId.matches("[A-Za-z0-9_.-]{1,64}")) {
             reader.problems.add("node-id: '" + nodeId + "' must be 1 to 64 letters, digits, '_', '.' or '-'");
@@ -230,7 +233,7 @@ public final class ConfigLoader {
         if (!reader.problems.isEmpty()) {
             throw new ConfigException(reader.problems);
         }
-        return new ServerConfig(listen, data, db, poolSize, nodeId, ioThreads, grace, warmUpMessages, tls, limits, accounts, messaging, cluster, web);
+        return new ServerConfig(listen, data, db, poolSize, commitLinger, nodeId, ioThreads, grace, warmUpMessages, tls, limits, accounts, messaging, cluster, web);
     }
 
     private static ClusterConfig cluster(Values reader, String db) {

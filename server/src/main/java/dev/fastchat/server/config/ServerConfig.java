@@ -12,6 +12,8 @@ import java.util.Optional;
  * @param dataDirectory where the embedded database lives
  * @param databaseUrl JDBC URL of the database
  * @param databasePoolSize connections for reads
+ * @param commitLinger how long the database writer's transaction may wait for more writes when they come faster than
+ *     it commits (zero: never)
  * @param nodeId this node's name in a cluster
  * @param ioThreads Netty event-loop threads (0: one per core)
  * @param shutdownGrace how long a graceful shutdown waits for requests in flight
@@ -24,7 +26,7 @@ import java.util.Optional;
  * @param cluster NATS, balancing and the admin port
  * @param web the web client served on the client port
  */
-public record ServerConfig(HostAndPort listen, Path dataDirectory, String databaseUrl, int databasePoolSize,
+public record ServerConfig(HostAndPort listen, Path dataDirectory, String databaseUrl, int databasePoolSize, Duration commitLinger,
                            String nodeId, int ioThreads, Duration shutdownGrace, int warmUpMessages, Optional<TlsConfig> tls,
                            LimitsConfig limits, AccountsConfig accounts,
                            MessagingConfig messaging, ClusterConfig cluster, WebConfig web) {
@@ -41,7 +43,7 @@ public record ServerConfig(HostAndPort listen, Path dataDirectory, String databa
 
     /** This configuration with another listen address. */
     public ServerConfig withListen(HostAndPort address) {
-        return new ServerConfig(address, dataDirectory, databaseUrl, databasePoolSize, nodeId, ioThreads, shutdownGrace, warmUpMessages,
+        return new ServerConfig(address, dataDirectory, databaseUrl, databasePoolSize, commitLinger, nodeId, ioThreads, shutdownGrace, warmUpMessages,
                 tls, limits, accounts, messaging, cluster, web);
     }
 }

@@ -40,7 +40,7 @@ public final class Database implements AutoCloseable {
         this.dataSource = dataSource;
         this.connector = connector;
         this.writer = new GroupCommitWriter(dataSource, dataSource::evictConnection, settings.writerBatchLimit(),
-                settings.writerQueueLimit(), "fastchat-db-writer");
+                settings.writerQueueLimit(), settings.commitLinger(), "fastchat-db-writer");
         Jdbc jdbc = new Jdbc(dataSource);
         this.conversations = new ConversationCache(dialect.supportsSharedAccess());
         writer.listen(conversations);
