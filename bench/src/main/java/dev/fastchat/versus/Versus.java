@@ -346,12 +346,13 @@ public final class Versus implements Callable<Integer> {
         Path data = Files.createTempDirectory("fastchat-versus");
         boolean postgres = system.equals(FASTCHAT_POSTGRES);
         String database = "fastchat_versus_fastchat";
-        int port = freePort();
+        int[] ports = freePorts(2);
+        int port = ports[0];
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(fastchatJvmOptions());
         command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-jar", fastchatJar.toString(), "server", "--insecure-plaintext",
-                "--data", data.toString(), "--listen", "127.0.0.1:" + port, "--admin-listen", "127.0.0.1:" + freePort()));
+                "--data", data.toString(), "--listen", "127.0.0.1:" + port, "--admin-listen", "127.0.0.1:" + ports[1]));
         if (postgres) {
             psql("postgres", "DROP DATABASE IF EXISTS " + database);
             psql("postgres", "CREATE DATABASE " + database);
@@ -491,8 +492,24 @@ public final class Versus implements Callable<Integer> {
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
+        return freePorts(1)[0];
+    }
+
+    /** {@code count} different free ports: each is held until all are found, or the kernel may give one twice. */
+    private static int[] freePorts(int count) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            for (int i = 0; i < count; i++) {
+                ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+                held.add(socket);
+                ports[i] = socket.getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket socket : held) {
+                socket.close();
+            }
         }
     }
 
