@@ -178,6 +178,11 @@ public final class GroupCommitWriter implements AutoCloseable {
         return batches.sum();
     }
 
+    /** Whether the writer holds a transaction now, waiting for more writes (the linger). */
+    boolean lingering() {
+        return lingering;
+    }
+
     /** Writes committed so far. */
     public long committedCount() {
         return commits.sum();
