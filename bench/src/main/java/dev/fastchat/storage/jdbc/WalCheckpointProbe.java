@@ -111,12 +111,17 @@ public final class WalCheckpointProbe {
 
     /** The server's message table and its indexes, with the accounts and conversations its rows refer to. */
     static void create(Connection connection) throws SQLException {
+        create(connection, "sender_id, client_msg_id");
+    }
+
+    /** As {@link #create(Connection)}, with the idempotency index's columns in the given order. */
+    static void create(Connection connection, String idempotencyColumns) throws SQLException {
         try (Statement statement = connection.createStatement()) {
             statement.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY)");
             statement.execute("CREATE TABLE conversations (id VARCHAR(48) PRIMARY KEY)");
             statement.execute("CREATE TABLE messages (conversation_id VARCHAR(48) NOT NULL REFERENCES conversations (id),"
                     + " seq BIGINT NOT NULL, sender_id BIGINT NOT NULL REFERENCES accounts (id), client_msg_id VARCHAR(64) NOT NULL,"
-                    + " sealed BLOB NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (conversation_id, seq), UNIQUE (sender_id, client_msg_id))");
+                    + " sealed BLOB NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (conversation_id, seq), UNIQUE (" + idempotencyColumns + "))");
             for (int i = 1; i <= 2 * CONVERSATIONS; i++) {
                 statement.execute("INSERT INTO accounts VALUES (" + i + ")");
             }
