@@ -131,7 +131,7 @@ final class MessageAppends implements BatchedWrite<NewMessage, Appended> {
     private void insertOwned(Connection connection, List<NewMessage> items, Object[] outcomes, Map<String, List<Integer>> accepted,
                              Map<String, ConversationCache.State> checkedWith) throws SQLException {
         List<Integer> taken = new ArrayList<>();
-        try (PreparedStatement insert = connection.prepareStatement(INSERT + " ON CONFLICT (sender_id, client_msg_id) DO NOTHING")) {
+        try (PreparedStatement insert = connection.prepareStatement(INSERT + " ON CONFLICT (client_msg_id, sender_id) DO NOTHING")) {
             for (Map.Entry<String, List<Integer>> conversation : accepted.entrySet()) {
                 ConversationCache.State state = checkedWith.get(conversation.getKey());
                 long seq = state.lastSeq() + 1;
