@@ -4,6 +4,7 @@
  * members must be those their signed membership chain proves, receipts and typing notices.
  */
 import { create } from "@bufbuild/protobuf";
+import { v7 as timeOrderedId } from "uuid";
 import type { Message } from "../gen/fastchat/v1/messages_pb";
 import { ReceiptKind, type Content, ContentSchema } from "../gen/fastchat/v1/sealed_pb";
 import { type MemberList, MembershipAction, MembershipStatementSchema, Role, type SignedStatement } from "../gen/fastchat/v1/groups_pb";
@@ -445,7 +446,7 @@ export class Messenger {
    * a connection's announcements and sends in order.
    */
   async send(target: Target, content: Content, fileIds: string[] = []): Promise<{ conversationId: string; seq: number }> {
-    const clientMsgId = crypto.randomUUID();
+    const clientMsgId = timeOrderedId(); // time-ordered: the server's idempotency index grows at its end
     const started = Date.now();
     for (;;) {
       const addressed = await this.address(target);
@@ -542,7 +543,7 @@ export class Messenger {
   /** Tells the members online now that this user is typing, or stopped (relayed, never stored). */
   async typing(target: Target, typing: boolean): Promise<void> {
     const addressed = await this.address(target);
-    const { sealed } = await this.sealInChain(addressed, "notice-" + crypto.randomUUID(),
+    const { sealed } = await this.sealInChain(addressed, "notice-" + timeOrderedId(),
       create(ContentSchema, { kind: { case: "typing", value: { stopped: !typing } } }));
     await this.rpc({ case: "notify", value: { conversationId: addressed.conversationId, sealed } });
   }
@@ -851,7 +852,7 @@ export class Messenger {
     try {
       const recipient = Messenger.recipient(await this.user(to));
       const content = create(ContentSchema, { kind: { case: "receipt", value: { kind, upToSeq: BigInt(upTo) } } });
-      const sealed = await seal(this.me, conversationId, "receipt-" + crypto.randomUUID(), BigInt(Date.now()), content, [recipient]);
+      const sealed = await seal(this.me, conversationId, "receipt-" + timeOrderedId(), BigInt(Date.now()), content, [recipient]);
       await this.rpc({ case: "sendReceipt", value: { conversationId, to, kind, upToSeq: BigInt(upTo), sealed } });
     } catch (e) {
       console.debug(`receipt up to ${upTo} in ${conversationId} not sent: ${(e as Error).message}`);

@@ -51,7 +51,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -231,7 +230,7 @@ public final class Messenger {
      */
     public void typing(Target target, boolean typing) {
         Addressed addressed = address(target);
-        byte[] sealed = sealInChain(addressed, "notice-" + UUID.randomUUID(),
+        byte[] sealed = sealInChain(addressed, MessageIds.next("notice-"),
                 Content.newBuilder().setTyping(dev.fastchat.protocol.v1.Typing.newBuilder().setStopped(!typing)).build(), true).bytes();
         await(rpc.apply(Envelope.newBuilder().setNotify(dev.fastchat.protocol.v1.Notify.newBuilder()
                 .setConversationId(addressed.conversationId()).setSealed(ByteString.copyFrom(sealed)))));
@@ -364,7 +363,7 @@ public final class Messenger {
      * message whose chain it has not stored (then it is sent again behind a new announcement).
      */
     public SentMessage send(Target target, Content content, List<String> fileIds) {
-        String clientMsgId = UUID.randomUUID().toString();
+        String clientMsgId = MessageIds.next();
         int lostAnnouncements = 0;
         for (long started = System.nanoTime(); ; ) {
             Addressed addressed = address(target);
@@ -503,7 +502,7 @@ public final class Messenger {
     /** Seals a text for the target's current members now, to send later with {@link #sendPrepared}. */
     public PreparedMessage prepare(Target target, String text) {
         checkedText(text);
-        String clientMsgId = UUID.randomUUID().toString();
+        String clientMsgId = MessageIds.next();
         Addressed addressed = address(target);
         byte[] sealed = sealInChain(addressed, clientMsgId, Content.newBuilder().setText(text).build(), true).bytes();
         return new PreparedMessage(target, addressed.conversationId(), clientMsgId, sealed);

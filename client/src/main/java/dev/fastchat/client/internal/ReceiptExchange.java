@@ -18,7 +18,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -111,7 +110,7 @@ final class ReceiptExchange {
         try {
             UserKeys recipient = keys.user(to);
             Content content = Content.newBuilder().setReceipt(Receipt.newBuilder().setKind(kind).setUpToSeq(upTo)).build();
-            byte[] sealed = MessageSealer.seal(me, conversationId, "receipt-" + UUID.randomUUID(), clock.instant(), content,
+            byte[] sealed = MessageSealer.seal(me, conversationId, MessageIds.next("receipt-"), clock.instant(), content,
                     List.of(Messenger.recipient(recipient)), random);
             Messenger.await(rpc.apply(Envelope.newBuilder().setSendReceipt(SendReceipt.newBuilder()
                     .setConversationId(conversationId).setTo(to).setKind(kind).setUpToSeq(upTo).setSealed(ByteString.copyFrom(sealed)))));
