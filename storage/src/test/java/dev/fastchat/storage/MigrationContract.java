@@ -1,6 +1,7 @@
 package dev.fastchat.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.fastchat.protocol.ConversationId;
 import dev.fastchat.storage.jdbc.Database;
@@ -24,7 +25,7 @@ abstract class MigrationContract {
     /** Settings for a fresh, empty database of this dialect. */
     protected abstract DatabaseSettings freshDatabase();
 
-    /** A data source for the same database, for the earlier release's schema and rows. */
+    /** A data source for the same database, outside the node's pool: for the earlier release's schema and rows. */
     protected abstract DataSource dataSource(DatabaseSettings settings);
 
     /** The columns of the unique index on the messages' sender and client message id, in the index's order. */
@@ -55,16 +56,13 @@ abstract class MigrationContract {
                         + " VALUES (?, ?, 1, ?, ?, ?)", conversation, (long) seq, "before-" + seq, new byte[] {(byte) seq}, (long) seq);
             }
         }
-        if (before instanceof AutoCloseable closeable) {
-            closeable.close();
-        }
 
         try (Database database = Database.open(settings)) {
             assertThat(database.messages().history(conversation, 2, Long.MAX_VALUE, 10))
                     .extracting(StoredMessage::seq, StoredMessage::clientMsgId, message -> message.sealed()[0])
-                    .containsExactly(org.assertj.core.groups.Tuple.tuple(3L, "before-3", (byte) 3),
-                            org.assertj.core.groups.Tuple.tuple(2L, "before-2", (byte) 2),
-                            org.assertj.core.groups.Tuple.tuple(1L, "before-1", (byte) 1));
+                    .containsExactly(tuple(3L, "before-3", (byte) 3),
+                            tuple(2L, "before-2", (byte) 2),
+                            tuple(1L, "before-1", (byte) 1));
             Appended retry = append(database, "before-2", (byte) 2);
             assertThat(retry.duplicate()).isTrue();
             assertThat(retry.message().seq()).isEqualTo(2);
@@ -76,13 +74,8 @@ abstract class MigrationContract {
             assertThat(sameIdOtherSender.duplicate()).isFalse(); // the rule is per sender, as before
             assertThat(sameIdOtherSender.message().seq()).isEqualTo(5);
         }
-        DataSource after = dataSource(settings);
-        try (Connection connection = after.getConnection()) {
+        try (Connection connection = dataSource(settings).getConnection()) {
             assertThat(idempotencyIndexColumns(connection)).containsExactly("client_msg_id", "sender_id");
-        } finally {
-            if (after instanceof AutoCloseable closeable) {
-                closeable.close();
-            }
         }
     }
 
