@@ -10,7 +10,7 @@ import com.fasterxml.uuid.NoArgGenerator;
  * and the recipients also know from the message itself; the rest is random, and ids made in the same millisecond by
  * this process still increase.
  */
-public final class MessageIds {
+final class MessageIds {
     private static final NoArgGenerator IDS = Generators.timeBasedEpochGenerator();
 
     private MessageIds() {}
