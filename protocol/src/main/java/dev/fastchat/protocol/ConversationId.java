@@ -33,28 +33,45 @@ public record ConversationId(String value, long group, long low, long high) {
         return new ConversationId("g:" + groupId, groupId, 0, 0);
     }
 
-    /** Parses a wire id; empty if it is not one (in canonical form). */
+    /**
+     * Parses a wire id; empty if it is not one (in canonical form: ASCII digits without a sign or leading zeros, a direct
+     * conversation's lower account id first). Every request that names a conversation parses its id, so this reads the
+     * characters in place, without splitting the string or building the id again to compare.
+     */
     public static Optional<ConversationId> parse(String value) {
         if (value == null || value.length() > MAX_LENGTH || value.length() < 3 || value.charAt(1) != ':') {
             return Optional.empty();
         }
-        try {
-            if (value.charAt(0) == 'g') {
-                ConversationId id = group(Long.parseLong(value.substring(2)));
-                return id.value.equals(value) ? Optional.of(id) : Optional.empty();
+        if (value.charAt(0) == 'g') {
+            long group = canonicalNumber(value, 2, value.length());
+            return group > 0 ? Optional.of(new ConversationId(value, group, 0, 0)) : Optional.empty();
+        }
+        if (value.charAt(0) == 'd') {
+            int colon = value.indexOf(':', 2);
+            if (colon < 0) {
+                return Optional.empty();
             }
-            if (value.charAt(0) == 'd') {
-                String[] parts = value.substring(2).split(":", -1);
-                if (parts.length != 2) {
-                    return Optional.empty();
-                }
-                ConversationId id = direct(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
-                return id.value.equals(value) ? Optional.of(id) : Optional.empty();
-            }
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
+            long low = canonicalNumber(value, 2, colon);
+            long high = canonicalNumber(value, colon + 1, value.length());
+            return low > 0 && high > low ? Optional.of(new ConversationId(value, 0, low, high)) : Optional.empty();
         }
         return Optional.empty();
+    }
+
+    /** The positive number {@code value} holds from {@code from} to {@code to}, in canonical decimal, or -1. */
+    private static long canonicalNumber(String value, int from, int to) {
+        if (from >= to || to - from > 19 || value.charAt(from) == '0') {
+            return -1;
+        }
+        long number = 0;
+        for (int i = from; i < to; i++) {
+            char c = value.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            number = number * 10 + (c - '0');
+        }
+        return number > 0 ? number : -1; // 19 digits above Long.MAX_VALUE wrap below zero (under 2^64, they wrap once)
     }
 
     public boolean isDirect() {
