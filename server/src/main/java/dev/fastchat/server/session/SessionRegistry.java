@@ -17,6 +17,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class SessionRegistry {
     private volatile Cluster cluster;
+    /**
+     * Each account's connections on this node. Copy-on-write sets: every push iterates one, log-ins and log-outs change
+     * it, and an account has a few connections (iterating a concurrent hash set of one scans its empty table).
+     */
     private final Map<Long, Set<Connection>> byAccount = new ConcurrentHashMap<>();
     private final Map<Connection, Long> accountOf = new ConcurrentHashMap<>();
     private final AtomicInteger sessions = new AtomicInteger();
@@ -50,7 +54,7 @@ public final class SessionRegistry {
         }
         boolean[] first = {false};
         byAccount.compute(accountId, (id, set) -> {
-            Set<Connection> connections = set == null ? ConcurrentHashMap.newKeySet() : set;
+            Set<Connection> connections = set == null ? new java.util.concurrent.CopyOnWriteArraySet<>() : set;
             first[0] = connections.isEmpty();
             connections.add(connection);
             return connections;
