@@ -150,7 +150,7 @@ public final class GroupCommitWriter implements AutoCloseable {
         } else if (!queue.offer(request)) {
             request.future().completeExceptionally(new StorageException(request.what(),
                     new IllegalStateException("too many writes queued")));
-        } else if (lingering && queue.size() >= lingerEnough - 1) {
+        } else if (lingering && enoughQueued()) {
             java.util.concurrent.locks.LockSupport.unpark(thread); // enough for the transaction that waits
         }
         return request.future();
@@ -237,7 +237,7 @@ public final class GroupCommitWriter implements AutoCloseable {
         long until = System.nanoTime() + lingerNanos;
         lingering = true;
         try {
-            while (queue.size() < lingerEnough - 1 && !closing) {
+            while (!enoughQueued() && !closing) {
                 long left = until - System.nanoTime();
                 if (left <= 0) {
                     return;
@@ -247,6 +247,11 @@ public final class GroupCommitWriter implements AutoCloseable {
         } finally {
             lingering = false;
         }
+    }
+
+    /** Whether the writes queued, with the one the writer holds, are enough to end a linger. */
+    private boolean enoughQueued() {
+        return queue.size() >= lingerEnough - 1;
     }
 
     private void execute(List<Request<?>> batch) {
