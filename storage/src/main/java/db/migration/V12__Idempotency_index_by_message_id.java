@@ -1,5 +1,6 @@
 package db.migration;
 
+import dev.fastchat.storage.jdbc.SqlDialect;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -24,9 +25,8 @@ public final class V12__Idempotency_index_by_message_id extends BaseJavaMigratio
     @Override
     public void migrate(Context context) throws SQLException {
         Connection connection = context.getConnection();
-        String product = connection.getMetaData().getDatabaseProductName();
         try (Statement statement = connection.createStatement()) {
-            if (product.toLowerCase(java.util.Locale.ROOT).contains("postgres")) {
+            if (SqlDialect.of(connection.getMetaData().getURL()) == SqlDialect.POSTGRESQL) {
                 for (String constraint : oldConstraints(statement)) {
                     statement.execute("ALTER TABLE messages DROP CONSTRAINT \"" + constraint.replace("\"", "\"\"") + "\"");
                 }
