@@ -63,14 +63,13 @@ abstract class MigrationContract {
                     .containsExactly(tuple(3L, "before-3", (byte) 3),
                             tuple(2L, "before-2", (byte) 2),
                             tuple(1L, "before-1", (byte) 1));
-            Appended retry = append(database, "before-2", (byte) 2);
+            Appended retry = append(database, 1, "before-2", (byte) 2);
             assertThat(retry.duplicate()).isTrue();
             assertThat(retry.message().seq()).isEqualTo(2);
-            Appended next = append(database, "after-1", (byte) 4);
+            Appended next = append(database, 1, "after-1", (byte) 4);
             assertThat(next.duplicate()).isFalse();
             assertThat(next.message().seq()).isEqualTo(4);
-            Appended sameIdOtherSender = await(database.messages().append(new NewMessage(ConversationId.direct(1, 2), 2, "after-1",
-                    new byte[] {5}, Set.of(1L, 2L), Instant.now())));
+            Appended sameIdOtherSender = append(database, 2, "after-1", (byte) 5);
             assertThat(sameIdOtherSender.duplicate()).isFalse(); // the rule is per sender, as before
             assertThat(sameIdOtherSender.message().seq()).isEqualTo(5);
         }
@@ -79,9 +78,10 @@ abstract class MigrationContract {
         }
     }
 
-    private static Appended append(Database database, String clientMsgId, byte content) throws Exception {
-        return await(database.messages().append(new NewMessage(ConversationId.direct(1, 2), 1, clientMsgId, new byte[] {content},
-                Set.of(1L, 2L), Instant.now())));
+    /** Appends a one-byte message from account {@code senderId} to the direct conversation of accounts 1 and 2. */
+    private static Appended append(Database database, long senderId, String clientMsgId, byte content) throws Exception {
+        return StorageContract.await(database.messages().append(new NewMessage(ConversationId.direct(1, 2), senderId, clientMsgId,
+                new byte[] {content}, Set.of(1L, 2L), Instant.now())));
     }
 
     private static void execute(Connection connection, String sql, Object... parameters) throws SQLException {
@@ -91,9 +91,5 @@ abstract class MigrationContract {
             }
             statement.executeUpdate();
         }
-    }
-
-    private static <T> T await(java.util.concurrent.CompletableFuture<T> future) throws Exception {
-        return future.get(30, java.util.concurrent.TimeUnit.SECONDS);
     }
 }
